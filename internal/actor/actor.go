@@ -1,0 +1,40 @@
+// Package actor carries who is acting, and from which request, through a
+// context, so that hooks deep in the schema can record it (ledger, audit log)
+// without every call site passing it along.
+package actor
+
+import "context"
+
+// Actor is the origin of a write. A zero UserID is the system (the command
+// line, migrations, seeding).
+type Actor struct {
+	UserID    int
+	Role      string
+	RequestID string
+	IP        string
+}
+
+// IsSystem reports whether the write comes from the system, not a user.
+func (a Actor) IsSystem() bool { return a.UserID == 0 }
+
+// UserIDPtr returns the user id for a nullable column, nil for the system.
+func (a Actor) UserIDPtr() *int {
+	if a.UserID == 0 {
+		return nil
+	}
+	id := a.UserID
+	return &id
+}
+
+type ctxKey struct{}
+
+// With returns a context that carries a.
+func With(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, ctxKey{}, a)
+}
+
+// From returns the actor of ctx, the system if there is none.
+func From(ctx context.Context) Actor {
+	a, _ := ctx.Value(ctxKey{}).(Actor)
+	return a
+}

@@ -1,0 +1,44 @@
+package schema
+
+import (
+	"context"
+
+	"entgo.io/ent"
+
+	gen "shop/ent"
+	"shop/ent/hook"
+	"shop/ent/product"
+)
+
+// Hooks of the InventoryMovement: the ledger is append-only.
+func (InventoryMovement) Hooks() []ent.Hook {
+	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}
+}
+
+// Hooks of the OrderItem: order lines are a snapshot and never change.
+func (OrderItem) Hooks() []ent.Hook {
+	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}
+}
+
+// Hooks of the AuditLog: the audit trail is append-only.
+func (AuditLog) Hooks() []ent.Hook {
+	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}
+}
+
+// Hooks of the Product: any change of its content (not of stock alone)
+// increments its version, which the REST API serves as the ETag.
+func (Product) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(func(next ent.Mutator) ent.Mutator {
+			return hook.ProductFunc(func(ctx context.Context, m *gen.ProductMutation) (ent.Value, error) {
+				for _, f := range append(m.Fields(), m.ClearedFields()...) {
+					if f != product.FieldStock && f != product.FieldUpdatedAt && f != product.FieldVersion {
+						m.AddVersion(1)
+						break
+					}
+				}
+				return next.Mutate(ctx, m)
+			})
+		}, ent.OpUpdate|ent.OpUpdateOne),
+	}
+}

@@ -1,0 +1,40 @@
+// Package schema holds the Ent schema of the shop: entities, mixins, indexes,
+// CHECK constraints and the hooks that keep invariants on every write path.
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/mixin"
+)
+
+// TimeMixin adds created_at and updated_at, both set by Ent in UTC.
+type TimeMixin struct {
+	mixin.Schema
+}
+
+// Fields of the TimeMixin.
+func (TimeMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("created_at").Default(now).Immutable(),
+		field.Time("updated_at").Default(now).UpdateDefault(now),
+	}
+}
+
+// CreateTimeMixin adds only created_at, for append-only rows.
+type CreateTimeMixin struct {
+	mixin.Schema
+}
+
+// Fields of the CreateTimeMixin.
+func (CreateTimeMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("created_at").Default(now).Immutable(),
+	}
+}
+
+// now returns the current time in UTC with microsecond precision, the finest
+// both databases store, so a value read back equals the value written.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

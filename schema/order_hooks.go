@@ -1,0 +1,173 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"entgo.io/ent"
+
+	gen "shop/ent"
+	"shop/ent/hook"
+	"shop/ent/inventorymovement"
+	"shop/ent/order"
+	"shop/ent/orderitem"
+	"shop/ent/product"
+	"shop/internal/actor"
+)
+
+// ErrCancelOutsideTx is returned when an order is cancelled outside a
+// transaction: the restock must commit or roll back with the status change.
+var ErrCancelOutsideTx = errors.New("cancelling an order must run inside a transaction")
+
+// Hooks of the Order: the state machine on every write of the status, the
+// restock of every move to cancelled, and no deletes.
+func (Order) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(orderCreateHook, ent.OpCreate),
+		hook.On(orderUpdateOneHook, ent.OpUpdateOne),
+		hook.On(orderUpdateHook, ent.OpUpdate),
+		hook.Reject(ent.OpDelete | ent.OpDeleteOne),
+	}
+}
+
+// orderCreateHook lets orders start only as pending.
+func orderCreateHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
+		if to, ok := m.Status(); ok && string(to) != StatusPending {
+			return nil, &TransitionError{From: "", To: string(to)}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// orderUpdateOneHook validates the transition against the stored status and
+// makes the write conditional on it, so of two concurrent transitions of one
+// order exactly one wins; the loser gets a ConcurrentChangeError.
+func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
+		to, ok := m.Status()
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		id, _ := m.ID()
+		from, err := m.OldStatus(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !CanTransition(string(from), string(to)) {
+			return nil, &TransitionError{From: string(from), To: string(to)}
+		}
+		if string(to) == StatusCancelled {
+			if _, err := m.Tx(); err != nil {
+				return nil, ErrCancelOutsideTx
+			}
+		}
+		m.Where(order.StatusEQ(from))
+		v, err := next.Mutate(ctx, m)
+		if gen.IsNotFound(err) {
+			return nil, &ConcurrentChangeError{OrderID: id}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if string(to) == StatusCancelled {
+			if err := restockOrders(ctx, m.Client(), []int{id}); err != nil {
+				return nil, err
+			}
+		}
+		return v, nil
+	})
+}
+
+// orderUpdateHook validates a bulk status change row by row: every matched
+// order must be allowed to move, or nothing is written.
+func orderUpdateHook(next ent.Mutator) ent.Mutator {
+	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
+		to, ok := m.Status()
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		ids, err := m.IDs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("order ids: %w", err)
+		}
+		if len(ids) == 0 {
+			return 0, nil
+		}
+		rows, err := m.Client().Order.Query().Where(order.IDIn(ids...)).
+			Select(order.FieldID, order.FieldStatus).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("order statuses: %w", err)
+		}
+		for _, r := range rows {
+			if !CanTransition(string(r.Status), string(to)) {
+				return nil, &TransitionError{From: string(r.Status), To: string(to)}
+			}
+		}
+		if string(to) == StatusCancelled {
+			if _, err := m.Tx(); err != nil {
+				return nil, ErrCancelOutsideTx
+			}
+		}
+		froms := make([]order.Status, 0, 2)
+		for _, f := range StatusesFrom(string(to)) {
+			froms = append(froms, order.Status(f))
+		}
+		m.Where(order.IDIn(ids...), order.StatusIn(froms...))
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := v.(int); n != len(ids) {
+			return nil, &ConcurrentChangeError{}
+		}
+		if string(to) == StatusCancelled {
+			if err := restockOrders(ctx, m.Client(), ids); err != nil {
+				return nil, err
+			}
+		}
+		return v, nil
+	})
+}
+
+// restockOrders puts every line of the orders back in stock, one
+// cancellation movement per line, in product-id order so that concurrent
+// restocks and checkouts never wait on each other in a cycle.
+func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
+	items, err := c.OrderItem.Query().Where(orderitem.OrderIDIn(orderIDs...)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("order lines: %w", err)
+	}
+	sort.Slice(items, func(i, j int) bool {
+		if items[i].ProductID != items[j].ProductID {
+			return items[i].ProductID < items[j].ProductID
+		}
+		return items[i].OrderID < items[j].OrderID
+	})
+	a := actor.From(ctx)
+	moves := make([]*gen.InventoryMovementCreate, 0, len(items))
+	for _, it := range items {
+		n, err := c.Product.Update().Where(product.ID(it.ProductID)).AddStock(it.Quantity).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("restock product %d: %w", it.ProductID, err)
+		}
+		if n != 1 {
+			return fmt.Errorf("restock product %d: product missing", it.ProductID)
+		}
+		moves = append(moves, c.InventoryMovement.Create().
+			SetProductID(it.ProductID).
+			SetOrderID(it.OrderID).
+			SetQuantityChange(it.Quantity).
+			SetReason(inventorymovement.ReasonCancellation).
+			SetNillableActorID(a.UserIDPtr()))
+	}
+	if len(moves) == 0 {
+		return nil
+	}
+	if err := c.InventoryMovement.CreateBulk(moves...).Exec(ctx); err != nil {
+		return fmt.Errorf("cancellation movements: %w", err)
+	}
+	return nil
+}

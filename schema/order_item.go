@@ -1,0 +1,56 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// OrderItem is one line of an order, with the product's name and price
+// as they were at checkout.
+type OrderItem struct {
+	ent.Schema
+}
+
+// Mixin of the OrderItem.
+func (OrderItem) Mixin() []ent.Mixin { return []ent.Mixin{CreateTimeMixin{}} }
+
+// Fields of the OrderItem.
+func (OrderItem) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("order_id").Immutable(),
+		field.Int("product_id").Immutable(),
+		field.String("product_name").NotEmpty().MaxLen(200).Immutable(),
+		field.Int64("unit_price").Range(1, MaxPrice).Immutable(),
+		field.Int("quantity").Range(MinLineQuantity, MaxLineQuantity).Immutable(),
+	}
+}
+
+// Edges of the OrderItem.
+func (OrderItem) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("order", Order.Type).Ref("items").Field("order_id").Unique().Required().Immutable(),
+		edge.From("product", Product.Type).Ref("order_items").Field("product_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of the OrderItem.
+func (OrderItem) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("order_id", "product_id").Unique(),
+		index.Fields("product_id"),
+	}
+}
+
+// Annotations of the OrderItem.
+func (OrderItem) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entsql.Checks(map[string]string{
+			"order_item_quantity_range":  "quantity >= 1 AND quantity <= 1000",
+			"order_item_price_positive": "unit_price > 0",
+		}),
+	}
+}

@@ -1,0 +1,71 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Product is a sellable item with its stock on hand.
+type Product struct {
+	ent.Schema
+}
+
+// Mixin of the Product.
+func (Product) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, SoftDeleteMixin{}} }
+
+// Fields of the Product.
+func (Product) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("category_id"),
+		field.String("name").NotEmpty().MaxLen(200).
+			Annotations(entgql.OrderField("NAME")),
+		field.Text("description").Default("").MaxLen(10_000),
+		field.Int64("price").Range(1, MaxPrice).
+			Annotations(entgql.OrderField("PRICE")),
+		field.Int("stock").Range(0, MaxStock).Default(0).
+			Annotations(entgql.OrderField("STOCK"), entgql.Skip(entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput)),
+		field.Bool("is_active").Default(true),
+		// version changes with every change of the product's content; the
+		// REST API serves it as the ETag and checks it against If-Match.
+		field.Int("version").Default(1).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput | entgql.SkipWhereInput)),
+	}
+}
+
+// Edges of the Product.
+func (Product) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("category", Category.Type).Ref("products").
+			Field("category_id").Unique().Required(),
+		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("order_items", OrderItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("inventory_movements", InventoryMovement.Type),
+	}
+}
+
+// Indexes of the Product.
+func (Product) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("category_id"),
+		index.Fields("created_at"),
+		index.Fields("price"),
+	}
+}
+
+// Annotations of the Product.
+func (Product) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entsql.Checks(map[string]string{
+			"product_stock_nonneg":    "stock >= 0",
+			"product_price_positive":  "price > 0",
+			"product_version_positive": "version > 0",
+		}),
+	}
+}

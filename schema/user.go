@@ -1,0 +1,57 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// User is a shopper or an administrator.
+type User struct {
+	ent.Schema
+}
+
+// Mixin of the User.
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Fields of the User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("email").NotEmpty().MaxLen(254).
+			Annotations(entgql.OrderField("EMAIL")),
+		field.String("password_hash").Sensitive().NotEmpty().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("name").NotEmpty().MaxLen(200).
+			Annotations(entgql.OrderField("NAME")),
+		field.Enum("role").Values("customer", "admin").Default("customer"),
+	}
+}
+
+// Edges of the User.
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("orders", Order.Type),
+		edge.To("idempotency_keys", IdempotencyKey.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("inventory_movements", InventoryMovement.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("audit_logs", AuditLog.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Indexes of the User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("email").Unique(),
+	}
+}
+
+// Annotations of the User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+	}
+}

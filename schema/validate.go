@@ -1,0 +1,17 @@
+package schema
+
+import "regexp"
+
+// Hard limits of the data, repeated from API.md so that every write path
+// (REST, GraphQL, command line) is held to them by Ent's validators and, where
+// it matters for correctness, by CHECK constraints in the database.
+const (
+	MaxPrice        = 10_000_000_000 // 10^10 minor units
+	MaxStock        = 1_000_000_000  // 10^9 units
+	MinLineQuantity = 1
+	MaxLineQuantity = 1000
+	MaxKeyLength    = 255
+)
+
+// SlugPattern is the shape of a category slug.
+var SlugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
