@@ -1,0 +1,104 @@
+// Package config reads the shop's settings from environment variables, each
+// with a safe default. The README lists them all.
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the shop.
+type Config struct {
+	DatabaseURL     string        // DATABASE_URL
+	Addr            string        // SHOP_ADDR
+	JWTSecret       string        // SHOP_JWT_SECRET
+	TokenTTL        time.Duration // SHOP_TOKEN_TTL
+	Currency        string        // SHOP_CURRENCY
+	DBMaxOpenConns  int           // SHOP_DB_MAX_OPEN_CONNS
+	DBMaxIdleConns  int           // SHOP_DB_MAX_IDLE_CONNS
+	DBConnMaxLife   time.Duration // SHOP_DB_CONN_MAX_LIFETIME
+	DBBusyTimeout   time.Duration // SHOP_DB_BUSY_TIMEOUT (SQLite)
+	CheckoutLocking string        // SHOP_CHECKOUT_LOCKING
+	AuthRateLimit   int           // SHOP_AUTH_RATE_LIMIT (per minute, per client IP; 0 = off)
+	BcryptCost      int           // SHOP_BCRYPT_COST
+	ShutdownTimeout time.Duration // SHOP_SHUTDOWN_TIMEOUT
+	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
+	LogLevel        string        // SHOP_LOG_LEVEL
+}
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in
+// tests). It fails on a value that is present but malformed.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		DatabaseURL:     r.str("DATABASE_URL", "sqlite:shop.db"),
+		Addr:            r.str("SHOP_ADDR", ":8080"),
+		JWTSecret:       r.str("SHOP_JWT_SECRET", ""),
+		TokenTTL:        r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
+		Currency:        strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
+		DBMaxOpenConns:  r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
+		DBMaxIdleConns:  r.int("SHOP_DB_MAX_IDLE_CONNS", 20),
+		DBConnMaxLife:   r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBBusyTimeout:   r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
+		CheckoutLocking: r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
+		AuthRateLimit:   r.int("SHOP_AUTH_RATE_LIMIT", 20),
+		BcryptCost:      r.int("SHOP_BCRYPT_COST", 10),
+		ShutdownTimeout: r.dur("SHOP_SHUTDOWN_TIMEOUT", 15*time.Second),
+		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
+		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
+	}
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if len(c.Currency) != 3 {
+		return Config{}, fmt.Errorf("SHOP_CURRENCY: want a 3-letter ISO 4217 code, got %q", c.Currency)
+	}
+	if c.CheckoutLocking != "optimistic" && c.CheckoutLocking != "pessimistic" {
+		return Config{}, fmt.Errorf("SHOP_CHECKOUT_LOCKING: want optimistic or pessimistic, got %q", c.CheckoutLocking)
+	}
+	if c.DBMaxOpenConns < 1 {
+		return Config{}, fmt.Errorf("SHOP_DB_MAX_OPEN_CONNS: want at least 1, got %d", c.DBMaxOpenConns)
+	}
+	if c.AuthRateLimit < 0 {
+		return Config{}, fmt.Errorf("SHOP_AUTH_RATE_LIMIT: want 0 or more, got %d", c.AuthRateLimit)
+	}
+	return c, nil
+}
+
+type reader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (r *reader) str(key, def string) string {
+	if v := strings.TrimSpace(r.getenv(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) int(key string, def int) int {
+	v := strings.TrimSpace(r.getenv(key))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("%s: want an integer, got %q", key, v)
+	}
+	return n
+}
+
+func (r *reader) dur(key string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(key))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("%s: want a duration like 30s or 24h, got %q", key, v)
+	}
+	return d
+}

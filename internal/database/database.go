@@ -1,0 +1,125 @@
+// Package database opens the shop's database, PostgreSQL through pgx or
+// embedded SQLite, and runs functions inside one transaction.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"shop/ent"
+)
+
+// Options tune the connection pool.
+type Options struct {
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	BusyTimeout     time.Duration // SQLite only
+}
+
+// DB is an open database: the Ent client and the pool under it.
+type DB struct {
+	Client  *ent.Client
+	SQL     *sql.DB
+	Dialect string // dialect.Postgres or dialect.SQLite
+}
+
+// Close closes the client and the pool.
+func (db *DB) Close() error { return db.Client.Close() }
+
+// Open opens the database named by rawURL: postgres://… or sqlite:PATH.
+func Open(rawURL string, opt Options) (*DB, error) {
+	driverName, dsn, dia, err := ParseURL(rawURL, opt.BusyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := sql.Open(driverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if opt.MaxOpenConns > 0 {
+		sqlDB.SetMaxOpenConns(opt.MaxOpenConns)
+	}
+	if opt.MaxIdleConns > 0 {
+		sqlDB.SetMaxIdleConns(opt.MaxIdleConns)
+	}
+	if opt.ConnMaxLifetime > 0 {
+		sqlDB.SetConnMaxLifetime(opt.ConnMaxLifetime)
+	}
+	drv := entsql.OpenDB(dia, sqlDB)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlDB, Dialect: dia}, nil
+}
+
+// ParseURL maps DATABASE_URL to a database/sql driver name, its DSN and the
+// Ent dialect. SQLite gets the pragmas the shop relies on: foreign keys,
+// WAL, a busy timeout and immediate (write-locking) transactions, so that
+// concurrent writers queue instead of failing with SQLITE_BUSY.
+func ParseURL(rawURL string, busyTimeout time.Duration) (driverName, dsn, dia string, err error) {
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return "pgx", rawURL, dialect.Postgres, nil
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
+		if path == "" {
+			return "", "", "", errors.New("DATABASE_URL: sqlite: needs a path, e.g. sqlite:shop.db")
+		}
+		if busyTimeout <= 0 {
+			busyTimeout = 10 * time.Second
+		}
+		q := url.Values{}
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		q.Set("_time_format", "sqlite")
+		return "sqlite", "file:" + path + "?" + q.Encode(), dialect.SQLite, nil
+	default:
+		return "", "", "", fmt.Errorf("DATABASE_URL: want postgres://… or sqlite:PATH, got %q", redact(rawURL))
+	}
+}
+
+// redact hides a password in a URL before it is shown.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// WithTx runs fn inside one transaction on client: committed when fn returns
+// nil, rolled back when it returns an error or panics. The caller owns the
+// transaction; fn passes tx.Client() to every module it calls.
+func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			_ = tx.Rollback()
+			panic(v)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

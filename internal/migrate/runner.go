@@ -1,0 +1,198 @@
+// Package migrate applies the embedded versioned migrations with the Atlas
+// library (no atlas CLI needed) and generates new ones from the Ent schema.
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"time"
+
+	atlasmigrate "ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/sqlite"
+	"entgo.io/ent/dialect"
+
+	"shop/migrations"
+)
+
+// advisoryLockKey identifies the shop's migration lock on PostgreSQL.
+const advisoryLockKey = 7_462_431_001
+
+// Applied is one applied migration.
+type Applied struct {
+	Version     string
+	Description string
+	ExecutedAt  time.Time
+}
+
+// Status lists the applied and the pending migrations.
+type Status struct {
+	Applied []Applied
+	Pending []string // file names
+}
+
+// Dir returns the embedded migration directory of the dialect.
+func Dir(dia string) (atlasmigrate.Dir, error) {
+	name := "sqlite"
+	if dia == dialect.Postgres {
+		name = "postgres"
+	}
+	return memDir(migrations.FS, name)
+}
+
+func memDir(fsys fs.FS, root string) (atlasmigrate.Dir, error) {
+	entries, err := fs.ReadDir(fsys, root)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	dir := &atlasmigrate.MemDir{}
+	for _, e := range entries {
+		b, err := fs.ReadFile(fsys, path.Join(root, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if err := dir.WriteFile(e.Name(), b); err != nil {
+			return nil, err
+		}
+	}
+	return dir, nil
+}
+
+// Up applies every pending migration of dir and returns the versions it
+// applied. It holds a lock for the whole run (an advisory lock on
+// PostgreSQL, the immediate write transaction on SQLite), so replicas that
+// start at once migrate once; each file runs in one transaction. A migration
+// file changed after it was written or applied is refused.
+func Up(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) ([]string, error) {
+	var applied []string
+	err := locked(ctx, db, dia, func(conn *sql.Conn) error {
+		for {
+			var done bool
+			err := inTx(ctx, conn, func(tx *sql.Tx) error {
+				ex, store, err := executor(ctx, tx, dia, dir)
+				if err != nil {
+					return err
+				}
+				if err := store.verifyApplied(ctx, dir); err != nil {
+					return err
+				}
+				pending, err := ex.Pending(ctx)
+				if errors.Is(err, atlasmigrate.ErrNoPendingFiles) {
+					done = true
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if err := ex.Execute(ctx, pending[0]); err != nil {
+					return fmt.Errorf("apply %s: %w", pending[0].Name(), err)
+				}
+				applied = append(applied, pending[0].Version())
+				return nil
+			})
+			if err != nil || done {
+				return err
+			}
+		}
+	})
+	return applied, err
+}
+
+// GetStatus reads which migrations of dir are applied and which are pending.
+func GetStatus(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) (Status, error) {
+	var st Status
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return st, err
+	}
+	defer conn.Close()
+	err = inTx(ctx, conn, func(tx *sql.Tx) error {
+		ex, store, err := executor(ctx, tx, dia, dir)
+		if err != nil {
+			return err
+		}
+		if err := store.verifyApplied(ctx, dir); err != nil {
+			return err
+		}
+		revs, err := store.ReadRevisions(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range revs {
+			st.Applied = append(st.Applied, Applied{Version: r.Version, Description: r.Description, ExecutedAt: r.ExecutedAt})
+		}
+		pending, err := ex.Pending(ctx)
+		if err != nil && !errors.Is(err, atlasmigrate.ErrNoPendingFiles) {
+			return err
+		}
+		for _, f := range pending {
+			st.Pending = append(st.Pending, f.Name())
+		}
+		return nil
+	})
+	return st, err
+}
+
+func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir) (*atlasmigrate.Executor, *revisionStore, error) {
+	var (
+		drv atlasmigrate.Driver
+		err error
+	)
+	if dia == dialect.Postgres {
+		drv, err = postgres.Open(tx)
+	} else {
+		drv, err = sqlite.Open(tx)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("open migration driver: %w", err)
+	}
+	store, err := newRevisionStore(ctx, tx, dia)
+	if err != nil {
+		return nil, nil, err
+	}
+	ex, err := atlasmigrate.NewExecutor(drv, dir, store, atlasmigrate.WithOperatorVersion("shop"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return ex, store, nil
+}
+
+// locked runs fn on one connection while holding the migration lock.
+func locked(ctx context.Context, db *sql.DB, dia string, fn func(*sql.Conn) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migration connection: %w", err)
+	}
+	defer conn.Close()
+	if dia != dialect.Postgres {
+		// SQLite: every transaction begins IMMEDIATE, which takes the
+		// database's write lock; Pending is read inside it.
+		return fn(conn)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer func() {
+		// A fresh context: the unlock must happen even if ctx is done.
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = conn.ExecContext(uctx, "SELECT pg_advisory_unlock($1)", advisoryLockKey)
+	}()
+	return fn(conn)
+}
+
+func inTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

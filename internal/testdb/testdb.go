@@ -1,0 +1,67 @@
+package testdb
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"shop/internal/database"
+	"shop/internal/migrate"
+
+	_ "shop/ent/runtime" // hooks, interceptors, defaults and validators
+)
+
+// Dialects are the databases every integration test runs on.
+var Dialects = []string{dialect.Postgres, dialect.SQLite}
+
+// Each runs fn as a subtest per dialect ("postgres", "sqlite3").
+func Each(t *testing.T, fn func(t *testing.T, dia string)) {
+	t.Helper()
+	for _, dia := range Dialects {
+		t.Run(dia, func(t *testing.T) { fn(t, dia) })
+	}
+}
+
+// URL creates an empty database of the dialect for the test and returns its
+// DATABASE_URL. It is dropped when the test ends. A PostgreSQL server that
+// does not answer fails the test: it never skips.
+func URL(t testing.TB, dia string) string {
+	t.Helper()
+	if dia == dialect.SQLite {
+		return "sqlite:" + filepath.Join(t.TempDir(), "shop.db")
+	}
+	url, drop, err := CreatePostgres(context.Background(), "shop_test")
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	t.Cleanup(drop)
+	return url
+}
+
+// Open opens the test database at url with a pool fit for concurrency tests.
+func Open(t testing.TB, url string) *database.DB {
+	t.Helper()
+	db, err := database.Open(url, database.Options{MaxOpenConns: 32, MaxIdleConns: 32})
+	if err != nil {
+		t.Fatalf("testdb: open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// New returns a fresh database of the dialect brought up through the real
+// migrations.
+func New(t testing.TB, dia string) *database.DB {
+	t.Helper()
+	db := Open(t, URL(t, dia))
+	dir, err := migrate.Dir(db.Dialect)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	if _, err := migrate.Up(context.Background(), db.SQL, db.Dialect, dir); err != nil {
+		t.Fatalf("testdb: migrate up: %v", err)
+	}
+	return db
+}
