@@ -1,0 +1,371 @@
+package schema_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"shop/ent"
+	"shop/ent/inventorymovement"
+	"shop/ent/order"
+	"shop/ent/product"
+	"shop/internal/database"
+	"shop/internal/testdb"
+	"shop/schema"
+)
+
+// fixture holds a user and a product with stock, on a fresh database.
+type fixture struct {
+	db      *database.DB
+	c       *ent.Client
+	user    *ent.User
+	product *ent.Product
+}
+
+func newFixture(t *testing.T, dia string, stock int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db := testdb.New(t, dia)
+	c := db.Client
+	u := c.User.Create().SetEmail("a@example.com").SetName("A").SetPasswordHash("x").SaveX(ctx)
+	cat := c.Category.Create().SetName("Tools").SetSlug("tools").SaveX(ctx)
+	p := c.Product.Create().SetCategory(cat).SetName("Hammer").SetPrice(1999).SetStock(stock).SaveX(ctx)
+	c.InventoryMovement.Create().SetProduct(p).SetQuantityChange(stock).SetReason(inventorymovement.ReasonInitial).SaveX(ctx)
+	return &fixture{db: db, c: c, user: u, product: p}
+}
+
+// order places a pending order of qty units, taking them from stock with a
+// sale movement, as checkout does.
+func (f *fixture) order(t *testing.T, qty int) *ent.Order {
+	t.Helper()
+	ctx := context.Background()
+	var o *ent.Order
+	err := database.WithTx(ctx, f.c, func(tx *ent.Tx) error {
+		o = tx.Order.Create().SetUserID(f.user.ID).SetTotalAmount(int64(qty) * 1999).SetCurrency("USD").SaveX(ctx)
+		tx.OrderItem.Create().SetOrder(o).SetProductID(f.product.ID).SetProductName("Hammer").SetUnitPrice(1999).SetQuantity(qty).SaveX(ctx)
+		tx.Product.UpdateOneID(f.product.ID).AddStock(-qty).ExecX(ctx)
+		tx.InventoryMovement.Create().SetProductID(f.product.ID).SetOrder(o).SetQuantityChange(-qty).SetReason(inventorymovement.ReasonSale).ExecX(ctx)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// setStatus changes an order's status in its own transaction.
+func (f *fixture) setStatus(ctx context.Context, id int, to string) error {
+	return database.WithTx(ctx, f.c, func(tx *ent.Tx) error {
+		return tx.Order.UpdateOneID(id).SetStatus(order.Status(to)).Exec(ctx)
+	})
+}
+
+func (f *fixture) stock(t *testing.T) int {
+	t.Helper()
+	return f.c.Product.GetX(context.Background(), f.product.ID).Stock
+}
+
+func (f *fixture) ledgerSum(t *testing.T) int {
+	t.Helper()
+	var v []struct{ Sum int }
+	f.c.InventoryMovement.Query().Where(inventorymovement.ProductID(f.product.ID)).
+		Aggregate(ent.Sum(inventorymovement.FieldQuantityChange)).ScanX(context.Background(), &v)
+	return v[0].Sum
+}
+
+func TestChecks(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 5)
+
+		t.Run("StockNeverNegative", func(t *testing.T) {
+			// AddStock bypasses Ent's field validator: the CHECK must hold.
+			err := f.c.Product.UpdateOneID(f.product.ID).AddStock(-6).Exec(ctx)
+			if !ent.IsConstraintError(err) {
+				t.Fatalf("stock below zero: %v, want a constraint error", err)
+			}
+			if got := f.stock(t); got != 5 {
+				t.Fatalf("stock = %d after refused update, want 5", got)
+			}
+			if err := f.c.Product.UpdateOneID(f.product.ID).SetStock(-1).Exec(ctx); err == nil {
+				t.Fatal("SetStock(-1) succeeded")
+			}
+		})
+		t.Run("GuardedDecrement", func(t *testing.T) {
+			err := f.c.Product.UpdateOneID(f.product.ID).Where(product.StockGTE(6)).AddStock(-6).Exec(ctx)
+			if !ent.IsNotFound(err) {
+				t.Fatalf("guarded decrement past stock: %v, want not found", err)
+			}
+		})
+		t.Run("PricePositive", func(t *testing.T) {
+			err := f.c.Product.UpdateOneID(f.product.ID).AddPrice(-1999).Exec(ctx)
+			if !ent.IsConstraintError(err) {
+				t.Fatalf("price 0: %v, want a constraint error", err)
+			}
+		})
+		t.Run("CartQuantityBounds", func(t *testing.T) {
+			line := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetQuantity(1).SaveX(ctx)
+			defer f.c.CartItem.DeleteOne(line).ExecX(ctx)
+			for _, delta := range []int{-1, 1000} {
+				err := f.c.CartItem.UpdateOne(line).AddQuantity(delta).Exec(ctx)
+				if !ent.IsConstraintError(err) {
+					t.Errorf("quantity 1%+d: %v, want a constraint error", delta, err)
+				}
+			}
+			if err := f.c.CartItem.UpdateOne(line).AddQuantity(999).Exec(ctx); err != nil {
+				t.Errorf("quantity 1000: %v", err)
+			}
+			for _, q := range []int{0, 1001} {
+				if err := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetQuantity(q).Exec(ctx); err == nil {
+					t.Errorf("create with quantity %d succeeded", q)
+				}
+			}
+		})
+		t.Run("OneCartLinePerProduct", func(t *testing.T) {
+			f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetQuantity(1).ExecX(ctx)
+			err := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetQuantity(2).Exec(ctx)
+			if !ent.IsConstraintError(err) {
+				t.Fatalf("second line: %v, want a constraint error", err)
+			}
+		})
+		t.Run("UniqueEmailAndSlug", func(t *testing.T) {
+			if err := f.c.User.Create().SetEmail("a@example.com").SetName("B").SetPasswordHash("x").Exec(ctx); !ent.IsConstraintError(err) {
+				t.Errorf("duplicate email: %v", err)
+			}
+			if err := f.c.Category.Create().SetName("T").SetSlug("tools").Exec(ctx); !ent.IsConstraintError(err) {
+				t.Errorf("duplicate slug: %v", err)
+			}
+			if err := f.c.Category.Create().SetName("T").SetSlug("Bad Slug").Exec(ctx); err == nil {
+				t.Errorf("bad slug accepted")
+			}
+		})
+		t.Run("LedgerAppendOnly", func(t *testing.T) {
+			m := f.c.InventoryMovement.Query().FirstX(ctx)
+			if err := f.c.InventoryMovement.DeleteOne(m).Exec(ctx); err == nil {
+				t.Error("movement deleted")
+			}
+		})
+	})
+}
+
+func TestSoftDelete(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 5)
+		f.c.Product.DeleteOneID(f.product.ID).ExecX(ctx)
+		if _, err := f.c.Product.Get(ctx, f.product.ID); !ent.IsNotFound(err) {
+			t.Fatalf("deleted product still readable: %v", err)
+		}
+		p, err := f.c.Product.Get(schema.SkipSoftDelete(ctx), f.product.ID)
+		if err != nil {
+			t.Fatalf("deleted product gone from the table: %v", err)
+		}
+		if p.DeletedAt == nil {
+			t.Fatal("deleted_at not set")
+		}
+		if p.Version != 2 {
+			t.Errorf("version = %d after delete, want 2", p.Version)
+		}
+	})
+}
+
+func TestOrderStatus_Transitions(t *testing.T) {
+	all := []string{schema.StatusPending, schema.StatusProcessing, schema.StatusShipped, schema.StatusDelivered, schema.StatusCancelled}
+	// pathTo lists the moves from pending that reach a status.
+	pathTo := map[string][]string{
+		schema.StatusPending:    nil,
+		schema.StatusProcessing: {schema.StatusProcessing},
+		schema.StatusShipped:    {schema.StatusProcessing, schema.StatusShipped},
+		schema.StatusDelivered:  {schema.StatusProcessing, schema.StatusShipped, schema.StatusDelivered},
+		schema.StatusCancelled:  {schema.StatusCancelled},
+	}
+	allowed := map[[2]string]bool{
+		{"pending", "processing"}: true, {"pending", "cancelled"}: true,
+		{"processing", "shipped"}: true, {"processing", "cancelled"}: true,
+		{"shipped", "delivered"}: true,
+	}
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 1000)
+		for _, from := range all {
+			for _, to := range all {
+				t.Run(from+"->"+to, func(t *testing.T) {
+					o := f.order(t, 2)
+					for _, s := range pathTo[from] {
+						if err := f.setStatus(ctx, o.ID, s); err != nil {
+							t.Fatalf("reaching %s: %v", from, err)
+						}
+					}
+					stockBefore := f.stock(t)
+					err := f.setStatus(ctx, o.ID, to)
+					got := f.c.Order.GetX(ctx, o.ID).Status
+					if allowed[[2]string{from, to}] {
+						if err != nil {
+							t.Fatalf("%s -> %s refused: %v", from, to, err)
+						}
+						if string(got) != to {
+							t.Fatalf("status = %s, want %s", got, to)
+						}
+					} else {
+						var te *schema.TransitionError
+						if !errors.As(err, &te) || te.From != from || te.To != to {
+							t.Fatalf("%s -> %s: %v, want TransitionError{%s, %s}", from, to, err, from, to)
+						}
+						if string(got) != from {
+							t.Fatalf("status = %s after refusal, want %s", got, from)
+						}
+					}
+					wantStock := stockBefore
+					if err == nil && to == schema.StatusCancelled {
+						wantStock += 2
+					}
+					if s := f.stock(t); s != wantStock {
+						t.Fatalf("stock = %d, want %d", s, wantStock)
+					}
+					if s, l := f.stock(t), f.ledgerSum(t); s != l {
+						t.Fatalf("stock %d != ledger sum %d", s, l)
+					}
+				})
+			}
+		}
+		if schema.CanTransition("pending", "bogus") {
+			t.Error("transition to an unknown status allowed")
+		}
+	})
+}
+
+func TestOrderStatus_CancelRestocks(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 10)
+		o := f.order(t, 3)
+		if s := f.stock(t); s != 7 {
+			t.Fatalf("stock after order = %d", s)
+		}
+		if err := f.c.Order.UpdateOneID(o.ID).SetStatus(order.StatusCancelled).Exec(ctx); !errors.Is(err, schema.ErrCancelOutsideTx) {
+			t.Fatalf("cancel outside a transaction: %v, want ErrCancelOutsideTx", err)
+		}
+		if err := f.setStatus(ctx, o.ID, schema.StatusCancelled); err != nil {
+			t.Fatal(err)
+		}
+		if s := f.stock(t); s != 10 {
+			t.Fatalf("stock after cancel = %d, want 10", s)
+		}
+		moves := f.c.InventoryMovement.Query().Where(inventorymovement.ReasonEQ(inventorymovement.ReasonCancellation)).AllX(ctx)
+		if len(moves) != 1 || moves[0].QuantityChange != 3 || moves[0].OrderID == nil || *moves[0].OrderID != o.ID {
+			t.Fatalf("cancellation movements = %+v", moves)
+		}
+	})
+}
+
+func TestOrderStatus_CreateAndDelete(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 10)
+		err := f.c.Order.Create().SetUserID(f.user.ID).SetTotalAmount(0).SetCurrency("USD").SetStatus(order.StatusShipped).Exec(ctx)
+		var te *schema.TransitionError
+		if !errors.As(err, &te) {
+			t.Fatalf("create as shipped: %v, want TransitionError", err)
+		}
+		o := f.order(t, 1)
+		if err := f.c.Order.DeleteOneID(o.ID).Exec(ctx); err == nil {
+			t.Fatal("order deleted")
+		}
+		if n := f.c.Order.Query().CountX(ctx); n != 1 {
+			t.Fatalf("orders = %d, want 1", n)
+		}
+	})
+}
+
+func TestOrderStatus_Concurrent(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 100)
+		for round := range 5 {
+			t.Run(fmt.Sprint(round), func(t *testing.T) {
+				o := f.order(t, 1)
+				if err := f.setStatus(ctx, o.ID, schema.StatusProcessing); err != nil {
+					t.Fatal(err)
+				}
+				// Ship and cancel race; each makes the other invalid.
+				targets := []string{schema.StatusShipped, schema.StatusCancelled, schema.StatusShipped, schema.StatusCancelled}
+				errs := make([]error, len(targets))
+				var wg sync.WaitGroup
+				for i, to := range targets {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						errs[i] = f.setStatus(ctx, o.ID, to)
+					}()
+				}
+				wg.Wait()
+				wins := 0
+				var winner string
+				for i, err := range errs {
+					var te *schema.TransitionError
+					var ce *schema.ConcurrentChangeError
+					switch {
+					case err == nil:
+						wins++
+						winner = targets[i]
+					case errors.As(err, &te), errors.As(err, &ce):
+					default:
+						t.Fatalf("transition to %s: unexpected error %v", targets[i], err)
+					}
+				}
+				if wins != 1 {
+					t.Fatalf("%d transitions won, want exactly 1", wins)
+				}
+				if got := string(f.c.Order.GetX(ctx, o.ID).Status); got != winner {
+					t.Fatalf("status = %s, winner was %s", got, winner)
+				}
+				if s, l := f.stock(t), f.ledgerSum(t); s != l {
+					t.Fatalf("stock %d != ledger %d", s, l)
+				}
+			})
+		}
+	})
+}
+
+func TestOrderStatus_Bulk(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 100)
+		ids := []int{f.order(t, 1).ID, f.order(t, 2).ID, f.order(t, 3).ID}
+		bulk := func(to order.Status) (int, error) {
+			var n int
+			err := database.WithTx(ctx, f.c, func(tx *ent.Tx) (err error) {
+				n, err = tx.Order.Update().Where(order.IDIn(ids...)).SetStatus(to).Save(ctx)
+				return err
+			})
+			return n, err
+		}
+		if n, err := bulk(order.StatusProcessing); err != nil || n != 3 {
+			t.Fatalf("bulk to processing: n=%d err=%v", n, err)
+		}
+		// One order moves on; now a bulk delivery is invalid for the others.
+		if err := f.setStatus(ctx, ids[0], schema.StatusShipped); err != nil {
+			t.Fatal(err)
+		}
+		_, err := bulk(order.StatusDelivered)
+		var te *schema.TransitionError
+		if !errors.As(err, &te) || te.From != schema.StatusProcessing {
+			t.Fatalf("bulk delivered: %v, want TransitionError from processing", err)
+		}
+		if n := f.c.Order.Query().Where(order.StatusEQ(order.StatusDelivered)).CountX(ctx); n != 0 {
+			t.Fatalf("%d orders delivered by a refused bulk update", n)
+		}
+		ids = ids[1:]
+		if n, err := bulk(order.StatusCancelled); err != nil || n != 2 {
+			t.Fatalf("bulk cancel: n=%d err=%v", n, err)
+		}
+		if s := f.stock(t); s != 99 {
+			t.Fatalf("stock after bulk cancel = %d, want 99", s)
+		}
+		if s, l := f.stock(t), f.ledgerSum(t); s != l {
+			t.Fatalf("stock %d != ledger %d", s, l)
+		}
+	})
+}
