@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"shop/internal/config"
+	"shop/internal/httpserver"
+)
+
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, _ io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	migrateFirst := fs.Bool("migrate", false, "apply pending migrations before serving")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *migrateFirst {
+		applied, err := migrateUp(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, v := range applied {
+			logger.Info("migration applied", slog.String("version", v))
+		}
+	}
+	n, err := pendingMigrations(db)(ctx)
+	if err != nil {
+		return fmt.Errorf("read migration status: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%d migrations are pending: run `shop migrate up` or `shop serve --migrate`", n)
+	}
+	if cfg.JWTSecret == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		cfg.JWTSecret = hex.EncodeToString(b)
+		logger.Warn("SHOP_JWT_SECRET is not set: using a random secret; tokens will not survive a restart or work across replicas")
+	}
+	srv := httpserver.New(httpserver.Options{
+		Logger:          logger,
+		DB:              db.SQL,
+		Pending:         pendingMigrations(db),
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+	routes(srv, cfg, db, newServices(cfg))
+	logger.Info("serving", slog.String("addr", cfg.Addr), slog.String("database", db.Dialect))
+	return srv.Run(ctx, cfg.Addr)
+}

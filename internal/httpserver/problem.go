@@ -1,0 +1,94 @@
+package httpserver
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"shop/internal/apperr"
+)
+
+// ProblemContentType is the media type of error responses (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// errorHandler renders every error as a problem document. Internal errors are
+// logged with the request id and shown without any detail.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	e := toAppError(err)
+	status := e.Code.HTTPStatus()
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if status >= 500 {
+		s.log.ErrorContext(c.Request().Context(), "request failed",
+			slog.String("request_id", reqID), slog.String("route", c.Path()), slog.Any("error", err))
+	}
+	body := map[string]any{}
+	for k, v := range e.Extra {
+		body[k] = v
+	}
+	body["type"] = "https://shop.example/problems/" + string(e.Code)
+	body["title"] = http.StatusText(status)
+	body["status"] = status
+	body["detail"] = e.Message
+	body["code"] = e.Code
+	body["request_id"] = reqID
+	if len(e.Fields) > 0 {
+		body["errors"] = e.Fields
+	}
+	if e.Code == apperr.RateLimited {
+		if ra, ok := e.Extra["retry_after"]; ok {
+			c.Response().Header().Set("Retry-After", toString(ra))
+		}
+	}
+	c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
+	c.Response().WriteHeader(status)
+	if c.Request().Method == http.MethodHead {
+		return
+	}
+	_ = c.Echo().JSONSerializer.Serialize(c, body, "")
+}
+
+// toAppError maps Echo's own errors (unknown route, body too large, ...) and
+// domain errors to an *apperr.Error.
+func toAppError(err error) *apperr.Error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return apperr.New(apperr.NotFound, "no such resource")
+		case http.StatusMethodNotAllowed:
+			return apperr.New(apperr.MethodNotAllowed, "method not allowed on this resource")
+		case http.StatusRequestEntityTooLarge:
+			return apperr.New(apperr.MalformedRequest, "the request body is larger than 1 MiB")
+		case http.StatusUnauthorized:
+			return apperr.New(apperr.Unauthorized, "a valid bearer token is required")
+		case http.StatusForbidden:
+			return apperr.New(apperr.Forbidden, "you may not do this")
+		case http.StatusTooManyRequests:
+			return apperr.New(apperr.RateLimited, "too many requests")
+		case http.StatusServiceUnavailable:
+			return apperr.New(apperr.Unavailable, "the service is unavailable")
+		}
+		if he.Code >= 400 && he.Code < 500 {
+			return apperr.New(apperr.MalformedRequest, "the request could not be understood")
+		}
+		return &apperr.Error{Code: apperr.Internal, Message: "an internal error occurred", Err: err}
+	}
+	return apperr.From(err)
+}
+
+func toString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int:
+		return strconv.Itoa(x)
+	default:
+		return "1"
+	}
+}

@@ -1,0 +1,151 @@
+// Package httpserver is the shop's HTTP platform: Echo with the middleware
+// every route shares (request ids, logging, metrics, body limit, recovery),
+// one error handler that renders problem documents, the operations
+// endpoints, and a graceful Run.
+package httpserver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"shop/internal/apperr"
+)
+
+// MaxBodyBytes is the largest request body accepted (API.md: 1 MiB).
+const MaxBodyBytes = 1 << 20
+
+// Options are the dependencies of a Server.
+type Options struct {
+	Logger *slog.Logger
+	DB     *sql.DB
+	// Pending reports how many migrations are not applied; /readyz is 503
+	// while it is above zero or fails.
+	Pending         func(context.Context) (int, error)
+	ShutdownTimeout time.Duration
+}
+
+// Server is the shop's HTTP server.
+type Server struct {
+	Echo     *echo.Echo
+	Registry *prometheus.Registry
+	log      *slog.Logger
+	opt      Options
+	ready    atomic.Bool // set once no migration was pending
+}
+
+// New returns a server with the shared middleware and the operations
+// endpoints; modules add their routes to s.Echo.
+func New(opt Options) *Server {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.ShutdownTimeout <= 0 {
+		opt.ShutdownTimeout = 15 * time.Second
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	s := &Server{Echo: e, Registry: prometheus.NewRegistry(), log: opt.Logger, opt: opt}
+	e.HTTPErrorHandler = s.errorHandler
+	e.IPExtractor = echo.ExtractIPDirect()
+
+	m := newMetrics(s.Registry)
+	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if opt.DB != nil {
+		s.Registry.MustRegister(collectors.NewDBStatsCollector(opt.DB, "shop"))
+	}
+
+	e.Use(requestID())
+	e.Use(s.accessLog(m))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.log.ErrorContext(c.Request().Context(), "panic", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.Any("error", err), slog.String("stack", string(stack)))
+		return err
+	}}))
+	e.Use(middleware.BodyLimit("1M"))
+
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
+	return s
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if s.opt.DB != nil {
+		if err := s.opt.DB.PingContext(ctx); err != nil {
+			s.log.WarnContext(ctx, "readiness: database does not answer", slog.Any("error", err))
+			return apperr.New(apperr.Unavailable, "the database does not answer")
+		}
+	}
+	if !s.ready.Load() && s.opt.Pending != nil {
+		n, err := s.opt.Pending(ctx)
+		if err != nil {
+			s.log.WarnContext(ctx, "readiness: migration status", slog.Any("error", err))
+			return apperr.New(apperr.Unavailable, "the migration status cannot be read")
+		}
+		if n > 0 {
+			return apperr.New(apperr.Unavailable, "%d database migrations are pending", n).With("pending_migrations", n)
+		}
+		// Migrations only move forward: once none is pending, none will be
+		// for this binary.
+		s.ready.Store(true)
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Run serves on addr until ctx is done, then stops accepting, lets in-flight
+// requests finish (up to the shutdown timeout) and returns nil.
+func (s *Server) Run(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on an existing listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("listening", slog.String("addr", ln.Addr().String()))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: draining in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), s.opt.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,99 @@
+// Package catalog owns categories and products: the category tree, product
+// reads and search, and the admin's product writes.
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"shop/ent"
+	"shop/ent/category"
+	"shop/ent/inventorymovement"
+	"shop/internal/apperr"
+)
+
+// StockRecorder is what catalog needs from inventory: recording the initial
+// stock of a new product as a movement in the caller's transaction.
+type StockRecorder interface {
+	Record(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
+}
+
+// Service implements the catalog's use cases on the caller's client.
+type Service struct {
+	Stock StockRecorder
+}
+
+// CategoryInput creates a category.
+type CategoryInput struct {
+	Name     string
+	Slug     string
+	ParentID *int
+}
+
+// CreateCategory makes a category. Errors: validation_failed, not_found
+// (parent), conflict (slug taken).
+func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in CategoryInput) (*ent.Category, error) {
+	if in.ParentID != nil {
+		ok, err := db.Category.Query().Where(category.ID(*in.ParentID)).Exist(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("parent category: %w", err)
+		}
+		if !ok {
+			return nil, apperr.New(apperr.NotFound, "no such parent category")
+		}
+	}
+	c, err := db.Category.Create().SetName(in.Name).SetSlug(in.Slug).SetNillableParentID(in.ParentID).Save(ctx)
+	if err != nil {
+		return nil, translate(err, "a category with this slug already exists")
+	}
+	return c, nil
+}
+
+// ProductInput creates a product.
+type ProductInput struct {
+	CategoryID  int
+	Name        string
+	Description string
+	Price       int64
+	Stock       int
+	IsActive    bool
+}
+
+// CreateProduct makes a product and records its initial stock as an
+// `initial` movement, on db (run it in a transaction).
+// Errors: validation_failed, not_found (category).
+func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductInput) (*ent.Product, error) {
+	ok, err := db.Category.Query().Where(category.ID(in.CategoryID)).Exist(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("product category: %w", err)
+	}
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "no such category")
+	}
+	p, err := db.Product.Create().
+		SetCategoryID(in.CategoryID).
+		SetName(in.Name).
+		SetDescription(in.Description).
+		SetPrice(in.Price).
+		SetStock(in.Stock).
+		SetIsActive(in.IsActive).
+		Save(ctx)
+	if err != nil {
+		return nil, translate(err, "the product conflicts with an existing one")
+	}
+	if err := s.Stock.Record(ctx, db, p.ID, in.Stock, inventorymovement.ReasonInitial, nil); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// translate maps Ent's validation and constraint errors to domain errors.
+func translate(err error, conflict string) error {
+	if ent.IsConstraintError(err) {
+		return apperr.New(apperr.Conflict, "%s", conflict)
+	}
+	if ent.IsValidationError(err) {
+		return apperr.From(err)
+	}
+	return err
+}
