@@ -63,8 +63,8 @@ func (Product) Annotations() []schema.Annotation {
 		entgql.QueryField(),
 		entgql.RelayConnection(),
 		entsql.Checks(map[string]string{
-			"product_stock_nonneg":    "stock >= 0",
-			"product_price_positive":  "price > 0",
+			"product_stock_nonneg":     "stock >= 0",
+			"product_price_positive":   "price > 0",
 			"product_version_positive": "version > 0",
 		}),
 	}

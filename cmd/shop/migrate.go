@@ -62,15 +62,5 @@ func migrateUp(ctx context.Context, db *database.DB) ([]string, error) {
 
 // pendingMigrations counts the embedded migrations not applied to db.
 func pendingMigrations(db *database.DB) func(context.Context) (int, error) {
-	return func(ctx context.Context) (int, error) {
-		dir, err := migrate.Dir(db.Dialect)
-		if err != nil {
-			return 0, err
-		}
-		st, err := migrate.GetStatus(ctx, db.SQL, db.Dialect, dir)
-		if err != nil {
-			return 0, err
-		}
-		return len(st.Pending), nil
-	}
+	return func(ctx context.Context) (int, error) { return migrate.PendingCount(ctx, db.SQL, db.Dialect) }
 }

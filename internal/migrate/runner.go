@@ -196,3 +196,17 @@ func inTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// PendingCount is how many embedded migrations of the dialect are not
+// applied to db.
+func PendingCount(ctx context.Context, db *sql.DB, dia string) (int, error) {
+	dir, err := Dir(dia)
+	if err != nil {
+		return 0, err
+	}
+	st, err := GetStatus(ctx, db, dia, dir)
+	if err != nil {
+		return 0, err
+	}
+	return len(st.Pending), nil
+}

@@ -1,0 +1,52 @@
+# The shop's commands. `make run` and `make test` work on a fresh machine
+# with Go installed; tests also need PostgreSQL on 127.0.0.1:5432 (see README).
+
+GO        ?= go
+BIN       ?= bin/shop
+DATABASE_URL ?= sqlite:shop.db
+export DATABASE_URL
+
+.PHONY: run build test test-short generate migrate-diff check-generated check-migrations bench fmt vet lint
+
+## run: migrate, seed the demo catalog and serve on :8080 (SQLite by default)
+run: build
+	$(BIN) migrate up
+	$(BIN) seed
+	$(BIN) serve
+
+## build: the shop binary in bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/shop
+
+## test: every test, with the race detector, on PostgreSQL and SQLite
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## generate: regenerate ent/ (and the GraphQL schema) from schema/
+generate:
+	$(GO) generate ./...
+
+## migrate-diff name=NAME: write the next migration of each dialect from the schema
+migrate-diff:
+	@test -n "$(name)" || (echo "usage: make migrate-diff name=add_something" && exit 2)
+	$(GO) run ./internal/tools/migratediff -name $(name)
+
+## check-generated: fail if `make generate` would change anything
+check-generated: generate
+	@test -z "$$(git status --porcelain -- ent modules/admin/graph)" || \
+		(git status --short -- ent modules/admin/graph; echo "generated code is stale: run make generate and commit"; exit 1)
+
+## check-migrations: fail if the schema has changes without a migration
+check-migrations:
+	$(GO) run ./internal/tools/migratediff -check
+
+## bench: the checkout benchmarks (PostgreSQL)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' | grep -v '^ent/')
+
+vet:
+	$(GO) vet ./...
