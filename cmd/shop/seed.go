@@ -18,7 +18,7 @@ func seedCmd(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	svc := newServices(cfg)
+	svc := newServices(cfg, db.Dialect)
 	var created int
 	err = database.WithTx(ctx, db.Client, func(tx *ent.Tx) error {
 		created, err = svc.catalog.Seed(ctx, tx.Client())
@@ -58,7 +58,7 @@ func userCmd(ctx context.Context, cfg config.Config, args []string, stdout, stde
 		return err
 	}
 	defer db.Close()
-	svc := newServices(cfg)
+	svc := newServices(cfg, db.Dialect)
 	u, err := svc.identity.CreateUser(ctx, db.Client, identity.CreateUserInput{
 		Email: *email, Password: *password, Name: *name, Role: *role,
 	})

@@ -52,7 +52,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []s
 		Pending:         pendingMigrations(db),
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	})
-	routes(srv, cfg, db, newServices(cfg))
+	routes(srv, cfg, db, newServices(cfg, db.Dialect))
 	logger.Info("serving", slog.String("addr", cfg.Addr), slog.String("database", db.Dialect))
 	return srv.Run(ctx, cfg.Addr)
 }

@@ -20,12 +20,12 @@ type services struct {
 	catalog   *catalog.Service
 }
 
-func newServices(cfg config.Config) *services {
+func newServices(cfg config.Config, dialect string) *services {
 	inv := inventory.Service{}
 	return &services{
 		identity:  &identity.Service{BcryptCost: cfg.BcryptCost},
 		inventory: inv,
-		catalog:   &catalog.Service{Stock: inv},
+		catalog:   &catalog.Service{Stock: inv, Dialect: dialect},
 	}
 }
 

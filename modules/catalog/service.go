@@ -21,6 +21,8 @@ type StockRecorder interface {
 // Service implements the catalog's use cases on the caller's client.
 type Service struct {
 	Stock StockRecorder
+	// Dialect is the database's (dialect.Postgres or dialect.SQLite).
+	Dialect string
 }
 
 // CategoryInput creates a category.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -24,6 +25,9 @@ const (
 // method takes the caller's client (or transaction client).
 type Service struct {
 	BcryptCost int
+
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // CreateUserInput is a new user. Password is the clear text, 8..128 chars.

@@ -26,6 +26,9 @@ func (Service) Adjust(ctx context.Context, db *ent.Client, productID, change int
 		upd.Where(product.StockGTE(-change))
 	}
 	n, err := upd.AddStock(change).Save(ctx)
+	if ent.IsConstraintError(err) {
+		return apperr.Validation(apperr.Field("quantity_change", "would take stock above 1,000,000,000"))
+	}
 	if err != nil {
 		return fmt.Errorf("adjust stock: %w", err)
 	}

@@ -1,0 +1,201 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/labstack/echo/v4"
+
+	"shop/internal/apperr"
+	"shop/schema"
+)
+
+// validate is the one validator; it names fields by their JSON names.
+var validate = newValidator()
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		for _, tag := range []string{"json", "query", "param"} {
+			if name := strings.Split(f.Tag.Get(tag), ",")[0]; name != "" && name != "-" {
+				return name
+			}
+		}
+		return f.Name
+	})
+	_ = v.RegisterValidation("slug", func(fl validator.FieldLevel) bool {
+		return schema.SlugPattern.MatchString(fl.Field().String())
+	})
+	return v
+}
+
+// Bind decodes the request's JSON body strictly into dst (unknown fields,
+// wrong types, trailing data and an empty body are 400 malformed_request)
+// and validates it (422 validation_failed with one entry per field).
+func Bind(c echo.Context, dst any) error {
+	if err := decodeBody(c.Request(), dst, false); err != nil {
+		return err
+	}
+	return Validate(dst)
+}
+
+// BindOptional is Bind for a body that may be absent.
+func BindOptional(c echo.Context, dst any) error {
+	if err := decodeBody(c.Request(), dst, true); err != nil {
+		return err
+	}
+	return Validate(dst)
+}
+
+func decodeBody(r *http.Request, dst any, optional bool) error {
+	if ct := r.Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return apperr.New(apperr.MalformedRequest, "the body must be JSON (Content-Type: application/json)")
+		}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+			return apperr.New(apperr.MalformedRequest, "the request body is larger than 1 MiB")
+		}
+		return apperr.New(apperr.MalformedRequest, "the request body could not be read")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return apperr.New(apperr.MalformedRequest, "the request body is empty; send a JSON object")
+	}
+	return DecodeJSON(body, dst)
+}
+
+// DecodeJSON decodes one JSON object strictly into dst.
+func DecodeJSON(body []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return apperr.New(apperr.MalformedRequest, "%s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return apperr.New(apperr.MalformedRequest, "the body has data after the JSON object")
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("field %q must be %s, not %s", typ.Field, jsonKind(typ.Type), typ.Value)
+		}
+		return fmt.Sprintf("the body must be a JSON object, not %s", typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the body is not valid JSON (it ends too early)"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ") + ": it may not be sent here"
+	default:
+		var fe *FieldValueError
+		if errors.As(err, &fe) {
+			return fe.Error()
+		}
+		return "the body is not valid JSON"
+	}
+}
+
+// FieldValueError is returned by custom UnmarshalJSON methods.
+type FieldValueError struct{ Msg string }
+
+func (e *FieldValueError) Error() string { return e.Msg }
+
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
+// Validate runs the validate tags of v and returns a validation_failed
+// error naming each failed field, or nil.
+func Validate(v any) error {
+	err := validate.Struct(v)
+	if err == nil {
+		return nil
+	}
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		return apperr.Validation(apperr.Field("body", "is invalid"))
+	}
+	fields := make([]apperr.FieldError, 0, len(verrs))
+	for _, fe := range verrs {
+		name := fe.Namespace()
+		if i := strings.IndexByte(name, '.'); i >= 0 {
+			name = name[i+1:]
+		}
+		fields = append(fields, apperr.Field(name, message(fe)))
+	}
+	return apperr.Validation(fields...)
+}
+
+func message(fe validator.FieldError) string {
+	isString := fe.Kind() == reflect.String
+	switch fe.Tag() {
+	case "required", "required_without":
+		return "is required"
+	case "min":
+		if isString {
+			return "must be at least " + fe.Param() + " characters"
+		}
+		return "must be at least " + fe.Param()
+	case "max":
+		if isString {
+			return "must be at most " + fe.Param() + " characters"
+		}
+		return "must be at most " + fe.Param()
+	case "gte":
+		return "must be at least " + fe.Param()
+	case "lte":
+		return "must be at most " + fe.Param()
+	case "ne":
+		return "must not be " + fe.Param()
+	case "email":
+		return "must be an email address"
+	case "oneof":
+		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	case "slug":
+		return "must be lowercase letters and digits separated by single hyphens"
+	case "printascii":
+		return "must be printable ASCII"
+	default:
+		return "is invalid (" + fe.Tag() + ")"
+	}
+}

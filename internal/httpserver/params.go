@@ -1,0 +1,116 @@
+package httpserver
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"shop/internal/apperr"
+)
+
+// PathID reads a positive integer id from the path. Anything else names no
+// resource: 404 not_found.
+func PathID(c echo.Context, name string) (int, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 0)
+	if err != nil || id <= 0 || id > 1<<53 {
+		return 0, apperr.New(apperr.NotFound, "no such resource")
+	}
+	return int(id), nil
+}
+
+// Query collects validated query parameters and their errors.
+type Query struct {
+	c      echo.Context
+	Errors []apperr.FieldError
+}
+
+// NewQuery starts reading the query of c.
+func NewQuery(c echo.Context) *Query { return &Query{c: c} }
+
+// Int64 reads an optional integer within [min, max].
+func (q *Query) Int64(name string, min, max int64) *int64 {
+	raw := q.c.QueryParam(name)
+	if raw == "" {
+		return nil
+	}
+	v, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || v < min || v > max {
+		q.Errors = append(q.Errors, apperr.Field(name, "must be an integer from "+strconv.FormatInt(min, 10)+" to "+strconv.FormatInt(max, 10)))
+		return nil
+	}
+	return &v
+}
+
+// Bool reads an optional true/false.
+func (q *Query) Bool(name string) bool {
+	switch q.c.QueryParam(name) {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	default:
+		q.Errors = append(q.Errors, apperr.Field(name, "must be true or false"))
+		return false
+	}
+}
+
+// OneOf reads an optional value from a fixed set, def when absent.
+func (q *Query) OneOf(name, def string, allowed ...string) string {
+	raw := q.c.QueryParam(name)
+	if raw == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if raw == a {
+			return raw
+		}
+	}
+	b, _ := json.Marshal(allowed)
+	q.Errors = append(q.Errors, apperr.Field(name, "must be one of "+string(b)))
+	return def
+}
+
+// String reads an optional string of at most max bytes.
+func (q *Query) String(name string, max int) string {
+	raw := q.c.QueryParam(name)
+	if len(raw) > max {
+		q.Errors = append(q.Errors, apperr.Field(name, "must be at most "+strconv.Itoa(max)+" characters"))
+		return ""
+	}
+	return raw
+}
+
+// Add records more errors (from page.Parse).
+func (q *Query) Add(errs ...apperr.FieldError) { q.Errors = append(q.Errors, errs...) }
+
+// Err is the validation_failed error of every bad parameter, or nil.
+func (q *Query) Err() error {
+	if len(q.Errors) == 0 {
+		return nil
+	}
+	e := apperr.Validation(q.Errors...)
+	e.Message = "the query has invalid parameters"
+	return e
+}
+
+// Optional is a PATCH member that distinguishes absent (Set false), null
+// (Set, Null) and a value.
+type Optional[T any] struct {
+	Set   bool
+	Null  bool
+	Value T
+}
+
+// UnmarshalJSON records that the member was present.
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	if err := json.Unmarshal(b, &o.Value); err != nil {
+		return &FieldValueError{Msg: "a field has the wrong type"}
+	}
+	return nil
+}

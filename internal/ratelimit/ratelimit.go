@@ -1,0 +1,69 @@
+// Package ratelimit limits attempts per key (a client IP, an email) with a
+// token bucket per key. It protects against brute force; it is per process,
+// and nothing else depends on it for correctness.
+package ratelimit
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter allows perMinute attempts per key per minute, in bursts of up to
+// perMinute. A zero perMinute allows everything.
+type Limiter struct {
+	perMinute int
+	mu        sync.Mutex
+	keys      map[string]*rate.Limiter
+	sweptAt   time.Time
+	now       func() time.Time
+}
+
+// New returns a limiter of perMinute attempts per key.
+func New(perMinute int) *Limiter {
+	return &Limiter{perMinute: perMinute, keys: map[string]*rate.Limiter{}, now: time.Now}
+}
+
+// Allow takes one attempt for key. When refused it returns how long until
+// the next attempt would be allowed.
+func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	if l == nil || l.perMinute <= 0 {
+		return true, 0
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	lim, ok := l.keys[key]
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(time.Minute/time.Duration(l.perMinute)), l.perMinute)
+		l.keys[key] = lim
+	}
+	r := lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// RetryAfterSeconds rounds a wait up to whole seconds for a Retry-After header.
+func RetryAfterSeconds(d time.Duration) int {
+	return int(math.Max(1, math.Ceil(d.Seconds())))
+}
+
+// sweep drops keys whose bucket is full again, once a minute, so the map
+// does not grow with every client ever seen.
+func (l *Limiter) sweep(now time.Time) {
+	if now.Sub(l.sweptAt) < time.Minute {
+		return
+	}
+	l.sweptAt = now
+	for k, lim := range l.keys {
+		if lim.TokensAt(now) >= float64(l.perMinute) {
+			delete(l.keys, k)
+		}
+	}
+}

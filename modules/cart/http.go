@@ -1,0 +1,140 @@
+package cart
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"shop/ent"
+	"shop/internal/database"
+	"shop/internal/httpserver"
+	"shop/modules/identity"
+)
+
+// HTTP serves the cart endpoints of API.md; every route is the caller's own.
+type HTTP struct {
+	Svc      Service
+	DB       *ent.Client
+	Currency string
+}
+
+// Routes mounts the cart on the /api/v1 group (signed-in users only).
+func (h *HTTP) Routes(api *echo.Group) {
+	g := api.Group("/cart", identity.RequireUser)
+	g.GET("", h.get)
+	g.DELETE("", h.clear)
+	g.POST("/items", h.add)
+	g.PATCH("/items/:item_id", h.update)
+	g.DELETE("/items/:item_id", h.remove)
+}
+
+// LineJSON is one line of the Cart of API.md.
+type LineJSON struct {
+	ID          int    `json:"id"`
+	ProductID   int    `json:"product_id"`
+	ProductName string `json:"product_name"`
+	UnitPrice   int64  `json:"unit_price"`
+	Quantity    int    `json:"quantity"`
+	Subtotal    int64  `json:"subtotal"`
+	Available   bool   `json:"available"`
+}
+
+// JSON is the Cart of API.md.
+type JSON struct {
+	Items     []LineJSON `json:"items"`
+	Total     int64      `json:"total"`
+	Currency  string     `json:"currency"`
+	ItemCount int        `json:"item_count"`
+}
+
+// View prices lines live: subtotal = unit price × quantity, total = Σ subtotals.
+func View(lines []Line, currency string) JSON {
+	out := JSON{Items: make([]LineJSON, 0, len(lines)), Currency: currency}
+	for _, l := range lines {
+		sub := l.Product.Price * int64(l.Item.Quantity)
+		out.Items = append(out.Items, LineJSON{
+			ID: l.Item.ID, ProductID: l.Item.ProductID, ProductName: l.Product.Name,
+			UnitPrice: l.Product.Price, Quantity: l.Item.Quantity, Subtotal: sub, Available: l.Available(),
+		})
+		out.Total += sub
+		out.ItemCount += l.Item.Quantity
+	}
+	return out
+}
+
+func (h *HTTP) respond(c echo.Context, status int, userID int) error {
+	lines, err := h.Svc.Lines(c.Request().Context(), h.DB, userID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, View(lines, h.Currency))
+}
+
+func viewer(c echo.Context) int {
+	v, _ := identity.ViewerFrom(c.Request().Context())
+	return v.UserID
+}
+
+func (h *HTTP) get(c echo.Context) error { return h.respond(c, http.StatusOK, viewer(c)) }
+
+type addRequest struct {
+	ProductID *int `json:"product_id" validate:"required,gte=1"`
+	Quantity  *int `json:"quantity" validate:"required,gte=1,lte=1000"`
+}
+
+func (h *HTTP) add(c echo.Context) error {
+	var req addRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	ctx, uid := c.Request().Context(), viewer(c)
+	err := database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+		return h.Svc.Add(ctx, tx.Client(), uid, *req.ProductID, *req.Quantity)
+	})
+	if err != nil {
+		return err
+	}
+	return h.respond(c, http.StatusCreated, uid)
+}
+
+type updateRequest struct {
+	Quantity *int `json:"quantity" validate:"required,gte=1,lte=1000"`
+}
+
+func (h *HTTP) update(c echo.Context) error {
+	id, err := httpserver.PathID(c, "item_id")
+	if err != nil {
+		return err
+	}
+	var req updateRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	ctx, uid := c.Request().Context(), viewer(c)
+	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+		return h.Svc.SetQuantity(ctx, tx.Client(), uid, id, *req.Quantity)
+	})
+	if err != nil {
+		return err
+	}
+	return h.respond(c, http.StatusOK, uid)
+}
+
+func (h *HTTP) remove(c echo.Context) error {
+	id, err := httpserver.PathID(c, "item_id")
+	if err != nil {
+		return err
+	}
+	uid := viewer(c)
+	if err := h.Svc.Remove(c.Request().Context(), h.DB, uid, id); err != nil {
+		return err
+	}
+	return h.respond(c, http.StatusOK, uid)
+}
+
+func (h *HTTP) clear(c echo.Context) error {
+	if err := h.Svc.Clear(c.Request().Context(), h.DB, viewer(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,156 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"entgo.io/ent/dialect"
+
+	"shop/ent"
+	"shop/ent/category"
+	"shop/ent/product"
+	"shop/internal/apperr"
+)
+
+// treeLockKey serializes changes of the category tree on PostgreSQL, so two
+// concurrent re-parentings can't close a cycle that neither saw.
+const treeLockKey = 7_462_431_002
+
+// ListCategories returns every category that is not deleted, by id.
+func (s *Service) ListCategories(ctx context.Context, db *ent.Client) ([]*ent.Category, error) {
+	return db.Category.Query().Order(ent.Asc(category.FieldID)).All(ctx)
+}
+
+// CategoryPatch changes a category; nil fields are left alone. ParentSet
+// with a nil ParentID makes it a root.
+type CategoryPatch struct {
+	Name      *string
+	Slug      *string
+	ParentSet bool
+	ParentID  *int
+}
+
+// UpdateCategory applies a patch. Errors: not_found (category or parent),
+// validation_failed (a parent cycle), conflict (slug taken).
+func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p CategoryPatch) (*ent.Category, error) {
+	if p.ParentSet {
+		if err := s.lockTree(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	c, err := db.Category.Get(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "no such category")
+	}
+	upd := db.Category.UpdateOne(c)
+	if p.Name != nil {
+		upd.SetName(*p.Name)
+	}
+	if p.Slug != nil {
+		upd.SetSlug(*p.Slug)
+	}
+	if p.ParentSet {
+		if p.ParentID == nil {
+			upd.ClearParentID()
+		} else {
+			if err := s.checkParent(ctx, db, id, *p.ParentID); err != nil {
+				return nil, err
+			}
+			upd.SetParentID(*p.ParentID)
+		}
+	}
+	c, err = upd.Save(ctx)
+	if err != nil {
+		return nil, translate(err, "a category with this slug already exists")
+	}
+	return c, nil
+}
+
+// checkParent refuses a parent that doesn't exist or that would make the
+// category its own ancestor.
+func (s *Service) checkParent(ctx context.Context, db *ent.Client, id, parentID int) error {
+	all, err := db.Category.Query().Select(category.FieldID, category.FieldParentID).All(ctx)
+	if err != nil {
+		return fmt.Errorf("category tree: %w", err)
+	}
+	parentOf := make(map[int]*int, len(all))
+	for _, c := range all {
+		parentOf[c.ID] = c.ParentID
+	}
+	if _, ok := parentOf[parentID]; !ok {
+		return apperr.New(apperr.NotFound, "no such parent category")
+	}
+	for cur, steps := &parentID, 0; cur != nil && steps <= len(all); cur, steps = parentOf[*cur], steps+1 {
+		if *cur == id {
+			return apperr.Validation(apperr.Field("parent_id", "would make the category its own ancestor"))
+		}
+	}
+	return nil
+}
+
+func (s *Service) lockTree(ctx context.Context, db *ent.Client) error {
+	if s.Dialect != dialect.Postgres {
+		return nil // SQLite: the immediate transaction already serializes writers
+	}
+	if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", treeLockKey); err != nil {
+		return fmt.Errorf("lock category tree: %w", err)
+	}
+	return nil
+}
+
+// DeleteCategory soft-deletes a category that has no live sub-categories or
+// products. Errors: not_found, conflict.
+func (s *Service) DeleteCategory(ctx context.Context, db *ent.Client, id int) error {
+	if err := s.lockTree(ctx, db); err != nil {
+		return err
+	}
+	if _, err := db.Category.Get(ctx, id); err != nil {
+		return notFound(err, "no such category")
+	}
+	children, err := db.Category.Query().Where(category.ParentID(id)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	products, err := db.Product.Query().Where(product.CategoryID(id)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if children || products {
+		return apperr.New(apperr.Conflict, "the category still has sub-categories or products; move or delete them first")
+	}
+	return db.Category.DeleteOneID(id).Exec(ctx)
+}
+
+// Descendants returns the ids of the category with the slug and of all its
+// sub-categories; none if the slug names no category.
+func (s *Service) Descendants(ctx context.Context, db *ent.Client, slug string) ([]int, error) {
+	all, err := db.Category.Query().Select(category.FieldID, category.FieldSlug, category.FieldParentID).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	children := map[int][]int{}
+	root := 0
+	for _, c := range all {
+		if c.Slug == slug {
+			root = c.ID
+		}
+		if c.ParentID != nil {
+			children[*c.ParentID] = append(children[*c.ParentID], c.ID)
+		}
+	}
+	if root == 0 {
+		return nil, nil
+	}
+	ids := []int{root}
+	for i := 0; i < len(ids) && i <= len(all); i++ {
+		ids = append(ids, children[ids[i]]...)
+	}
+	return ids, nil
+}
+
+func notFound(err error, msg string) error {
+	if ent.IsNotFound(err) {
+		return apperr.New(apperr.NotFound, "%s", msg)
+	}
+	return err
+}

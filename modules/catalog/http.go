@@ -1,0 +1,346 @@
+package catalog
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"shop/ent"
+	"shop/ent/inventorymovement"
+	"shop/internal/apperr"
+	"shop/internal/database"
+	"shop/internal/httpserver"
+	"shop/internal/page"
+	"shop/modules/identity"
+	"shop/schema"
+)
+
+// StockAdjuster is what the catalog's stock-adjustment route needs from
+// inventory: one guarded stock change plus its movement.
+type StockAdjuster interface {
+	Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
+}
+
+// HTTP serves the catalog endpoints of API.md.
+type HTTP struct {
+	Svc      *Service
+	Stock    StockAdjuster
+	DB       *ent.Client
+	Currency string
+}
+
+// Routes mounts the public reads on api and the admin writes on admin.
+func (h *HTTP) Routes(api, admin *echo.Group) {
+	api.GET("/categories", h.listCategories)
+	api.GET("/products", h.listProducts)
+	api.GET("/products/:id", h.getProduct)
+
+	admin.POST("/categories", h.createCategory)
+	admin.PATCH("/categories/:id", h.updateCategory)
+	admin.DELETE("/categories/:id", h.deleteCategory)
+	admin.POST("/products", h.createProduct)
+	admin.PATCH("/products/:id", h.updateProduct)
+	admin.DELETE("/products/:id", h.deleteProduct)
+	admin.POST("/products/:id/stock-adjustments", h.adjustStock)
+}
+
+// CategoryJSON is the Category of API.md.
+type CategoryJSON struct {
+	ID        int       `json:"id"`
+	Name      string    `json:"name"`
+	Slug      string    `json:"slug"`
+	ParentID  *int      `json:"parent_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toCategoryJSON(c *ent.Category) CategoryJSON {
+	return CategoryJSON{ID: c.ID, Name: c.Name, Slug: c.Slug, ParentID: c.ParentID, CreatedAt: c.CreatedAt.UTC()}
+}
+
+// ProductJSON is the Product of API.md.
+type ProductJSON struct {
+	ID          int       `json:"id"`
+	CategoryID  int       `json:"category_id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Price       int64     `json:"price"`
+	Currency    string    `json:"currency"`
+	Stock       int       `json:"stock"`
+	IsActive    bool      `json:"is_active"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func (h *HTTP) toProductJSON(p *ent.Product) ProductJSON {
+	return ProductJSON{
+		ID: p.ID, CategoryID: p.CategoryID, Name: p.Name, Description: p.Description,
+		Price: p.Price, Currency: h.Currency, Stock: p.Stock, IsActive: p.IsActive,
+		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
+	}
+}
+
+// ETag is a product's entity tag: its version.
+func ETag(p *ent.Product) string { return `"` + strconv.Itoa(p.Version) + `"` }
+
+func (h *HTTP) writeProduct(c echo.Context, status int, p *ent.Product) error {
+	c.Response().Header().Set("ETag", ETag(p))
+	return c.JSON(status, h.toProductJSON(p))
+}
+
+func (h *HTTP) listCategories(c echo.Context) error {
+	cats, err := h.Svc.ListCategories(c.Request().Context(), h.DB)
+	if err != nil {
+		return err
+	}
+	items := make([]CategoryJSON, len(cats))
+	for i, cat := range cats {
+		items[i] = toCategoryJSON(cat)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+func (h *HTTP) listProducts(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := httpserver.NewQuery(c)
+	sortName := q.OneOf("sort", "-created_at", "created_at", "-created_at", "price", "-price", "name")
+	sort := ProductSorts[sortName]
+	f := ProductFilter{
+		Query:    q.String("q", 200),
+		MinPrice: q.Int64("min_price", 0, schema.MaxPrice),
+		MaxPrice: q.Int64("max_price", 0, schema.MaxPrice),
+		InStock:  q.Bool("in_stock"),
+	}
+	slug := q.String("category", 100)
+	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), sort)
+	q.Add(errs...)
+	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
+		q.Add(apperr.Field("max_price", "must not be below min_price"))
+	}
+	if err := q.Err(); err != nil {
+		return err
+	}
+	if slug != "" {
+		ids, err := h.Svc.Descendants(ctx, h.DB, slug)
+		if err != nil {
+			return err
+		}
+		f.CategoryIDs = append([]int{}, ids...)
+	}
+	f.Query = strings.TrimSpace(f.Query)
+	rows, err := h.Svc.ListProducts(ctx, h.DB, f, sort, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, h.toProductJSON, ProductCursor(sort)))
+}
+
+func isAdmin(ctx context.Context) bool {
+	v, ok := identity.ViewerFrom(ctx)
+	return ok && v.IsAdmin()
+}
+
+func (h *HTTP) getProduct(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p, err := h.Svc.GetProduct(ctx, h.DB, id, isAdmin(ctx))
+	if err != nil {
+		return err
+	}
+	return h.writeProduct(c, http.StatusOK, p)
+}
+
+type createCategoryRequest struct {
+	Name     string `json:"name" validate:"required,min=1,max=100"`
+	Slug     string `json:"slug" validate:"required,max=100,slug"`
+	ParentID *int   `json:"parent_id" validate:"omitempty,gte=1"`
+}
+
+func (h *HTTP) createCategory(c echo.Context) error {
+	var req createCategoryRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var cat *ent.Category
+	err := database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+		cat, err = h.Svc.CreateCategory(ctx, tx.Client(), CategoryInput{Name: req.Name, Slug: req.Slug, ParentID: req.ParentID})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toCategoryJSON(cat))
+}
+
+type updateCategoryRequest struct {
+	Name     *string                  `json:"name" validate:"omitempty,min=1,max=100"`
+	Slug     *string                  `json:"slug" validate:"omitempty,max=100,slug"`
+	ParentID httpserver.Optional[int] `json:"parent_id"`
+}
+
+func (h *HTTP) updateCategory(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req updateCategoryRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	patch := CategoryPatch{Name: req.Name, Slug: req.Slug, ParentSet: req.ParentID.Set}
+	if req.ParentID.Set && !req.ParentID.Null {
+		if req.ParentID.Value <= 0 {
+			return apperr.Validation(apperr.Field("parent_id", "must be a category id or null"))
+		}
+		patch.ParentID = &req.ParentID.Value
+	}
+	ctx := c.Request().Context()
+	var cat *ent.Category
+	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+		cat, err = h.Svc.UpdateCategory(ctx, tx.Client(), id, patch)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toCategoryJSON(cat))
+}
+
+func (h *HTTP) deleteCategory(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+		return h.Svc.DeleteCategory(ctx, tx.Client(), id)
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type createProductRequest struct {
+	CategoryID  *int   `json:"category_id" validate:"required,gte=1"`
+	Name        string `json:"name" validate:"required,min=1,max=200"`
+	Description string `json:"description" validate:"max=10000"`
+	Price       *int64 `json:"price" validate:"required,gte=1,lte=10000000000"`
+	Stock       *int   `json:"stock" validate:"required,gte=0,lte=1000000000"`
+	IsActive    *bool  `json:"is_active"`
+}
+
+func (h *HTTP) createProduct(c echo.Context) error {
+	var req createProductRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	in := ProductInput{
+		CategoryID: *req.CategoryID, Name: req.Name, Description: req.Description,
+		Price: *req.Price, Stock: *req.Stock, IsActive: req.IsActive == nil || *req.IsActive,
+	}
+	ctx := c.Request().Context()
+	var p *ent.Product
+	err := database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+		p, err = h.Svc.CreateProduct(ctx, tx.Client(), in)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/products/"+strconv.Itoa(p.ID))
+	return h.writeProduct(c, http.StatusCreated, p)
+}
+
+type updateProductRequest struct {
+	CategoryID  *int    `json:"category_id" validate:"omitempty,gte=1"`
+	Name        *string `json:"name" validate:"omitempty,min=1,max=200"`
+	Description *string `json:"description" validate:"omitempty,max=10000"`
+	Price       *int64  `json:"price" validate:"omitempty,gte=1,lte=10000000000"`
+	IsActive    *bool   `json:"is_active"`
+}
+
+func (h *HTTP) updateProduct(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req updateProductRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	patch := ProductPatch{CategoryID: req.CategoryID, Name: req.Name, Description: req.Description, Price: req.Price, IsActive: req.IsActive}
+	if im := strings.TrimSpace(c.Request().Header.Get("If-Match")); im != "" && im != "*" {
+		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(im, "W/"), `"`))
+		if err != nil {
+			return apperr.New(apperr.VersionConflict, "If-Match does not match the product's ETag")
+		}
+		patch.IfVersion = &v
+	}
+	ctx := c.Request().Context()
+	var p *ent.Product
+	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+		p, err = h.Svc.UpdateProduct(ctx, tx.Client(), id, patch)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return h.writeProduct(c, http.StatusOK, p)
+}
+
+func (h *HTTP) deleteProduct(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+		return h.Svc.DeleteProduct(ctx, tx.Client(), id)
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type adjustStockRequest struct {
+	QuantityChange *int   `json:"quantity_change" validate:"required,ne=0,gte=-1000000000,lte=1000000000"`
+	Reason         string `json:"reason" validate:"required,oneof=restock adjustment return damage"`
+}
+
+func (h *HTTP) adjustStock(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req adjustStockRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var p *ent.Product
+	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+		if _, err := h.Svc.GetProduct(ctx, tx.Client(), id, false); err != nil {
+			if _, derr := tx.Product.Get(ctx, id); derr != nil {
+				return err // deleted or missing; an inactive product can be restocked
+			}
+		}
+		if err := h.Stock.Adjust(ctx, tx.Client(), id, *req.QuantityChange, inventorymovement.Reason(req.Reason), nil); err != nil {
+			return err
+		}
+		p, err = tx.Product.Get(ctx, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return h.writeProduct(c, http.StatusOK, p)
+}

@@ -1,0 +1,166 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"shop/ent"
+	"shop/ent/category"
+	"shop/ent/predicate"
+	"shop/ent/product"
+	"shop/internal/apperr"
+	"shop/internal/page"
+	"shop/schema"
+)
+
+// ProductSorts are the orders of the product list.
+var ProductSorts = map[string]page.Sort{
+	"created_at":  {Name: "created_at", Column: product.FieldCreatedAt, Kind: "time"},
+	"-created_at": {Name: "-created_at", Column: product.FieldCreatedAt, Desc: true, Kind: "time"},
+	"price":       {Name: "price", Column: product.FieldPrice, Kind: "int"},
+	"-price":      {Name: "-price", Column: product.FieldPrice, Desc: true, Kind: "int"},
+	"name":        {Name: "name", Column: product.FieldName, Kind: "string"},
+}
+
+// ProductCursor is the cursor after p in sort s.
+func ProductCursor(s page.Sort) func(*ent.Product) page.Cursor {
+	return func(p *ent.Product) page.Cursor {
+		var v any
+		switch s.Column {
+		case product.FieldCreatedAt:
+			v = p.CreatedAt
+		case product.FieldPrice:
+			v = p.Price
+		case product.FieldName:
+			v = p.Name
+		}
+		return page.Cursor{Sort: s.Name, Value: page.FormatValue(v), ID: p.ID}
+	}
+}
+
+// ProductFilter narrows the product list.
+type ProductFilter struct {
+	CategoryIDs []int // nil: any; empty non-nil: none
+	Query       string
+	MinPrice    *int64
+	MaxPrice    *int64
+	InStock     bool
+}
+
+// ListProducts returns up to limit+1 active products after the cursor.
+func (s *Service) ListProducts(ctx context.Context, db *ent.Client, f ProductFilter, sort page.Sort, p page.Params) ([]*ent.Product, error) {
+	if f.CategoryIDs != nil && len(f.CategoryIDs) == 0 {
+		return nil, nil
+	}
+	q := db.Product.Query().Where(product.IsActive(true))
+	if f.CategoryIDs != nil {
+		q.Where(product.CategoryIDIn(f.CategoryIDs...))
+	}
+	if f.Query != "" {
+		// ILIKE on PostgreSQL (served by the pg_trgm indexes), LOWER() LIKE
+		// on SQLite; Ent escapes %, _ and \ in the user's text.
+		q.Where(product.Or(product.NameContainsFold(f.Query), product.DescriptionContainsFold(f.Query)))
+	}
+	if f.MinPrice != nil {
+		q.Where(product.PriceGTE(*f.MinPrice))
+	}
+	if f.MaxPrice != nil {
+		q.Where(product.PriceLTE(*f.MaxPrice))
+	}
+	if f.InStock {
+		q.Where(product.StockGT(0))
+	}
+	q.Where(predicate.Product(sort.After(p.Cursor)))
+	rows, err := q.Order(sort.Order()).Limit(p.Limit + 1).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	return rows, nil
+}
+
+// GetProduct returns a product. Only admins (withHidden) see inactive and
+// deleted products; for others they are not_found.
+func (s *Service) GetProduct(ctx context.Context, db *ent.Client, id int, withHidden bool) (*ent.Product, error) {
+	if withHidden {
+		ctx = schema.SkipSoftDelete(ctx)
+	}
+	p, err := db.Product.Get(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "no such product")
+	}
+	if !p.IsActive && !withHidden {
+		return nil, apperr.New(apperr.NotFound, "no such product")
+	}
+	return p, nil
+}
+
+// ProductPatch changes a product; nil fields are left alone. Stock is not
+// here: it changes only through stock adjustments, checkout and cancel.
+type ProductPatch struct {
+	CategoryID  *int
+	Name        *string
+	Description *string
+	Price       *int64
+	IsActive    *bool
+	// IfVersion, when set, makes the update conditional on the version.
+	IfVersion *int
+}
+
+// UpdateProduct applies a patch. Errors: not_found (product or category),
+// version_conflict (IfVersion is stale), validation_failed.
+func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p ProductPatch) (*ent.Product, error) {
+	cur, err := db.Product.Get(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "no such product")
+	}
+	if p.IfVersion != nil && *p.IfVersion != cur.Version {
+		return nil, versionConflict()
+	}
+	upd := db.Product.UpdateOneID(id).Where(product.Version(cur.Version), product.DeletedAtIsNil())
+	if p.CategoryID != nil {
+		ok, err := db.Category.Query().Where(category.ID(*p.CategoryID)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, apperr.New(apperr.NotFound, "no such category")
+		}
+		upd.SetCategoryID(*p.CategoryID)
+	}
+	if p.Name != nil {
+		upd.SetName(*p.Name)
+	}
+	if p.Description != nil {
+		upd.SetDescription(*p.Description)
+	}
+	if p.Price != nil {
+		upd.SetPrice(*p.Price)
+	}
+	if p.IsActive != nil {
+		upd.SetIsActive(*p.IsActive)
+	}
+	out, err := upd.Save(ctx)
+	if ent.IsNotFound(err) {
+		// Changed (or deleted) since we read it: with If-Match that is a
+		// version conflict; without, the last writer simply retries.
+		if p.IfVersion != nil {
+			return nil, versionConflict()
+		}
+		return nil, apperr.New(apperr.Conflict, "the product changed while it was being updated; retry")
+	}
+	if err != nil {
+		return nil, translate(err, "the product conflicts with an existing one")
+	}
+	return out, nil
+}
+
+func versionConflict() error {
+	return apperr.New(apperr.VersionConflict, "the product changed since you read it; GET it again for the current ETag")
+}
+
+// DeleteProduct soft-deletes a product: gone from the catalog and from
+// checkout, kept for order history. Errors: not_found.
+func (s *Service) DeleteProduct(ctx context.Context, db *ent.Client, id int) error {
+	err := db.Product.DeleteOneID(id).Exec(ctx)
+	return notFound(err, "no such product")
+}

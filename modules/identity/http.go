@@ -1,0 +1,122 @@
+package identity
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"shop/ent"
+	"shop/internal/apperr"
+	"shop/internal/httpserver"
+	"shop/internal/ratelimit"
+)
+
+// HTTP serves the identity endpoints of API.md.
+type HTTP struct {
+	Svc    *Service
+	Tokens *Tokens
+	DB     *ent.Client
+	// PerIP limits register and login attempts per client IP; PerEmail
+	// limits login attempts per email, whatever the IP.
+	PerIP, PerEmail *ratelimit.Limiter
+}
+
+// Routes mounts register, login and /me on the /api/v1 group.
+func (h *HTTP) Routes(api *echo.Group) {
+	api.POST("/auth/register", h.register)
+	api.POST("/auth/login", h.login)
+	api.GET("/me", h.me, RequireUser)
+}
+
+// UserJSON is the User of API.md.
+type UserJSON struct {
+	ID        int       `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ToUserJSON maps a user to its API shape (never the password hash).
+func ToUserJSON(u *ent.User) UserJSON {
+	return UserJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt.UTC()}
+}
+
+type authResponse struct {
+	User  UserJSON `json:"user"`
+	Token string   `json:"token"`
+}
+
+type registerRequest struct {
+	Email    string `json:"email" validate:"required,email,max=254"`
+	Password string `json:"password" validate:"required,min=8,max=128"`
+	Name     string `json:"name" validate:"required,min=1,max=200"`
+}
+
+func (h *HTTP) register(c echo.Context) error {
+	if err := h.limit(h.PerIP, "ip:"+c.RealIP()); err != nil {
+		return err
+	}
+	var req registerRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u, err := h.Svc.CreateUser(ctx, h.DB, CreateUserInput{Email: req.Email, Password: req.Password, Name: req.Name, Role: RoleCustomer})
+	if err != nil {
+		return err
+	}
+	return h.respond(c, http.StatusCreated, u)
+}
+
+type loginRequest struct {
+	Email    string `json:"email" validate:"required,max=254"`
+	Password string `json:"password" validate:"required,max=128"`
+}
+
+func (h *HTTP) login(c echo.Context) error {
+	if err := h.limit(h.PerIP, "ip:"+c.RealIP()); err != nil {
+		return err
+	}
+	var req loginRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	if err := h.limit(h.PerEmail, "email:"+NormalizeEmail(req.Email)); err != nil {
+		return err
+	}
+	u, err := h.Svc.Authenticate(c.Request().Context(), h.DB, req.Email, req.Password)
+	if err != nil {
+		return err
+	}
+	return h.respond(c, http.StatusOK, u)
+}
+
+func (h *HTTP) respond(c echo.Context, status int, u *ent.User) error {
+	token, err := h.Tokens.Issue(u)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, authResponse{User: ToUserJSON(u), Token: token})
+}
+
+func (h *HTTP) me(c echo.Context) error {
+	v, _ := ViewerFrom(c.Request().Context())
+	u, err := h.DB.User.Get(c.Request().Context(), v.UserID)
+	if ent.IsNotFound(err) {
+		return apperr.New(apperr.Unauthorized, "the user of this token no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ToUserJSON(u))
+}
+
+func (h *HTTP) limit(l *ratelimit.Limiter, key string) error {
+	if ok, wait := l.Allow(key); !ok {
+		secs := ratelimit.RetryAfterSeconds(wait)
+		return apperr.New(apperr.RateLimited, "too many attempts; retry in %d seconds", secs).With("retry_after", secs)
+	}
+	return nil
+}
