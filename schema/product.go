@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
@@ -54,6 +55,12 @@ func (Product) Indexes() []ent.Index {
 		index.Fields("category_id"),
 		index.Fields("created_at"),
 		index.Fields("price"),
+		// Text search (ILIKE '%q%') on PostgreSQL uses trigram GIN indexes;
+		// the pg_trgm extension is created by the migration that adds them.
+		index.Fields("name").StorageKey("product_name_trgm").
+			Annotations(entsql.IndexTypes(map[string]string{dialect.Postgres: "GIN"}), entsql.OpClass("gin_trgm_ops")),
+		index.Fields("description").StorageKey("product_description_trgm").
+			Annotations(entsql.IndexTypes(map[string]string{dialect.Postgres: "GIN"}), entsql.OpClass("gin_trgm_ops")),
 	}
 }
 
@@ -64,6 +71,7 @@ func (Product) Annotations() []schema.Annotation {
 		entgql.RelayConnection(),
 		entsql.Checks(map[string]string{
 			"product_stock_nonneg":     "stock >= 0",
+			"product_stock_max":        "stock <= 1000000000",
 			"product_price_positive":   "price > 0",
 			"product_version_positive": "version > 0",
 		}),

@@ -360,6 +360,28 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ProductsColumns[6]},
 			},
+			{
+				Name:    "product_name_trgm",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "gin_trgm_ops",
+					Types: map[string]string{
+						"postgres": "GIN",
+					},
+				},
+			},
+			{
+				Name:    "product_description_trgm",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[5]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "gin_trgm_ops",
+					Types: map[string]string{
+						"postgres": "GIN",
+					},
+				},
+			},
 		},
 	}
 	// UsersColumns holds the columns for the "users" table.
@@ -433,6 +455,7 @@ func init() {
 	ProductsTable.Annotation = &entsql.Annotation{}
 	ProductsTable.Annotation.Checks = map[string]string{
 		"product_price_positive":   "price > 0",
+		"product_stock_max":        "stock <= 1000000000",
 		"product_stock_nonneg":     "stock >= 0",
 		"product_version_positive": "version > 0",
 	}

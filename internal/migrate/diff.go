@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
+	entdialect "entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/schema"
 
@@ -21,6 +22,13 @@ var ErrNoChanges = errors.New("migrations are in sync with the schema")
 // that take a database at dir's latest state to the Ent schema. dev is an
 // empty scratch database of the dialect, on which dir is replayed first.
 func Diff(ctx context.Context, dev *sql.DB, dialect string, dir atlasmigrate.Dir, name string) error {
+	if dialect == entdialect.Postgres {
+		// The schema's trigram indexes need pg_trgm on the dev database; the
+		// migration that adds them creates it on real ones.
+		if _, err := dev.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm"); err != nil {
+			return fmt.Errorf("dev database: %w", err)
+		}
+	}
 	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect, dev)))
 	err := client.Schema.NamedDiff(ctx, name,
 		schema.WithDir(dir),

@@ -91,6 +91,9 @@ func Up(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) ([]st
 				if err := ex.Execute(ctx, pending[0]); err != nil {
 					return fmt.Errorf("apply %s: %w", pending[0].Name(), err)
 				}
+				if err := foreignKeyCheck(ctx, tx, dia); err != nil {
+					return fmt.Errorf("apply %s: %w", pending[0].Name(), err)
+				}
 				applied = append(applied, pending[0].Version())
 				return nil
 			})
@@ -170,7 +173,14 @@ func locked(ctx context.Context, db *sql.DB, dia string, fn func(*sql.Conn) erro
 	defer conn.Close()
 	if dia != dialect.Postgres {
 		// SQLite: every transaction begins IMMEDIATE, which takes the
-		// database's write lock; Pending is read inside it.
+		// database's write lock; Pending is read inside it. Table rebuilds
+		// (how SQLite alters tables) need foreign keys off, which SQLite
+		// ignores inside a transaction: turn them off on this connection
+		// for the run, and check them after each file (inTx).
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on") //nolint:errcheck
 		return fn(conn)
 	}
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {
@@ -209,4 +219,21 @@ func PendingCount(ctx context.Context, db *sql.DB, dia string) (int, error) {
 		return 0, err
 	}
 	return len(st.Pending), nil
+}
+
+// foreignKeyCheck fails if a migration left SQLite rows whose foreign keys
+// point nowhere (checked by hand because they were off while it ran).
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx, dia string) error {
+	if dia == dialect.Postgres {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		return errors.New("the migration left rows with broken foreign keys")
+	}
+	return rows.Err()
 }

@@ -31,7 +31,24 @@ func run(ctx context.Context) error {
 	name := flag.String("name", "", "name of the new migration (required unless -check)")
 	root := flag.String("dir", "migrations", "the migrations directory")
 	check := flag.Bool("check", false, "fail if the schema has changes without a migration; write nothing")
+	rehash := flag.Bool("rehash", false, "recompute atlas.sum of each directory (after adding a statement by hand to a migration that no database has applied yet)")
 	flag.Parse()
+	if *rehash {
+		for _, d := range []string{"postgres", "sqlite"} {
+			dir, err := atlasmigrate.NewLocalDir(filepath.Join(*root, d))
+			if err != nil {
+				return err
+			}
+			sum, err := dir.Checksum()
+			if err != nil {
+				return err
+			}
+			if err := atlasmigrate.WriteSumFile(dir, sum); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if *name == "" && !*check {
 		return errors.New("-name is required")
 	}

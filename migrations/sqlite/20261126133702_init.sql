@@ -49,7 +49,7 @@ CREATE UNIQUE INDEX `orderitem_order_id_product_id` ON `order_items` (`order_id`
 -- Create index "orderitem_product_id" to table: "order_items"
 CREATE INDEX `orderitem_product_id` ON `order_items` (`product_id`);
 -- Create "products" table
-CREATE TABLE `products` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `name` text NOT NULL, `description` text NOT NULL DEFAULT (''), `price` integer NOT NULL, `stock` integer NOT NULL DEFAULT (0), `is_active` bool NOT NULL DEFAULT (true), `version` integer NOT NULL DEFAULT (1), `category_id` integer NOT NULL, CONSTRAINT `products_categories_products` FOREIGN KEY (`category_id`) REFERENCES `categories` (`id`) ON DELETE NO ACTION, CONSTRAINT `product_price_positive` CHECK (price > 0), CONSTRAINT `product_stock_nonneg` CHECK (stock >= 0), CONSTRAINT `product_version_positive` CHECK (version > 0));
+CREATE TABLE `products` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `name` text NOT NULL, `description` text NOT NULL DEFAULT (''), `price` integer NOT NULL, `stock` integer NOT NULL DEFAULT (0), `is_active` bool NOT NULL DEFAULT (true), `version` integer NOT NULL DEFAULT (1), `category_id` integer NOT NULL, CONSTRAINT `products_categories_products` FOREIGN KEY (`category_id`) REFERENCES `categories` (`id`) ON DELETE NO ACTION, CONSTRAINT `product_price_positive` CHECK (price > 0), CONSTRAINT `product_stock_max` CHECK (stock <= 1000000000), CONSTRAINT `product_stock_nonneg` CHECK (stock >= 0), CONSTRAINT `product_version_positive` CHECK (version > 0));
 -- Create index "product_deleted_at" to table: "products"
 CREATE INDEX `product_deleted_at` ON `products` (`deleted_at`);
 -- Create index "product_category_id" to table: "products"
@@ -58,6 +58,10 @@ CREATE INDEX `product_category_id` ON `products` (`category_id`);
 CREATE INDEX `product_created_at` ON `products` (`created_at`);
 -- Create index "product_price" to table: "products"
 CREATE INDEX `product_price` ON `products` (`price`);
+-- Create index "product_name_trgm" to table: "products"
+CREATE INDEX `product_name_trgm` ON `products` (`name`);
+-- Create index "product_description_trgm" to table: "products"
+CREATE INDEX `product_description_trgm` ON `products` (`description`);
 -- Create "users" table
 CREATE TABLE `users` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `email` text NOT NULL, `password_hash` text NOT NULL, `name` text NOT NULL, `role` text NOT NULL DEFAULT ('customer'));
 -- Create index "user_email" to table: "users"
