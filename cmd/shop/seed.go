@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"shop/ent"
+	"shop/internal/app"
 	"shop/internal/config"
 	"shop/internal/database"
 	"shop/modules/identity"
@@ -18,10 +19,10 @@ func seedCmd(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	svc := newServices(cfg, db.Dialect)
+	svc := app.NewServices(cfg, db.Dialect)
 	var created int
 	err = database.WithTx(ctx, db.Client, func(tx *ent.Tx) error {
-		created, err = svc.catalog.Seed(ctx, tx.Client())
+		created, err = svc.Catalog.Seed(ctx, tx.Client())
 		return err
 	})
 	if err != nil {
@@ -58,12 +59,12 @@ func userCmd(ctx context.Context, cfg config.Config, args []string, stdout, stde
 		return err
 	}
 	defer db.Close()
-	svc := newServices(cfg, db.Dialect)
-	u, err := svc.identity.CreateUser(ctx, db.Client, identity.CreateUserInput{
+	svc := app.NewServices(cfg, db.Dialect)
+	u, err := svc.Identity.CreateUser(ctx, db.Client, identity.CreateUserInput{
 		Email: *email, Password: *password, Name: *name, Role: *role,
 	})
 	if err != nil {
-		return describe(err)
+		return app.Describe(err)
 	}
 	fmt.Fprintln(stdout, u.ID)
 	return nil

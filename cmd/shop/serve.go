@@ -9,8 +9,8 @@ import (
 	"io"
 	"log/slog"
 
+	"shop/internal/app"
 	"shop/internal/config"
-	"shop/internal/httpserver"
 )
 
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, _ io.Writer) error {
@@ -46,13 +46,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []s
 		cfg.JWTSecret = hex.EncodeToString(b)
 		logger.Warn("SHOP_JWT_SECRET is not set: using a random secret; tokens will not survive a restart or work across replicas")
 	}
-	srv := httpserver.New(httpserver.Options{
-		Logger:          logger,
-		DB:              db.SQL,
-		Pending:         pendingMigrations(db),
-		ShutdownTimeout: cfg.ShutdownTimeout,
-	})
-	routes(srv, cfg, db, newServices(cfg, db.Dialect))
+	srv := app.NewServer(cfg, db, logger)
 	logger.Info("serving", slog.String("addr", cfg.Addr), slog.String("database", db.Dialect))
 	return srv.Run(ctx, cfg.Addr)
 }

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"shop/internal/config"
+	"shop/internal/database"
+	"shop/internal/httpserver"
+	"shop/internal/migrate"
+	"shop/internal/ratelimit"
+	"shop/modules/cart"
+	"shop/modules/catalog"
+	"shop/modules/identity"
+	"shop/modules/inventory"
+)
+
+// NewServer returns the shop's HTTP server with every route: the one place
+// that shows the whole HTTP surface.
+func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpserver.Server {
+	srv := httpserver.New(httpserver.Options{
+		Logger:          logger,
+		DB:              db.SQL,
+		Pending:         func(ctx context.Context) (int, error) { return migrate.PendingCount(ctx, db.SQL, db.Dialect) },
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+	svc := NewServices(cfg, db.Dialect)
+	tokens := &identity.Tokens{Secret: []byte(cfg.JWTSecret), TTL: cfg.TokenTTL}
+	e := srv.Echo
+	e.GET("/openapi.yaml", serveOpenAPI)
+
+	api := e.Group("/api/v1", tokens.Authenticate)
+	admin := api.Group("/admin", identity.RequireAdmin)
+
+	(&identity.HTTP{
+		Svc: svc.Identity, Tokens: tokens, DB: db.Client,
+		PerIP: ratelimit.New(cfg.AuthRateLimit), PerEmail: ratelimit.New(cfg.AuthRateLimit),
+	}).Routes(api)
+	(&catalog.HTTP{Svc: svc.Catalog, Stock: svc.Inventory, DB: db.Client, Currency: cfg.Currency}).Routes(api, admin)
+	(&inventory.HTTP{DB: db.Client}).Routes(admin)
+	(&cart.HTTP{DB: db.Client, Currency: cfg.Currency}).Routes(api)
+	return srv
+}

@@ -1,0 +1,51 @@
+// Package app assembles the shop: the modules, wired to each other, and
+// the HTTP server with every route. cmd/shop and the end-to-end tests both
+// build the shop through it.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"shop/internal/apperr"
+	"shop/internal/config"
+	"shop/modules/catalog"
+	"shop/modules/identity"
+	"shop/modules/inventory"
+)
+
+// Services wires the modules together: each gets the small interfaces it
+// declares from the modules that own them.
+type Services struct {
+	Identity  *identity.Service
+	Inventory inventory.Service
+	Catalog   *catalog.Service
+}
+
+// NewServices builds the modules for the configuration and dialect.
+func NewServices(cfg config.Config, dialect string) *Services {
+	inv := inventory.Service{}
+	return &Services{
+		Identity:  &identity.Service{BcryptCost: cfg.BcryptCost},
+		Inventory: inv,
+		Catalog:   &catalog.Service{Stock: inv, Dialect: dialect},
+	}
+}
+
+// Describe turns a domain error into a one-line message for the terminal.
+func Describe(err error) error {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	msg := e.Message
+	if len(e.Fields) > 0 {
+		parts := make([]string, len(e.Fields))
+		for i, f := range e.Fields {
+			parts[i] = f.Field + " " + f.Message
+		}
+		msg = strings.Join(parts, "; ")
+	}
+	return fmt.Errorf("%s: %s", e.Code, msg)
+}

@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"shop/ent"
+	"shop/ent/inventorymovement"
+	"shop/modules/identity"
+	"shop/schema"
+)
+
+func identityInput(email string) identity.CreateUserInput {
+	return identity.CreateUserInput{Email: email, Password: "admin-password", Name: "Admin", Role: identity.RoleAdmin}
+}
+
+// product is a created product's id and price.
+type product struct {
+	ID    int
+	Price int64
+}
+
+// category creates a category through the admin API.
+func (s *shop) category(t testing.TB, admin user, slug string, parent *int) int {
+	t.Helper()
+	body := map[string]any{"name": slug, "slug": slug}
+	if parent != nil {
+		body["parent_id"] = *parent
+	}
+	var c struct{ ID int }
+	s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token, body: body}).wantStatus(201).JSON(&c)
+	return c.ID
+}
+
+// product creates a product through the admin API.
+func (s *shop) product(t testing.TB, admin user, categoryID int, name string, price int64, stock int) product {
+	t.Helper()
+	var p struct {
+		ID    int
+		Price int64
+	}
+	s.do(t, req{method: "POST", path: "/api/v1/admin/products", token: admin.Token, body: map[string]any{
+		"category_id": categoryID, "name": name, "description": "about " + name, "price": price, "stock": stock,
+	}}).wantStatus(201).JSON(&p)
+	return product{ID: p.ID, Price: p.Price}
+}
+
+// stock reads a product's stock from the database.
+func (s *shop) stock(t testing.TB, id int) int {
+	t.Helper()
+	return s.ent.Product.GetX(schema.SkipSoftDelete(context.Background()), id).Stock
+}
+
+// checkLedger fails unless every product's stock equals the sum of its movements.
+func (s *shop) checkLedger(t testing.TB) {
+	t.Helper()
+	ctx := schema.SkipSoftDelete(context.Background())
+	for _, p := range s.ent.Product.Query().AllX(ctx) {
+		var v []struct{ Sum int }
+		s.ent.InventoryMovement.Query().Where(inventorymovement.ProductID(p.ID)).
+			Aggregate(entSum()).ScanX(ctx, &v)
+		sum := 0
+		if len(v) > 0 {
+			sum = v[0].Sum
+		}
+		if sum != p.Stock {
+			t.Errorf("product %d: stock %d, ledger sum %d", p.ID, p.Stock, sum)
+		}
+		if p.Stock < 0 {
+			t.Errorf("product %d: stock %d below zero", p.ID, p.Stock)
+		}
+	}
+}
+
+func entSum() ent.AggregateFunc { return ent.Sum(inventorymovement.FieldQuantityChange) }
