@@ -59,7 +59,7 @@ func openAPIRouter(t testing.TB) routers.Router {
 
 // shop is one running shop server on a fresh database.
 type shop struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	db   *database.DB
 	ent  *ent.Client
@@ -75,7 +75,7 @@ func withEnv(k, v string) option { return func(m map[string]string) { m[k] = v }
 
 // newShop starts the real server (app.NewServer) on a fresh, migrated
 // database of the dialect.
-func newShop(t *testing.T, dia string, opts ...option) *shop {
+func newShop(t testing.TB, dia string, opts ...option) *shop {
 	t.Helper()
 	db := testdb.New(t, dia)
 	vars := map[string]string{
