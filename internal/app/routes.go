@@ -13,6 +13,7 @@ import (
 	"shop/modules/catalog"
 	"shop/modules/identity"
 	"shop/modules/inventory"
+	"shop/modules/ordering"
 )
 
 // NewServer returns the shop's HTTP server with every route: the one place
@@ -38,6 +39,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	}).Routes(api)
 	(&catalog.HTTP{Svc: svc.Catalog, Stock: svc.Inventory, DB: db.Client, Currency: cfg.Currency}).Routes(api, admin)
 	(&inventory.HTTP{DB: db.Client}).Routes(admin)
-	(&cart.HTTP{DB: db.Client, Currency: cfg.Currency}).Routes(api)
+	(&cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency}).Routes(api)
+	ordering.NewHTTP(svc.Ordering, db.Client, srv.Registry).Routes(api, admin)
 	return srv
 }

@@ -10,9 +10,11 @@ import (
 
 	"shop/internal/apperr"
 	"shop/internal/config"
+	"shop/modules/cart"
 	"shop/modules/catalog"
 	"shop/modules/identity"
 	"shop/modules/inventory"
+	"shop/modules/ordering"
 )
 
 // Services wires the modules together: each gets the small interfaces it
@@ -21,15 +23,19 @@ type Services struct {
 	Identity  *identity.Service
 	Inventory inventory.Service
 	Catalog   *catalog.Service
+	Cart      cart.Service
+	Ordering  *ordering.Service
 }
 
 // NewServices builds the modules for the configuration and dialect.
 func NewServices(cfg config.Config, dialect string) *Services {
-	inv := inventory.Service{}
+	inv := inventory.Service{Dialect: dialect}
 	return &Services{
 		Identity:  &identity.Service{BcryptCost: cfg.BcryptCost},
 		Inventory: inv,
 		Catalog:   &catalog.Service{Stock: inv, Dialect: dialect},
+		Cart:      cart.Service{},
+		Ordering:  &ordering.Service{Cart: cart.Service{}, Stock: inv, Currency: cfg.Currency, Locking: cfg.CheckoutLocking},
 	}
 }
 

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"shop/ent"
-	"shop/modules/identity"
 	"shop/internal/testdb"
+	"shop/modules/identity"
 )
 
 func TestIdentity(t *testing.T) {

@@ -56,11 +56,15 @@ func TestProducts_PaginationWalk(t *testing.T) {
 			want[p.ID] = catalog.ProductJSON{ID: p.ID, Price: p.Price, Name: fmt.Sprintf("Item %d", i%4)}
 		}
 		less := map[string]func(a, b catalog.ProductJSON) bool{
-			"price":       func(a, b catalog.ProductJSON) bool { return a.Price < b.Price || a.Price == b.Price && a.ID < b.ID },
-			"-price":      func(a, b catalog.ProductJSON) bool { return a.Price > b.Price || a.Price == b.Price && a.ID > b.ID },
-			"name":        func(a, b catalog.ProductJSON) bool { return a.Name < b.Name || a.Name == b.Name && a.ID < b.ID },
-			"created_at":  func(a, b catalog.ProductJSON) bool { return !a.CreatedAt.After(b.CreatedAt) && (a.CreatedAt.Before(b.CreatedAt) || a.ID < b.ID) },
-			"-created_at": func(a, b catalog.ProductJSON) bool { return !a.CreatedAt.Before(b.CreatedAt) && (a.CreatedAt.After(b.CreatedAt) || a.ID > b.ID) },
+			"price":  func(a, b catalog.ProductJSON) bool { return a.Price < b.Price || a.Price == b.Price && a.ID < b.ID },
+			"-price": func(a, b catalog.ProductJSON) bool { return a.Price > b.Price || a.Price == b.Price && a.ID > b.ID },
+			"name":   func(a, b catalog.ProductJSON) bool { return a.Name < b.Name || a.Name == b.Name && a.ID < b.ID },
+			"created_at": func(a, b catalog.ProductJSON) bool {
+				return !a.CreatedAt.After(b.CreatedAt) && (a.CreatedAt.Before(b.CreatedAt) || a.ID < b.ID)
+			},
+			"-created_at": func(a, b catalog.ProductJSON) bool {
+				return !a.CreatedAt.Before(b.CreatedAt) && (a.CreatedAt.After(b.CreatedAt) || a.ID > b.ID)
+			},
 		}
 		for sortName, lessFn := range less {
 			for _, limit := range []int{1, 5, 7, 100} {

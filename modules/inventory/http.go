@@ -23,6 +23,7 @@ type HTTP struct {
 // Routes mounts the admin ledger routes.
 func (h *HTTP) Routes(admin *echo.Group) {
 	admin.GET("/products/:id/movements", h.listMovements)
+	admin.GET("/inventory/reconciliation", h.reconcile)
 }
 
 // MovementJSON is the Movement of API.md.

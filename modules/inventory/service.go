@@ -14,8 +14,11 @@ import (
 	"shop/internal/apperr"
 )
 
-// Service records stock movements.
-type Service struct{}
+// Service changes stock and records movements.
+type Service struct {
+	// Dialect is the database's (dialect.Postgres or dialect.SQLite).
+	Dialect string
+}
 
 // Adjust changes a product's stock by change (≠ 0) with one guarded UPDATE
 // and records the movement, both on db (the caller's transaction).

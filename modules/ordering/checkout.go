@@ -1,0 +1,220 @@
+package ordering
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"shop/ent"
+	"shop/ent/idempotencykey"
+	"shop/ent/order"
+	"shop/internal/apperr"
+	"shop/internal/database"
+	"shop/modules/inventory"
+	"shop/schema"
+)
+
+// IdempotencyTTL is how long an Idempotency-Key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// CheckoutInput is one checkout request.
+type CheckoutInput struct {
+	UserID        int
+	ExpectedTotal *int64
+	// IdempotencyKey, if not empty, makes a repeat of the same request by
+	// the same user return the first order.
+	IdempotencyKey string
+}
+
+// requestHash identifies what was asked, so a key reused for a different
+// request is refused.
+func (in CheckoutInput) requestHash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "checkout\x00user=%d\x00", in.UserID)
+	if in.ExpectedTotal != nil {
+		h.Write([]byte("expected_total=" + strconv.FormatInt(*in.ExpectedTotal, 10)))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Checkout turns the user's cart into an order, on db, which must be a
+// transaction's client: any error leaves nothing behind and the cart as it
+// was. It returns the order with its lines, and whether it is a replay of
+// an earlier request with the same idempotency key.
+//
+// Errors: empty_cart, product_unavailable, price_changed,
+// insufficient_stock (every short line), idempotency_key_reused,
+// validation_failed (a total beyond int64), database.ErrRetry (the same key
+// is being used concurrently: run the transaction again).
+func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput) (*ent.Order, bool, error) {
+	now := time.Now().UTC()
+	hash := in.requestHash()
+	if in.IdempotencyKey != "" {
+		o, err := s.replay(ctx, db, in, hash, now)
+		if err != nil || o != nil {
+			return o, o != nil, err
+		}
+	}
+
+	lines, err := s.Cart.Lines(ctx, db, in.UserID)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(lines) == 0 {
+		return nil, false, apperr.New(apperr.EmptyCart, "the cart is empty")
+	}
+	var (
+		unavailable []int
+		total       int64
+		stockLines  = make([]inventory.Line, len(lines))
+		ids         = make([]int, len(lines))
+	)
+	for i, l := range lines { // lines are in product-id order
+		p := l.Product
+		if p == nil || !p.IsActive || p.DeletedAt != nil {
+			unavailable = append(unavailable, l.Item.ProductID)
+			continue
+		}
+		sub, ok := mulInt64(p.Price, int64(l.Item.Quantity))
+		if ok {
+			total, ok = addInt64(total, sub)
+		}
+		if !ok {
+			return nil, false, apperr.Validation(apperr.Field("total", "the order total is too large"))
+		}
+		stockLines[i] = inventory.Line{ProductID: p.ID, Quantity: l.Item.Quantity}
+		ids[i] = p.ID
+	}
+	if len(unavailable) > 0 {
+		return nil, false, apperr.New(apperr.ProductUnavailable, "some products in the cart are no longer for sale").
+			With("product_ids", unavailable)
+	}
+	if in.ExpectedTotal != nil && *in.ExpectedTotal != total {
+		return nil, false, apperr.New(apperr.PriceChanged, "prices changed since the cart was shown").
+			With("expected_total", *in.ExpectedTotal).With("actual_total", total)
+	}
+
+	if s.Locking == Pessimistic {
+		stock, err := s.Stock.LockStock(ctx, db, ids)
+		if err != nil {
+			return nil, false, err
+		}
+		var short []inventory.Shortage
+		for _, l := range stockLines {
+			if stock[l.ProductID] < l.Quantity {
+				short = append(short, inventory.Shortage{ProductID: l.ProductID, Requested: l.Quantity, Available: stock[l.ProductID]})
+			}
+		}
+		if len(short) > 0 {
+			return nil, false, insufficient(short)
+		}
+	}
+
+	o, err := db.Order.Create().
+		SetUserID(in.UserID).
+		SetTotalAmount(total).
+		SetCurrency(s.Currency).
+		Save(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("create order: %w", err)
+	}
+	items := make([]*ent.OrderItemCreate, len(lines))
+	for i, l := range lines {
+		items[i] = db.OrderItem.Create().
+			SetOrderID(o.ID).
+			SetProductID(l.Product.ID).
+			SetProductName(l.Product.Name).
+			SetUnitPrice(l.Product.Price).
+			SetQuantity(l.Item.Quantity)
+	}
+	created, err := db.OrderItem.CreateBulk(items...).Save(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("create order lines: %w", err)
+	}
+	o.Edges.Items = created
+	if err := s.Stock.RecordSales(ctx, db, o.ID, stockLines); err != nil {
+		return nil, false, err
+	}
+	// The decrement comes as late as it can: from here to the commit the
+	// transaction holds the products' row locks.
+	short, err := s.Stock.Decrement(ctx, db, stockLines)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(short) > 0 {
+		return nil, false, insufficient(short)
+	}
+	if err := s.Cart.Clear(ctx, db, in.UserID); err != nil {
+		return nil, false, fmt.Errorf("clear cart: %w", err)
+	}
+	if in.IdempotencyKey != "" {
+		err := db.IdempotencyKey.Create().
+			SetUserID(in.UserID).
+			SetKey(in.IdempotencyKey).
+			SetRequestHash(hash).
+			SetOrderID(o.ID).
+			SetExpiresAt(now.Add(IdempotencyTTL)).
+			Exec(ctx)
+		if ent.IsConstraintError(err) {
+			// A concurrent request with this key committed first: a fresh
+			// attempt replays its order.
+			return nil, false, database.ErrRetry
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("record idempotency key: %w", err)
+		}
+	}
+	return o, false, nil
+}
+
+// replay returns the order of an earlier request with the same key, nil if
+// there is none (an expired one is forgotten).
+func (s *Service) replay(ctx context.Context, db *ent.Client, in CheckoutInput, hash string, now time.Time) (*ent.Order, error) {
+	k, err := db.IdempotencyKey.Query().
+		Where(idempotencykey.UserID(in.UserID), idempotencykey.Key(in.IdempotencyKey)).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	if !k.ExpiresAt.After(now) {
+		if err := db.IdempotencyKey.DeleteOne(k).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("expire idempotency key: %w", err)
+		}
+		return nil, nil
+	}
+	if k.RequestHash != hash {
+		return nil, apperr.New(apperr.IdempotencyKeyReused, "this Idempotency-Key was used for a different request")
+	}
+	if k.OrderID == nil {
+		return nil, database.ErrRetry
+	}
+	return db.Order.Query().Where(order.ID(*k.OrderID)).WithItems().Only(schema.SkipSoftDelete(ctx))
+}
+
+func insufficient(short []inventory.Shortage) error {
+	return apperr.New(apperr.InsufficientStock, "not enough stock for %d of the cart's products", len(short)).With("items", short)
+}
+
+func mulInt64(a, b int64) (int64, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	if a > math.MaxInt64/b {
+		return 0, false
+	}
+	return a * b, true
+}
+
+func addInt64(a, b int64) (int64, bool) {
+	if a > math.MaxInt64-b {
+		return 0, false
+	}
+	return a + b, true
+}

@@ -1,0 +1,211 @@
+package ordering
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"shop/ent"
+	"shop/ent/order"
+	"shop/internal/apperr"
+	"shop/internal/database"
+	"shop/internal/httpserver"
+	"shop/internal/page"
+	"shop/modules/identity"
+	"shop/schema"
+)
+
+// MaxAttempts bounds how often a checkout transaction is run when it
+// collides with concurrent ones (deadlock, serialization failure, busy).
+const MaxAttempts = 10
+
+// HTTP serves checkout and orders.
+type HTTP struct {
+	Svc      *Service
+	DB       *ent.Client
+	outcomes *prometheus.CounterVec
+	retries  prometheus.Counter
+}
+
+// NewHTTP returns the ordering endpoints, registering their metrics.
+func NewHTTP(svc *Service, db *ent.Client, reg prometheus.Registerer) *HTTP {
+	h := &HTTP{
+		Svc: svc, DB: db,
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shop_checkout_total", Help: "Checkouts by outcome (created, replayed, or the error code).",
+		}, []string{"outcome"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shop_checkout_retries_total", Help: "Checkout transactions run again after a deadlock, serialization failure or busy database.",
+		}),
+	}
+	reg.MustRegister(h.outcomes, h.retries)
+	return h
+}
+
+// Routes mounts checkout and the customer's orders on api, the order
+// administration on admin.
+func (h *HTTP) Routes(api, admin *echo.Group) {
+	api.POST("/checkout", h.checkout, identity.RequireUser)
+	api.GET("/orders", h.listOwn, identity.RequireUser)
+	api.GET("/orders/:id", h.getOwn, identity.RequireUser)
+	api.POST("/orders/:id/cancel", h.cancel, identity.RequireUser)
+	admin.GET("/orders", h.listAll)
+	admin.POST("/orders/:id/status", h.setStatus)
+}
+
+// ItemJSON is one line of an Order.
+type ItemJSON struct {
+	ProductID   int    `json:"product_id"`
+	ProductName string `json:"product_name"`
+	Quantity    int    `json:"quantity"`
+	UnitPrice   int64  `json:"unit_price"`
+	Subtotal    int64  `json:"subtotal"`
+}
+
+// OrderJSON is the Order of API.md.
+type OrderJSON struct {
+	ID          int        `json:"id"`
+	UserID      int        `json:"user_id"`
+	Status      string     `json:"status"`
+	TotalAmount int64      `json:"total_amount"`
+	Currency    string     `json:"currency"`
+	Items       []ItemJSON `json:"items"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// ToOrderJSON maps an order loaded with its items.
+func ToOrderJSON(o *ent.Order) OrderJSON {
+	items := make([]ItemJSON, len(o.Edges.Items))
+	for i, it := range o.Edges.Items {
+		items[i] = ItemJSON{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity,
+			UnitPrice: it.UnitPrice, Subtotal: it.UnitPrice * int64(it.Quantity)}
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].ProductID < items[j].ProductID })
+	return OrderJSON{ID: o.ID, UserID: o.UserID, Status: string(o.Status), TotalAmount: o.TotalAmount,
+		Currency: o.Currency, Items: items, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
+}
+
+func viewerID(c echo.Context) int {
+	v, _ := identity.ViewerFrom(c.Request().Context())
+	return v.UserID
+}
+
+type checkoutRequest struct {
+	ExpectedTotal *int64 `json:"expected_total" validate:"omitempty,gte=0"`
+}
+
+func (h *HTTP) checkout(c echo.Context) error {
+	key := c.Request().Header.Get("Idempotency-Key")
+	if _, present := c.Request().Header["Idempotency-Key"]; present && (len(key) < 1 || len(key) > schema.MaxKeyLength) {
+		h.outcomes.WithLabelValues(string(apperr.ValidationFailed)).Inc()
+		return apperr.Validation(apperr.Field("Idempotency-Key", "must be 1 to 255 characters"))
+	}
+	var req checkoutRequest
+	if err := httpserver.BindOptional(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	in := CheckoutInput{UserID: viewerID(c), ExpectedTotal: req.ExpectedTotal, IdempotencyKey: key}
+	var (
+		o        *ent.Order
+		replayed bool
+	)
+	err := database.RetryTx(ctx, h.DB, MaxAttempts, func(error) { h.retries.Inc() }, func(tx *ent.Tx) (err error) {
+		o, replayed, err = h.Svc.Checkout(ctx, tx.Client(), in)
+		return err
+	})
+	if err != nil {
+		h.outcomes.WithLabelValues(string(apperr.From(err).Code)).Inc()
+		return err
+	}
+	status := http.StatusCreated
+	if replayed {
+		status = http.StatusOK
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		h.outcomes.WithLabelValues("replayed").Inc()
+	} else {
+		h.outcomes.WithLabelValues("created").Inc()
+		c.Response().Header().Set(echo.HeaderLocation, "/api/v1/orders/"+strconv.Itoa(o.ID))
+	}
+	return c.JSON(status, ToOrderJSON(o))
+}
+
+func (h *HTTP) list(c echo.Context, userID int) error {
+	q := httpserver.NewQuery(c)
+	f := OrderFilter{UserID: userID}
+	f.Status = q.OneOf("status", "", schema.StatusPending, schema.StatusProcessing, schema.StatusShipped, schema.StatusDelivered, schema.StatusCancelled)
+	if userID == 0 {
+		if uid := q.Int64("user_id", 1, 1<<53); uid != nil {
+			f.UserID = int(*uid)
+		}
+	}
+	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), NewestFirst)
+	q.Add(errs...)
+	if err := q.Err(); err != nil {
+		return err
+	}
+	rows, err := h.Svc.ListOrders(c.Request().Context(), h.DB, f, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, ToOrderJSON, func(o *ent.Order) page.Cursor {
+		return page.Cursor{Sort: NewestFirst.Name, ID: o.ID}
+	}))
+}
+
+func (h *HTTP) listOwn(c echo.Context) error { return h.list(c, viewerID(c)) }
+func (h *HTTP) listAll(c echo.Context) error { return h.list(c, 0) }
+
+func (h *HTTP) getOwn(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	o, err := h.Svc.GetOrder(c.Request().Context(), h.DB, id, viewerID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ToOrderJSON(o))
+}
+
+func (h *HTTP) cancel(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.transition(c, id, viewerID(c), order.StatusCancelled)
+}
+
+type statusRequest struct {
+	Status string `json:"status" validate:"required,oneof=pending processing shipped delivered cancelled"`
+}
+
+func (h *HTTP) setStatus(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req statusRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	return h.transition(c, id, 0, order.Status(req.Status))
+}
+
+func (h *HTTP) transition(c echo.Context, id, userID int, to order.Status) error {
+	ctx := c.Request().Context()
+	var o *ent.Order
+	err := database.RetryTx(ctx, h.DB, MaxAttempts, nil, func(tx *ent.Tx) (err error) {
+		o, err = h.Svc.SetStatus(ctx, tx.Client(), id, userID, to)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ToOrderJSON(o))
+}

@@ -1,0 +1,39 @@
+// Package ordering owns orders: the checkout, the customer's and the
+// admin's order views, and status changes (whose rules live in the schema's
+// order hook, so every path obeys them).
+package ordering
+
+import (
+	"context"
+
+	"shop/ent"
+	"shop/modules/cart"
+	"shop/modules/inventory"
+)
+
+// Cart is what checkout needs from the cart module.
+type Cart interface {
+	Lines(ctx context.Context, db *ent.Client, userID int) ([]cart.Line, error)
+	Clear(ctx context.Context, db *ent.Client, userID int) error
+}
+
+// Stock is what checkout needs from the inventory module.
+type Stock interface {
+	LockStock(ctx context.Context, db *ent.Client, ids []int) (map[int]int, error)
+	Decrement(ctx context.Context, db *ent.Client, lines []inventory.Line) ([]inventory.Shortage, error)
+	RecordSales(ctx context.Context, db *ent.Client, orderID int, lines []inventory.Line) error
+}
+
+// Locking strategies of checkout.
+const (
+	Optimistic  = "optimistic"
+	Pessimistic = "pessimistic"
+)
+
+// Service implements ordering's use cases on the caller's client.
+type Service struct {
+	Cart     Cart
+	Stock    Stock
+	Currency string
+	Locking  string // Optimistic (default) or Pessimistic
+}
