@@ -6,6 +6,7 @@ import (
 
 	"shop/ent"
 	"shop/ent/inventorymovement"
+	"shop/internal/invariants"
 	"shop/modules/identity"
 	"shop/schema"
 )
@@ -73,3 +74,22 @@ func (s *shop) checkLedger(t testing.TB) {
 }
 
 func entSum() ent.AggregateFunc { return ent.Sum(inventorymovement.FieldQuantityChange) }
+
+// checkInvariants fails on any violated invariant of DESIGN.md, and checks
+// the reconciliation report agrees.
+func (s *shop) checkInvariants(t testing.TB) {
+	t.Helper()
+	bad, err := invariants.Check(context.Background(), s.ent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Error(b)
+	}
+}
+
+// addToCart puts a product in u's cart through the API.
+func (s *shop) addToCart(t testing.TB, u user, productID, qty int) {
+	t.Helper()
+	s.do(t, req{method: "POST", path: "/api/v1/cart/items", token: u.Token, body: map[string]int{"product_id": productID, "quantity": qty}}).wantStatus(201)
+}

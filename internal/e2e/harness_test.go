@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +92,11 @@ func newShop(t testing.TB, dia string, opts ...option) *shop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	var logOut io.Writer = io.Discard
+	if os.Getenv("SHOP_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := app.NewServer(cfg, db, logger)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

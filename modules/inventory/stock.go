@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -67,24 +66,30 @@ func (s Service) Decrement(ctx context.Context, db *ent.Client, lines []Line) ([
 		return nil, nil
 	}
 	SortLines(lines)
-	var (
-		cases strings.Builder
-		args  []any
-		ids   = make([]any, len(lines))
-	)
-	cases.WriteString("CASE id")
+	ids := make([]any, len(lines))
 	for i, l := range lines {
-		cases.WriteString(" WHEN CAST(? AS BIGINT) THEN CAST(? AS BIGINT)")
-		args = append(args, l.ProductID, l.Quantity)
 		ids[i] = l.ProductID
 	}
-	cases.WriteString(" END")
+	// quantity writes CASE id WHEN p1 THEN q1 … END: each line's quantity.
+	quantity := func(b *sql.Builder) {
+		b.WriteString("CASE id")
+		for _, l := range lines {
+			b.WriteString(" WHEN CAST(").Arg(l.ProductID).WriteString(" AS BIGINT) THEN CAST(").Arg(l.Quantity).WriteString(" AS BIGINT)")
+		}
+		b.WriteString(" END")
+	}
 	upd := sql.Dialect(s.Dialect).Update(product.Table).
-		Set(product.FieldStock, sql.Expr(product.FieldStock+" - "+cases.String(), args...)).
+		Set(product.FieldStock, sql.ExprFunc(func(b *sql.Builder) {
+			b.WriteString(product.FieldStock + " - ")
+			quantity(b)
+		})).
 		Set(product.FieldUpdatedAt, time.Now().UTC().Truncate(time.Microsecond)).
 		Where(sql.And(
 			sql.In(product.FieldID, ids...),
-			sql.ExprP(product.FieldStock+" >= "+cases.String(), args...),
+			sql.P(func(b *sql.Builder) {
+				b.WriteString(product.FieldStock + " >= ")
+				quantity(b)
+			}),
 		)).
 		Returning(product.FieldID, product.FieldStock)
 	query, qargs := upd.Query()
