@@ -1,0 +1,234 @@
+package ordering_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"shop/ent"
+	"shop/ent/cartitem"
+	"shop/internal/app"
+	"shop/internal/apperr"
+	"shop/internal/config"
+	"shop/internal/database"
+	"shop/internal/invariants"
+	"shop/internal/testdb"
+	"shop/modules/catalog"
+	"shop/modules/identity"
+	"shop/modules/ordering"
+)
+
+// env is a database with a counting driver, the shop's services, a user and
+// ten products.
+type env struct {
+	db       *database.DB
+	drv      *database.CountingDriver
+	client   *ent.Client
+	svc      *app.Services
+	userID   int
+	products []int
+}
+
+func newEnv(tb testing.TB, dia, locking string) *env {
+	tb.Helper()
+	ctx := context.Background()
+	db := testdb.New(tb, dia)
+	drv := &database.CountingDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
+	client := ent.NewClient(ent.Driver(drv))
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"SHOP_CHECKOUT_LOCKING": locking, "SHOP_BCRYPT_COST": "4"}[k]
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := &env{db: db, drv: drv, client: client, svc: app.NewServices(cfg, dia)}
+	u, err := e.svc.Identity.CreateUser(ctx, client, identity.CreateUserInput{Email: "bench@example.com", Password: "password-1", Name: "B", Role: identity.RoleCustomer})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.userID = u.ID
+	err = database.WithTx(ctx, client, func(tx *ent.Tx) error {
+		c, err := e.svc.Catalog.CreateCategory(ctx, tx.Client(), catalog.CategoryInput{Name: "B", Slug: "b"})
+		if err != nil {
+			return err
+		}
+		for i := range 10 {
+			p, err := e.svc.Catalog.CreateProduct(ctx, tx.Client(), catalog.ProductInput{
+				CategoryID: c.ID, Name: fmt.Sprintf("P%d", i), Price: int64(100 + i), Stock: 1_000_000_000, IsActive: true,
+			})
+			if err != nil {
+				return err
+			}
+			e.products = append(e.products, p.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// fill puts n products in the user's cart.
+func (e *env) fill(tb testing.TB, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	for _, id := range e.products[:n] {
+		err := database.WithTx(ctx, e.client, func(tx *ent.Tx) error {
+			return e.svc.Cart.Add(ctx, tx.Client(), e.userID, id, 1+id%3)
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func (e *env) checkout(ctx context.Context, key string) (*ent.Order, error) {
+	var o *ent.Order
+	err := database.RetryTx(ctx, e.client, ordering.MaxAttempts, nil, func(tx *ent.Tx) (err error) {
+		o, _, err = e.svc.Ordering.Checkout(ctx, tx.Client(), ordering.CheckoutInput{UserID: e.userID, IdempotencyKey: key})
+		return err
+	})
+	return o, err
+}
+
+// StatementBudget is the number of statements one checkout sends, BEGIN
+// and COMMIT included, whatever its number of lines (docs/checkout.md).
+var StatementBudget = map[string]map[string]int{
+	ordering.Optimistic:  {"": 9, "key": 11},
+	ordering.Pessimistic: {"": 10, "key": 12},
+}
+
+func TestCheckout_StatementBudget(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		for _, locking := range []string{ordering.Optimistic, ordering.Pessimistic} {
+			t.Run(locking, func(t *testing.T) {
+				e := newEnv(t, dia, locking)
+				for _, key := range []string{"", "key"} {
+					for _, lines := range []int{1, 3, 10} {
+						e.fill(t, lines)
+						before := e.drv.N.Load()
+						k := key
+						if k != "" {
+							k = fmt.Sprintf("%s-%d", key, lines)
+						}
+						o, err := e.checkout(context.Background(), k)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got := int(e.drv.N.Load() - before)
+						if len(o.Edges.Items) != lines {
+							t.Fatalf("order has %d lines, want %d", len(o.Edges.Items), lines)
+						}
+						t.Logf("%d lines, key %q: %d statements", lines, key, got)
+						if want := StatementBudget[locking][key]; got != want {
+							t.Errorf("checkout of %d lines (key %q) sent %d statements, want %d", lines, key, got, want)
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestCheckout_ConnectionKilled kills the checkout's PostgreSQL connection
+// before each of its statements in turn: nothing partial remains, the cart
+// is intact, and the next checkout succeeds.
+func TestCheckout_ConnectionKilled(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, dialect.Postgres, ordering.Optimistic)
+	e.db.SQL.SetMaxOpenConns(1) // the checkout's connection is the only one
+	admin := testdb.Open(t, testdb.PostgresAdminURL())
+	budget := StatementBudget[ordering.Optimistic]["key"]
+	for point := 1; point <= budget; point++ {
+		t.Run(fmt.Sprintf("before statement %d", point), func(t *testing.T) {
+			e.fill(t, 3)
+			var pid int
+			if err := e.db.SQL.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+			stockBefore := stocks(t, e)
+			ordersBefore := e.client.Order.Query().CountX(ctx)
+			start := e.drv.N.Load()
+			e.drv.Before = func(_ context.Context, n int64, _ string) {
+				if n == start+int64(point) {
+					if _, err := admin.SQL.ExecContext(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+						t.Errorf("terminate: %v", err)
+					}
+				}
+			}
+			_, err := e.checkoutOnce(ctx, fmt.Sprintf("killed-%d", point))
+			e.drv.Before = nil
+			if err == nil {
+				t.Fatal("checkout succeeded on a killed connection")
+			}
+			var ae *apperr.Error
+			if errors.As(err, &ae) {
+				t.Fatalf("a killed connection surfaced as %s", ae.Code)
+			}
+			if n := e.client.Order.Query().CountX(ctx); n != ordersBefore {
+				t.Fatalf("%d orders after a killed checkout, want %d", n, ordersBefore)
+			}
+			if got := stocks(t, e); fmt.Sprint(got) != fmt.Sprint(stockBefore) {
+				t.Fatalf("stock changed by a killed checkout: %v → %v", stockBefore, got)
+			}
+			if n := e.client.CartItem.Query().Where(cartitem.UserID(e.userID)).CountX(ctx); n != 3 {
+				t.Fatalf("cart has %d lines after a killed checkout, want 3", n)
+			}
+			bad, err := invariants.Check(ctx, e.client)
+			if err != nil || len(bad) > 0 {
+				t.Fatalf("invariants: %v %v", err, bad)
+			}
+			if _, err := e.checkout(ctx, fmt.Sprintf("after-%d", point)); err != nil {
+				t.Fatalf("the next checkout failed: %v", err)
+			}
+		})
+	}
+}
+
+// checkoutOnce runs one checkout transaction without retries.
+func (e *env) checkoutOnce(ctx context.Context, key string) (*ent.Order, error) {
+	var o *ent.Order
+	err := database.WithTx(ctx, e.client, func(tx *ent.Tx) (err error) {
+		o, _, err = e.svc.Ordering.Checkout(ctx, tx.Client(), ordering.CheckoutInput{UserID: e.userID, IdempotencyKey: key})
+		return err
+	})
+	return o, err
+}
+
+func stocks(t testing.TB, e *env) []int {
+	t.Helper()
+	var out []int
+	for _, id := range e.products {
+		out = append(out, e.client.Product.GetX(context.Background(), id).Stock)
+	}
+	return out
+}
+
+// BenchmarkCheckout measures one checkout at the service level on
+// PostgreSQL, by number of lines, with the statements it sends.
+func BenchmarkCheckout(b *testing.B) {
+	for _, lines := range []int{1, 3, 10} {
+		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
+			e := newEnv(b, dialect.Postgres, ordering.Optimistic)
+			ctx := context.Background()
+			var statements int64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				e.fill(b, lines)
+				before := e.drv.N.Load()
+				b.StartTimer()
+				if _, err := e.checkout(ctx, fmt.Sprintf("k%d", i)); err != nil {
+					b.Fatal(err)
+				}
+				statements += e.drv.N.Load() - before
+			}
+			b.ReportMetric(float64(statements)/float64(b.N), "statements/op")
+		})
+	}
+}
