@@ -41,9 +41,10 @@ check-generated: generate
 check-migrations:
 	$(GO) run ./internal/tools/migratediff -check
 
-## bench: the checkout benchmarks (PostgreSQL)
+## bench: service-level checkout benchmarks, then W1/W2 over HTTP against pgbench (PostgreSQL)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^ent/')

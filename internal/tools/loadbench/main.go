@@ -1,0 +1,444 @@
+// Command loadbench runs the checkout workloads W1 and W2 of
+// ../shared/bench/WORKLOAD.md against the real HTTP server on PostgreSQL
+// and, in the same sitting, the raw-SQL reference checkout-full adapted to
+// the shop's schema (pgbench), and prints iterations/s, p50/p99 and the
+// ratios. `make bench` runs it. Nothing here is asserted: it measures.
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"shop/ent"
+	"shop/internal/app"
+	"shop/internal/config"
+	"shop/internal/database"
+	"shop/internal/invariants"
+	"shop/internal/migrate"
+	"shop/internal/testdb"
+	"shop/modules/identity"
+
+	_ "shop/ent/runtime"
+)
+
+//go:embed checkout-full.shop.pgbench.sql
+var pgbenchScript []byte
+
+const usersPerWorker = 1000
+
+type options struct {
+	duration, warmup time.Duration
+	conc             []int
+	w2Workers        int
+	reps             int
+}
+
+func main() {
+	var (
+		o    options
+		conc string
+	)
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measurement window of W1 and pgbench")
+	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "W1 warm-up before the window")
+	flag.StringVar(&conc, "c", "8,32", "W1 concurrencies")
+	flag.IntVar(&o.w2Workers, "w2", 64, "W2 workers")
+	flag.IntVar(&o.reps, "reps", 1, "repetitions, interleaved")
+	flag.Parse()
+	for _, c := range strings.Split(conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadbench: -c:", err)
+			os.Exit(2)
+		}
+		o.conc = append(o.conc, n)
+	}
+	if err := run(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	opt    options
+	url    string
+	db     *database.DB
+	base   string
+	tokens []string
+	http   *http.Client
+	cfg    config.Config
+}
+
+func run(ctx context.Context, o options) error {
+	dbURL, drop, err := testdb.CreatePostgres(ctx, "shop_bench")
+	if err != nil {
+		return err
+	}
+	defer drop()
+	cfg, err := config.Load(func(k string) string {
+		if k == "SHOP_JWT_SECRET" {
+			return "loadbench-secret-loadbench-secret"
+		}
+		return os.Getenv(k)
+	})
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(dbURL, database.Options{MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dir, _ := migrate.Dir(db.Dialect)
+	if _, err := migrate.Up(ctx, db.SQL, db.Dialect, dir); err != nil {
+		return err
+	}
+	b := &bench{opt: o, url: dbURL, db: db, cfg: cfg}
+	maxC := o.w2Workers
+	for _, c := range o.conc {
+		maxC = max(maxC, c)
+	}
+	if err := b.setup(ctx, maxC); err != nil {
+		return err
+	}
+	srv := app.NewServer(cfg, db, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = srv.Serve(sctx, ln) }()
+	b.base = "http://" + ln.Addr().String()
+	b.http = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: maxC + 8, MaxConnsPerHost: maxC + 8}}
+
+	host, _ := os.Hostname()
+	fmt.Printf("# loadbench %s on %s: %d cores, server pool SHOP_DB_MAX_OPEN_CONNS=%d, locking %s\n\n",
+		time.Now().UTC().Format(time.RFC3339), host, runtime.NumCPU(), cfg.DBMaxOpenConns, cfg.CheckoutLocking)
+	fmt.Println("| rep | C | shop W1 iter/s | shop p50 / p99 ms | errors | pgbench full tps | ratio shop/pgbench |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for rep := 1; rep <= o.reps; rep++ {
+		for _, c := range o.conc {
+			if err := b.resetW1(ctx); err != nil {
+				return err
+			}
+			w1, err := b.runW1(ctx, c)
+			if err != nil {
+				return err
+			}
+			if err := b.sanity(ctx, w1.ok); err != nil {
+				return fmt.Errorf("W1 C=%d: %w", c, err)
+			}
+			if err := b.resetW1(ctx); err != nil {
+				return err
+			}
+			tps, err := b.pgbench(ctx, c)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("| %d | %d | %.0f | %.1f / %.1f | %s | %.0f | %.2f |\n", rep, c, w1.rate, w1.p50, w1.p99, w1.errors, tps, w1.rate/tps)
+		}
+	}
+	fmt.Println()
+	fmt.Println("| rep | W2 orders | final stock | oversold | sell-out s | orders/s | stops (409) | other errors |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for rep := 1; rep <= o.reps; rep++ {
+		if err := b.resetW2(ctx); err != nil {
+			return err
+		}
+		w2, err := b.runW2(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| %d | %d (db %d) | %d | %v | %.2f | %.0f | %d | %s |\n", rep, w2.orders, w2.dbOrders, w2.stock, w2.oversold, w2.sellOut.Seconds(), float64(w2.orders)/w2.sellOut.Seconds(), w2.stops, w2.errors)
+		if err := b.sanity(ctx, w2.orders); err != nil {
+			return fmt.Errorf("W2: %w", err)
+		}
+	}
+	return nil
+}
+
+// setup creates the category and a pool of users (usersPerWorker per
+// worker), and mints their tokens: registration is not timed.
+func (b *bench) setup(ctx context.Context, workers int) error {
+	n := workers * usersPerWorker
+	stmts := []string{
+		`INSERT INTO categories (name, slug, created_at, updated_at) VALUES ('Bench', 'bench', now(), now())`,
+		fmt.Sprintf(`INSERT INTO users (email, password_hash, name, role, created_at, updated_at)
+			SELECT 'u' || i || '@bench.example', '-', 'U' || i, 'customer', now(), now() FROM generate_series(1, %d) i`, n),
+	}
+	for _, s := range stmts {
+		if _, err := b.db.SQL.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+	}
+	tokens := &identity.Tokens{Secret: []byte(b.cfg.JWTSecret), TTL: 24 * time.Hour}
+	b.tokens = make([]string, n+1)
+	for id := 1; id <= n; id++ {
+		t, err := tokens.Issue(&ent.User{ID: id, Role: "customer"})
+		if err != nil {
+			return err
+		}
+		b.tokens[id] = t
+	}
+	return nil
+}
+
+func (b *bench) exec(ctx context.Context, stmts ...string) error {
+	for _, s := range stmts {
+		if _, err := b.db.SQL.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%.60s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+const truncate = `TRUNCATE cart_items, order_items, inventory_movements, idempotency_keys, audit_logs, orders, products RESTART IDENTITY CASCADE`
+
+func (b *bench) resetW1(ctx context.Context) error {
+	return b.exec(ctx, truncate,
+		`INSERT INTO products (category_id, name, description, price, stock, is_active, version, created_at, updated_at)
+		 SELECT 1, 'Product ' || i, 'Benchmark product number ' || i, i * 100 + 99, 10000000, true, 1, now(), now() FROM generate_series(1, 100) i`,
+		`INSERT INTO inventory_movements (product_id, quantity_change, reason, created_at) SELECT id, stock, 'initial', now() FROM products`,
+		`VACUUM ANALYZE`, `CHECKPOINT`)
+}
+
+func (b *bench) resetW2(ctx context.Context) error {
+	return b.exec(ctx, truncate,
+		`INSERT INTO products (category_id, name, description, price, stock, is_active, version, created_at, updated_at)
+		 VALUES (1, 'Hot Product', 'W2', 1999, 1000, true, 1, now(), now())`,
+		`INSERT INTO inventory_movements (product_id, quantity_change, reason, created_at) SELECT id, stock, 'initial', now() FROM products`,
+		`VACUUM ANALYZE`, `CHECKPOINT`)
+}
+
+func (b *bench) post(ctx context.Context, token, path string, body any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := b.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	return res.StatusCode, out, err
+}
+
+type w1Result struct {
+	rate, p50, p99 float64
+	ok             int
+	errors         string
+}
+
+func (b *bench) runW1(ctx context.Context, c int) (w1Result, error) {
+	start := time.Now()
+	windowStart := start.Add(b.opt.warmup)
+	windowEnd := windowStart.Add(b.opt.duration)
+	var (
+		mu        sync.Mutex
+		latencies []float64
+		errs      = map[int]int{}
+		committed atomic.Int64
+		wg        sync.WaitGroup
+	)
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+			for i := 0; time.Now().Before(windowEnd); i++ {
+				uid := w*usersPerWorker + i%usersPerWorker + 1
+				tok := b.tokens[uid]
+				failed := false
+				for _, p := range rng.Perm(100)[:3] {
+					st, _, err := b.post(ctx, tok, "/api/v1/cart/items", map[string]int{"product_id": p + 1, "quantity": 1 + rng.IntN(3)})
+					if err != nil || st != http.StatusCreated {
+						mu.Lock()
+						errs[st]++
+						mu.Unlock()
+						failed = true
+						break
+					}
+				}
+				if failed {
+					continue
+				}
+				t0 := time.Now()
+				st, _, err := b.post(ctx, tok, "/api/v1/checkout", nil)
+				t1 := time.Now()
+				if err != nil || st != http.StatusCreated {
+					mu.Lock()
+					errs[st]++
+					mu.Unlock()
+					continue
+				}
+				committed.Add(1)
+				if t1.After(windowStart) && !t1.After(windowEnd) {
+					mu.Lock()
+					latencies = append(latencies, float64(t1.Sub(t0).Microseconds())/1000)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := w1Result{ok: int(committed.Load()), errors: fmt.Sprint(errs)}
+	if len(errs) == 0 {
+		r.errors = "0"
+	}
+	r.rate = float64(len(latencies)) / b.opt.duration.Seconds()
+	r.p50, r.p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
+	return r, nil
+}
+
+type w2Result struct {
+	orders, dbOrders, stock, stops int
+	oversold                       bool
+	sellOut                        time.Duration
+	errors                         string
+}
+
+func (b *bench) runW2(ctx context.Context) (w2Result, error) {
+	var (
+		mu     sync.Mutex
+		r      w2Result
+		errs   = map[int]int{}
+		last   time.Time
+		orders atomic.Int64
+		stops  atomic.Int64
+		wg     sync.WaitGroup
+	)
+	start := time.Now()
+	for w := 0; w < b.opt.w2Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				tok := b.tokens[w*usersPerWorker+i%usersPerWorker+1]
+				st, body, err := b.post(ctx, tok, "/api/v1/cart/items", map[string]int{"product_id": 1, "quantity": 1})
+				if err == nil && st == http.StatusCreated {
+					st, body, err = b.post(ctx, tok, "/api/v1/checkout", nil)
+				}
+				switch {
+				case err == nil && st == http.StatusCreated:
+					orders.Add(1)
+					mu.Lock()
+					if now := time.Now(); now.After(last) {
+						last = now
+					}
+					mu.Unlock()
+				case err == nil && st == http.StatusConflict && bytes.Contains(body, []byte(`"insufficient_stock"`)):
+					stops.Add(1)
+					return
+				default:
+					mu.Lock()
+					errs[st]++
+					mu.Unlock()
+					if i > 100000 {
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r.orders, r.stops = int(orders.Load()), int(stops.Load())
+	r.sellOut = last.Sub(start)
+	r.errors = fmt.Sprint(errs)
+	if err := b.db.SQL.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM orders), (SELECT stock FROM products WHERE id = 1)`).Scan(&r.dbOrders, &r.stock); err != nil {
+		return r, err
+	}
+	r.oversold = r.dbOrders > 1000 || r.stock < 0 || r.dbOrders+r.stock != 1000
+	return r, nil
+}
+
+// sanity checks the run left a consistent shop: orders = successful
+// checkouts, every invariant of DESIGN.md (lines, sale movements, ledger).
+func (b *bench) sanity(ctx context.Context, successes int) error {
+	var n int
+	if err := b.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM orders`).Scan(&n); err != nil {
+		return err
+	}
+	if n != successes {
+		return fmt.Errorf("%d orders, %d successful checkouts", n, successes)
+	}
+	bad, err := invariants.Check(ctx, b.db.Client)
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("invariants: %v", bad[:min(5, len(bad))])
+	}
+	return nil
+}
+
+var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+func (b *bench) pgbench(ctx context.Context, c int) (float64, error) {
+	u, err := url.Parse(b.url)
+	if err != nil {
+		return 0, err
+	}
+	script := filepath.Join(os.TempDir(), "shop-checkout-full.pgbench.sql")
+	if err := os.WriteFile(script, pgbenchScript, 0o644); err != nil {
+		return 0, err
+	}
+	args := []string{"-h", u.Hostname(), "-p", orDefault(u.Port(), "5432"), "-U", u.User.Username(), "-n", "-M", "prepared",
+		"-c", strconv.Itoa(c), "-j", "2", "-T", strconv.Itoa(int(b.opt.duration.Seconds())), "-D", "cnt=0", "-f", script,
+		strings.TrimPrefix(u.Path, "/")}
+	out, err := exec.CommandContext(ctx, "pgbench", args...).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench: %v\n%s", err, out)
+	}
+	m := tpsLine.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("pgbench: no tps in\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sort.Float64s(xs)
+	i := int(float64(len(xs))*p+0.999999) - 1 // nearest rank
+	return xs[max(0, min(i, len(xs)-1))]
+}
