@@ -3,3 +3,4 @@
 package shop
 
 //go:generate go run -mod=mod entc.go
+//go:generate go tool gqlgen generate --config gqlgen.yml

@@ -127,6 +127,28 @@ func newAuditLogPaginateArgs(rv map[string]any) *auditlogPaginateArgs {
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
 	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AuditLogOrder{Field: &AuditLogOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAuditLogOrder(order))
+			}
+		case *AuditLogOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAuditLogOrder(v))
+			}
+		}
+	}
 	if v, ok := rv[whereField].(*AuditLogWhereInput); ok {
 		args.opts = append(args.opts, WithAuditLogFilter(v.Filter))
 	}
@@ -704,6 +726,28 @@ func newOrderItemPaginateArgs(rv map[string]any) *orderitemPaginateArgs {
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OrderItemOrder{Field: &OrderItemOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOrderItemOrder(order))
+			}
+		case *OrderItemOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOrderItemOrder(v))
+			}
+		}
 	}
 	if v, ok := rv[whereField].(*OrderItemWhereInput); ok {
 		args.opts = append(args.opts, WithOrderItemFilter(v.Filter))

@@ -312,6 +312,53 @@ func (_m *AuditLogQuery) Paginate(
 	return conn, nil
 }
 
+var (
+	// AuditLogOrderFieldCreatedAt orders AuditLog by created_at.
+	AuditLogOrderFieldCreatedAt = &AuditLogOrderField{
+		Value: func(_m *AuditLog) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: auditlog.FieldCreatedAt,
+		toTerm: auditlog.ByCreatedAt,
+		toCursor: func(_m *AuditLog) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AuditLogOrderField) String() string {
+	var str string
+	switch f.column {
+	case AuditLogOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AuditLogOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AuditLogOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AuditLogOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AuditLogOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid AuditLogOrderField", str)
+	}
+	return nil
+}
+
 // AuditLogOrderField defines the ordering field of AuditLog.
 type AuditLogOrderField struct {
 	// Value extracts the ordering value from the given AuditLog.
@@ -562,6 +609,34 @@ func (_m *CategoryQuery) Paginate(
 }
 
 var (
+	// CategoryOrderFieldCreatedAt orders Category by created_at.
+	CategoryOrderFieldCreatedAt = &CategoryOrderField{
+		Value: func(_m *Category) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: category.FieldCreatedAt,
+		toTerm: category.ByCreatedAt,
+		toCursor: func(_m *Category) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CategoryOrderFieldUpdatedAt orders Category by updated_at.
+	CategoryOrderFieldUpdatedAt = &CategoryOrderField{
+		Value: func(_m *Category) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: category.FieldUpdatedAt,
+		toTerm: category.ByUpdatedAt,
+		toCursor: func(_m *Category) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
 	// CategoryOrderFieldName orders Category by name.
 	CategoryOrderFieldName = &CategoryOrderField{
 		Value: func(_m *Category) (ent.Value, error) {
@@ -596,6 +671,10 @@ var (
 func (f CategoryOrderField) String() string {
 	var str string
 	switch f.column {
+	case CategoryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CategoryOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
 	case CategoryOrderFieldName.column:
 		str = "NAME"
 	case CategoryOrderFieldSlug.column:
@@ -616,6 +695,10 @@ func (f *CategoryOrderField) UnmarshalGQL(v interface{}) error {
 		return fmt.Errorf("CategoryOrderField %T must be a string", v)
 	}
 	switch str {
+	case "CREATED_AT":
+		*f = *CategoryOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CategoryOrderFieldUpdatedAt
 	case "NAME":
 		*f = *CategoryOrderFieldName
 	case "SLUG":
@@ -876,6 +959,20 @@ func (_m *InventoryMovementQuery) Paginate(
 }
 
 var (
+	// InventoryMovementOrderFieldCreatedAt orders InventoryMovement by created_at.
+	InventoryMovementOrderFieldCreatedAt = &InventoryMovementOrderField{
+		Value: func(_m *InventoryMovement) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: inventorymovement.FieldCreatedAt,
+		toTerm: inventorymovement.ByCreatedAt,
+		toCursor: func(_m *InventoryMovement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
 	// InventoryMovementOrderFieldQuantityChange orders InventoryMovement by quantity_change.
 	InventoryMovementOrderFieldQuantityChange = &InventoryMovementOrderField{
 		Value: func(_m *InventoryMovement) (ent.Value, error) {
@@ -896,6 +993,8 @@ var (
 func (f InventoryMovementOrderField) String() string {
 	var str string
 	switch f.column {
+	case InventoryMovementOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
 	case InventoryMovementOrderFieldQuantityChange.column:
 		str = "QUANTITY_CHANGE"
 	}
@@ -914,6 +1013,8 @@ func (f *InventoryMovementOrderField) UnmarshalGQL(v interface{}) error {
 		return fmt.Errorf("InventoryMovementOrderField %T must be a string", v)
 	}
 	switch str {
+	case "CREATED_AT":
+		*f = *InventoryMovementOrderFieldCreatedAt
 	case "QUANTITY_CHANGE":
 		*f = *InventoryMovementOrderFieldQuantityChange
 	default:
@@ -1172,6 +1273,34 @@ func (_m *OrderQuery) Paginate(
 }
 
 var (
+	// OrderOrderFieldCreatedAt orders Order by created_at.
+	OrderOrderFieldCreatedAt = &OrderOrderField{
+		Value: func(_m *Order) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: order.FieldCreatedAt,
+		toTerm: order.ByCreatedAt,
+		toCursor: func(_m *Order) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// OrderOrderFieldUpdatedAt orders Order by updated_at.
+	OrderOrderFieldUpdatedAt = &OrderOrderField{
+		Value: func(_m *Order) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: order.FieldUpdatedAt,
+		toTerm: order.ByUpdatedAt,
+		toCursor: func(_m *Order) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
 	// OrderOrderFieldStatus orders Order by status.
 	OrderOrderFieldStatus = &OrderOrderField{
 		Value: func(_m *Order) (ent.Value, error) {
@@ -1206,6 +1335,10 @@ var (
 func (f OrderOrderField) String() string {
 	var str string
 	switch f.column {
+	case OrderOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case OrderOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
 	case OrderOrderFieldStatus.column:
 		str = "STATUS"
 	case OrderOrderFieldTotalAmount.column:
@@ -1226,6 +1359,10 @@ func (f *OrderOrderField) UnmarshalGQL(v interface{}) error {
 		return fmt.Errorf("OrderOrderField %T must be a string", v)
 	}
 	switch str {
+	case "CREATED_AT":
+		*f = *OrderOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *OrderOrderFieldUpdatedAt
 	case "STATUS":
 		*f = *OrderOrderFieldStatus
 	case "TOTAL_AMOUNT":
@@ -1485,6 +1622,53 @@ func (_m *OrderItemQuery) Paginate(
 	return conn, nil
 }
 
+var (
+	// OrderItemOrderFieldCreatedAt orders OrderItem by created_at.
+	OrderItemOrderFieldCreatedAt = &OrderItemOrderField{
+		Value: func(_m *OrderItem) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: orderitem.FieldCreatedAt,
+		toTerm: orderitem.ByCreatedAt,
+		toCursor: func(_m *OrderItem) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f OrderItemOrderField) String() string {
+	var str string
+	switch f.column {
+	case OrderItemOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f OrderItemOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *OrderItemOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("OrderItemOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *OrderItemOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid OrderItemOrderField", str)
+	}
+	return nil
+}
+
 // OrderItemOrderField defines the ordering field of OrderItem.
 type OrderItemOrderField struct {
 	// Value extracts the ordering value from the given OrderItem.
@@ -1735,6 +1919,34 @@ func (_m *ProductQuery) Paginate(
 }
 
 var (
+	// ProductOrderFieldCreatedAt orders Product by created_at.
+	ProductOrderFieldCreatedAt = &ProductOrderField{
+		Value: func(_m *Product) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: product.FieldCreatedAt,
+		toTerm: product.ByCreatedAt,
+		toCursor: func(_m *Product) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ProductOrderFieldUpdatedAt orders Product by updated_at.
+	ProductOrderFieldUpdatedAt = &ProductOrderField{
+		Value: func(_m *Product) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: product.FieldUpdatedAt,
+		toTerm: product.ByUpdatedAt,
+		toCursor: func(_m *Product) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
 	// ProductOrderFieldName orders Product by name.
 	ProductOrderFieldName = &ProductOrderField{
 		Value: func(_m *Product) (ent.Value, error) {
@@ -1783,6 +1995,10 @@ var (
 func (f ProductOrderField) String() string {
 	var str string
 	switch f.column {
+	case ProductOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ProductOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
 	case ProductOrderFieldName.column:
 		str = "NAME"
 	case ProductOrderFieldPrice.column:
@@ -1805,6 +2021,10 @@ func (f *ProductOrderField) UnmarshalGQL(v interface{}) error {
 		return fmt.Errorf("ProductOrderField %T must be a string", v)
 	}
 	switch str {
+	case "CREATED_AT":
+		*f = *ProductOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ProductOrderFieldUpdatedAt
 	case "NAME":
 		*f = *ProductOrderFieldName
 	case "PRICE":
@@ -2067,6 +2287,34 @@ func (_m *UserQuery) Paginate(
 }
 
 var (
+	// UserOrderFieldCreatedAt orders User by created_at.
+	UserOrderFieldCreatedAt = &UserOrderField{
+		Value: func(_m *User) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: user.FieldCreatedAt,
+		toTerm: user.ByCreatedAt,
+		toCursor: func(_m *User) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// UserOrderFieldUpdatedAt orders User by updated_at.
+	UserOrderFieldUpdatedAt = &UserOrderField{
+		Value: func(_m *User) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: user.FieldUpdatedAt,
+		toTerm: user.ByUpdatedAt,
+		toCursor: func(_m *User) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
 	// UserOrderFieldEmail orders User by email.
 	UserOrderFieldEmail = &UserOrderField{
 		Value: func(_m *User) (ent.Value, error) {
@@ -2101,6 +2349,10 @@ var (
 func (f UserOrderField) String() string {
 	var str string
 	switch f.column {
+	case UserOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case UserOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
 	case UserOrderFieldEmail.column:
 		str = "EMAIL"
 	case UserOrderFieldName.column:
@@ -2121,6 +2373,10 @@ func (f *UserOrderField) UnmarshalGQL(v interface{}) error {
 		return fmt.Errorf("UserOrderField %T must be a string", v)
 	}
 	switch str {
+	case "CREATED_AT":
+		*f = *UserOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *UserOrderFieldUpdatedAt
 	case "EMAIL":
 		*f = *UserOrderFieldEmail
 	case "NAME":

@@ -25,10 +25,12 @@ func (AuditLog) Hooks() []ent.Hook {
 	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}
 }
 
-// Hooks of the Product: any change of its content (not of stock alone)
-// increments its version, which the REST API serves as the ETag.
+// Hooks of the Product: every write is audited, and any change of its
+// content (not of stock alone) increments its version, which the REST API
+// serves as the ETag.
 func (Product) Hooks() []ent.Hook {
 	return []ent.Hook{
+		auditHook("product"),
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.ProductFunc(func(ctx context.Context, m *gen.ProductMutation) (ent.Value, error) {
 				for _, f := range append(m.Fields(), m.ClearedFields()...) {

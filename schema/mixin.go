@@ -3,6 +3,7 @@
 package schema
 
 import (
+	"entgo.io/contrib/entgql"
 	"time"
 
 	"entgo.io/ent"
@@ -18,8 +19,10 @@ type TimeMixin struct {
 // Fields of the TimeMixin.
 func (TimeMixin) Fields() []ent.Field {
 	return []ent.Field{
-		field.Time("created_at").Default(now).Immutable(),
-		field.Time("updated_at").Default(now).UpdateDefault(now),
+		field.Time("created_at").Default(now).Immutable().
+			Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("updated_at").Default(now).UpdateDefault(now).
+			Annotations(entgql.OrderField("UPDATED_AT")),
 	}
 }
 
@@ -31,7 +34,8 @@ type CreateTimeMixin struct {
 // Fields of the CreateTimeMixin.
 func (CreateTimeMixin) Fields() []ent.Field {
 	return []ent.Field{
-		field.Time("created_at").Default(now).Immutable(),
+		field.Time("created_at").Default(now).Immutable().
+			Annotations(entgql.OrderField("CREATED_AT")),
 	}
 }
 

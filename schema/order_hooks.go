@@ -21,10 +21,12 @@ import (
 // transaction: the restock must commit or roll back with the status change.
 var ErrCancelOutsideTx = errors.New("cancelling an order must run inside a transaction")
 
-// Hooks of the Order: the state machine on every write of the status, the
-// restock of every move to cancelled, and no deletes.
+// Hooks of the Order: status changes are audited, the state machine holds
+// on every write of the status, every move to cancelled restocks, and
+// orders are never deleted.
 func (Order) Hooks() []ent.Hook {
 	return []ent.Hook{
+		hook.On(auditHook("order", "status"), ent.OpUpdate|ent.OpUpdateOne),
 		hook.On(orderCreateHook, ent.OpCreate),
 		hook.On(orderUpdateOneHook, ent.OpUpdateOne),
 		hook.On(orderUpdateHook, ent.OpUpdate),

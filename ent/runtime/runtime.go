@@ -82,7 +82,9 @@ func init() {
 	cartitem.QuantityValidator = cartitemDescQuantity.Validators[0].(func(int) error)
 	categoryMixin := schema.Category{}.Mixin()
 	categoryMixinHooks1 := categoryMixin[1].Hooks()
+	categoryHooks := schema.Category{}.Hooks()
 	category.Hooks[0] = categoryMixinHooks1[0]
+	category.Hooks[1] = categoryHooks[0]
 	categoryMixinInters1 := categoryMixin[1].Interceptors()
 	category.Interceptors[0] = categoryMixinInters1[0]
 	categoryMixinFields0 := categoryMixin[0].Fields()
@@ -198,6 +200,7 @@ func init() {
 	order.Hooks[1] = orderHooks[1]
 	order.Hooks[2] = orderHooks[2]
 	order.Hooks[3] = orderHooks[3]
+	order.Hooks[4] = orderHooks[4]
 	orderMixinFields0 := orderMixin[0].Fields()
 	_ = orderMixinFields0
 	orderFields := schema.Order{}.Fields()
@@ -276,6 +279,7 @@ func init() {
 	productHooks := schema.Product{}.Hooks()
 	product.Hooks[0] = productMixinHooks1[0]
 	product.Hooks[1] = productHooks[0]
+	product.Hooks[2] = productHooks[1]
 	productMixinInters1 := productMixin[1].Interceptors()
 	product.Interceptors[0] = productMixinInters1[0]
 	productMixinFields0 := productMixin[0].Fields()

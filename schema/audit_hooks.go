@@ -1,0 +1,226 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"entgo.io/ent"
+
+	gen "shop/ent"
+	"shop/ent/auditlog"
+	"shop/ent/order"
+	"shop/ent/product"
+	"shop/internal/actor"
+)
+
+// auditedMutation is what the audit hook needs of a generated mutation.
+type auditedMutation interface {
+	ent.Mutation
+	ID() (int, bool)
+	IDs(context.Context) ([]int, error)
+	Client() *gen.Client
+}
+
+// auditHook records every write of an entity in audit_logs, in the same
+// transaction as the write (a rolled-back write leaves no audit row): who
+// (the actor of the context; none is the system), what (create, update or
+// delete — a soft delete sets deleted_at), the changed fields old → new,
+// and the request id and client IP. only, when set, limits auditing to
+// mutations that touch one of those fields.
+func auditHook(entity string, only ...string) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			am, ok := m.(auditedMutation)
+			if !ok || !touches(m, only) {
+				return next.Mutate(ctx, m)
+			}
+			var (
+				ids []int
+				old map[int]map[string]any
+				err error
+			)
+			if !m.Op().Is(ent.OpCreate) {
+				if ids, err = mutationIDs(ctx, am); err != nil {
+					return nil, err
+				}
+				if old, err = oldValues(ctx, am, ids); err != nil {
+					return nil, err
+				}
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil {
+				return v, err
+			}
+			if m.Op().Is(ent.OpCreate) {
+				id, _ := am.ID()
+				ids = []int{id}
+			}
+			action := auditlog.ActionUpdate
+			switch {
+			case m.Op().Is(ent.OpCreate):
+				action = auditlog.ActionCreate
+			case fieldSet(m, "deleted_at"):
+				action = auditlog.ActionDelete
+			}
+			a := actor.From(ctx)
+			rows := make([]*gen.AuditLogCreate, 0, len(ids))
+			for _, id := range ids {
+				rows = append(rows, am.Client().AuditLog.Create().
+					SetNillableActorID(a.UserIDPtr()).
+					SetAction(action).
+					SetEntity(entity).
+					SetEntityID(id).
+					SetChanges(changes(m, old[id])).
+					SetRequestID(a.RequestID).
+					SetIP(a.IP))
+			}
+			if len(rows) > 0 {
+				if err := am.Client().AuditLog.CreateBulk(rows...).Exec(ctx); err != nil {
+					return nil, fmt.Errorf("audit %s: %w", entity, err)
+				}
+			}
+			return v, nil
+		})
+	}
+}
+
+func touches(m ent.Mutation, only []string) bool {
+	if len(only) == 0 {
+		return true
+	}
+	for _, f := range only {
+		if fieldSet(m, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldSet(m ent.Mutation, name string) bool {
+	_, ok := m.Field(name)
+	return ok
+}
+
+func mutationIDs(ctx context.Context, m auditedMutation) ([]int, error) {
+	if m.Op().Is(ent.OpUpdateOne) {
+		if id, ok := m.ID(); ok {
+			return []int{id}, nil
+		}
+	}
+	ids, err := m.IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: ids: %w", err)
+	}
+	return ids, nil
+}
+
+// oldValues reads the values the mutation is about to change: through
+// OldField for a single-row update, from a query for a bulk one.
+func oldValues(ctx context.Context, m auditedMutation, ids []int) (map[int]map[string]any, error) {
+	names := append(m.Fields(), m.AddedFields()...)
+	out := make(map[int]map[string]any, len(ids))
+	if m.Op().Is(ent.OpUpdateOne) && len(ids) == 1 {
+		vals := map[string]any{}
+		for _, f := range names {
+			v, err := m.OldField(ctx, f)
+			if err != nil {
+				return nil, fmt.Errorf("audit: old %s: %w", f, err)
+			}
+			vals[f] = v
+		}
+		out[ids[0]] = vals
+		return out, nil
+	}
+	// Bulk updates in the shop change stock, status or deleted_at; read
+	// those through a plain query of the rows.
+	for _, id := range ids {
+		out[id] = map[string]any{}
+	}
+	c := m.Client()
+	for _, f := range names {
+		switch {
+		case f == "stock" && m.Type() == "Product":
+			ps, err := c.Product.Query().Where(product.IDIn(ids...)).All(SkipSoftDelete(ctx))
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				out[p.ID]["stock"] = p.Stock
+			}
+		case f == "status" && m.Type() == "Order":
+			os, err := c.Order.Query().Where(order.IDIn(ids...)).All(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range os {
+				out[o.ID]["status"] = o.Status
+			}
+		}
+	}
+	return out, nil
+}
+
+// changes is {"field": {"old": v, "new": v}} of a mutation; an added
+// (incremented) field's new value is old + delta.
+func changes(m ent.Mutation, old map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, f := range m.Fields() {
+		if f == "updated_at" || f == "version" {
+			continue
+		}
+		v, _ := m.Field(f)
+		out[f] = map[string]any{"old": jsonValue(old[f]), "new": jsonValue(v)}
+	}
+	for _, f := range m.AddedFields() {
+		if f == "version" {
+			continue
+		}
+		delta, _ := m.AddedField(f)
+		o := old[f]
+		out[f] = map[string]any{"old": jsonValue(o), "new": jsonValue(addInts(o, delta))}
+	}
+	for _, f := range m.ClearedFields() {
+		out[f] = map[string]any{"old": jsonValue(old[f]), "new": nil}
+	}
+	return out
+}
+
+func addInts(a, b any) any {
+	x, ok1 := a.(int)
+	y, ok2 := b.(int)
+	if ok1 && ok2 {
+		return x + y
+	}
+	return nil
+}
+
+// jsonValue keeps audit values plain JSON: times in RFC 3339 UTC, enums as
+// strings, nil pointers as null.
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case *time.Time:
+		if x == nil {
+			return nil
+		}
+		return x.UTC().Format(time.RFC3339Nano)
+	case *int:
+		if x == nil {
+			return nil
+		}
+		return *x
+	case fmt.Stringer:
+		return x.String()
+	default:
+		return x
+	}
+}
+
+// Hooks of the Category: every write is audited.
+func (Category) Hooks() []ent.Hook {
+	return []ent.Hook{auditHook("category")}
+}
