@@ -9,6 +9,8 @@ import (
 	"shop/internal/httpserver"
 	"shop/internal/migrate"
 	"shop/internal/ratelimit"
+	shopadmin "shop/modules/admin"
+	"shop/modules/admin/graph"
 	"shop/modules/cart"
 	"shop/modules/catalog"
 	"shop/modules/identity"
@@ -37,9 +39,12 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		Svc: svc.Identity, Tokens: tokens, DB: db.Client,
 		PerIP: ratelimit.New(cfg.AuthRateLimit), PerEmail: ratelimit.New(cfg.AuthRateLimit),
 	}).Routes(api)
-	(&catalog.HTTP{Svc: svc.Catalog, Stock: svc.Inventory, DB: db.Client, Currency: cfg.Currency}).Routes(api, admin)
+	(&catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency}).Routes(api, admin)
 	(&inventory.HTTP{DB: db.Client}).Routes(admin)
 	(&cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency}).Routes(api)
 	ordering.NewHTTP(svc.Ordering, db.Client, srv.Registry).Routes(api, admin)
+
+	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering}, logger)
+	shopadmin.Routes(e, gql, tokens.Authenticate, identity.RequireAdmin)
 	return srv
 }

@@ -19,16 +19,9 @@ import (
 	"shop/schema"
 )
 
-// StockAdjuster is what the catalog's stock-adjustment route needs from
-// inventory: one guarded stock change plus its movement.
-type StockAdjuster interface {
-	Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
-}
-
 // HTTP serves the catalog endpoints of API.md.
 type HTTP struct {
 	Svc      *Service
-	Stock    StockAdjuster
 	DB       *ent.Client
 	Currency string
 }
@@ -327,16 +320,8 @@ func (h *HTTP) adjustStock(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var p *ent.Product
-	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
-		if _, err := h.Svc.GetProduct(ctx, tx.Client(), id, false); err != nil {
-			if _, derr := tx.Product.Get(ctx, id); derr != nil {
-				return err // deleted or missing; an inactive product can be restocked
-			}
-		}
-		if err := h.Stock.Adjust(ctx, tx.Client(), id, *req.QuantityChange, inventorymovement.Reason(req.Reason), nil); err != nil {
-			return err
-		}
-		p, err = tx.Product.Get(ctx, id)
+	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+		p, err = h.Svc.AdjustStock(ctx, tx.Client(), id, *req.QuantityChange, inventorymovement.Reason(req.Reason))
 		return err
 	})
 	if err != nil {

@@ -3,9 +3,11 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"shop/ent"
 	"shop/ent/category"
+	"shop/ent/inventorymovement"
 	"shop/ent/predicate"
 	"shop/ent/product"
 	"shop/internal/apperr"
@@ -163,4 +165,34 @@ func versionConflict() error {
 func (s *Service) DeleteProduct(ctx context.Context, db *ent.Client, id int) error {
 	err := db.Product.DeleteOneID(id).Exec(ctx)
 	return notFound(err, "no such product")
+}
+
+// AdjustReasons are the reasons an admin may give for a stock adjustment.
+var AdjustReasons = []inventorymovement.Reason{
+	inventorymovement.ReasonRestock, inventorymovement.ReasonAdjustment,
+	inventorymovement.ReasonReturn, inventorymovement.ReasonDamage,
+}
+
+// AdjustStock changes a product's stock by change with one guarded update
+// and its movement, on db (run it in a transaction). An inactive product
+// can be adjusted; a deleted one is not_found.
+// Errors: not_found, insufficient_stock, validation_failed.
+func (s *Service) AdjustStock(ctx context.Context, db *ent.Client, id, change int, reason inventorymovement.Reason) (*ent.Product, error) {
+	var fields []apperr.FieldError
+	if change == 0 || change < -schema.MaxStock || change > schema.MaxStock {
+		fields = append(fields, apperr.Field("quantity_change", "must be a non-zero integer from -1000000000 to 1000000000"))
+	}
+	if !slices.Contains(AdjustReasons, reason) {
+		fields = append(fields, apperr.Field("reason", "must be one of restock, adjustment, return, damage"))
+	}
+	if len(fields) > 0 {
+		return nil, apperr.Validation(fields...)
+	}
+	if _, err := db.Product.Get(ctx, id); err != nil {
+		return nil, notFound(err, "no such product")
+	}
+	if err := s.Stock.Adjust(ctx, db, id, change, reason, nil); err != nil {
+		return nil, err
+	}
+	return db.Product.Get(ctx, id)
 }

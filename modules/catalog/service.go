@@ -12,15 +12,17 @@ import (
 	"shop/internal/apperr"
 )
 
-// StockRecorder is what catalog needs from inventory: recording the initial
-// stock of a new product as a movement in the caller's transaction.
-type StockRecorder interface {
+// Stock is what catalog needs from inventory: recording a new product's
+// initial stock as a movement, and adjusting stock with its movement, in the
+// caller's transaction.
+type Stock interface {
 	Record(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
+	Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
 }
 
 // Service implements the catalog's use cases on the caller's client.
 type Service struct {
-	Stock StockRecorder
+	Stock Stock
 	// Dialect is the database's (dialect.Postgres or dialect.SQLite).
 	Dialect string
 }

@@ -7,49 +7,75 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shop/ent"
+	"shop/ent/inventorymovement"
 	"shop/ent/order"
+	"shop/modules/catalog"
 )
 
 // CreateCategory is the resolver for the createCategory field.
 func (r *mutationResolver) CreateCategory(ctx context.Context, input NewCategoryInput) (*ent.Category, error) {
-	panic(fmt.Errorf("not implemented: CreateCategory - createCategory"))
+	return r.Catalog.CreateCategory(ctx, r.db(ctx), catalog.CategoryInput{Name: input.Name, Slug: input.Slug, ParentID: input.ParentID})
 }
 
 // UpdateCategory is the resolver for the updateCategory field.
 func (r *mutationResolver) UpdateCategory(ctx context.Context, id int, input CategoryPatch) (*ent.Category, error) {
-	panic(fmt.Errorf("not implemented: UpdateCategory - updateCategory"))
+	patch := catalog.CategoryPatch{Name: input.Name, Slug: input.Slug}
+	switch {
+	case input.ClearParent != nil && *input.ClearParent:
+		patch.ParentSet = true
+	case input.ParentID != nil:
+		patch.ParentSet, patch.ParentID = true, input.ParentID
+	}
+	return r.Catalog.UpdateCategory(ctx, r.db(ctx), id, patch)
 }
 
 // DeleteCategory is the resolver for the deleteCategory field.
 func (r *mutationResolver) DeleteCategory(ctx context.Context, id int) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteCategory - deleteCategory"))
+	if err := r.Catalog.DeleteCategory(ctx, r.db(ctx), id); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // CreateProduct is the resolver for the createProduct field.
 func (r *mutationResolver) CreateProduct(ctx context.Context, input NewProductInput) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: CreateProduct - createProduct"))
+	in := catalog.ProductInput{
+		CategoryID: input.CategoryID, Name: input.Name, Price: int64(input.Price),
+		Stock: input.InitialStock, IsActive: input.IsActive == nil || *input.IsActive,
+	}
+	if input.Description != nil {
+		in.Description = *input.Description
+	}
+	return r.Catalog.CreateProduct(ctx, r.db(ctx), in)
 }
 
 // UpdateProduct is the resolver for the updateProduct field.
 func (r *mutationResolver) UpdateProduct(ctx context.Context, id int, input ProductPatch) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: UpdateProduct - updateProduct"))
+	patch := catalog.ProductPatch{CategoryID: input.CategoryID, Name: input.Name, Description: input.Description, IsActive: input.IsActive}
+	if input.Price != nil {
+		p := int64(*input.Price)
+		patch.Price = &p
+	}
+	return r.Catalog.UpdateProduct(ctx, r.db(ctx), id, patch)
 }
 
 // DeleteProduct is the resolver for the deleteProduct field.
 func (r *mutationResolver) DeleteProduct(ctx context.Context, id int) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteProduct - deleteProduct"))
+	if err := r.Catalog.DeleteProduct(ctx, r.db(ctx), id); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // AdjustStock is the resolver for the adjustStock field.
 func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quantityChange int, reason StockAdjustmentReason) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: AdjustStock - adjustStock"))
+	return r.Catalog.AdjustStock(ctx, r.db(ctx), productID, quantityChange, inventorymovement.Reason(reason))
 }
 
 // SetOrderStatus is the resolver for the setOrderStatus field.
 func (r *mutationResolver) SetOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error) {
-	panic(fmt.Errorf("not implemented: SetOrderStatus - setOrderStatus"))
+	return r.Ordering.SetStatus(ctx, r.db(ctx), id, 0, status)
 }
 
 // Mutation returns MutationResolver implementation.

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shop/ent"
 
 	"entgo.io/contrib/entgql"
@@ -15,42 +14,72 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return nil, errNodeLookup
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	return nil, errNodeLookup
 }
 
 // AuditLogs is the resolver for the auditLogs field.
 func (r *queryResolver) AuditLogs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) (*ent.AuditLogConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditLogs - auditLogs"))
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.AuditLog.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAuditLogOrder(orderBy), ent.WithAuditLogFilter(where.Filter))
 }
 
 // Categories is the resolver for the categories field.
 func (r *queryResolver) Categories(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CategoryOrder, where *ent.CategoryWhereInput) (*ent.CategoryConnection, error) {
-	panic(fmt.Errorf("not implemented: Categories - categories"))
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.Category.Query().Paginate(ctx, after, first, before, last,
+		ent.WithCategoryOrder(orderBy), ent.WithCategoryFilter(where.Filter))
 }
 
 // InventoryMovements is the resolver for the inventoryMovements field.
 func (r *queryResolver) InventoryMovements(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.InventoryMovementOrder, where *ent.InventoryMovementWhereInput) (*ent.InventoryMovementConnection, error) {
-	panic(fmt.Errorf("not implemented: InventoryMovements - inventoryMovements"))
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.InventoryMovement.Query().Paginate(ctx, after, first, before, last,
+		ent.WithInventoryMovementOrder(orderBy), ent.WithInventoryMovementFilter(where.Filter))
 }
 
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error) {
-	panic(fmt.Errorf("not implemented: Orders - orders"))
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.Order.Query().Paginate(ctx, after, first, before, last,
+		ent.WithOrderOrder(orderBy), ent.WithOrderFilter(where.Filter))
 }
 
 // Products is the resolver for the products field.
 func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error) {
-	panic(fmt.Errorf("not implemented: Products - products"))
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.Product.Query().Paginate(ctx, after, first, before, last,
+		ent.WithProductOrder(orderBy), ent.WithProductFilter(where.Filter))
 }
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.User.Query().Paginate(ctx, after, first, before, last,
+		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
 // Query returns QueryResolver implementation.

@@ -1,8 +1,53 @@
+// Package graph is the admin GraphQL API: the schema Ent generates
+// (ent.graphql) plus the admin's mutations (admin.graphql), resolved over
+// the same module services as REST.
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"context"
 
-type Resolver struct{}
+	"shop/ent"
+	"shop/internal/apperr"
+	"shop/modules/catalog"
+	"shop/modules/ordering"
+)
+
+// MaxPage caps first and last of every connection.
+const MaxPage = 100
+
+// DefaultPage is the page size when neither first nor last is given.
+const DefaultPage = 20
+
+// Resolver holds the services the resolvers call. Mutations run inside the
+// request's transaction (entgql.Transactioner) and pass its client down.
+type Resolver struct {
+	Client   *ent.Client
+	Catalog  *catalog.Service
+	Ordering *ordering.Service
+}
+
+// db is the transaction's client in a mutation, the plain client otherwise.
+func (r *Resolver) db(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.Client
+}
+
+// page validates first/last and defaults first so no connection is unbounded.
+func page(first, last *int) (*int, *int, error) {
+	for name, v := range map[string]*int{"first": first, "last": last} {
+		if v != nil && (*v < 0 || *v > MaxPage) {
+			return nil, nil, apperr.Validation(apperr.Field(name, "must be from 0 to 100"))
+		}
+	}
+	if first == nil && last == nil {
+		n := DefaultPage
+		first = &n
+	}
+	return first, last, nil
+}
+
+// errNodeLookup answers node(id:) and nodes(ids:): ids are integers per
+// entity (the REST API's), not globally unique, so a bare id names no type.
+var errNodeLookup = apperr.New(apperr.ValidationFailed, "node lookup is not supported: ids are per entity; use the typed connections (products, orders, ...) with where: {id: ...}")
