@@ -44,6 +44,9 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	(&cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency}).Routes(api)
 	ordering.NewHTTP(svc.Ordering, db.Client, srv.Registry).Routes(api, admin)
 
+	(&ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect}).Routes(admin)
+	(&shopadmin.AuditLogHTTP{DB: db.Client}).Routes(admin)
+
 	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering}, logger)
 	shopadmin.Routes(e, gql, tokens.Authenticate, identity.RequireAdmin)
 	return srv

@@ -34,8 +34,8 @@ func TestBFLA(t *testing.T) {
 				t.Errorf("%s %s: admin got %d", r.Method, p, res.Status)
 			}
 		}
-		if n < 11 {
-			t.Fatalf("found %d admin routes, want at least 11", n)
+		if n < 14 {
+			t.Fatalf("found %d admin routes, want at least 14", n)
 		}
 	})
 }
