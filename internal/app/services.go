@@ -35,7 +35,7 @@ func NewServices(cfg config.Config, dialect string) *Services {
 		Inventory: inv,
 		Catalog:   &catalog.Service{Stock: inv, Dialect: dialect},
 		Cart:      cart.Service{},
-		Ordering:  &ordering.Service{Cart: cart.Service{}, Stock: inv, Currency: cfg.Currency, Locking: cfg.CheckoutLocking},
+		Ordering:  &ordering.Service{Cart: cart.Service{}, Stock: inv, Currency: cfg.Currency, Locking: cfg.CheckoutLocking, Dialect: dialect},
 	}
 }
 

@@ -379,7 +379,7 @@ func TestSalesReport(t *testing.T) {
 		today := time.Now().UTC().Format(time.DateOnly)
 		tomorrow := time.Now().UTC().Add(24 * time.Hour).Format(time.DateOnly)
 		type row struct {
-			Key                     string
+			Key                    string
 			Orders, Units, Revenue int64
 		}
 		report := func(q string) []row {

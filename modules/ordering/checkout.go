@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"shop/ent"
 	"shop/ent/idempotencykey"
 	"shop/ent/order"
@@ -48,16 +50,20 @@ func (in CheckoutInput) requestHash() string {
 //
 // Errors: empty_cart, product_unavailable, price_changed,
 // insufficient_stock (every short line), idempotency_key_reused,
-// validation_failed (a total beyond int64), database.ErrRetry (the same key
-// is being used concurrently: run the transaction again).
+// validation_failed (a total beyond int64), database.ErrRetry (run the
+// transaction again).
 func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput) (*ent.Order, bool, error) {
 	now := time.Now().UTC()
 	hash := in.requestHash()
+	var keyID int
 	if in.IdempotencyKey != "" {
-		o, err := s.replay(ctx, db, in, hash, now)
+		// Claim the key first: a concurrent request with the same key waits
+		// here until this transaction ends, then replays its order.
+		id, o, err := s.claimKey(ctx, db, in, hash, now)
 		if err != nil || o != nil {
 			return o, o != nil, err
 		}
+		keyID = id
 	}
 
 	lines, err := s.Cart.Lines(ctx, db, in.UserID)
@@ -151,51 +157,63 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	if err := s.Cart.Clear(ctx, db, in.UserID); err != nil {
 		return nil, false, fmt.Errorf("clear cart: %w", err)
 	}
-	if in.IdempotencyKey != "" {
-		err := db.IdempotencyKey.Create().
-			SetUserID(in.UserID).
-			SetKey(in.IdempotencyKey).
-			SetRequestHash(hash).
-			SetOrderID(o.ID).
-			SetExpiresAt(now.Add(IdempotencyTTL)).
-			Exec(ctx)
-		if ent.IsConstraintError(err) {
-			// A concurrent request with this key committed first: a fresh
-			// attempt replays its order.
-			return nil, false, database.ErrRetry
-		}
-		if err != nil {
+	if keyID != 0 {
+		if err := db.IdempotencyKey.Update().Where(idempotencykey.ID(keyID)).SetOrderID(o.ID).Exec(ctx); err != nil {
 			return nil, false, fmt.Errorf("record idempotency key: %w", err)
 		}
 	}
 	return o, false, nil
 }
 
-// replay returns the order of an earlier request with the same key, nil if
-// there is none (an expired one is forgotten).
-func (s *Service) replay(ctx context.Context, db *ent.Client, in CheckoutInput, hash string, now time.Time) (*ent.Order, error) {
-	k, err := db.IdempotencyKey.Query().
-		Where(idempotencykey.UserID(in.UserID), idempotencykey.Key(in.IdempotencyKey)).
-		Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("idempotency key: %w", err)
-	}
-	if !k.ExpiresAt.After(now) {
-		if err := db.IdempotencyKey.DeleteOne(k).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("expire idempotency key: %w", err)
+// claimKey inserts the (user, key) row, or, if it exists, returns the order
+// of the earlier request with that key (an expired key is forgotten and
+// claimed anew). It returns the new row's id, or the order to replay.
+func (s *Service) claimKey(ctx context.Context, db *ent.Client, in CheckoutInput, hash string, now time.Time) (int, *ent.Order, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		ins := sql.Dialect(s.Dialect).Insert(idempotencykey.Table).
+			Columns(idempotencykey.FieldUserID, idempotencykey.FieldKey, idempotencykey.FieldRequestHash,
+				idempotencykey.FieldExpiresAt, idempotencykey.FieldCreatedAt).
+			Values(in.UserID, in.IdempotencyKey, hash, now.Add(IdempotencyTTL), now.Truncate(time.Microsecond)).
+			OnConflict(sql.ConflictColumns(idempotencykey.FieldUserID, idempotencykey.FieldKey), sql.DoNothing()).
+			Returning(idempotencykey.FieldID)
+		query, args := ins.Query()
+		rows, err := db.QueryContext(ctx, query, args...)
+		if err != nil {
+			return 0, nil, fmt.Errorf("claim idempotency key: %w", err)
 		}
-		return nil, nil
+		id := 0
+		if rows.Next() {
+			err = rows.Scan(&id)
+		}
+		rows.Close()
+		if err != nil {
+			return 0, nil, fmt.Errorf("claim idempotency key: %w", err)
+		}
+		if id != 0 {
+			return id, nil, nil
+		}
+		k, err := db.IdempotencyKey.Query().
+			Where(idempotencykey.UserID(in.UserID), idempotencykey.Key(in.IdempotencyKey)).
+			Only(ctx)
+		if err != nil {
+			return 0, nil, fmt.Errorf("idempotency key: %w", err)
+		}
+		if !k.ExpiresAt.After(now) {
+			if err := db.IdempotencyKey.DeleteOne(k).Exec(ctx); err != nil {
+				return 0, nil, fmt.Errorf("expire idempotency key: %w", err)
+			}
+			continue
+		}
+		if k.RequestHash != hash {
+			return 0, nil, apperr.New(apperr.IdempotencyKeyReused, "this Idempotency-Key was used for a different request")
+		}
+		if k.OrderID == nil {
+			return 0, nil, database.ErrRetry
+		}
+		o, err := db.Order.Query().Where(order.ID(*k.OrderID)).WithItems().Only(schema.SkipSoftDelete(ctx))
+		return 0, o, err
 	}
-	if k.RequestHash != hash {
-		return nil, apperr.New(apperr.IdempotencyKeyReused, "this Idempotency-Key was used for a different request")
-	}
-	if k.OrderID == nil {
-		return nil, database.ErrRetry
-	}
-	return db.Order.Query().Where(order.ID(*k.OrderID)).WithItems().Only(schema.SkipSoftDelete(ctx))
+	return 0, nil, database.ErrRetry
 }
 
 func insufficient(short []inventory.Shortage) error {

@@ -36,4 +36,5 @@ type Service struct {
 	Stock    Stock
 	Currency string
 	Locking  string // Optimistic (default) or Pessimistic
+	Dialect  string // dialect.Postgres or dialect.SQLite
 }
