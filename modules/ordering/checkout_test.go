@@ -8,6 +8,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"shop/ent"
 	"shop/ent/cartitem"
@@ -230,5 +231,63 @@ func BenchmarkCheckout(b *testing.B) {
 			}
 			b.ReportMetric(float64(statements)/float64(b.N), "statements/op")
 		})
+	}
+}
+
+// TestCheckout_RetriedIsOneOrder: a checkout whose first attempt dies with
+// a deadlock after doing all its work is run again and still makes exactly
+// one order.
+func TestCheckout_RetriedIsOneOrder(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		e := newEnv(t, dia, ordering.Optimistic)
+		e.fill(t, 3)
+		before := stocks(t, e)
+		attempts, retries := 0, 0
+		err := database.RetryTx(ctx, e.client, ordering.MaxAttempts, func(error) { retries++ }, func(tx *ent.Tx) error {
+			attempts++
+			if _, _, err := e.svc.Ordering.Checkout(ctx, tx.Client(), ordering.CheckoutInput{UserID: e.userID, IdempotencyKey: "k"}); err != nil {
+				return err
+			}
+			if attempts == 1 {
+				return &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
+			}
+			return nil
+		})
+		if err != nil || attempts != 2 || retries != 1 {
+			t.Fatalf("err %v after %d attempts, %d retries", err, attempts, retries)
+		}
+		if n := e.client.Order.Query().CountX(ctx); n != 1 {
+			t.Fatalf("%d orders after a retried checkout, want 1", n)
+		}
+		after := stocks(t, e)
+		for i := range 3 {
+			if want := before[i] - (1 + e.products[i]%3); after[i] != want {
+				t.Fatalf("product %d stock %d, want %d (taken once)", e.products[i], after[i], want)
+			}
+		}
+		bad, err := invariants.Check(ctx, e.client)
+		if err != nil || len(bad) > 0 {
+			t.Fatalf("invariants: %v %v", err, bad)
+		}
+	})
+}
+
+func TestRetryable(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "40001"}, true},
+		{&pgconn.PgError{Code: "40P01"}, true},
+		{fmt.Errorf("commit: %w", &pgconn.PgError{Code: "40001"}), true},
+		{&pgconn.PgError{Code: "23505"}, false},
+		{database.ErrRetry, true},
+		{errors.New("boom"), false},
+		{apperr.New(apperr.InsufficientStock, "x"), false},
+	} {
+		if got := database.Retryable(c.err); got != c.want {
+			t.Errorf("Retryable(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
