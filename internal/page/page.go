@@ -181,3 +181,12 @@ func Build[R any, T any](rows []R, limit int, mapFn func(R) T, cursorOf func(R) 
 	}
 	return l
 }
+
+// NewestFirst orders rows by id, descending: ids grow with creation time,
+// so this is newest first, with the primary key as the whole keyset.
+var NewestFirst = Sort{Name: "-id", Column: "id", Desc: true}
+
+// ByID is the cursor function of NewestFirst lists.
+func ByID[R any](id func(R) int) func(R) Cursor {
+	return func(r R) Cursor { return Cursor{Sort: NewestFirst.Name, ID: id(r)} }
+}

@@ -45,14 +45,12 @@ func toEntryJSON(a *ent.AuditLog) EntryJSON {
 		Changes: changes, RequestID: a.RequestID, IP: a.IP, CreatedAt: a.CreatedAt.UTC()}
 }
 
-var newestFirst = page.Sort{Name: "-id", Column: "id", Desc: true}
-
 func (h *AuditLogHTTP) list(c echo.Context) error {
 	q := httpserver.NewQuery(c)
 	entity := q.String("entity", 50)
 	entityID := q.Int64("entity_id", 1, 1<<53)
 	actorID := q.Int64("actor_id", 1, 1<<53)
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), newestFirst)
+	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
 	q.Add(errs...)
 	if err := q.Err(); err != nil {
 		return err
@@ -67,12 +65,10 @@ func (h *AuditLogHTTP) list(c echo.Context) error {
 	if actorID != nil {
 		query.Where(auditlog.ActorID(int(*actorID)))
 	}
-	rows, err := query.Where(predicate.AuditLog(newestFirst.After(p.Cursor))).
-		Order(newestFirst.Order()).Limit(p.Limit + 1).All(c.Request().Context())
+	rows, err := query.Where(predicate.AuditLog(page.NewestFirst.After(p.Cursor))).
+		Order(page.NewestFirst.Order()).Limit(p.Limit + 1).All(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toEntryJSON, func(a *ent.AuditLog) page.Cursor {
-		return page.Cursor{Sort: newestFirst.Name, ID: a.ID}
-	}))
+	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toEntryJSON, page.ByID(func(a *ent.AuditLog) int { return a.ID })))
 }

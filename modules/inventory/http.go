@@ -41,16 +41,13 @@ func toMovementJSON(m *ent.InventoryMovement) MovementJSON {
 		Reason: string(m.Reason), OrderID: m.OrderID, CreatedAt: m.CreatedAt.UTC()}
 }
 
-// newestFirst orders movements by id, descending (ids grow with time).
-var newestFirst = page.Sort{Name: "-id", Column: "id", Desc: true}
-
 func (h *HTTP) listMovements(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	q := httpserver.NewQuery(c)
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), newestFirst)
+	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
 	q.Add(errs...)
 	if err := q.Err(); err != nil {
 		return err
@@ -64,14 +61,12 @@ func (h *HTTP) listMovements(c echo.Context) error {
 		return err
 	}
 	rows, err := h.DB.InventoryMovement.Query().
-		Where(inventorymovement.ProductID(id), predicate.InventoryMovement(newestFirst.After(p.Cursor))).
-		Order(newestFirst.Order()).
+		Where(inventorymovement.ProductID(id), predicate.InventoryMovement(page.NewestFirst.After(p.Cursor))).
+		Order(page.NewestFirst.Order()).
 		Limit(p.Limit + 1).
 		All(ctx)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toMovementJSON, func(m *ent.InventoryMovement) page.Cursor {
-		return page.Cursor{Sort: newestFirst.Name, ID: m.ID}
-	}))
+	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toMovementJSON, page.ByID(func(m *ent.InventoryMovement) int { return m.ID })))
 }

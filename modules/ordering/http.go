@@ -144,7 +144,7 @@ func (h *HTTP) list(c echo.Context, userID int) error {
 			f.UserID = int(*uid)
 		}
 	}
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), NewestFirst)
+	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
 	q.Add(errs...)
 	if err := q.Err(); err != nil {
 		return err
@@ -153,9 +153,7 @@ func (h *HTTP) list(c echo.Context, userID int) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, ToOrderJSON, func(o *ent.Order) page.Cursor {
-		return page.Cursor{Sort: NewestFirst.Name, ID: o.ID}
-	}))
+	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, ToOrderJSON, page.ByID(func(o *ent.Order) int { return o.ID })))
 }
 
 func (h *HTTP) listOwn(c echo.Context) error { return h.list(c, viewerID(c)) }

@@ -11,9 +11,6 @@ import (
 	"shop/internal/page"
 )
 
-// NewestFirst orders orders by id, descending (ids grow with created_at).
-var NewestFirst = page.Sort{Name: "-id", Column: "id", Desc: true}
-
 // OrderFilter narrows an order list. UserID 0 is every user (admin).
 type OrderFilter struct {
 	UserID int
@@ -30,8 +27,8 @@ func (s *Service) ListOrders(ctx context.Context, db *ent.Client, f OrderFilter,
 	if f.Status != "" {
 		q.Where(order.StatusEQ(order.Status(f.Status)))
 	}
-	rows, err := q.Where(predicate.Order(NewestFirst.After(p.Cursor))).
-		Order(NewestFirst.Order()).
+	rows, err := q.Where(predicate.Order(page.NewestFirst.After(p.Cursor))).
+		Order(page.NewestFirst.Order()).
 		Limit(p.Limit + 1).
 		WithItems().
 		All(ctx)
