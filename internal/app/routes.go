@@ -26,6 +26,8 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		DB:              db.SQL,
 		Pending:         func(ctx context.Context) (int, error) { return migrate.PendingCount(ctx, db.SQL, db.Dialect) },
 		ShutdownTimeout: cfg.ShutdownTimeout,
+		RequestTimeout:  cfg.RequestTimeout,
+		TrustProxy:      cfg.TrustProxy,
 	})
 	svc := NewServices(cfg, db.Dialect)
 	tokens := &identity.Tokens{Secret: []byte(cfg.JWTSecret), TTL: cfg.TokenTTL}

@@ -26,6 +26,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // SHOP_SHUTDOWN_TIMEOUT
 	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
 	LogLevel        string        // SHOP_LOG_LEVEL
+	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -48,6 +49,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: r.dur("SHOP_SHUTDOWN_TIMEOUT", 15*time.Second),
 		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
+		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
 	}
 	if r.err != nil {
 		return Config{}, r.err
@@ -89,6 +91,22 @@ func (r *reader) int(key string, def int) int {
 		r.err = fmt.Errorf("%s: want an integer, got %q", key, v)
 	}
 	return n
+}
+
+func (r *reader) bool(key string, def bool) bool {
+	switch v := strings.ToLower(strings.TrimSpace(r.getenv(key))); v {
+	case "":
+		return def
+	case "1", "true", "yes", "on":
+		return true
+	case "0", "false", "no", "off":
+		return false
+	default:
+		if r.err == nil {
+			r.err = fmt.Errorf("%s: want true or false, got %q", key, v)
+		}
+		return def
+	}
 }
 
 func (r *reader) dur(key string, def time.Duration) time.Duration {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,28 @@ func TestLogin_RateLimited(t *testing.T) {
 		}
 		s.do(t, req{method: "POST", path: "/api/v1/auth/register", body: map[string]string{"email": "new@example.com", "password": "password-1", "name": "N"}}).
 			wantProblem(http.StatusTooManyRequests, "rate_limited")
+	})
+}
+
+// TestLogin_RateLimitedPerEmail: guesses at one account from many client
+// IPs are limited by the account's own bucket.
+func TestLogin_RateLimitedPerEmail(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia, withEnv("SHOP_AUTH_RATE_LIMIT", "3"), withEnv("SHOP_TRUST_PROXY", "true"))
+		victim := s.register(t, "Victim")
+		login := func(ip, email string) *resp {
+			return s.do(t, req{method: "POST", path: "/api/v1/auth/login", header: map[string]string{"X-Forwarded-For": ip},
+				body: map[string]string{"email": email, "password": "wrong-password"}})
+		}
+		for i := 1; i <= 3; i++ {
+			login("203.0.113."+strconv.Itoa(i), victim.Email).wantProblem(http.StatusUnauthorized, "unauthorized")
+		}
+		r := login("203.0.113.99", victim.Email)
+		r.wantProblem(http.StatusTooManyRequests, "rate_limited")
+		if r.Header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After")
+		}
+		// Another account from a fresh IP is not affected.
+		login("198.51.100.7", "someone-else@example.com").wantProblem(http.StatusUnauthorized, "unauthorized")
 	})
 }

@@ -1,8 +1,10 @@
 package httpserver
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"shop/internal/actor"
+	"shop/internal/apperr"
 )
 
 // validRequestID is what a client-sent X-Request-Id must look like to be echoed.
@@ -82,6 +85,23 @@ func (s *Server) accessLog(m *metrics) echo.MiddlewareFunc {
 				slog.String("ip", c.RealIP()),
 			)
 			return nil
+		}
+	}
+}
+
+// requestTimeout gives each request's context a deadline, so a request
+// stuck on the database gives up instead of holding a connection forever.
+func requestTimeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			err := next(c)
+			if err != nil && errors.Is(err, context.DeadlineExceeded) {
+				return apperr.New(apperr.Unavailable, "the request took longer than %s", d)
+			}
+			return err
 		}
 	}
 }

@@ -34,6 +34,12 @@ type Options struct {
 	// while it is above zero or fails.
 	Pending         func(context.Context) (int, error)
 	ShutdownTimeout time.Duration
+	// RequestTimeout bounds each request's context (database work included);
+	// a request that runs out is answered 503 unavailable.
+	RequestTimeout time.Duration
+	// TrustProxy takes the client IP from X-Forwarded-For when the peer is a
+	// proxy on a loopback or private address; otherwise the peer is the client.
+	TrustProxy bool
 }
 
 // Server is the shop's HTTP server.
@@ -60,6 +66,9 @@ func New(opt Options) *Server {
 	s := &Server{Echo: e, Registry: prometheus.NewRegistry(), log: opt.Logger, opt: opt}
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = echo.ExtractIPDirect()
+	if opt.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 
 	m := newMetrics(s.Registry)
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -75,6 +84,9 @@ func New(opt Options) *Server {
 		return err
 	}}))
 	e.Use(middleware.BodyLimit("1M"))
+	if opt.RequestTimeout > 0 {
+		e.Use(requestTimeout(opt.RequestTimeout))
+	}
 
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

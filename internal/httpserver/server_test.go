@@ -187,3 +187,18 @@ func decode(t *testing.T, res *http.Response, v any) {
 		t.Fatalf("decode: %v", err)
 	}
 }
+
+func TestRequestTimeout(t *testing.T) {
+	srv := httpserver.New(httpserver.Options{Logger: quiet(), RequestTimeout: 50 * time.Millisecond})
+	srv.Echo.GET("/stuck", func(c echo.Context) error {
+		<-c.Request().Context().Done() // like a query waiting on a lock
+		return c.Request().Context().Err()
+	})
+	base, _, _ := start(t, srv)
+	res := get(t, base+"/stuck")
+	var p map[string]any
+	decode(t, res, &p)
+	if res.StatusCode != http.StatusServiceUnavailable || p["code"] != "unavailable" {
+		t.Fatalf("stuck request: %d %v", res.StatusCode, p)
+	}
+}
