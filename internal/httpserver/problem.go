@@ -2,9 +2,9 @@ package httpserver
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -82,13 +82,4 @@ func toAppError(err error) *apperr.Error {
 	return apperr.From(err)
 }
 
-func toString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case int:
-		return strconv.Itoa(x)
-	default:
-		return "1"
-	}
-}
+func toString(v any) string { return fmt.Sprint(v) }

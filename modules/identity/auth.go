@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"strings"
 
@@ -28,18 +27,12 @@ func (s *Service) Authenticate(ctx context.Context, db *ent.Client, email, passw
 	if u != nil {
 		hash = []byte(u.PasswordHash)
 	}
+	// The comparison runs whether or not the user exists.
 	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
-	if subtle.ConstantTimeEq(boolInt(match), 1) == 0 || u == nil {
+	if !match || u == nil {
 		return nil, apperr.New(apperr.Unauthorized, "wrong email or password")
 	}
 	return u, nil
-}
-
-func boolInt(b bool) int32 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // dummyHash is a hash of the service's cost to compare against when the
