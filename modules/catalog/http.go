@@ -163,7 +163,7 @@ func (h *HTTP) createCategory(c echo.Context) error {
 	ctx := c.Request().Context()
 	var cat *ent.Category
 	err := database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
-		cat, err = h.Svc.CreateCategory(ctx, tx.Client(), CategoryInput{Name: req.Name, Slug: req.Slug, ParentID: req.ParentID})
+		cat, err = h.Svc.CreateCategory(ctx, tx.Client(), CategoryInput(req))
 		return err
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func diffDialect(ctx context.Context, dia, path, name string, check bool) error 
 	case err != nil:
 		return err
 	case check:
-		return fmt.Errorf("%s: the schema has changes without a migration; run make migrate-diff name=...", path)
+		return fmt.Errorf("%s: the schema has changes without a migration; run make migrate-diff name=NAME", path)
 	default:
 		fmt.Printf("%s: wrote migration %q\n", path, name)
 		return nil
