@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test test-short generate migrate-diff check-generated check-migrations bench fmt vet lint
+.PHONY: run build test generate migrate-diff check-generated check-migrations bench fmt vet lint
 
 ## run: migrate, seed the demo catalog and serve on :8080 (SQLite by default)
 run: build
@@ -45,6 +45,10 @@ check-migrations:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
+
+## lint: staticcheck over our code (generated ent/ excluded)
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '^shop/ent')
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^ent/')
