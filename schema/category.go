@@ -20,7 +20,7 @@ func (Category) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, SoftDelete
 // Fields of the Category.
 func (Category) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100).
+		field.String("name").NotEmpty().Validate(MaxRunes(100)).
 			Annotations(entgql.OrderField("NAME")),
 		field.String("slug").NotEmpty().MaxLen(100).Match(SlugPattern).
 			Annotations(entgql.OrderField("SLUG")),

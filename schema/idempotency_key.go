@@ -22,7 +22,7 @@ func (IdempotencyKey) Mixin() []ent.Mixin { return []ent.Mixin{CreateTimeMixin{}
 func (IdempotencyKey) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("user_id").Immutable(),
-		field.String("key").NotEmpty().MaxLen(MaxKeyLength).Immutable(),
+		field.String("key").NotEmpty().Validate(MaxRunes(MaxKeyLength)).Immutable(),
 		field.String("request_hash").NotEmpty().MaxLen(128),
 		field.Int("order_id").Optional().Nillable(),
 		field.Time("expires_at"),

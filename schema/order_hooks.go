@@ -152,6 +152,9 @@ func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
 	moves := make([]*gen.InventoryMovementCreate, 0, len(items))
 	for _, it := range items {
 		n, err := c.Product.Update().Where(product.ID(it.ProductID)).AddStock(it.Quantity).Save(ctx)
+		if gen.IsConstraintError(err) {
+			return &StockLimitError{ProductID: it.ProductID}
+		}
 		if err != nil {
 			return fmt.Errorf("restock product %d: %w", it.ProductID, err)
 		}

@@ -23,7 +23,7 @@ func (OrderItem) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("order_id").Immutable(),
 		field.Int("product_id").Immutable(),
-		field.String("product_name").NotEmpty().MaxLen(200).Immutable(),
+		field.String("product_name").NotEmpty().Validate(MaxRunes(200)).Immutable(),
 		field.Int64("unit_price").Range(1, MaxPrice).Immutable(),
 		field.Int("quantity").Range(MinLineQuantity, MaxLineQuantity).Immutable(),
 	}

@@ -23,9 +23,9 @@ func (Product) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, SoftDeleteM
 func (Product) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("category_id"),
-		field.String("name").NotEmpty().MaxLen(200).
+		field.String("name").NotEmpty().Validate(MaxRunes(200)).
 			Annotations(entgql.OrderField("NAME")),
-		field.Text("description").Default("").MaxLen(10_000),
+		field.Text("description").Default("").Validate(MaxRunes(10_000)),
 		field.Int64("price").Range(1, MaxPrice).
 			Annotations(entgql.OrderField("PRICE")),
 		field.Int("stock").Range(0, MaxStock).Default(0).

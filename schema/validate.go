@@ -1,6 +1,10 @@
 package schema
 
-import "regexp"
+import (
+	"fmt"
+	"regexp"
+	"unicode/utf8"
+)
 
 // Hard limits of the data, repeated from API.md so that every write path
 // (REST, GraphQL, command line) is held to them by Ent's validators and, where
@@ -15,3 +19,14 @@ const (
 
 // SlugPattern is the shape of a category slug.
 var SlugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// MaxRunes is a field validator of at most n characters (Ent's MaxLen
+// counts bytes; API.md's limits count characters).
+func MaxRunes(n int) func(string) error {
+	return func(s string) error {
+		if utf8.RuneCountInString(s) > n {
+			return fmt.Errorf("must be at most %d characters", n)
+		}
+		return nil
+	}
+}

@@ -94,7 +94,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
-		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "name", Type: field.TypeString},
 		{Name: "slug", Type: field.TypeString, Size: 100},
 		{Name: "parent_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -133,7 +133,7 @@ var (
 	IdempotencyKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "key", Type: field.TypeString, Size: 255},
+		{Name: "key", Type: field.TypeString},
 		{Name: "request_hash", Type: field.TypeString, Size: 128},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "order_id", Type: field.TypeInt, Nullable: true},
@@ -274,7 +274,7 @@ var (
 	OrderItemsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "product_name", Type: field.TypeString, Size: 200},
+		{Name: "product_name", Type: field.TypeString},
 		{Name: "unit_price", Type: field.TypeInt64},
 		{Name: "quantity", Type: field.TypeInt},
 		{Name: "order_id", Type: field.TypeInt},
@@ -318,8 +318,8 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
-		{Name: "name", Type: field.TypeString, Size: 200},
-		{Name: "description", Type: field.TypeString, Size: 10000, Default: ""},
+		{Name: "name", Type: field.TypeString},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "price", Type: field.TypeInt64},
 		{Name: "stock", Type: field.TypeInt, Default: 0},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
@@ -389,9 +389,9 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "email", Type: field.TypeString, Size: 254},
+		{Name: "email", Type: field.TypeString},
 		{Name: "password_hash", Type: field.TypeString},
-		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "name", Type: field.TypeString},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"customer", "admin"}, Default: "customer"},
 	}
 	// UsersTable holds the schema information for the "users" table.

@@ -126,6 +126,10 @@ func From(err error) *Error {
 	if errors.As(err, &ce) {
 		return New(Conflict, "the order was changed by another request at the same time; reload it and retry")
 	}
+	var sl *schema.StockLimitError
+	if errors.As(err, &sl) {
+		return New(Conflict, "putting the order back in stock would take product %d above 1,000,000,000 units; adjust its stock first", sl.ProductID)
+	}
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
 		return Validation(Field(ve.Name, "is invalid"))

@@ -52,7 +52,9 @@ func TestCart(t *testing.T) {
 				s.do(t, req{method: "POST", path: "/api/v1/cart/items", token: ann.Token, body: body, invalid: true}).
 					wantProblem(http.StatusUnprocessableEntity, "validation_failed")
 			}
-			add(ann, 99999, 1).wantProblem(http.StatusNotFound, "not_found")
+			for _, id := range []int{99999, 0, -5} {
+				add(ann, id, 1).wantProblem(http.StatusNotFound, "not_found")
+			}
 		})
 		t.Run("ErrMassAssignment", func(t *testing.T) {
 			bob := s.register(t, "Bobby")

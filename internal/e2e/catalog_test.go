@@ -52,8 +52,12 @@ func TestCategories(t *testing.T) {
 			}
 		})
 		t.Run("ErrUnknownParent", func(t *testing.T) {
-			s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token, body: map[string]any{"name": "X", "slug": "x", "parent_id": 9999}}).
-				wantProblem(http.StatusNotFound, "not_found")
+			for _, id := range []int{9999, 0, -1} {
+				s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token, body: map[string]any{"name": "X", "slug": "x", "parent_id": id}}).
+					wantProblem(http.StatusNotFound, "not_found")
+				s.do(t, req{method: "PATCH", path: path("/api/v1/admin/categories/%d", child), token: admin.Token, body: map[string]any{"parent_id": id}}).
+					wantProblem(http.StatusNotFound, "not_found")
+			}
 			s.do(t, req{method: "PATCH", path: "/api/v1/admin/categories/9999", token: admin.Token, body: map[string]any{"name": "X"}}).
 				wantProblem(http.StatusNotFound, "not_found")
 		})
@@ -257,7 +261,7 @@ func TestProducts_ListFilters(t *testing.T) {
 			}
 		}
 		for _, bad := range []string{"?limit=0", "?limit=101", "?limit=x", "?sort=stock", "?cursor=garbage", "?min_price=abc", "?max_price=1.5",
-			"?in_stock=yes", "?min_price=10&max_price=5", "?min_price=-1"} {
+			"?in_stock=yes", "?min_price=10&max_price=5", "?min_price=-1", "?q=a%00b", "?q=%ff", "?category=%00"} {
 			s.do(t, req{method: "GET", path: "/api/v1/products" + bad, invalid: true}).wantProblem(http.StatusUnprocessableEntity, "validation_failed")
 		}
 		// A cursor of one sort is not a cursor of another.

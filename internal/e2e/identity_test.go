@@ -60,14 +60,9 @@ func TestIdentity(t *testing.T) {
 			}
 		})
 		t.Run("ErrMalformed", func(t *testing.T) {
-			for _, body := range []string{`{`, `[]`, `{"email": 5}`, `{"email":"a@b.c","password":"password1","name":"A"} {}`, ``, `null`} {
-				r := register(body, true)
-				if body == "null" {
-					// null decodes to an empty object: every field missing.
-					r.wantProblem(http.StatusUnprocessableEntity, "validation_failed")
-					continue
-				}
-				r.wantProblem(http.StatusBadRequest, "malformed_request")
+			for _, body := range []string{`{`, `[]`, `{"email": 5}`, `{"email":"a@b.c","password":"password1","name":"A"} {}`, ``, `null`,
+				`{"email":"nul@example.com","password":"password1","name":"A\u0000B"}`, "{\"email\":\"x@example.com\",\"password\":\"password1\",\"name\":\"\xff\"}"} {
+				register(body, true).wantProblem(http.StatusBadRequest, "malformed_request")
 			}
 		})
 
@@ -88,6 +83,17 @@ func TestIdentity(t *testing.T) {
 			if me.ID != created.User.ID || me.Email != "ann@example.com" {
 				t.Fatalf("me = %+v", me)
 			}
+		})
+		t.Run("LongAndNonASCII", func(t *testing.T) {
+			// 128 characters, 256 bytes: more than bcrypt's 72-byte limit.
+			password := strings.Repeat("пароль12", 16)
+			name := strings.Repeat("ü", 200)
+			register(map[string]string{"email": "long@example.com", "password": password, "name": name}, false).wantStatus(http.StatusCreated)
+			s.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "long@example.com", "password": password}}).wantStatus(http.StatusOK)
+			s.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "long@example.com", "password": password[:len(password)-2]}}).
+				wantProblem(http.StatusUnauthorized, "unauthorized")
+			register(map[string]string{"email": "long2@example.com", "password": password + "x", "name": "X"}, true).
+				wantProblem(http.StatusUnprocessableEntity, "validation_failed")
 		})
 		t.Run("ErrWrongCredentials", func(t *testing.T) {
 			wrong := login("ann@example.com", "wrong-password").wantProblem(http.StatusUnauthorized, "unauthorized")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
@@ -79,8 +80,18 @@ func decodeBody(r *http.Request, dst any, optional bool) error {
 	return DecodeJSON(body, dst)
 }
 
-// DecodeJSON decodes one JSON object strictly into dst.
+// DecodeJSON decodes one JSON object strictly into dst. Text the database
+// can't store (invalid UTF-8, NUL characters) is refused here, at the edge.
 func DecodeJSON(body []byte, dst any) error {
+	if !utf8.Valid(body) {
+		return apperr.New(apperr.MalformedRequest, "the body is not valid UTF-8")
+	}
+	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
+		return apperr.New(apperr.MalformedRequest, "the body must not contain NUL characters (\\u0000)")
+	}
+	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
+		return apperr.New(apperr.MalformedRequest, "the body must be a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -198,4 +209,10 @@ func message(fe validator.FieldError) string {
 	default:
 		return "is invalid (" + fe.Tag() + ")"
 	}
+}
+
+// CleanText reports whether s can be stored as text: valid UTF-8 without
+// NUL characters (PostgreSQL refuses both).
+func CleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

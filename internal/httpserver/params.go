@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -71,10 +72,14 @@ func (q *Query) OneOf(name, def string, allowed ...string) string {
 	return def
 }
 
-// String reads an optional string of at most max bytes.
+// String reads an optional string of at most max characters.
 func (q *Query) String(name string, max int) string {
 	raw := q.c.QueryParam(name)
-	if len(raw) > max {
+	switch {
+	case !CleanText(raw):
+		q.Errors = append(q.Errors, apperr.Field(name, "must be UTF-8 text without NUL characters"))
+		return ""
+	case utf8.RuneCountInString(raw) > max:
 		q.Errors = append(q.Errors, apperr.Field(name, "must be at most "+strconv.Itoa(max)+" characters"))
 		return ""
 	}

@@ -83,7 +83,7 @@ func New(opt Options) *Server {
 			slog.Any("error", err), slog.String("stack", string(stack)))
 		return err
 	}}))
-	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.BodyLimit("1MiB")) // MaxBodyBytes
 	if opt.RequestTimeout > 0 {
 		e.Use(requestTimeout(opt.RequestTimeout))
 	}

@@ -154,7 +154,16 @@ func TestErrors_ProblemDocuments(t *testing.T) {
 		t.Fatalf("X-Request-Id = %q, want the client's", got)
 	}
 
-	res, err = http.Post(base+"/echo", "application/json", strings.NewReader(strings.Repeat("x", httpserver.MaxBodyBytes+10)))
+	// Exactly 1 MiB is accepted; one byte more is not.
+	res, err = http.Post(base+"/echo", "application/json", strings.NewReader(strings.Repeat("x", httpserver.MaxBodyBytes)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("a body of exactly 1 MiB: %d", res.StatusCode)
+	}
+	res, err = http.Post(base+"/echo", "application/json", strings.NewReader(strings.Repeat("x", httpserver.MaxBodyBytes+1)))
 	if err != nil {
 		t.Fatal(err)
 	}

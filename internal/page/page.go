@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -58,7 +60,8 @@ func Decode(raw string, s Sort) (*Cursor, error) {
 		return nil, ErrBadCursor
 	}
 	var c Cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Sort != s.Name || c.ID <= 0 {
+	if err := json.Unmarshal(b, &c); err != nil || c.Sort != s.Name || c.ID <= 0 ||
+		!utf8.ValidString(c.Value) || strings.ContainsRune(c.Value, 0) {
 		return nil, ErrBadCursor
 	}
 	if _, err := s.value(c.Value); err != nil {

@@ -78,7 +78,7 @@ func viewer(c echo.Context) int {
 func (h *HTTP) get(c echo.Context) error { return h.respond(c, http.StatusOK, viewer(c)) }
 
 type addRequest struct {
-	ProductID *int `json:"product_id" validate:"required,gte=1"`
+	ProductID *int `json:"product_id" validate:"required"`
 	Quantity  *int `json:"quantity" validate:"required,gte=1,lte=1000"`
 }
 

@@ -152,7 +152,7 @@ func (h *HTTP) getProduct(c echo.Context) error {
 type createCategoryRequest struct {
 	Name     string `json:"name" validate:"required,min=1,max=100"`
 	Slug     string `json:"slug" validate:"required,max=100,slug"`
-	ParentID *int   `json:"parent_id" validate:"omitempty,gte=1"`
+	ParentID *int   `json:"parent_id"`
 }
 
 func (h *HTTP) createCategory(c echo.Context) error {
@@ -189,9 +189,6 @@ func (h *HTTP) updateCategory(c echo.Context) error {
 	}
 	patch := CategoryPatch{Name: req.Name, Slug: req.Slug, ParentSet: req.ParentID.Set}
 	if req.ParentID.Set && !req.ParentID.Null {
-		if req.ParentID.Value <= 0 {
-			return apperr.Validation(apperr.Field("parent_id", "must be a category id or null"))
-		}
 		patch.ParentID = &req.ParentID.Value
 	}
 	ctx := c.Request().Context()
@@ -222,7 +219,7 @@ func (h *HTTP) deleteCategory(c echo.Context) error {
 }
 
 type createProductRequest struct {
-	CategoryID  *int   `json:"category_id" validate:"required,gte=1"`
+	CategoryID  *int   `json:"category_id" validate:"required"`
 	Name        string `json:"name" validate:"required,min=1,max=200"`
 	Description string `json:"description" validate:"max=10000"`
 	Price       *int64 `json:"price" validate:"required,gte=1,lte=10000000000"`
@@ -253,7 +250,7 @@ func (h *HTTP) createProduct(c echo.Context) error {
 }
 
 type updateProductRequest struct {
-	CategoryID  *int    `json:"category_id" validate:"omitempty,gte=1"`
+	CategoryID  *int    `json:"category_id"`
 	Name        *string `json:"name" validate:"omitempty,min=1,max=200"`
 	Description *string `json:"description" validate:"omitempty,max=10000"`
 	Price       *int64  `json:"price" validate:"omitempty,gte=1,lte=10000000000"`

@@ -28,7 +28,7 @@ func (s *Service) Authenticate(ctx context.Context, db *ent.Client, email, passw
 		hash = []byte(u.PasswordHash)
 	}
 	// The comparison runs whether or not the user exists.
-	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	match := bcrypt.CompareHashAndPassword(hash, prehash(password)) == nil
 	if !match || u == nil {
 		return nil, apperr.New(apperr.Unauthorized, "wrong email or password")
 	}
@@ -39,7 +39,7 @@ func (s *Service) Authenticate(ctx context.Context, db *ent.Client, email, passw
 // email is unknown.
 func (s *Service) dummyHash() []byte {
 	s.dummyOnce.Do(func() {
-		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), s.cost())
+		s.dummy, _ = bcrypt.GenerateFromPassword(prehash("not a password of anyone"), s.cost())
 	})
 	return s.dummy
 }

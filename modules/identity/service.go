@@ -4,9 +4,12 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -49,11 +52,11 @@ func (s *Service) CreateUser(ctx context.Context, db *ent.Client, in CreateUserI
 	if !strings.Contains(email, "@") || len(email) > 254 {
 		fields = append(fields, apperr.Field("email", "must be an email address"))
 	}
-	if n := len(in.Password); n < 8 || n > 128 {
+	if n := utf8.RuneCountInString(in.Password); n < 8 || n > 128 {
 		fields = append(fields, apperr.Field("password", "must be 8 to 128 characters"))
 	}
 	name := strings.TrimSpace(in.Name)
-	if name == "" || len(name) > 200 {
+	if name == "" || utf8.RuneCountInString(name) > 200 {
 		fields = append(fields, apperr.Field("name", "must be 1 to 200 characters"))
 	}
 	if in.Role != RoleCustomer && in.Role != RoleAdmin {
@@ -62,7 +65,7 @@ func (s *Service) CreateUser(ctx context.Context, db *ent.Client, in CreateUserI
 	if len(fields) > 0 {
 		return nil, apperr.Validation(fields...)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.cost())
+	hash, err := bcrypt.GenerateFromPassword(prehash(in.Password), s.cost())
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
@@ -79,6 +82,13 @@ func (s *Service) CreateUser(ctx context.Context, db *ent.Client, in CreateUserI
 		return nil, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil
+}
+
+// prehash turns a password of any length into 44 bytes for bcrypt, which
+// refuses more than 72: SHA-256, then base64 (no NUL bytes).
+func prehash(password string) []byte {
+	sum := sha256.Sum256([]byte(password))
+	return []byte(base64.StdEncoding.EncodeToString(sum[:]))
 }
 
 func (s *Service) cost() int {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,7 +102,8 @@ type checkoutRequest struct {
 
 func (h *HTTP) checkout(c echo.Context) error {
 	key := c.Request().Header.Get("Idempotency-Key")
-	if _, present := c.Request().Header["Idempotency-Key"]; present && (len(key) < 1 || len(key) > schema.MaxKeyLength) {
+	if _, present := c.Request().Header["Idempotency-Key"]; present &&
+		(key == "" || utf8.RuneCountInString(key) > schema.MaxKeyLength || !httpserver.CleanText(key)) {
 		h.outcomes.WithLabelValues(string(apperr.ValidationFailed)).Inc()
 		return apperr.Validation(apperr.Field("Idempotency-Key", "must be 1 to 255 characters"))
 	}

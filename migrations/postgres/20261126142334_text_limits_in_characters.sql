@@ -1,0 +1,2 @@
+-- Modify "products" table
+ALTER TABLE "products" ALTER COLUMN "description" TYPE text;
