@@ -52,6 +52,12 @@ func auditHook(entity string, only ...string) ent.Hook {
 			if err != nil {
 				return v, err
 			}
+			// An increment's values are read after the write, under its row
+			// lock, so concurrent increments audit exact old and new values.
+			after, err := addedValues(ctx, am, ids)
+			if err != nil {
+				return nil, err
+			}
 			if m.Op().Is(ent.OpCreate) {
 				id, _ := am.ID()
 				ids = []int{id}
@@ -71,7 +77,7 @@ func auditHook(entity string, only ...string) ent.Hook {
 					SetAction(action).
 					SetEntity(entity).
 					SetEntityID(id).
-					SetChanges(changes(m, old[id])).
+					SetChanges(changes(m, old[id], after[id])).
 					SetRequestID(a.RequestID).
 					SetIP(a.IP))
 			}
@@ -108,7 +114,8 @@ func mutationIDs(ctx context.Context, m auditedMutation) ([]int, error) {
 			return []int{id}, nil
 		}
 	}
-	ids, err := m.IDs(ctx)
+	// IDs runs a query: soft-deleted rows are updated too, so see them.
+	ids, err := m.IDs(SkipSoftDelete(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("audit: ids: %w", err)
 	}
@@ -118,7 +125,7 @@ func mutationIDs(ctx context.Context, m auditedMutation) ([]int, error) {
 // oldValues reads the values the mutation is about to change: through
 // OldField for a single-row update, from a query for a bulk one.
 func oldValues(ctx context.Context, m auditedMutation, ids []int) (map[int]map[string]any, error) {
-	names := append(m.Fields(), m.AddedFields()...)
+	names := m.Fields()
 	out := make(map[int]map[string]any, len(ids))
 	if m.Op().Is(ent.OpUpdateOne) && len(ids) == 1 {
 		vals := map[string]any{}
@@ -132,22 +139,14 @@ func oldValues(ctx context.Context, m auditedMutation, ids []int) (map[int]map[s
 		out[ids[0]] = vals
 		return out, nil
 	}
-	// Bulk updates in the shop change stock, status or deleted_at; read
-	// those through a plain query of the rows.
+	// Bulk updates in the shop set status or deleted_at (and increment
+	// stock, read afterwards); read the status through a plain query.
 	for _, id := range ids {
 		out[id] = map[string]any{}
 	}
 	c := m.Client()
 	for _, f := range names {
 		switch {
-		case f == "stock" && m.Type() == "Product":
-			ps, err := c.Product.Query().Where(product.IDIn(ids...)).All(SkipSoftDelete(ctx))
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range ps {
-				out[p.ID]["stock"] = p.Stock
-			}
 		case f == "status" && m.Type() == "Order":
 			os, err := c.Order.Query().Where(order.IDIn(ids...)).All(ctx)
 			if err != nil {
@@ -161,9 +160,30 @@ func oldValues(ctx context.Context, m auditedMutation, ids []int) (map[int]map[s
 	return out, nil
 }
 
+// addedValues reads, after the write, the product stock a mutation
+// incremented.
+func addedValues(ctx context.Context, m auditedMutation, ids []int) (map[int]map[string]any, error) {
+	out := map[int]map[string]any{}
+	if m.Type() != "Product" || len(ids) == 0 || m.Op().Is(ent.OpCreate) {
+		return out, nil
+	}
+	if _, ok := m.AddedField("stock"); !ok {
+		return out, nil
+	}
+	ps, err := m.Client().Product.Query().Where(product.IDIn(ids...)).
+		Select(product.FieldID, product.FieldStock).All(SkipSoftDelete(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("audit: stock: %w", err)
+	}
+	for _, p := range ps {
+		out[p.ID] = map[string]any{"stock": p.Stock}
+	}
+	return out, nil
+}
+
 // changes is {"field": {"old": v, "new": v}} of a mutation; an added
-// (incremented) field's new value is old + delta.
-func changes(m ent.Mutation, old map[string]any) map[string]any {
+// (incremented) field's old value is its new value minus the increment.
+func changes(m ent.Mutation, old, after map[string]any) map[string]any {
 	out := map[string]any{}
 	for _, f := range m.Fields() {
 		if f == "updated_at" || f == "version" {
@@ -177,8 +197,8 @@ func changes(m ent.Mutation, old map[string]any) map[string]any {
 			continue
 		}
 		delta, _ := m.AddedField(f)
-		o := old[f]
-		out[f] = map[string]any{"old": jsonValue(o), "new": jsonValue(addInts(o, delta))}
+		n := after[f]
+		out[f] = map[string]any{"old": jsonValue(subInts(n, delta)), "new": jsonValue(n)}
 	}
 	for _, f := range m.ClearedFields() {
 		out[f] = map[string]any{"old": jsonValue(old[f]), "new": nil}
@@ -186,11 +206,11 @@ func changes(m ent.Mutation, old map[string]any) map[string]any {
 	return out
 }
 
-func addInts(a, b any) any {
+func subInts(a, b any) any {
 	x, ok1 := a.(int)
 	y, ok2 := b.(int)
 	if ok1 && ok2 {
-		return x + y
+		return x - y
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"shop/ent/auditlog"
 	"shop/ent/user"
+	"shop/internal/migrate"
 	"shop/internal/testdb"
 )
 
@@ -35,8 +38,14 @@ func runCmd(t *testing.T, url string, args ...string) (string, error) {
 func TestCLI(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dia string) {
 		url := testdb.URL(t, dia)
+		dir, err := migrate.Dir(dia)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, _ := dir.Files()
+		n := len(files)
 		out, err := runCmd(t, url, "migrate", "status")
-		if err != nil || !strings.Contains(out, "0 applied, 1 pending") {
+		if err != nil || !strings.Contains(out, fmt.Sprintf("0 applied, %d pending", n)) {
 			t.Fatalf("status before up: %v\n%s", err, out)
 		}
 		if out, err := runCmd(t, url, "migrate", "up"); err != nil || !strings.HasPrefix(out, "applied ") {
@@ -45,7 +54,7 @@ func TestCLI(t *testing.T) {
 		if out, err := runCmd(t, url, "migrate", "up"); err != nil || !strings.Contains(out, "nothing to apply") {
 			t.Fatalf("second migrate up: %v\n%s", err, out)
 		}
-		if out, err := runCmd(t, url, "migrate", "status"); err != nil || !strings.Contains(out, "1 applied, 0 pending") {
+		if out, err := runCmd(t, url, "migrate", "status"); err != nil || !strings.Contains(out, fmt.Sprintf("%d applied, 0 pending", n)) {
 			t.Fatalf("status after up: %v\n%s", err, out)
 		}
 
@@ -88,6 +97,9 @@ func TestCLI(t *testing.T) {
 			}
 			if p, c, m := db.Client.Product.Query().CountX(ctx), db.Client.Category.Query().CountX(ctx), db.Client.InventoryMovement.Query().CountX(ctx); p != products || c != cats || m != moves {
 				t.Fatalf("second seed changed counts: products %d→%d categories %d→%d movements %d→%d", products, p, cats, c, moves, m)
+			}
+			if n := db.Client.AuditLog.Query().Where(auditlog.ActorIDIsNil()).CountX(ctx); n != products+cats {
+				t.Fatalf("%d audit rows by the system, want one per seeded row (%d)", n, products+cats)
 			}
 			for _, p := range db.Client.Product.Query().WithInventoryMovements().AllX(ctx) {
 				sum := 0

@@ -34,8 +34,8 @@ func NewServices(cfg config.Config, dialect string) *Services {
 		Identity:  &identity.Service{BcryptCost: cfg.BcryptCost},
 		Inventory: inv,
 		Catalog:   &catalog.Service{Stock: inv, Dialect: dialect},
-		Cart:      cart.Service{},
-		Ordering:  &ordering.Service{Cart: cart.Service{}, Stock: inv, Currency: cfg.Currency, Locking: cfg.CheckoutLocking, Dialect: dialect},
+		Cart:      cart.Service{Dialect: dialect},
+		Ordering:  &ordering.Service{Cart: cart.Service{Dialect: dialect}, Stock: inv, Currency: cfg.Currency, Locking: cfg.CheckoutLocking, Dialect: dialect},
 	}
 }
 

@@ -61,3 +61,7 @@ func RetryTx(ctx context.Context, client *ent.Client, attempts int, onRetry func
 	}
 	return err
 }
+
+// DefaultAttempts is how often an ordinary write transaction is run when it
+// collides with concurrent ones.
+const DefaultAttempts = 5

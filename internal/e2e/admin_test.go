@@ -284,6 +284,8 @@ func TestAuditLog(t *testing.T) {
 		s.do(t, req{method: "POST", path: path("/api/v1/admin/orders/%d/status", o.ID), token: a.Token, body: map[string]string{"status": "processing"}}).wantStatus(200)
 		s.do(t, req{method: "POST", path: path("/api/v1/admin/orders/%d/status", o.ID), token: a.Token, body: map[string]string{"status": "delivered"}}).wantProblem(409, "invalid_status_transition")
 		s.do(t, req{method: "DELETE", path: path("/api/v1/admin/products/%d", p.ID), token: a.Token}).wantStatus(204)
+		// Cancelling restocks the deleted product: audited too.
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/orders/%d/status", o.ID), token: a.Token, body: map[string]string{"status": "cancelled"}}).wantStatus(200)
 
 		type entry struct {
 			ID        int
@@ -311,21 +313,26 @@ func TestAuditLog(t *testing.T) {
 				t.Errorf("entry %+v: want the admin as actor, a request id and an ip", e)
 			}
 		}
-		want := []string{"delete:deleted_at", "update:name", "update:stock", "update:price", "create:category_id,created_at,description,is_active,name,price,stock"}
+		want := []string{"update:stock", "delete:deleted_at", "update:name", "update:stock", "update:price", "create:category_id,created_at,description,is_active,name,price,stock"}
 		if strings.Join(summary, " ") != strings.Join(want, " ") {
 			t.Fatalf("product audit = %v\nwant %v", summary, want)
 		}
-		price := l.Items[3]
+		price := l.Items[4]
 		if price.Changes["price"]["old"] != float64(2500) || price.Changes["price"]["new"] != float64(2600) || price.RequestID != "req-patch-1" {
 			t.Fatalf("price change entry = %+v", price)
 		}
-		stock := l.Items[2]
+		stock := l.Items[3]
 		if stock.Changes["stock"]["old"] != float64(5) || stock.Changes["stock"]["new"] != float64(8) {
 			t.Fatalf("stock change entry = %+v", stock)
 		}
+		restock := l.Items[0]
+		if restock.Changes["stock"]["old"] != float64(7) || restock.Changes["stock"]["new"] != float64(8) {
+			t.Fatalf("restock entry = %+v", restock)
+		}
 
 		s.do(t, req{method: "GET", path: path("/api/v1/admin/audit-log?entity=order&entity_id=%d", o.ID), token: a.Token}).wantStatus(200).JSON(&l)
-		if len(l.Items) != 1 || l.Items[0].Changes["status"]["old"] != "pending" || l.Items[0].Changes["status"]["new"] != "processing" {
+		if len(l.Items) != 2 || l.Items[1].Changes["status"]["old"] != "pending" || l.Items[1].Changes["status"]["new"] != "processing" ||
+			l.Items[0].Changes["status"]["new"] != "cancelled" {
 			t.Fatalf("order audit = %+v", l.Items)
 		}
 		s.do(t, req{method: "GET", path: path("/api/v1/admin/audit-log?actor_id=%d&limit=2", a.ID), token: a.Token}).wantStatus(200).JSON(&l)

@@ -129,6 +129,35 @@ func TestCheckout(t *testing.T) {
 			}
 			keepsCart(t, di, 3, map[int]int{gone.ID: 5, off.ID: 5, nails.ID: 69})
 		})
+		t.Run("ConcurrentSameCart", func(t *testing.T) {
+			// A double click: two checkouts of one cart at once make one order.
+			dc := s.register(t, "Double")
+			s.addToCart(t, dc, nails.ID, 2)
+			before := s.stock(t, nails.ID)
+			var wg sync.WaitGroup
+			statuses := make([]int, 4)
+			for i := range statuses {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses[i] = s.checkout(t, dc, nil, nil).Status
+				}()
+			}
+			wg.Wait()
+			created := 0
+			for _, st := range statuses {
+				switch st {
+				case 201:
+					created++
+				case 422: // empty_cart: the first took it
+				default:
+					t.Fatalf("statuses %v", statuses)
+				}
+			}
+			if created != 1 || s.ent.Order.Query().Where(order.UserID(dc.ID)).CountX(t.Context()) != 1 || s.stock(t, nails.ID) != before-2 {
+				t.Fatalf("one cart checked out %d times (statuses %v), stock %d → %d", created, statuses, before, s.stock(t, nails.ID))
+			}
+		})
 		t.Run("ErrMalformed", func(t *testing.T) {
 			s.do(t, req{method: "POST", path: "/api/v1/checkout", token: ann.Token, body: `{"expected_total": "12"}`, invalid: true}).wantProblem(400, "malformed_request")
 			s.do(t, req{method: "POST", path: "/api/v1/checkout", token: ann.Token, body: `{"user_id": 1}`, invalid: true}).wantProblem(400, "malformed_request")

@@ -22,12 +22,24 @@ const revisionTable = "atlas_schema_revisions"
 type revisionStore struct {
 	tx      *sql.Tx
 	dialect string
+	missing bool // the table does not exist (a read-only store on a new database)
 }
 
 var _ atlasmigrate.RevisionReadWriter = (*revisionStore)(nil)
 
-func newRevisionStore(ctx context.Context, tx *sql.Tx, dia string) (*revisionStore, error) {
+// newRevisionStore opens the revision table; with create it makes the table
+// if needed (only Up does, under the migration lock), without it a missing
+// table reads as no revisions.
+func newRevisionStore(ctx context.Context, tx *sql.Tx, dia string, create bool) (*revisionStore, error) {
 	s := &revisionStore{tx: tx, dialect: dia}
+	if !create {
+		exists, err := s.exists(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.missing = !exists
+		return s, nil
+	}
 	ddl := `CREATE TABLE IF NOT EXISTS ` + revisionTable + ` (
 		version varchar(255) NOT NULL PRIMARY KEY,
 		description varchar(255) NOT NULL,
@@ -48,6 +60,18 @@ func newRevisionStore(ctx context.Context, tx *sql.Tx, dia string) (*revisionSto
 	return s, nil
 }
 
+func (s *revisionStore) exists(ctx context.Context) (bool, error) {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if s.dialect == dialect.Postgres {
+		q = `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?`
+	}
+	var n int
+	if err := s.tx.QueryRowContext(ctx, s.rebind(q), revisionTable).Scan(&n); err != nil {
+		return false, fmt.Errorf("find revision table: %w", err)
+	}
+	return n > 0, nil
+}
+
 // Ident names the revision table so Atlas ignores it when it checks that a
 // new database is clean.
 func (s *revisionStore) Ident() *atlasmigrate.TableIdent {
@@ -61,6 +85,9 @@ const revisionColumns = `version, description, type, applied, total, executed_at
 
 // ReadRevisions returns every revision, oldest version first.
 func (s *revisionStore) ReadRevisions(ctx context.Context) ([]*atlasmigrate.Revision, error) {
+	if s.missing {
+		return nil, nil
+	}
 	rows, err := s.tx.QueryContext(ctx, `SELECT `+revisionColumns+` FROM `+revisionTable+` ORDER BY version`)
 	if err != nil {
 		return nil, fmt.Errorf("read revisions: %w", err)
@@ -79,6 +106,9 @@ func (s *revisionStore) ReadRevisions(ctx context.Context) ([]*atlasmigrate.Revi
 
 // ReadRevision returns one revision, or atlasmigrate.ErrRevisionNotExist.
 func (s *revisionStore) ReadRevision(ctx context.Context, version string) (*atlasmigrate.Revision, error) {
+	if s.missing {
+		return nil, atlasmigrate.ErrRevisionNotExist
+	}
 	row := s.tx.QueryRowContext(ctx, s.rebind(`SELECT `+revisionColumns+` FROM `+revisionTable+` WHERE version = ?`), version)
 	r, err := scanRevision(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -89,6 +119,9 @@ func (s *revisionStore) ReadRevision(ctx context.Context, version string) (*atla
 
 // WriteRevision inserts or replaces a revision.
 func (s *revisionStore) WriteRevision(ctx context.Context, r *atlasmigrate.Revision) error {
+	if s.missing {
+		return errors.New("write revision: the revision table does not exist")
+	}
 	partial, err := json.Marshal(r.PartialHashes)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ package migrate
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -73,7 +74,7 @@ func Up(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) ([]st
 		for {
 			var done bool
 			err := inTx(ctx, conn, func(tx *sql.Tx) error {
-				ex, store, err := executor(ctx, tx, dia, dir)
+				ex, store, err := executor(ctx, tx, dia, dir, true)
 				if err != nil {
 					return err
 				}
@@ -114,7 +115,7 @@ func GetStatus(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir
 	}
 	defer conn.Close()
 	err = inTx(ctx, conn, func(tx *sql.Tx) error {
-		ex, store, err := executor(ctx, tx, dia, dir)
+		ex, store, err := executor(ctx, tx, dia, dir, false)
 		if err != nil {
 			return err
 		}
@@ -140,7 +141,7 @@ func GetStatus(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir
 	return st, err
 }
 
-func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir) (*atlasmigrate.Executor, *revisionStore, error) {
+func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir, write bool) (*atlasmigrate.Executor, *revisionStore, error) {
 	var (
 		drv atlasmigrate.Driver
 		err error
@@ -153,7 +154,7 @@ func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open migration driver: %w", err)
 	}
-	store, err := newRevisionStore(ctx, tx, dia)
+	store, err := newRevisionStore(ctx, tx, dia, write)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -180,7 +181,12 @@ func locked(ctx context.Context, db *sql.DB, dia string, fn func(*sql.Conn) erro
 		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
 			return err
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on") //nolint:errcheck
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on"); err != nil {
+				// Never hand the pool a connection without foreign keys.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
 		return fn(conn)
 	}
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {

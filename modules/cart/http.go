@@ -88,7 +88,7 @@ func (h *HTTP) add(c echo.Context) error {
 		return err
 	}
 	ctx, uid := c.Request().Context(), viewer(c)
-	err := database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+	err := database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) error {
 		return h.Svc.Add(ctx, tx.Client(), uid, *req.ProductID, *req.Quantity)
 	})
 	if err != nil {
@@ -111,7 +111,7 @@ func (h *HTTP) update(c echo.Context) error {
 		return err
 	}
 	ctx, uid := c.Request().Context(), viewer(c)
-	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) error {
 		return h.Svc.SetQuantity(ctx, tx.Client(), uid, id, *req.Quantity)
 	})
 	if err != nil {

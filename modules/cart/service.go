@@ -4,6 +4,8 @@ package cart
 
 import (
 	"context"
+
+	"entgo.io/ent/dialect"
 	"fmt"
 	"sort"
 
@@ -15,7 +17,10 @@ import (
 
 // Service implements the cart's use cases on the caller's client. Every
 // method is scoped to one user: a line of another user is not_found.
-type Service struct{}
+type Service struct {
+	// Dialect is the database's (dialect.Postgres or dialect.SQLite).
+	Dialect string
+}
 
 // Line is a cart line with its product's live state.
 type Line struct {
@@ -31,11 +36,25 @@ func (l Line) Available() bool {
 
 // Lines returns the user's cart lines in product-id order with their
 // products (deleted ones too, so the cart can show them as unavailable).
-func (Service) Lines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
-	items, err := db.CartItem.Query().
-		Where(cartitem.UserID(userID)).
-		WithProduct().
-		All(schema.SkipSoftDelete(ctx))
+func (s Service) Lines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
+	return s.lines(ctx, db, userID, false)
+}
+
+// LockLines is Lines for checkout: on PostgreSQL the lines are locked (FOR
+// UPDATE) until the transaction ends, so a second checkout of the same cart
+// waits, then finds it empty, and a concurrent change of a line waits
+// instead of being lost. (SQLite's immediate transaction already excludes
+// every other writer.)
+func (s Service) LockLines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
+	return s.lines(ctx, db, userID, s.Dialect == dialect.Postgres)
+}
+
+func (Service) lines(ctx context.Context, db *ent.Client, userID int, lock bool) ([]Line, error) {
+	q := db.CartItem.Query().Where(cartitem.UserID(userID)).WithProduct()
+	if lock {
+		q.ForUpdate()
+	}
+	items, err := q.All(schema.SkipSoftDelete(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("cart lines: %w", err)
 	}
@@ -122,6 +141,13 @@ func (Service) Remove(ctx context.Context, db *ent.Client, userID, itemID int) e
 		return apperr.New(apperr.NotFound, "no such cart item")
 	}
 	return nil
+}
+
+// RemoveLines deletes the given lines of the user's cart (those a checkout
+// ordered); a line added meanwhile stays.
+func (Service) RemoveLines(ctx context.Context, db *ent.Client, userID int, ids []int) error {
+	_, err := db.CartItem.Delete().Where(cartitem.UserID(userID), cartitem.IDIn(ids...)).Exec(ctx)
+	return err
 }
 
 // Clear empties the user's cart.

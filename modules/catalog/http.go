@@ -162,7 +162,7 @@ func (h *HTTP) createCategory(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var cat *ent.Category
-	err := database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+	err := database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
 		cat, err = h.Svc.CreateCategory(ctx, tx.Client(), CategoryInput(req))
 		return err
 	})
@@ -193,7 +193,7 @@ func (h *HTTP) updateCategory(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var cat *ent.Category
-	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
 		cat, err = h.Svc.UpdateCategory(ctx, tx.Client(), id, patch)
 		return err
 	})
@@ -209,7 +209,7 @@ func (h *HTTP) deleteCategory(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) error {
 		return h.Svc.DeleteCategory(ctx, tx.Client(), id)
 	})
 	if err != nil {
@@ -238,7 +238,7 @@ func (h *HTTP) createProduct(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var p *ent.Product
-	err := database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+	err := database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
 		p, err = h.Svc.CreateProduct(ctx, tx.Client(), in)
 		return err
 	})
@@ -276,7 +276,7 @@ func (h *HTTP) updateProduct(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var p *ent.Product
-	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
 		p, err = h.Svc.UpdateProduct(ctx, tx.Client(), id, patch)
 		return err
 	})
@@ -292,7 +292,7 @@ func (h *HTTP) deleteProduct(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
+	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) error {
 		return h.Svc.DeleteProduct(ctx, tx.Client(), id)
 	})
 	if err != nil {
@@ -317,7 +317,7 @@ func (h *HTTP) adjustStock(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var p *ent.Product
-	err = database.WithTx(ctx, h.DB, func(tx *ent.Tx) (err error) {
+	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
 		p, err = h.Svc.AdjustStock(ctx, tx.Client(), id, *req.QuantityChange, inventorymovement.Reason(req.Reason))
 		return err
 	})

@@ -13,6 +13,8 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/ent/product"
 	"shop/internal/actor"
+	"shop/internal/database"
+	"shop/schema"
 )
 
 // Line is a quantity of one product, taken from or put back into stock.
@@ -35,110 +37,161 @@ func SortLines(lines []Line) {
 	sort.Slice(lines, func(i, j int) bool { return lines[i].ProductID < lines[j].ProductID })
 }
 
-// LockStock locks the products' rows (SELECT … ORDER BY id FOR UPDATE on
-// PostgreSQL; SQLite's immediate transaction already holds the database's
-// write lock) and returns their stock. It is the pessimistic strategy's
-// first step.
-func (s Service) LockStock(ctx context.Context, db *ent.Client, ids []int) (map[int]int, error) {
-	q := db.Product.Query().Where(product.IDIn(ids...)).Order(ent.Asc(product.FieldID)).
-		Select(product.FieldID, product.FieldStock)
-	if s.Dialect == dialect.Postgres {
-		q.ForUpdate()
-	}
-	rows, err := q.All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("lock stock: %w", err)
-	}
-	stock := make(map[int]int, len(rows))
-	for _, r := range rows {
-		stock[r.ID] = r.Stock
-	}
-	return stock, nil
+// Taken is the outcome of taking a cart's quantities from stock.
+type Taken struct {
+	Short       []Shortage // lines stock could not cover
+	Unavailable []int      // products gone inactive or deleted meanwhile
 }
 
-// Decrement takes every line's quantity from stock in one guarded
-// statement: UPDATE products SET stock = stock - q WHERE id IN (…) AND
-// stock >= q, returning the rows it changed. Rows are reached through the
-// primary key in id order. A line whose row did not change is short; the
-// caller must then roll back. Returns the shortages (none: all taken).
-func (s Service) Decrement(ctx context.Context, db *ent.Client, lines []Line) ([]Shortage, error) {
-	if len(lines) == 0 {
-		return nil, nil
-	}
+// OK reports whether every line was taken.
+func (t Taken) OK() bool { return len(t.Short) == 0 && len(t.Unavailable) == 0 }
+
+// LockStock locks the products' rows in id order (SELECT … ORDER BY id FOR
+// UPDATE on PostgreSQL; SQLite's immediate transaction already holds the
+// database's write lock) and checks the lines against what it read. It is
+// the pessimistic strategy's first step.
+func (s Service) LockStock(ctx context.Context, db *ent.Client, lines []Line) (Taken, error) {
 	SortLines(lines)
-	ids := make([]any, len(lines))
+	ids := make([]int, len(lines))
 	for i, l := range lines {
 		ids[i] = l.ProductID
 	}
+	q := db.Product.Query().Where(product.IDIn(ids...)).Order(ent.Asc(product.FieldID)).
+		Select(product.FieldID, product.FieldStock, product.FieldIsActive, product.FieldDeletedAt)
+	if s.Dialect == dialect.Postgres {
+		q.ForUpdate()
+	}
+	rows, err := q.All(schema.SkipSoftDelete(ctx))
+	if err != nil {
+		return Taken{}, fmt.Errorf("lock stock: %w", err)
+	}
+	return check(lines, rows, nil), nil
+}
+
+// check compares lines with their products' rows; taken marks lines the
+// decrement already covered.
+func check(lines []Line, rows []*ent.Product, taken map[int]bool) Taken {
+	byID := make(map[int]*ent.Product, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	var t Taken
+	for _, l := range lines {
+		if taken[l.ProductID] {
+			continue
+		}
+		p := byID[l.ProductID]
+		switch {
+		case p == nil || !p.IsActive || p.DeletedAt != nil:
+			t.Unavailable = append(t.Unavailable, l.ProductID)
+		case p.Stock < l.Quantity:
+			t.Short = append(t.Short, Shortage{ProductID: l.ProductID, Requested: l.Quantity, Available: p.Stock})
+		}
+	}
+	return t
+}
+
+// Decrement takes every line's quantity from stock in one guarded
+// statement, returning the rows it changed:
+//
+//	UPDATE products SET stock = stock - CASE id WHEN … END
+//	WHERE id IN (…) AND is_active AND deleted_at IS NULL AND stock >= CASE id WHEN … END
+//
+// On PostgreSQL the rows are first locked in id order by a sub-select
+// (… FROM (SELECT id … ORDER BY id FOR NO KEY UPDATE)), still in the same
+// statement, so two checkouts never wait on each other in a cycle. A line
+// whose row did not change is short or no longer for sale; the caller must
+// then roll back.
+func (s Service) Decrement(ctx context.Context, db *ent.Client, lines []Line) (Taken, error) {
+	if len(lines) == 0 {
+		return Taken{}, nil
+	}
+	SortLines(lines)
+	pg := s.Dialect == dialect.Postgres
+	col := func(c string) string {
+		if pg {
+			return "products." + c
+		}
+		return c
+	}
 	// quantity writes CASE id WHEN p1 THEN q1 … END: each line's quantity.
 	quantity := func(b *sql.Builder) {
-		b.WriteString("CASE id")
+		b.WriteString("CASE " + col("id"))
 		for _, l := range lines {
 			b.WriteString(" WHEN CAST(").Arg(l.ProductID).WriteString(" AS BIGINT) THEN CAST(").Arg(l.Quantity).WriteString(" AS BIGINT)")
 		}
 		b.WriteString(" END")
 	}
-	upd := sql.Dialect(s.Dialect).Update(product.Table).
-		Set(product.FieldStock, sql.ExprFunc(func(b *sql.Builder) {
-			b.WriteString(product.FieldStock + " - ")
-			quantity(b)
-		})).
-		Set(product.FieldUpdatedAt, time.Now().UTC().Truncate(time.Microsecond)).
-		Where(sql.And(
-			sql.In(product.FieldID, ids...),
-			sql.P(func(b *sql.Builder) {
-				b.WriteString(product.FieldStock + " >= ")
-				quantity(b)
-			}),
-		)).
-		Returning(product.FieldID, product.FieldStock)
-	query, qargs := upd.Query()
-	rows, err := db.QueryContext(ctx, query, qargs...)
+	ids := func(b *sql.Builder) {
+		for i, l := range lines {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.Arg(l.ProductID)
+		}
+	}
+	var b sql.Builder
+	b.SetDialect(s.Dialect)
+	b.WriteString("UPDATE products SET stock = " + col("stock") + " - ")
+	quantity(&b)
+	b.WriteString(", updated_at = ").Arg(time.Now().UTC().Truncate(time.Microsecond))
+	if pg {
+		b.WriteString(" FROM (SELECT id FROM products WHERE id IN (")
+		ids(&b)
+		b.WriteString(") ORDER BY id FOR NO KEY UPDATE) AS locked WHERE products.id = locked.id")
+	} else {
+		b.WriteString(" WHERE id IN (")
+		ids(&b)
+		b.WriteString(")")
+	}
+	b.WriteString(" AND " + col("is_active") + " AND " + col("deleted_at") + " IS NULL AND " + col("stock") + " >= ")
+	quantity(&b)
+	b.WriteString(" RETURNING " + col("id"))
+	query, args := b.Query()
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("decrement stock: %w", err)
+		return Taken{}, fmt.Errorf("decrement stock: %w", err)
 	}
 	defer rows.Close()
-	after := make(map[int]int, len(lines))
+	taken := make(map[int]bool, len(lines))
 	for rows.Next() {
-		var id, stock int
-		if err := rows.Scan(&id, &stock); err != nil {
-			return nil, fmt.Errorf("decrement stock: %w", err)
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return Taken{}, fmt.Errorf("decrement stock: %w", err)
 		}
-		after[id] = stock
+		taken[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("decrement stock: %w", err)
+		return Taken{}, fmt.Errorf("decrement stock: %w", err)
 	}
-	if len(after) == len(lines) {
-		return nil, nil
+	if len(taken) == len(lines) {
+		return Taken{}, nil
 	}
-	return s.shortages(ctx, db, lines, after)
+	return s.missed(ctx, db, lines, taken)
 }
 
-// shortages reports, for each line the UPDATE skipped, what was asked and
-// what the product has (read in the same transaction).
-func (s Service) shortages(ctx context.Context, db *ent.Client, lines []Line, taken map[int]int) ([]Shortage, error) {
-	var missing []int
+// missed reports, for each line the UPDATE skipped, why: short (with what
+// the product has, read in the same transaction) or no longer for sale.
+func (s Service) missed(ctx context.Context, db *ent.Client, lines []Line, taken map[int]bool) (Taken, error) {
+	var ids []int
 	for _, l := range lines {
-		if _, ok := taken[l.ProductID]; !ok {
-			missing = append(missing, l.ProductID)
+		if !taken[l.ProductID] {
+			ids = append(ids, l.ProductID)
 		}
 	}
-	rows, err := db.Product.Query().Where(product.IDIn(missing...)).Select(product.FieldID, product.FieldStock).All(ctx)
+	rows, err := db.Product.Query().Where(product.IDIn(ids...)).
+		Select(product.FieldID, product.FieldStock, product.FieldIsActive, product.FieldDeletedAt).
+		All(schema.SkipSoftDelete(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("read short stock: %w", err)
+		return Taken{}, fmt.Errorf("read short stock: %w", err)
 	}
-	have := make(map[int]int, len(rows))
-	for _, r := range rows {
-		have[r.ID] = r.Stock
+	t := check(lines, rows, taken)
+	if t.OK() {
+		// The rows changed between the UPDATE and this read; the caller
+		// rolls back and a fresh attempt decides.
+		return Taken{}, database.ErrRetry
 	}
-	var out []Shortage
-	for _, l := range lines {
-		if _, ok := taken[l.ProductID]; !ok {
-			out = append(out, Shortage{ProductID: l.ProductID, Requested: l.Quantity, Available: have[l.ProductID]})
-		}
-	}
-	return out, nil
+	return t, nil
 }
 
 // RecordSales appends one `sale` movement per line of an order, in one

@@ -66,7 +66,7 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		keyID = id
 	}
 
-	lines, err := s.Cart.Lines(ctx, db, in.UserID)
+	lines, err := s.Cart.LockLines(ctx, db, in.UserID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		unavailable []int
 		total       int64
 		stockLines  = make([]inventory.Line, len(lines))
-		ids         = make([]int, len(lines))
+		lineIDs     = make([]int, len(lines))
 	)
 	for i, l := range lines { // lines are in product-id order
 		p := l.Product
@@ -93,11 +93,10 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 			return nil, false, apperr.Validation(apperr.Field("total", "the order total is too large"))
 		}
 		stockLines[i] = inventory.Line{ProductID: p.ID, Quantity: l.Item.Quantity}
-		ids[i] = p.ID
+		lineIDs[i] = l.Item.ID
 	}
 	if len(unavailable) > 0 {
-		return nil, false, apperr.New(apperr.ProductUnavailable, "some products in the cart are no longer for sale").
-			With("product_ids", unavailable)
+		return nil, false, productUnavailable(unavailable)
 	}
 	if in.ExpectedTotal != nil && *in.ExpectedTotal != total {
 		return nil, false, apperr.New(apperr.PriceChanged, "prices changed since the cart was shown").
@@ -105,18 +104,12 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	}
 
 	if s.Locking == Pessimistic {
-		stock, err := s.Stock.LockStock(ctx, db, ids)
+		taken, err := s.Stock.LockStock(ctx, db, stockLines)
 		if err != nil {
 			return nil, false, err
 		}
-		var short []inventory.Shortage
-		for _, l := range stockLines {
-			if stock[l.ProductID] < l.Quantity {
-				short = append(short, inventory.Shortage{ProductID: l.ProductID, Requested: l.Quantity, Available: stock[l.ProductID]})
-			}
-		}
-		if len(short) > 0 {
-			return nil, false, insufficient(short)
+		if err := refused(taken); err != nil {
+			return nil, false, err
 		}
 	}
 
@@ -147,14 +140,14 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	}
 	// The decrement comes as late as it can: from here to the commit the
 	// transaction holds the products' row locks.
-	short, err := s.Stock.Decrement(ctx, db, stockLines)
+	taken, err := s.Stock.Decrement(ctx, db, stockLines)
 	if err != nil {
 		return nil, false, err
 	}
-	if len(short) > 0 {
-		return nil, false, insufficient(short)
+	if err := refused(taken); err != nil {
+		return nil, false, err
 	}
-	if err := s.Cart.Clear(ctx, db, in.UserID); err != nil {
+	if err := s.Cart.RemoveLines(ctx, db, in.UserID, lineIDs); err != nil {
 		return nil, false, fmt.Errorf("clear cart: %w", err)
 	}
 	if keyID != 0 {
@@ -185,6 +178,9 @@ func (s *Service) claimKey(ctx context.Context, db *ent.Client, in CheckoutInput
 		if rows.Next() {
 			err = rows.Scan(&id)
 		}
+		if err == nil {
+			err = rows.Err()
+		}
 		rows.Close()
 		if err != nil {
 			return 0, nil, fmt.Errorf("claim idempotency key: %w", err)
@@ -199,8 +195,14 @@ func (s *Service) claimKey(ctx context.Context, db *ent.Client, in CheckoutInput
 			return 0, nil, fmt.Errorf("idempotency key: %w", err)
 		}
 		if !k.ExpiresAt.After(now) {
-			if err := db.IdempotencyKey.DeleteOne(k).Exec(ctx); err != nil {
+			n, err := db.IdempotencyKey.Delete().Where(idempotencykey.ID(k.ID)).Exec(ctx)
+			if err != nil {
 				return 0, nil, fmt.Errorf("expire idempotency key: %w", err)
+			}
+			if n == 0 {
+				// A concurrent request expired it first and claimed it anew:
+				// a fresh attempt replays that request's order.
+				return 0, nil, database.ErrRetry
 			}
 			continue
 		}
@@ -216,8 +218,19 @@ func (s *Service) claimKey(ctx context.Context, db *ent.Client, in CheckoutInput
 	return 0, nil, database.ErrRetry
 }
 
-func insufficient(short []inventory.Shortage) error {
-	return apperr.New(apperr.InsufficientStock, "not enough stock for %d of the cart's products", len(short)).With("items", short)
+// refused is the error of a stock take that did not cover every line.
+func refused(t inventory.Taken) error {
+	switch {
+	case len(t.Unavailable) > 0:
+		return productUnavailable(t.Unavailable)
+	case len(t.Short) > 0:
+		return apperr.New(apperr.InsufficientStock, "not enough stock for %d of the cart's products", len(t.Short)).With("items", t.Short)
+	}
+	return nil
+}
+
+func productUnavailable(ids []int) error {
+	return apperr.New(apperr.ProductUnavailable, "some products in the cart are no longer for sale").With("product_ids", ids)
 }
 
 func mulInt64(a, b int64) (int64, bool) {

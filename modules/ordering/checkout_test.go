@@ -20,6 +20,7 @@ import (
 	"shop/internal/testdb"
 	"shop/modules/catalog"
 	"shop/modules/identity"
+	"shop/modules/inventory"
 	"shop/modules/ordering"
 )
 
@@ -290,4 +291,38 @@ func TestRetryable(t *testing.T) {
 			t.Errorf("Retryable(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
+}
+
+// TestDecrement_Unavailable: the guarded decrement also refuses a product
+// deactivated or deleted after the cart was read, and says so.
+func TestDecrement_Unavailable(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		e := newEnv(t, dia, ordering.Optimistic)
+		off, gone, ok := e.products[0], e.products[1], e.products[2]
+		e.client.Product.UpdateOneID(off).SetIsActive(false).ExecX(ctx)
+		e.client.Product.DeleteOneID(gone).ExecX(ctx)
+		stock := inventory.Service{Dialect: dia}
+		err := database.WithTx(ctx, e.client, func(tx *ent.Tx) error {
+			lines := []inventory.Line{{ProductID: ok, Quantity: 1}, {ProductID: gone, Quantity: 1}, {ProductID: off, Quantity: 1}}
+			taken, err := stock.Decrement(ctx, tx.Client(), lines)
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(taken.Unavailable) != fmt.Sprint([]int{off, gone}) || len(taken.Short) != 0 {
+				t.Errorf("taken = %+v, want %d and %d unavailable", taken, off, gone)
+			}
+			locked, err := stock.LockStock(ctx, tx.Client(), lines)
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(locked.Unavailable) != fmt.Sprint([]int{off, gone}) {
+				t.Errorf("LockStock = %+v", locked)
+			}
+			return errors.New("roll back")
+		})
+		if err == nil || err.Error() != "roll back" {
+			t.Fatal(err)
+		}
+	})
 }

@@ -13,14 +13,14 @@ import (
 
 // Cart is what checkout needs from the cart module.
 type Cart interface {
-	Lines(ctx context.Context, db *ent.Client, userID int) ([]cart.Line, error)
-	Clear(ctx context.Context, db *ent.Client, userID int) error
+	LockLines(ctx context.Context, db *ent.Client, userID int) ([]cart.Line, error)
+	RemoveLines(ctx context.Context, db *ent.Client, userID int, ids []int) error
 }
 
 // Stock is what checkout needs from the inventory module.
 type Stock interface {
-	LockStock(ctx context.Context, db *ent.Client, ids []int) (map[int]int, error)
-	Decrement(ctx context.Context, db *ent.Client, lines []inventory.Line) ([]inventory.Shortage, error)
+	LockStock(ctx context.Context, db *ent.Client, lines []inventory.Line) (inventory.Taken, error)
+	Decrement(ctx context.Context, db *ent.Client, lines []inventory.Line) (inventory.Taken, error)
 	RecordSales(ctx context.Context, db *ent.Client, orderID int, lines []inventory.Line) error
 }
 
