@@ -46,7 +46,7 @@ func Load(getenv func(string) string) (Config, error) {
 		CheckoutLocking: r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
 		AuthRateLimit:   r.int("SHOP_AUTH_RATE_LIMIT", 20),
 		BcryptCost:      r.int("SHOP_BCRYPT_COST", 10),
-		ShutdownTimeout: r.dur("SHOP_SHUTDOWN_TIMEOUT", 15*time.Second),
+		ShutdownTimeout: r.dur("SHOP_SHUTDOWN_TIMEOUT", 10*time.Second),
 		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
 		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),

@@ -153,7 +153,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.opt.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		// Requests still running past the deadline are cut off: the process
+		// must exit in time (API.md: within 15 s, exit status 0).
+		s.log.Warn("shutdown deadline passed: closing the remaining connections", slog.Any("error", err))
+		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

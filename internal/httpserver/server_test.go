@@ -211,3 +211,27 @@ func TestRequestTimeout(t *testing.T) {
 		t.Fatalf("stuck request: %d %v", res.StatusCode, p)
 	}
 }
+
+func TestServe_ShutdownDeadline(t *testing.T) {
+	srv := httpserver.New(httpserver.Options{Logger: quiet(), ShutdownTimeout: 100 * time.Millisecond})
+	started := make(chan struct{})
+	release := make(chan struct{})
+	defer close(release)
+	srv.Echo.GET("/forever", func(c echo.Context) error {
+		close(started)
+		<-release
+		return nil
+	})
+	base, cancel, done := start(t, srv)
+	go func() { _, _ = http.Get(base + "/forever") }()
+	<-started
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve returned %v after cutting off a stuck request, want nil (exit 0)", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a stuck request kept the server from stopping")
+	}
+}
