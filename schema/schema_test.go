@@ -369,3 +369,35 @@ func TestOrderStatus_Bulk(t *testing.T) {
 		}
 	})
 }
+
+// TestOrderStatus_DatabaseGuard: below the hook, the database refuses a
+// forbidden status change from any path, raw SQL included.
+func TestOrderStatus_DatabaseGuard(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 10)
+		o := f.order(t, 1)
+		if err := f.setStatus(ctx, o.ID, schema.StatusCancelled); err != nil {
+			t.Fatal(err)
+		}
+		q := "UPDATE orders SET status = 'pending' WHERE id = ?"
+		if dia == "postgres" {
+			q = "UPDATE orders SET status = 'pending' WHERE id = $1"
+		}
+		if _, err := f.db.SQL.ExecContext(ctx, q, o.ID); err == nil {
+			t.Fatal("raw SQL revived a cancelled order")
+		}
+		if st := f.c.Order.GetX(ctx, o.ID).Status; st != order.StatusCancelled {
+			t.Fatalf("status = %s", st)
+		}
+		// Allowed edges still pass through raw SQL.
+		o2 := f.order(t, 1)
+		q = "UPDATE orders SET status = 'processing' WHERE id = ?"
+		if dia == "postgres" {
+			q = "UPDATE orders SET status = 'processing' WHERE id = $1"
+		}
+		if _, err := f.db.SQL.ExecContext(ctx, q, o2.ID); err != nil {
+			t.Fatalf("an allowed edge refused: %v", err)
+		}
+	})
+}
