@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -308,7 +309,8 @@ func TestAuditLog(t *testing.T) {
 			for k := range e.Changes {
 				keys = append(keys, k)
 			}
-			summary = append(summary, e.Action+":"+strings.Join(sortStrings(keys), ","))
+			slices.Sort(keys)
+			summary = append(summary, e.Action+":"+strings.Join(keys, ","))
 			if e.ActorID == nil || *e.ActorID != a.ID || e.IP == "" || e.RequestID == "" {
 				t.Errorf("entry %+v: want the admin as actor, a request id and an ip", e)
 			}
@@ -347,17 +349,6 @@ func TestAuditLog(t *testing.T) {
 			t.Fatal("REST category create recorded no actor")
 		}
 	})
-}
-
-func sortStrings(xs []string) []string {
-	for i := range xs {
-		for j := i + 1; j < len(xs); j++ {
-			if xs[j] < xs[i] {
-				xs[i], xs[j] = xs[j], xs[i]
-			}
-		}
-	}
-	return xs
 }
 
 func TestSalesReport(t *testing.T) {
@@ -409,7 +400,9 @@ func TestSalesReport(t *testing.T) {
 			t.Fatalf("by category = %s, want %s", got, want)
 		}
 		got = fmt.Sprint(report("from=" + today + "&to=" + tomorrow + "&group_by=product"))
-		want := fmt.Sprint(sortRows([]row{{fmt.Sprint(hammer.ID), 1, 2, 2000}, {fmt.Sprint(saw.ID), 1, 1, 3000}, {fmt.Sprint(hose.ID), 1, 1, 500}}))
+		byProduct := []row{{fmt.Sprint(hammer.ID), 1, 2, 2000}, {fmt.Sprint(saw.ID), 1, 1, 3000}, {fmt.Sprint(hose.ID), 1, 1, 500}}
+		slices.SortFunc(byProduct, func(a, b row) int { return strings.Compare(a.Key, b.Key) })
+		want := fmt.Sprint(byProduct)
 		if got != want {
 			t.Fatalf("by product = %s, want %s", got, want)
 		}
@@ -420,15 +413,4 @@ func TestSalesReport(t *testing.T) {
 			s.do(t, req{method: "GET", path: "/api/v1/admin/reports/sales?" + bad, token: a.Token, invalid: true}).wantProblem(422, "validation_failed")
 		}
 	})
-}
-
-func sortRows[T any](rows []T) []T {
-	for i := range rows {
-		for j := i + 1; j < len(rows); j++ {
-			if fmt.Sprint(rows[j]) < fmt.Sprint(rows[i]) {
-				rows[i], rows[j] = rows[j], rows[i]
-			}
-		}
-	}
-	return rows
 }
