@@ -2,10 +2,10 @@ package e2e
 
 import (
 	"context"
-	"slices"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
