@@ -171,3 +171,46 @@ func mustFiles(t *testing.T, d atlasmigrate.Dir) []atlasmigrate.File {
 	}
 	return fs
 }
+
+// TestUp_FailingFileChangesNothing: the pending files run in one
+// transaction, so a broken one leaves the database as it was.
+func TestUp_FailingFileChangesNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		db := testdb.Open(t, testdb.URL(t, dia))
+		dir, err := migrate.Dir(dia)
+		if err != nil {
+			t.Fatal(err)
+		}
+		broken := &atlasmigrate.MemDir{}
+		files := mustFiles(t, dir)
+		for _, f := range files {
+			if err := broken.WriteFile(f.Name(), f.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := broken.WriteFile("99990101000000_broken.sql", []byte("CREATE TABLE users (id integer);\n")); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := atlasmigrate.NewHashFile(mustFiles(t, broken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := atlasmigrate.WriteSumFile(broken, sum); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := migrate.Up(ctx, db.SQL, dia, broken); err == nil {
+			t.Fatal("a broken migration applied")
+		}
+		st, err := migrate.GetStatus(ctx, db.SQL, dia, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Applied) != 0 || len(st.Pending) != len(files) {
+			t.Fatalf("after a failed up: %d applied, %d pending; want 0 and %d", len(st.Applied), len(st.Pending), len(files))
+		}
+		if _, err := db.SQL.ExecContext(ctx, "SELECT count(*) FROM orders"); err == nil {
+			t.Fatal("the tables of the earlier files stayed behind")
+		}
+	})
+}

@@ -64,16 +64,22 @@ func memDir(fsys fs.FS, root string) (atlasmigrate.Dir, error) {
 }
 
 // Up applies every pending migration of dir and returns the versions it
-// applied. It holds a lock for the whole run (an advisory lock on
-// PostgreSQL, the immediate write transaction on SQLite), so replicas that
-// start at once migrate once; each file runs in one transaction. A migration
-// file changed after it was written or applied is refused.
+// applied. All pending files run in one transaction that first takes the
+// migration lock (a transaction-scoped advisory lock on PostgreSQL, which
+// also holds behind PgBouncer in transaction mode; the immediate write
+// transaction on SQLite), so replicas that start at once migrate once, and
+// a failing file leaves the database as it was. A migration file changed
+// after it was written or applied is refused.
 func Up(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) ([]string, error) {
 	var applied []string
-	err := locked(ctx, db, dia, func(conn *sql.Conn) error {
-		for {
-			var done bool
-			err := inTx(ctx, conn, func(tx *sql.Tx) error {
+	err := withConn(ctx, db, dia, func(conn *sql.Conn) error {
+		return inTx(ctx, conn, func(tx *sql.Tx) error {
+			if dia == dialect.Postgres {
+				if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", advisoryLockKey); err != nil {
+					return fmt.Errorf("migration lock: %w", err)
+				}
+			}
+			for {
 				ex, store, err := executor(ctx, tx, dia, dir, true)
 				if err != nil {
 					return err
@@ -83,7 +89,6 @@ func Up(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) ([]st
 				}
 				pending, err := ex.Pending(ctx)
 				if errors.Is(err, atlasmigrate.ErrNoPendingFiles) {
-					done = true
 					return nil
 				}
 				if err != nil {
@@ -96,14 +101,13 @@ func Up(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) ([]st
 					return fmt.Errorf("apply %s: %w", pending[0].Name(), err)
 				}
 				applied = append(applied, pending[0].Version())
-				return nil
-			})
-			if err != nil || done {
-				return err
 			}
-		}
+		})
 	})
-	return applied, err
+	if err != nil {
+		return nil, err
+	}
+	return applied, nil
 }
 
 // GetStatus reads which migrations of dir are applied and which are pending.
@@ -165,38 +169,27 @@ func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir,
 	return ex, store, nil
 }
 
-// locked runs fn on one connection while holding the migration lock.
-func locked(ctx context.Context, db *sql.DB, dia string, fn func(*sql.Conn) error) error {
+// withConn runs fn on one connection. On SQLite, table rebuilds (how SQLite
+// alters tables) need foreign keys off, which SQLite ignores inside a
+// transaction: they are turned off on this connection for the run, and
+// checked after each file (foreignKeyCheck).
+func withConn(ctx context.Context, db *sql.DB, dia string, fn func(*sql.Conn) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("migration connection: %w", err)
 	}
 	defer conn.Close()
-	if dia != dialect.Postgres {
-		// SQLite: every transaction begins IMMEDIATE, which takes the
-		// database's write lock; Pending is read inside it. Table rebuilds
-		// (how SQLite alters tables) need foreign keys off, which SQLite
-		// ignores inside a transaction: turn them off on this connection
-		// for the run, and check them after each file (inTx).
-		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
-			return err
-		}
-		defer func() {
-			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on"); err != nil {
-				// Never hand the pool a connection without foreign keys.
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			}
-		}()
+	if dia == dialect.Postgres {
 		return fn(conn)
 	}
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey); err != nil {
-		return fmt.Errorf("migration lock: %w", err)
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
+		return err
 	}
 	defer func() {
-		// A fresh context: the unlock must happen even if ctx is done.
-		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, _ = conn.ExecContext(uctx, "SELECT pg_advisory_unlock($1)", advisoryLockKey)
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on"); err != nil {
+			// Never hand the pool a connection without foreign keys.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
 	}()
 	return fn(conn)
 }
