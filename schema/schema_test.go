@@ -89,8 +89,10 @@ func TestChecks(t *testing.T) {
 			if got := f.stock(t); got != 5 {
 				t.Fatalf("stock = %d after refused update, want 5", got)
 			}
-			if err := f.c.Product.UpdateOneID(f.product.ID).SetStock(-1).Exec(ctx); err == nil {
-				t.Fatal("SetStock(-1) succeeded")
+			for _, v := range []int{-1, 100} {
+				if err := f.c.Product.UpdateOneID(f.product.ID).SetStock(v).Exec(ctx); !errors.Is(err, schema.ErrStockSet) {
+					t.Fatalf("SetStock(%d): %v, want ErrStockSet", v, err)
+				}
 			}
 		})
 		t.Run("GuardedDecrement", func(t *testing.T) {

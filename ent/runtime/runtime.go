@@ -280,6 +280,7 @@ func init() {
 	product.Hooks[0] = productMixinHooks1[0]
 	product.Hooks[1] = productHooks[0]
 	product.Hooks[2] = productHooks[1]
+	product.Hooks[3] = productHooks[2]
 	productMixinInters1 := productMixin[1].Interceptors()
 	product.Interceptors[0] = productMixinInters1[0]
 	productMixinFields0 := productMixin[0].Fields()
