@@ -65,3 +65,20 @@ func RetryTx(ctx context.Context, client *ent.Client, attempts int, onRetry func
 // DefaultAttempts is how often an ordinary write transaction is run when it
 // collides with concurrent ones.
 const DefaultAttempts = 5
+
+// Write runs fn in one write transaction, retried on transient conflicts
+// (DefaultAttempts in all), passing it the transaction's client, and
+// returns fn's result. It is how handlers run a module's write.
+func Write[T any](ctx context.Context, client *ent.Client, fn func(db *ent.Client) (T, error)) (T, error) {
+	var out T
+	err := RetryTx(ctx, client, DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
+		out, err = fn(tx.Client())
+		return err
+	})
+	return out, err
+}
+
+// Exec is Write for a fn with no result.
+func Exec(ctx context.Context, client *ent.Client, fn func(db *ent.Client) error) error {
+	return RetryTx(ctx, client, DefaultAttempts, nil, func(tx *ent.Tx) error { return fn(tx.Client()) })
+}

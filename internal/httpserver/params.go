@@ -119,3 +119,13 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// BindID reads the path id named param (404 if it names nothing) and then
+// binds the body into dst (see Bind).
+func BindID(c echo.Context, param string, dst any) (int, error) {
+	id, err := PathID(c, param)
+	if err != nil {
+		return 0, err
+	}
+	return id, Bind(c, dst)
+}

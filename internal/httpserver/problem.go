@@ -42,7 +42,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	if e.Code == apperr.RateLimited {
 		if ra, ok := e.Extra["retry_after"]; ok {
-			c.Response().Header().Set("Retry-After", toString(ra))
+			c.Response().Header().Set("Retry-After", fmt.Sprint(ra))
 		}
 	}
 	c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
@@ -81,5 +81,3 @@ func toAppError(err error) *apperr.Error {
 	}
 	return apperr.From(err)
 }
-
-func toString(v any) string { return fmt.Sprint(v) }

@@ -18,12 +18,11 @@ type Limiter struct {
 	mu        sync.Mutex
 	keys      map[string]*rate.Limiter
 	sweptAt   time.Time
-	now       func() time.Time
 }
 
 // New returns a limiter of perMinute attempts per key.
 func New(perMinute int) *Limiter {
-	return &Limiter{perMinute: perMinute, keys: map[string]*rate.Limiter{}, now: time.Now}
+	return &Limiter{perMinute: perMinute, keys: map[string]*rate.Limiter{}}
 }
 
 // Allow takes one attempt for key. When refused it returns how long until
@@ -32,7 +31,7 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	if l == nil || l.perMinute <= 0 {
 		return true, 0
 	}
-	now := l.now()
+	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)

@@ -70,12 +70,7 @@ func (h *HTTP) respond(c echo.Context, status int, userID int) error {
 	return c.JSON(status, View(lines, h.Currency))
 }
 
-func viewer(c echo.Context) int {
-	v, _ := identity.ViewerFrom(c.Request().Context())
-	return v.UserID
-}
-
-func (h *HTTP) get(c echo.Context) error { return h.respond(c, http.StatusOK, viewer(c)) }
+func (h *HTTP) get(c echo.Context) error { return h.respond(c, http.StatusOK, identity.UserID(c)) }
 
 type addRequest struct {
 	ProductID *int `json:"product_id" validate:"required"`
@@ -87,9 +82,9 @@ func (h *HTTP) add(c echo.Context) error {
 	if err := httpserver.Bind(c, &req); err != nil {
 		return err
 	}
-	ctx, uid := c.Request().Context(), viewer(c)
-	err := database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) error {
-		return h.Svc.Add(ctx, tx.Client(), uid, *req.ProductID, *req.Quantity)
+	ctx, uid := c.Request().Context(), identity.UserID(c)
+	err := database.Exec(ctx, h.DB, func(db *ent.Client) error {
+		return h.Svc.Add(ctx, db, uid, *req.ProductID, *req.Quantity)
 	})
 	if err != nil {
 		return err
@@ -102,17 +97,14 @@ type updateRequest struct {
 }
 
 func (h *HTTP) update(c echo.Context) error {
-	id, err := httpserver.PathID(c, "item_id")
+	var req updateRequest
+	id, err := httpserver.BindID(c, "item_id", &req)
 	if err != nil {
 		return err
 	}
-	var req updateRequest
-	if err := httpserver.Bind(c, &req); err != nil {
-		return err
-	}
-	ctx, uid := c.Request().Context(), viewer(c)
-	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) error {
-		return h.Svc.SetQuantity(ctx, tx.Client(), uid, id, *req.Quantity)
+	ctx, uid := c.Request().Context(), identity.UserID(c)
+	err = database.Exec(ctx, h.DB, func(db *ent.Client) error {
+		return h.Svc.SetQuantity(ctx, db, uid, id, *req.Quantity)
 	})
 	if err != nil {
 		return err
@@ -125,7 +117,7 @@ func (h *HTTP) remove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	uid := viewer(c)
+	uid := identity.UserID(c)
 	if err := h.Svc.Remove(c.Request().Context(), h.DB, uid, id); err != nil {
 		return err
 	}
@@ -133,7 +125,7 @@ func (h *HTTP) remove(c echo.Context) error {
 }
 
 func (h *HTTP) clear(c echo.Context) error {
-	if err := h.Svc.Clear(c.Request().Context(), h.DB, viewer(c)); err != nil {
+	if err := h.Svc.Clear(c.Request().Context(), h.DB, identity.UserID(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

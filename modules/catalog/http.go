@@ -161,10 +161,8 @@ func (h *HTTP) createCategory(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var cat *ent.Category
-	err := database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
-		cat, err = h.Svc.CreateCategory(ctx, tx.Client(), CategoryInput(req))
-		return err
+	cat, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Category, error) {
+		return h.Svc.CreateCategory(ctx, db, CategoryInput(req))
 	})
 	if err != nil {
 		return err
@@ -179,12 +177,9 @@ type updateCategoryRequest struct {
 }
 
 func (h *HTTP) updateCategory(c echo.Context) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
 	var req updateCategoryRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	id, err := httpserver.BindID(c, "id", &req)
+	if err != nil {
 		return err
 	}
 	patch := CategoryPatch{Name: req.Name, Slug: req.Slug, ParentSet: req.ParentID.Set}
@@ -192,10 +187,8 @@ func (h *HTTP) updateCategory(c echo.Context) error {
 		patch.ParentID = &req.ParentID.Value
 	}
 	ctx := c.Request().Context()
-	var cat *ent.Category
-	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
-		cat, err = h.Svc.UpdateCategory(ctx, tx.Client(), id, patch)
-		return err
+	cat, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Category, error) {
+		return h.Svc.UpdateCategory(ctx, db, id, patch)
 	})
 	if err != nil {
 		return err
@@ -209,10 +202,7 @@ func (h *HTTP) deleteCategory(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) error {
-		return h.Svc.DeleteCategory(ctx, tx.Client(), id)
-	})
-	if err != nil {
+	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error { return h.Svc.DeleteCategory(ctx, db, id) }); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -237,10 +227,8 @@ func (h *HTTP) createProduct(c echo.Context) error {
 		Price: *req.Price, Stock: *req.Stock, IsActive: req.IsActive == nil || *req.IsActive,
 	}
 	ctx := c.Request().Context()
-	var p *ent.Product
-	err := database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
-		p, err = h.Svc.CreateProduct(ctx, tx.Client(), in)
-		return err
+	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
+		return h.Svc.CreateProduct(ctx, db, in)
 	})
 	if err != nil {
 		return err
@@ -258,12 +246,9 @@ type updateProductRequest struct {
 }
 
 func (h *HTTP) updateProduct(c echo.Context) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
 	var req updateProductRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	id, err := httpserver.BindID(c, "id", &req)
+	if err != nil {
 		return err
 	}
 	patch := ProductPatch{CategoryID: req.CategoryID, Name: req.Name, Description: req.Description, Price: req.Price, IsActive: req.IsActive}
@@ -275,10 +260,8 @@ func (h *HTTP) updateProduct(c echo.Context) error {
 		patch.IfVersion = &v
 	}
 	ctx := c.Request().Context()
-	var p *ent.Product
-	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
-		p, err = h.Svc.UpdateProduct(ctx, tx.Client(), id, patch)
-		return err
+	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
+		return h.Svc.UpdateProduct(ctx, db, id, patch)
 	})
 	if err != nil {
 		return err
@@ -292,10 +275,7 @@ func (h *HTTP) deleteProduct(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) error {
-		return h.Svc.DeleteProduct(ctx, tx.Client(), id)
-	})
-	if err != nil {
+	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error { return h.Svc.DeleteProduct(ctx, db, id) }); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -307,19 +287,14 @@ type adjustStockRequest struct {
 }
 
 func (h *HTTP) adjustStock(c echo.Context) error {
-	id, err := httpserver.PathID(c, "id")
+	var req adjustStockRequest
+	id, err := httpserver.BindID(c, "id", &req)
 	if err != nil {
 		return err
 	}
-	var req adjustStockRequest
-	if err := httpserver.Bind(c, &req); err != nil {
-		return err
-	}
 	ctx := c.Request().Context()
-	var p *ent.Product
-	err = database.RetryTx(ctx, h.DB, database.DefaultAttempts, nil, func(tx *ent.Tx) (err error) {
-		p, err = h.Svc.AdjustStock(ctx, tx.Client(), id, *req.QuantityChange, inventorymovement.Reason(req.Reason))
-		return err
+	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
+		return h.Svc.AdjustStock(ctx, db, id, *req.QuantityChange, inventorymovement.Reason(req.Reason))
 	})
 	if err != nil {
 		return err

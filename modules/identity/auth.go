@@ -60,6 +60,13 @@ func ViewerFrom(ctx context.Context) (Viewer, bool) {
 	return v, ok
 }
 
+// UserID is the id of the signed-in user of c, 0 if none. Routes behind
+// RequireUser always have one.
+func UserID(c echo.Context) int {
+	v, _ := ViewerFrom(c.Request().Context())
+	return v.UserID
+}
+
 // invalidTokenKey marks a request that sent a bearer token that failed.
 type invalidTokenKey struct{}
 

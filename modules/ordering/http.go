@@ -91,11 +91,6 @@ func ToOrderJSON(o *ent.Order) OrderJSON {
 		Currency: o.Currency, Items: items, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
 
-func viewerID(c echo.Context) int {
-	v, _ := identity.ViewerFrom(c.Request().Context())
-	return v.UserID
-}
-
 type checkoutRequest struct {
 	ExpectedTotal *int64 `json:"expected_total" validate:"omitempty,gte=0"`
 }
@@ -112,7 +107,7 @@ func (h *HTTP) checkout(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	in := CheckoutInput{UserID: viewerID(c), ExpectedTotal: req.ExpectedTotal, IdempotencyKey: key}
+	in := CheckoutInput{UserID: identity.UserID(c), ExpectedTotal: req.ExpectedTotal, IdempotencyKey: key}
 	var (
 		o        *ent.Order
 		replayed bool
@@ -158,7 +153,7 @@ func (h *HTTP) list(c echo.Context, userID int) error {
 	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, ToOrderJSON, page.ByID(func(o *ent.Order) int { return o.ID })))
 }
 
-func (h *HTTP) listOwn(c echo.Context) error { return h.list(c, viewerID(c)) }
+func (h *HTTP) listOwn(c echo.Context) error { return h.list(c, identity.UserID(c)) }
 func (h *HTTP) listAll(c echo.Context) error { return h.list(c, 0) }
 
 func (h *HTTP) getOwn(c echo.Context) error {
@@ -166,7 +161,7 @@ func (h *HTTP) getOwn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.Svc.GetOrder(c.Request().Context(), h.DB, id, viewerID(c))
+	o, err := h.Svc.GetOrder(c.Request().Context(), h.DB, id, identity.UserID(c))
 	if err != nil {
 		return err
 	}
@@ -178,7 +173,7 @@ func (h *HTTP) cancel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.transition(c, id, viewerID(c), order.StatusCancelled)
+	return h.transition(c, id, identity.UserID(c), order.StatusCancelled)
 }
 
 type statusRequest struct {
@@ -186,12 +181,9 @@ type statusRequest struct {
 }
 
 func (h *HTTP) setStatus(c echo.Context) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
 	var req statusRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	id, err := httpserver.BindID(c, "id", &req)
+	if err != nil {
 		return err
 	}
 	return h.transition(c, id, 0, order.Status(req.Status))
