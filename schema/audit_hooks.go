@@ -240,7 +240,8 @@ func jsonValue(v any) any {
 	}
 }
 
-// Hooks of the Category: every write is audited.
+// Hooks of the Category: every write is audited, and the tree rules of
+// category_hooks.go hold.
 func (Category) Hooks() []ent.Hook {
-	return []ent.Hook{auditHook("category")}
+	return []ent.Hook{auditHook("category"), categoryTreeHook}
 }

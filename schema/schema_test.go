@@ -403,3 +403,36 @@ func TestOrderStatus_DatabaseGuard(t *testing.T) {
 		}
 	})
 }
+
+// TestCategoryTree: the tree rules hold for a bare Ent write, not just REST.
+func TestCategoryTree(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		ctx := context.Background()
+		f := newFixture(t, dia, 1) // "tools" holds the product
+		root := f.c.Category.Create().SetName("Root").SetSlug("root").SaveX(ctx)
+		child := f.c.Category.Create().SetName("Child").SetSlug("child").SetParent(root).SaveX(ctx)
+		if err := f.c.Category.UpdateOne(root).SetParentID(child.ID).Exec(ctx); !errors.Is(err, schema.ErrCategoryCycle) {
+			t.Fatalf("cycle: %v", err)
+		}
+		if err := f.c.Category.UpdateOne(root).SetParentID(root.ID).Exec(ctx); !errors.Is(err, schema.ErrCategoryCycle) {
+			t.Fatalf("own parent: %v", err)
+		}
+		if p := f.c.Category.GetX(ctx, root.ID).ParentID; p != nil {
+			t.Fatalf("root got parent %d", *p)
+		}
+		for _, id := range []int{root.ID, f.product.CategoryID} {
+			err := database.WithTx(ctx, f.c, func(tx *ent.Tx) error { return tx.Category.DeleteOneID(id).Exec(ctx) })
+			if !errors.Is(err, schema.ErrCategoryInUse) {
+				t.Fatalf("delete category %d in use: %v", id, err)
+			}
+			if _, err := f.c.Category.Get(ctx, id); err != nil {
+				t.Fatalf("category %d deleted anyway: %v", id, err)
+			}
+		}
+		f.c.Category.DeleteOne(child).ExecX(ctx)
+		f.c.Category.DeleteOne(root).ExecX(ctx)
+		if n := f.c.Category.Query().CountX(ctx); n != 1 {
+			t.Fatalf("%d categories left, want 1", n)
+		}
+	})
+}

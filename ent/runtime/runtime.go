@@ -85,6 +85,7 @@ func init() {
 	categoryHooks := schema.Category{}.Hooks()
 	category.Hooks[0] = categoryMixinHooks1[0]
 	category.Hooks[1] = categoryHooks[0]
+	category.Hooks[2] = categoryHooks[1]
 	categoryMixinInters1 := categoryMixin[1].Interceptors()
 	category.Interceptors[0] = categoryMixinInters1[0]
 	categoryMixinFields0 := categoryMixin[0].Fields()

@@ -130,6 +130,12 @@ func From(err error) *Error {
 	if errors.As(err, &sl) {
 		return New(Conflict, "putting the order back in stock would take product %d above 1,000,000,000 units; adjust its stock first", sl.ProductID)
 	}
+	if errors.Is(err, schema.ErrCategoryCycle) {
+		return Validation(Field("parent_id", "would make the category its own ancestor"))
+	}
+	if errors.Is(err, schema.ErrCategoryInUse) {
+		return New(Conflict, "%s", schema.ErrCategoryInUse.Error())
+	}
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
 		return Validation(Field(ve.Name, "is invalid"))

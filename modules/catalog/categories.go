@@ -8,7 +8,6 @@ import (
 
 	"shop/ent"
 	"shop/ent/category"
-	"shop/ent/product"
 	"shop/internal/apperr"
 )
 
@@ -31,7 +30,8 @@ type CategoryPatch struct {
 }
 
 // UpdateCategory applies a patch. Errors: not_found (category or parent),
-// validation_failed (a parent cycle), conflict (slug taken).
+// validation_failed (a parent cycle, refused by the schema's hook),
+// conflict (slug taken).
 func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p CategoryPatch) (*ent.Category, error) {
 	if p.ParentSet {
 		if err := s.lockTree(ctx, db); err != nil {
@@ -53,7 +53,7 @@ func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p 
 		if p.ParentID == nil {
 			upd.ClearParentID()
 		} else {
-			if err := s.checkParent(ctx, db, id, *p.ParentID); err != nil {
+			if err := s.liveCategory(ctx, db, *p.ParentID, "no such parent category"); err != nil {
 				return nil, err
 			}
 			upd.SetParentID(*p.ParentID)
@@ -66,24 +66,21 @@ func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p 
 	return c, nil
 }
 
-// checkParent refuses a parent that doesn't exist or that would make the
-// category its own ancestor.
-func (s *Service) checkParent(ctx context.Context, db *ent.Client, id, parentID int) error {
-	all, err := db.Category.Query().Select(category.FieldID, category.FieldParentID).All(ctx)
+// liveCategory fails with not_found unless the category exists and is not
+// deleted. On PostgreSQL it also locks the row (FOR SHARE) until the
+// transaction ends, so a concurrent delete of it waits and then sees what
+// this transaction put under it.
+func (s *Service) liveCategory(ctx context.Context, db *ent.Client, id int, msg string) error {
+	q := db.Category.Query().Where(category.ID(id))
+	if s.Dialect == dialect.Postgres {
+		q.ForShare()
+	}
+	ids, err := q.IDs(ctx)
 	if err != nil {
-		return fmt.Errorf("category tree: %w", err)
+		return fmt.Errorf("category %d: %w", id, err)
 	}
-	parentOf := make(map[int]*int, len(all))
-	for _, c := range all {
-		parentOf[c.ID] = c.ParentID
-	}
-	if _, ok := parentOf[parentID]; !ok {
-		return apperr.New(apperr.NotFound, "no such parent category")
-	}
-	for cur, steps := &parentID, 0; cur != nil && steps <= len(all); cur, steps = parentOf[*cur], steps+1 {
-		if *cur == id {
-			return apperr.Validation(apperr.Field("parent_id", "would make the category its own ancestor"))
-		}
+	if len(ids) == 0 {
+		return apperr.New(apperr.NotFound, "%s", msg)
 	}
 	return nil
 }
@@ -98,27 +95,14 @@ func (s *Service) lockTree(ctx context.Context, db *ent.Client) error {
 	return nil
 }
 
-// DeleteCategory soft-deletes a category that has no live sub-categories or
-// products. Errors: not_found, conflict.
+// DeleteCategory soft-deletes a category. The schema's hook refuses one
+// that still has live sub-categories or products. Errors: not_found,
+// conflict.
 func (s *Service) DeleteCategory(ctx context.Context, db *ent.Client, id int) error {
 	if err := s.lockTree(ctx, db); err != nil {
 		return err
 	}
-	if _, err := db.Category.Get(ctx, id); err != nil {
-		return notFound(err, "no such category")
-	}
-	children, err := db.Category.Query().Where(category.ParentID(id)).Exist(ctx)
-	if err != nil {
-		return err
-	}
-	products, err := db.Product.Query().Where(product.CategoryID(id)).Exist(ctx)
-	if err != nil {
-		return err
-	}
-	if children || products {
-		return apperr.New(apperr.Conflict, "the category still has sub-categories or products; move or delete them first")
-	}
-	return db.Category.DeleteOneID(id).Exec(ctx)
+	return notFound(db.Category.DeleteOneID(id).Exec(ctx), "no such category")
 }
 
 // Descendants returns the ids of the category with the slug and of all its

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"shop/ent"
-	"shop/ent/category"
 	"shop/ent/inventorymovement"
 	"shop/ent/predicate"
 	"shop/ent/product"
@@ -120,12 +119,8 @@ func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p P
 	}
 	upd := db.Product.UpdateOneID(id).Where(product.Version(cur.Version), product.DeletedAtIsNil())
 	if p.CategoryID != nil {
-		ok, err := db.Category.Query().Where(category.ID(*p.CategoryID)).Exist(ctx)
-		if err != nil {
+		if err := s.liveCategory(ctx, db, *p.CategoryID, "no such category"); err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, apperr.New(apperr.NotFound, "no such category")
 		}
 		upd.SetCategoryID(*p.CategoryID)
 	}

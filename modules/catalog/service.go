@@ -4,10 +4,8 @@ package catalog
 
 import (
 	"context"
-	"fmt"
 
 	"shop/ent"
-	"shop/ent/category"
 	"shop/ent/inventorymovement"
 	"shop/internal/apperr"
 )
@@ -38,12 +36,8 @@ type CategoryInput struct {
 // (parent), conflict (slug taken).
 func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in CategoryInput) (*ent.Category, error) {
 	if in.ParentID != nil {
-		ok, err := db.Category.Query().Where(category.ID(*in.ParentID)).Exist(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("parent category: %w", err)
-		}
-		if !ok {
-			return nil, apperr.New(apperr.NotFound, "no such parent category")
+		if err := s.liveCategory(ctx, db, *in.ParentID, "no such parent category"); err != nil {
+			return nil, err
 		}
 	}
 	c, err := db.Category.Create().SetName(in.Name).SetSlug(in.Slug).SetNillableParentID(in.ParentID).Save(ctx)
@@ -67,12 +61,8 @@ type ProductInput struct {
 // `initial` movement, on db (run it in a transaction).
 // Errors: validation_failed, not_found (category).
 func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductInput) (*ent.Product, error) {
-	ok, err := db.Category.Query().Where(category.ID(in.CategoryID)).Exist(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("product category: %w", err)
-	}
-	if !ok {
-		return nil, apperr.New(apperr.NotFound, "no such category")
+	if err := s.liveCategory(ctx, db, in.CategoryID, "no such category"); err != nil {
+		return nil, err
 	}
 	p, err := db.Product.Create().
 		SetCategoryID(in.CategoryID).
