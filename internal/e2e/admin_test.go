@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"shop/ent/auditlog"
+	"shop/ent/category"
 	"shop/ent/inventorymovement"
 	"shop/internal/testdb"
 	"shop/modules/admin"
@@ -178,6 +179,9 @@ func TestGraphQL_Mutations(t *testing.T) {
 		a := s.admin(t)
 		var cat struct{ ID string }
 		s.gql(t, a.Token, `mutation { createCategory(input: {name: "Tools", slug: "tools"}) { id } }`, nil).ok(t, "createCategory", &cat)
+		if n := s.ent.Category.Query().Where(category.Slug("tools")).CountX(t.Context()); n != 1 {
+			t.Fatalf("%d stored categories after createCategory", n)
+		}
 		var p struct {
 			ID    string
 			Stock int

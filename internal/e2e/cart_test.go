@@ -116,9 +116,15 @@ func TestCart(t *testing.T) {
 			if c.Items[0].Quantity != 1 {
 				t.Fatalf("after PATCH: %+v", c.Items[0])
 			}
+			if q := s.ent.CartItem.GetX(t.Context(), hammerLine).Quantity; q != 1 {
+				t.Fatalf("stored quantity %d after PATCH, want 1", q)
+			}
 			s.do(t, req{method: "DELETE", path: path("/api/v1/cart/items/%d", hammerLine), token: ann.Token}).wantStatus(200).JSON(&c)
 			if len(c.Items) != 1 || c.Items[0].ProductID != nails.ID {
 				t.Fatalf("after DELETE: %+v", c.Items)
+			}
+			if ok, _ := s.ent.CartItem.Query().Where(cartitem.ID(hammerLine)).Exist(t.Context()); ok {
+				t.Fatal("deleted line still stored")
 			}
 			s.do(t, req{method: "DELETE", path: path("/api/v1/cart/items/%d", hammerLine), token: ann.Token}).wantProblem(http.StatusNotFound, "not_found")
 			s.do(t, req{method: "DELETE", path: "/api/v1/cart", token: ann.Token}).wantStatus(http.StatusNoContent)

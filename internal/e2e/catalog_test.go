@@ -42,6 +42,9 @@ func TestCategories(t *testing.T) {
 			if c.ParentID != nil || c.Name != "Grand" || c.Slug != "grand" {
 				t.Fatalf("patched = %+v", c)
 			}
+			if stored := s.ent.Category.GetX(t.Context(), grand); stored.ParentID != nil || stored.Name != "Grand" {
+				t.Fatalf("stored = %+v", stored)
+			}
 		})
 		t.Run("ErrSlug", func(t *testing.T) {
 			s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token, body: map[string]any{"name": "Dup", "slug": "root"}}).

@@ -331,8 +331,14 @@ func TestOrders(t *testing.T) {
 				t.Fatalf("problem = %v", pr)
 			}
 			s.do(t, req{method: "POST", path: path("/api/v1/orders/%d/cancel", o1.ID), token: ann.Token}).wantProblem(409, "invalid_status_transition")
+			if st := s.ent.Order.GetX(t.Context(), o1.ID).Status; st != order.StatusShipped {
+				t.Fatalf("status %s after refused transitions, want shipped", st)
+			}
 			set(o1.ID, "delivered").wantStatus(200)
 			set(o1.ID, "pending").wantProblem(409, "invalid_status_transition")
+			if st := s.ent.Order.GetX(t.Context(), o1.ID).Status; st != order.StatusDelivered {
+				t.Fatalf("status %s, want delivered", st)
+			}
 			s.do(t, req{method: "POST", path: path("/api/v1/admin/orders/%d/status", o1.ID), token: admin.Token, body: map[string]string{"status": "lost"}, invalid: true}).
 				wantProblem(422, "validation_failed")
 			set(99999, "processing").wantProblem(404, "not_found")
