@@ -6,6 +6,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"shop/docs"
 	"shop/internal/testdb"
 )
 
@@ -39,4 +40,37 @@ func TestOperations(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOpenAPI_CoversEveryRoute: every route the server registers is in
+// docs/openapi.yaml with its method, and every documented operation is
+// served, so the document and the code can't drift apart.
+func TestOpenAPI_CoversEveryRoute(t *testing.T) {
+	s := newShop(t, "sqlite3")
+	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	for _, r := range s.srv.Echo.Routes() {
+		if strings.HasPrefix(r.Method, "echo_") {
+			continue
+		}
+		p := pathParam.ReplaceAllStringFunc(r.Path, func(m string) string { return "{" + m[1:] + "}" })
+		served[r.Method+" "+p] = true
+		item := doc.Paths.Value(p)
+		if item == nil || item.GetOperation(r.Method) == nil {
+			t.Errorf("%s %s is served but not in openapi.yaml", r.Method, p)
+		}
+	}
+	if len(served) < 30 {
+		t.Fatalf("only %d routes found", len(served))
+	}
+	for p, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !served[method+" "+p] {
+				t.Errorf("%s %s is in openapi.yaml but not served", method, p)
+			}
+		}
+	}
 }
