@@ -33,7 +33,7 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureModifier,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex), entc.TemplateFiles("schema/template/sqltx.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

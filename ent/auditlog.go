@@ -23,6 +23,8 @@ type AuditLog struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ActorID holds the value of the "actor_id" field.
 	ActorID *int `json:"actor_id,omitempty"`
+	// APIKeyID holds the value of the "api_key_id" field.
+	APIKeyID *int `json:"api_key_id,omitempty"`
 	// Action holds the value of the "action" field.
 	Action auditlog.Action `json:"action,omitempty"`
 	// Entity holds the value of the "entity" field.
@@ -70,7 +72,7 @@ func (*AuditLog) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case auditlog.FieldChanges:
 			values[i] = new([]byte)
-		case auditlog.FieldID, auditlog.FieldActorID, auditlog.FieldEntityID:
+		case auditlog.FieldID, auditlog.FieldActorID, auditlog.FieldAPIKeyID, auditlog.FieldEntityID:
 			values[i] = new(sql.NullInt64)
 		case auditlog.FieldAction, auditlog.FieldEntity, auditlog.FieldRequestID, auditlog.FieldIP:
 			values[i] = new(sql.NullString)
@@ -109,6 +111,13 @@ func (_m *AuditLog) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ActorID = new(int)
 				*_m.ActorID = int(value.Int64)
+			}
+		case auditlog.FieldAPIKeyID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field api_key_id", values[i])
+			} else if value.Valid {
+				_m.APIKeyID = new(int)
+				*_m.APIKeyID = int(value.Int64)
 			}
 		case auditlog.FieldAction:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -194,6 +203,11 @@ func (_m *AuditLog) String() string {
 	builder.WriteString(", ")
 	if v := _m.ActorID; v != nil {
 		builder.WriteString("actor_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.APIKeyID; v != nil {
+		builder.WriteString("api_key_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

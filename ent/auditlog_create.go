@@ -51,6 +51,20 @@ func (_c *AuditLogCreate) SetNillableActorID(v *int) *AuditLogCreate {
 	return _c
 }
 
+// SetAPIKeyID sets the "api_key_id" field.
+func (_c *AuditLogCreate) SetAPIKeyID(v int) *AuditLogCreate {
+	_c.mutation.SetAPIKeyID(v)
+	return _c
+}
+
+// SetNillableAPIKeyID sets the "api_key_id" field if the given value is not nil.
+func (_c *AuditLogCreate) SetNillableAPIKeyID(v *int) *AuditLogCreate {
+	if v != nil {
+		_c.SetAPIKeyID(*v)
+	}
+	return _c
+}
+
 // SetAction sets the "action" field.
 func (_c *AuditLogCreate) SetAction(v auditlog.Action) *AuditLogCreate {
 	_c.mutation.SetAction(v)
@@ -237,6 +251,10 @@ func (_c *AuditLogCreate) createSpec() (*AuditLog, *sqlgraph.CreateSpec) {
 		_spec.SetField(auditlog.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
+	if value, ok := _c.mutation.APIKeyID(); ok {
+		_spec.SetField(auditlog.FieldAPIKeyID, field.TypeInt, value)
+		_node.APIKeyID = &value
+	}
 	if value, ok := _c.mutation.Action(); ok {
 		_spec.SetField(auditlog.FieldAction, field.TypeEnum, value)
 		_node.Action = value
@@ -346,6 +364,9 @@ func (u *AuditLogUpsertOne) UpdateNewValues() *AuditLogUpsertOne {
 		}
 		if _, exists := u.create.mutation.ActorID(); exists {
 			s.SetIgnore(auditlog.FieldActorID)
+		}
+		if _, exists := u.create.mutation.APIKeyID(); exists {
+			s.SetIgnore(auditlog.FieldAPIKeyID)
 		}
 		if _, exists := u.create.mutation.Action(); exists {
 			s.SetIgnore(auditlog.FieldAction)
@@ -577,6 +598,9 @@ func (u *AuditLogUpsertBulk) UpdateNewValues() *AuditLogUpsertBulk {
 			}
 			if _, exists := b.mutation.ActorID(); exists {
 				s.SetIgnore(auditlog.FieldActorID)
+			}
+			if _, exists := b.mutation.APIKeyID(); exists {
+				s.SetIgnore(auditlog.FieldAPIKeyID)
 			}
 			if _, exists := b.mutation.Action(); exists {
 				s.SetIgnore(auditlog.FieldAction)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"shop/ent/apikey"
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
 	"shop/ent/category"
@@ -16,6 +17,7 @@ import (
 	"shop/ent/orderitem"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/webhook"
 	"sync"
 
 	"entgo.io/ent"
@@ -81,6 +83,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:            apikey.ValidColumn,
 			auditlog.Table:          auditlog.ValidColumn,
 			cartitem.Table:          cartitem.ValidColumn,
 			category.Table:          category.ValidColumn,
@@ -90,6 +93,7 @@ func checkColumn(t, c string) error {
 			orderitem.Table:         orderitem.ValidColumn,
 			product.Table:           product.ValidColumn,
 			user.Table:              user.ValidColumn,
+			webhook.Table:           webhook.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -62,6 +62,11 @@ func (_q *AuditLogQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, auditlog.FieldActorID)
 				fieldSeen[auditlog.FieldActorID] = struct{}{}
 			}
+		case "apiKeyID":
+			if _, ok := fieldSeen[auditlog.FieldAPIKeyID]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldAPIKeyID)
+				fieldSeen[auditlog.FieldAPIKeyID] = struct{}{}
+			}
 		case "action":
 			if _, ok := fieldSeen[auditlog.FieldAction]; !ok {
 				selectedFields = append(selectedFields, auditlog.FieldAction)

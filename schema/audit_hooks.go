@@ -74,6 +74,7 @@ func auditHook(entity string, only ...string) ent.Hook {
 			for _, id := range ids {
 				rows = append(rows, am.Client().AuditLog.Create().
 					SetNillableActorID(a.UserIDPtr()).
+					SetNillableAPIKeyID(a.APIKeyIDPtr()).
 					SetAction(action).
 					SetEntity(entity).
 					SetEntityID(id).
@@ -186,7 +187,7 @@ func addedValues(ctx context.Context, m auditedMutation, ids []int) (map[int]map
 func changes(m ent.Mutation, old, after map[string]any) map[string]any {
 	out := map[string]any{}
 	for _, f := range m.Fields() {
-		if f == "updated_at" || f == "version" {
+		if f == "updated_at" || f == "version" || secretFields[f] {
 			continue
 		}
 		v, _ := m.Field(f)
@@ -205,6 +206,9 @@ func changes(m ent.Mutation, old, after map[string]any) map[string]any {
 	}
 	return out
 }
+
+// secretFields are never copied into the audit log.
+var secretFields = map[string]bool{"key_hash": true, "secret": true}
 
 func subInts(a, b any) any {
 	x, ok1 := a.(int)

@@ -22,6 +22,8 @@ func (AuditLog) Mixin() []ent.Mixin { return []ent.Mixin{CreateTimeMixin{}} }
 func (AuditLog) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("actor_id").Optional().Nillable().Immutable(),
+		// api_key_id is the API key that acted, when an integration did.
+		field.Int("api_key_id").Optional().Nillable().Immutable(),
 		field.Enum("action").Values("create", "update", "delete").Immutable(),
 		field.String("entity").NotEmpty().MaxLen(50).Immutable(),
 		field.Int("entity_id").Immutable(),

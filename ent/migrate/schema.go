@@ -9,10 +9,34 @@ import (
 )
 
 var (
+	// APIKeysColumns holds the columns for the "api_keys" table.
+	APIKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString},
+		{Name: "prefix", Type: field.TypeString, Size: 16},
+		{Name: "key_hash", Type: field.TypeString, Size: 64},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+	}
+	// APIKeysTable holds the schema information for the "api_keys" table.
+	APIKeysTable = &schema.Table{
+		Name:       "api_keys",
+		Columns:    APIKeysColumns,
+		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apikey_key_hash",
+				Unique:  true,
+				Columns: []*schema.Column{APIKeysColumns[4]},
+			},
+		},
+	}
 	// AuditLogsColumns holds the columns for the "audit_logs" table.
 	AuditLogsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "api_key_id", Type: field.TypeInt, Nullable: true},
 		{Name: "action", Type: field.TypeEnum, Enums: []string{"create", "update", "delete"}},
 		{Name: "entity", Type: field.TypeString, Size: 50},
 		{Name: "entity_id", Type: field.TypeInt},
@@ -29,7 +53,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "audit_logs_users_audit_logs",
-				Columns:    []*schema.Column{AuditLogsColumns[8]},
+				Columns:    []*schema.Column{AuditLogsColumns[9]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -38,12 +62,12 @@ var (
 			{
 				Name:    "auditlog_entity_entity_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditLogsColumns[3], AuditLogsColumns[4], AuditLogsColumns[0]},
+				Columns: []*schema.Column{AuditLogsColumns[4], AuditLogsColumns[5], AuditLogsColumns[0]},
 			},
 			{
 				Name:    "auditlog_actor_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditLogsColumns[8], AuditLogsColumns[0]},
+				Columns: []*schema.Column{AuditLogsColumns[9], AuditLogsColumns[0]},
 			},
 		},
 	}
@@ -407,8 +431,26 @@ var (
 			},
 		},
 	}
+	// WebhooksColumns holds the columns for the "webhooks" table.
+	WebhooksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "url", Type: field.TypeString, Size: 2048},
+		{Name: "events", Type: field.TypeJSON},
+		{Name: "description", Type: field.TypeString, Default: ""},
+		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "secret", Type: field.TypeString, Size: 128},
+	}
+	// WebhooksTable holds the schema information for the "webhooks" table.
+	WebhooksTable = &schema.Table{
+		Name:       "webhooks",
+		Columns:    WebhooksColumns,
+		PrimaryKey: []*schema.Column{WebhooksColumns[0]},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APIKeysTable,
 		AuditLogsTable,
 		CartItemsTable,
 		CategoriesTable,
@@ -418,6 +460,7 @@ var (
 		OrderItemsTable,
 		ProductsTable,
 		UsersTable,
+		WebhooksTable,
 	}
 )
 

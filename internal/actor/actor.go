@@ -12,10 +12,22 @@ type Actor struct {
 	Role      string
 	RequestID string
 	IP        string
+	APIKeyID  int // the API key that acts, when an integration does (UserID is then 0)
 }
 
-// IsSystem reports whether the write comes from the system, not a user.
-func (a Actor) IsSystem() bool { return a.UserID == 0 }
+// IsSystem reports whether the write comes from the system, not a user or
+// an API key.
+func (a Actor) IsSystem() bool { return a.UserID == 0 && a.APIKeyID == 0 }
+
+// APIKeyIDPtr returns the acting API key's id for a nullable column, nil
+// when no key acts.
+func (a Actor) APIKeyIDPtr() *int {
+	if a.APIKeyID == 0 {
+		return nil
+	}
+	id := a.APIKeyID
+	return &id
+}
 
 // UserIDPtr returns the user id for a nullable column, nil for the system.
 func (a Actor) UserIDPtr() *int {

@@ -68,6 +68,10 @@ type countingTx struct {
 	ctx context.Context
 }
 
+// Unwrap returns the wrapped transaction (ent.Client.SQLTx reaches the
+// *sql.Tx under it).
+func (t *countingTx) Unwrap() dialect.Tx { return t.Tx }
+
 func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error {
 	t.d.count(ctx, query)
 	return t.Tx.Exec(ctx, query, args, v)

@@ -1,0 +1,209 @@
+// Package events records what happened in the shop (an order created, a
+// product changed, stock running low) in the same database transaction as
+// the change: the schema hooks call Record, and when the transaction
+// commits, every event it recorded is inserted as a River job by ONE
+// statement inside that transaction (River's InsertManyTx). A rolled-back
+// change leaves no event; a committed one is in River's table and survives a
+// crash. The integrations module's workers turn each event job into one
+// delivery job per subscribed webhook.
+package events
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	gen "shop/ent"
+)
+
+// Event types, the closed set of API.md.
+const (
+	OrderCreated       = "order.created"
+	OrderStatusChanged = "order.status_changed"
+	ProductCreated     = "product.created"
+	ProductUpdated     = "product.updated"
+	ProductDeleted     = "product.deleted"
+	InventoryLowStock  = "inventory.low_stock"
+)
+
+// Types lists every event type a webhook may subscribe to.
+var Types = []string{OrderCreated, OrderStatusChanged, ProductCreated, ProductUpdated, ProductDeleted, InventoryLowStock}
+
+// Queue is the River queue of event and delivery jobs.
+const Queue = "webhooks"
+
+// Args is the River job of one event: recorded in the causing transaction,
+// fanned out to the subscribed webhooks by the integrations worker.
+type Args struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	CreatedAt time.Time       `json:"created_at"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// Kind is River's name of the job.
+func (Args) Kind() string { return "shop_event" }
+
+// InsertOpts puts event jobs on the webhooks queue.
+func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
+
+// NewID returns a new event id: "evt_" and 26 base32 characters of
+// randomness, stable across every delivery attempt (the webhook-id).
+func NewID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+	out := make([]byte, 0, 30)
+	out = append(out, "evt_"...)
+	var acc uint32
+	bits := 0
+	for _, c := range b {
+		acc = acc<<8 | uint32(c)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			out = append(out, alphabet[(acc>>uint(bits))&31])
+		}
+	}
+	return string(out)
+}
+
+// txMutation is what Record needs of a generated mutation.
+type txMutation interface {
+	Client() *gen.Client
+	Tx() (*gen.Tx, error)
+}
+
+// pending holds the events of open transactions until they commit.
+var pending = struct {
+	sync.Mutex
+	byTx map[*sql.Tx][]Args
+}{byTx: map[*sql.Tx][]Args{}}
+
+// Record records an event of type typ with data (marshalled to JSON now, so
+// the event shows the state at the time of the change) in the transaction
+// of m. The event is written when the transaction commits, by one INSERT
+// for all its events; a failing insert fails the commit. Outside a
+// transaction the event is written at once in a transaction of its own
+// (not atomic with the write: every shop path writes in a transaction).
+func Record(ctx context.Context, m txMutation, typ string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	ev := Args{ID: NewID(), Type: typ, CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Data: raw}
+	c := m.Client()
+	stx := c.SQLTx()
+	if stx == nil {
+		return insertAlone(ctx, c, ev)
+	}
+	pending.Lock()
+	evs, seen := pending.byTx[stx]
+	pending.byTx[stx] = append(evs, ev)
+	pending.Unlock()
+	if seen {
+		return nil
+	}
+	tx, err := m.Tx()
+	if err != nil {
+		return err
+	}
+	tx.OnCommit(func(next gen.Committer) gen.Committer {
+		return gen.CommitFunc(func(ctx context.Context, tx *gen.Tx) error {
+			evs := take(stx)
+			if err := insert(ctx, tx.Client().Dialect(), stx, evs); err != nil {
+				_ = stx.Rollback()
+				return err
+			}
+			return next.Commit(ctx, tx)
+		})
+	})
+	tx.OnRollback(func(next gen.Rollbacker) gen.Rollbacker {
+		return gen.RollbackFunc(func(ctx context.Context, tx *gen.Tx) error {
+			take(stx)
+			return next.Rollback(ctx, tx)
+		})
+	})
+	return nil
+}
+
+func take(stx *sql.Tx) []Args {
+	pending.Lock()
+	defer pending.Unlock()
+	evs := pending.byTx[stx]
+	delete(pending.byTx, stx)
+	return evs
+}
+
+// insert writes evs as River jobs inside stx: one statement.
+func insert(ctx context.Context, dia string, stx *sql.Tx, evs []Args) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(evs))
+	for i := range evs {
+		params[i] = river.InsertManyParams{Args: evs[i]}
+	}
+	rc, err := Inserter(dia)
+	if err != nil {
+		return err
+	}
+	if _, err := rc.InsertManyFastTx(ctx, stx, params); err != nil {
+		return fmt.Errorf("record events: %w", err)
+	}
+	return nil
+}
+
+func insertAlone(ctx context.Context, c *gen.Client, ev Args) error {
+	tx, err := c.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := insert(ctx, c.Dialect(), tx.Client().SQLTx(), []Args{ev}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+var inserters = struct {
+	sync.Mutex
+	byDialect map[string]*river.Client[*sql.Tx]
+}{byDialect: map[string]*river.Client[*sql.Tx]{}}
+
+// Inserter returns an insert-only River client of the dialect: it holds no
+// pool and no workers, and only inserts into a transaction it is given, so
+// one per process is shared by every transaction (it is stateless config).
+func Inserter(dia string) (*river.Client[*sql.Tx], error) {
+	inserters.Lock()
+	defer inserters.Unlock()
+	if c, ok := inserters.byDialect[dia]; ok {
+		return c, nil
+	}
+	var (
+		c   *river.Client[*sql.Tx]
+		err error
+	)
+	switch dia {
+	case dialect.Postgres:
+		c, err = river.NewClient(riverdatabasesql.New(nil), &river.Config{})
+	case dialect.SQLite:
+		c, err = river.NewClient(riversqlite.New(nil), &river.Config{})
+	default:
+		return nil, fmt.Errorf("events: no River driver for %q", dia)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("events: river client: %w", err)
+	}
+	inserters.byDialect[dia] = c
+	return c, nil
+}
