@@ -430,7 +430,8 @@ func (c *APIKeyClient) GetX(ctx context.Context, id int) *APIKey {
 
 // Hooks returns the client hooks.
 func (c *APIKeyClient) Hooks() []Hook {
-	return c.hooks.APIKey
+	hooks := c.hooks.APIKey
+	return append(hooks[:len(hooks):len(hooks)], apikey.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2184,7 +2185,8 @@ func (c *WebhookClient) GetX(ctx context.Context, id int) *Webhook {
 
 // Hooks returns the client hooks.
 func (c *WebhookClient) Hooks() []Hook {
-	return c.hooks.Webhook
+	hooks := c.hooks.Webhook
+	return append(hooks[:len(hooks):len(hooks)], webhook.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.

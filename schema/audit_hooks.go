@@ -66,7 +66,7 @@ func auditHook(entity string, only ...string) ent.Hook {
 			switch {
 			case m.Op().Is(ent.OpCreate):
 				action = auditlog.ActionCreate
-			case fieldSet(m, "deleted_at"):
+			case m.Op().Is(ent.OpDelete | ent.OpDeleteOne), fieldSet(m, "deleted_at"):
 				action = auditlog.ActionDelete
 			}
 			a := actor.From(ctx)

@@ -18,7 +18,10 @@ func (InventoryMovement) Hooks() []ent.Hook {
 
 // Hooks of the OrderItem: order lines are a snapshot and never change.
 func (OrderItem) Hooks() []ent.Hook {
-	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}
+	return []ent.Hook{
+		hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
+		hook.On(orderItemEventsHook, ent.OpCreate), // event_hooks.go: lines of order.created
+	}
 }
 
 // Hooks of the AuditLog: the audit trail is append-only.
@@ -36,6 +39,7 @@ var ErrStockSet = errors.New("stock cannot be set directly; adjust it with a mov
 // increments its version, which the REST API serves as the ETag.
 func (Product) Hooks() []ent.Hook {
 	return []ent.Hook{
+		productEventsHook, // event_hooks.go: product.* and inventory.low_stock
 		auditHook("product"),
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.ProductFunc(func(ctx context.Context, m *gen.ProductMutation) (ent.Value, error) {

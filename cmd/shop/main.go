@@ -15,6 +15,7 @@ import (
 
 	"shop/internal/config"
 	"shop/internal/database"
+	"shop/internal/events"
 
 	_ "shop/ent/runtime" // hooks, interceptors, defaults and validators
 )
@@ -37,6 +38,7 @@ commands:
   serve [--migrate]                      serve HTTP on SHOP_ADDR (default :8080)
   migrate up                             apply pending migrations
   migrate status                         list applied and pending migrations
+  worker                                 run only the webhook workers (River), no HTTP
   seed                                   load the demo catalog (idempotent)
   user create --email E --password P --role admin|customer [--name N]
 
@@ -54,11 +56,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := newLogger(cfg.LogLevel, stderr)
+	events.Configure(events.Settings{Currency: cfg.Currency, LowStockThreshold: cfg.LowStockThreshold})
 	switch args[0] {
 	case "serve":
 		return serve(ctx, cfg, logger, args[1:], stdout)
 	case "migrate":
 		return migrateCmd(ctx, cfg, args[1:], stdout)
+	case "worker":
+		return workerCmd(ctx, cfg, logger)
 	case "seed":
 		return seedCmd(ctx, cfg, stdout)
 	case "user":

@@ -47,6 +47,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []s
 		logger.Warn("SHOP_JWT_SECRET is not set: using a random secret; tokens will not survive a restart or work across replicas")
 	}
 	srv := app.NewServer(cfg, db, logger)
-	logger.Info("serving", slog.String("addr", cfg.Addr), slog.String("database", db.Dialect))
+	if cfg.Workers {
+		stop, err := startWorkers(ctx, cfg, db, logger, srv.Registry)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	logger.Info("serving", slog.String("addr", cfg.Addr), slog.String("database", db.Dialect), slog.Bool("workers", cfg.Workers))
 	return srv.Run(ctx, cfg.Addr)
 }

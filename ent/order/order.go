@@ -97,7 +97,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "shop/ent/runtime"
 var (
-	Hooks [5]ent.Hook
+	Hooks [6]ent.Hook
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.

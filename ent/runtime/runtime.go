@@ -23,6 +23,10 @@ import (
 // to their package variables.
 func init() {
 	apikeyMixin := schema.APIKey{}.Mixin()
+	apikeyHooks := schema.APIKey{}.Hooks()
+	apikey.Hooks[0] = apikeyHooks[0]
+	apikey.Hooks[1] = apikeyHooks[1]
+	apikey.Hooks[2] = apikeyHooks[2]
 	apikeyMixinFields0 := apikeyMixin[0].Fields()
 	_ = apikeyMixinFields0
 	apikeyFields := schema.APIKey{}.Fields()
@@ -267,6 +271,7 @@ func init() {
 	order.Hooks[2] = orderHooks[2]
 	order.Hooks[3] = orderHooks[3]
 	order.Hooks[4] = orderHooks[4]
+	order.Hooks[5] = orderHooks[5]
 	orderMixinFields0 := orderMixin[0].Fields()
 	_ = orderMixinFields0
 	orderFields := schema.Order{}.Fields()
@@ -306,6 +311,7 @@ func init() {
 	orderitemMixin := schema.OrderItem{}.Mixin()
 	orderitemHooks := schema.OrderItem{}.Hooks()
 	orderitem.Hooks[0] = orderitemHooks[0]
+	orderitem.Hooks[1] = orderitemHooks[1]
 	orderitemMixinFields0 := orderitemMixin[0].Fields()
 	_ = orderitemMixinFields0
 	orderitemFields := schema.OrderItem{}.Fields()
@@ -347,6 +353,7 @@ func init() {
 	product.Hooks[1] = productHooks[0]
 	product.Hooks[2] = productHooks[1]
 	product.Hooks[3] = productHooks[2]
+	product.Hooks[4] = productHooks[3]
 	productMixinInters1 := productMixin[1].Interceptors()
 	product.Interceptors[0] = productMixinInters1[0]
 	productMixinFields0 := productMixin[0].Fields()
@@ -461,6 +468,8 @@ func init() {
 		}
 	}()
 	webhookMixin := schema.Webhook{}.Mixin()
+	webhookHooks := schema.Webhook{}.Hooks()
+	webhook.Hooks[0] = webhookHooks[0]
 	webhookMixinFields0 := webhookMixin[0].Fields()
 	_ = webhookMixinFields0
 	webhookFields := schema.Webhook{}.Fields()

@@ -14,6 +14,7 @@ import (
 	"shop/modules/cart"
 	"shop/modules/catalog"
 	"shop/modules/identity"
+	"shop/modules/integrations"
 	"shop/modules/inventory"
 	"shop/modules/ordering"
 )
@@ -48,6 +49,17 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 
 	(&ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect}).Routes(admin)
 	(&shopadmin.AuditLogHTTP{DB: db.Client}).Routes(admin)
+
+	// Integrations: API keys (checked by tokens.Authenticate), webhooks and
+	// the delivery log (read through a River client that works no jobs).
+	configureEvents(cfg)
+	tokens.Keys = integrations.KeyVerifier{DB: db.Client}
+	deliveries, err := integrations.NewRunner(integrationOptions(cfg, db, logger, nil), false)
+	if err != nil {
+		logger.Error("webhook delivery log unavailable", slog.String("err", err.Error()))
+	}
+	(&integrations.HTTP{DB: db.Client, Webhooks: integrations.Webhooks{Guard: integrations.Guard{AllowPrivate: cfg.WebhookAllowPrivate}},
+		Runner: deliveries}).Routes(admin)
 
 	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering}, logger)
 	shopadmin.Routes(e, gql, tokens.Authenticate, identity.RequireAdmin)

@@ -27,6 +27,15 @@ type Config struct {
 	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
 	LogLevel        string        // SHOP_LOG_LEVEL
 	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
+
+	// Integrations (webhooks on River).
+	Workers             bool          // SHOP_WORKERS: run the webhook workers in `shop serve` (false: API only)
+	LowStockThreshold   int           // SHOP_LOW_STOCK_THRESHOLD: inventory.low_stock fires when stock drops below it
+	WebhookAllowPrivate bool          // SHOP_WEBHOOK_ALLOW_PRIVATE: let webhooks reach loopback/private addresses
+	WebhookBackoffBase  time.Duration // SHOP_WEBHOOK_BACKOFF_BASE: first retry delay, doubled each attempt
+	WebhookBackoffCap   time.Duration // SHOP_WEBHOOK_BACKOFF_CAP: longest delay between attempts
+	WebhookRetryWindow  time.Duration // SHOP_WEBHOOK_RETRY_WINDOW: how long a failing delivery is retried before it is failed
+	WorkerPollInterval  time.Duration // SHOP_WORKER_POLL_INTERVAL: how often idle workers look for new jobs
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -50,6 +59,14 @@ func Load(getenv func(string) string) (Config, error) {
 		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
 		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
+
+		Workers:             r.bool("SHOP_WORKERS", true),
+		LowStockThreshold:   r.int("SHOP_LOW_STOCK_THRESHOLD", 5),
+		WebhookAllowPrivate: r.bool("SHOP_WEBHOOK_ALLOW_PRIVATE", false),
+		WebhookBackoffBase:  r.dur("SHOP_WEBHOOK_BACKOFF_BASE", 30*time.Second),
+		WebhookBackoffCap:   r.dur("SHOP_WEBHOOK_BACKOFF_CAP", 6*time.Hour),
+		WebhookRetryWindow:  r.dur("SHOP_WEBHOOK_RETRY_WINDOW", 25*time.Hour),
+		WorkerPollInterval:  r.dur("SHOP_WORKER_POLL_INTERVAL", time.Second),
 	}
 	if r.err != nil {
 		return Config{}, r.err
@@ -65,6 +82,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.AuthRateLimit < 0 {
 		return Config{}, fmt.Errorf("SHOP_AUTH_RATE_LIMIT: want 0 or more, got %d", c.AuthRateLimit)
+	}
+	if c.WebhookBackoffBase <= 0 || c.WebhookBackoffCap < c.WebhookBackoffBase || c.WebhookRetryWindow <= 0 {
+		return Config{}, fmt.Errorf("SHOP_WEBHOOK_BACKOFF_BASE, _CAP and SHOP_WEBHOOK_RETRY_WINDOW: want 0 < base <= cap and a positive window")
+	}
+	if c.WorkerPollInterval <= 0 || c.LowStockThreshold < 0 {
+		return Config{}, fmt.Errorf("SHOP_WORKER_POLL_INTERVAL must be positive and SHOP_LOW_STOCK_THRESHOLD 0 or more")
 	}
 	return c, nil
 }

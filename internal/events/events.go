@@ -83,24 +83,29 @@ type txMutation interface {
 	Tx() (*gen.Tx, error)
 }
 
+// recorded is an event waiting for its transaction to commit. Its data is
+// marshalled at commit, so a hook later in the transaction can complete it
+// (the lines of a new order are written after the order).
+type recorded struct {
+	args Args
+	key  string
+	data any
+}
+
 // pending holds the events of open transactions until they commit.
 var pending = struct {
 	sync.Mutex
-	byTx map[*sql.Tx][]Args
-}{byTx: map[*sql.Tx][]Args{}}
+	byTx map[*sql.Tx][]*recorded
+}{byTx: map[*sql.Tx][]*recorded{}}
 
-// Record records an event of type typ with data (marshalled to JSON now, so
-// the event shows the state at the time of the change) in the transaction
-// of m. The event is written when the transaction commits, by one INSERT
-// for all its events; a failing insert fails the commit. Outside a
+// Record records an event of type typ with data in the transaction of m.
+// The events of a transaction are written when it commits, by one INSERT
+// for all of them; a failing insert fails the commit, and a rollback drops
+// them. key, if not empty, names the event for Lookup. Outside a
 // transaction the event is written at once in a transaction of its own
 // (not atomic with the write: every shop path writes in a transaction).
-func Record(ctx context.Context, m txMutation, typ string, data any) error {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("event %s: %w", typ, err)
-	}
-	ev := Args{ID: NewID(), Type: typ, CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Data: raw}
+func Record(ctx context.Context, m txMutation, typ, key string, data any) error {
+	ev := &recorded{args: Args{ID: NewID(), Type: typ, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}, key: key, data: data}
 	c := m.Client()
 	stx := c.SQLTx()
 	if stx == nil {
@@ -136,7 +141,24 @@ func Record(ctx context.Context, m txMutation, typ string, data any) error {
 	return nil
 }
 
-func take(stx *sql.Tx) []Args {
+// Lookup returns the data of the event recorded under key in the
+// transaction of m and not yet written, or nil.
+func Lookup(m txMutation, key string) any {
+	stx := m.Client().SQLTx()
+	if stx == nil {
+		return nil
+	}
+	pending.Lock()
+	defer pending.Unlock()
+	for _, ev := range pending.byTx[stx] {
+		if ev.key == key {
+			return ev.data
+		}
+	}
+	return nil
+}
+
+func take(stx *sql.Tx) []*recorded {
 	pending.Lock()
 	defer pending.Unlock()
 	evs := pending.byTx[stx]
@@ -145,13 +167,18 @@ func take(stx *sql.Tx) []Args {
 }
 
 // insert writes evs as River jobs inside stx: one statement.
-func insert(ctx context.Context, dia string, stx *sql.Tx, evs []Args) error {
+func insert(ctx context.Context, dia string, stx *sql.Tx, evs []*recorded) error {
 	if len(evs) == 0 {
 		return nil
 	}
 	params := make([]river.InsertManyParams, len(evs))
-	for i := range evs {
-		params[i] = river.InsertManyParams{Args: evs[i]}
+	for i, ev := range evs {
+		raw, err := json.Marshal(ev.data)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", ev.args.Type, err)
+		}
+		ev.args.Data = raw
+		params[i] = river.InsertManyParams{Args: ev.args}
 	}
 	rc, err := Inserter(dia)
 	if err != nil {
@@ -163,12 +190,12 @@ func insert(ctx context.Context, dia string, stx *sql.Tx, evs []Args) error {
 	return nil
 }
 
-func insertAlone(ctx context.Context, c *gen.Client, ev Args) error {
+func insertAlone(ctx context.Context, c *gen.Client, ev *recorded) error {
 	tx, err := c.Tx(ctx)
 	if err != nil {
 		return err
 	}
-	if err := insert(ctx, c.Dialect(), tx.Client().SQLTx(), []Args{ev}); err != nil {
+	if err := insert(ctx, c.Dialect(), tx.Client().SQLTx(), []*recorded{ev}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -15,8 +15,9 @@ const issuer = "shop"
 
 // Viewer is the signed-in user of a request.
 type Viewer struct {
-	UserID int
-	Role   string
+	UserID   int
+	Role     string
+	APIKeyID int // set when an API key acts (UserID is then 0)
 }
 
 // IsAdmin reports whether the viewer is an administrator.
@@ -27,6 +28,7 @@ type Tokens struct {
 	Secret []byte
 	TTL    time.Duration
 	Now    func() time.Time // nil: time.Now
+	Keys   KeyVerifier      // checks "sk_" API keys; nil refuses them
 }
 
 type claims struct {

@@ -1,0 +1,104 @@
+package events
+
+import (
+	"sync/atomic"
+	"time"
+
+	gen "shop/ent"
+)
+
+// Settings are the process settings events are built with: the store
+// currency (money in event data carries it, as in the REST API) and the
+// low-stock threshold. cmd/shop sets them from the environment at start;
+// every replica reads the same environment.
+type Settings struct {
+	Currency          string
+	LowStockThreshold int
+}
+
+var settings atomic.Pointer[Settings]
+
+// Configure sets the settings of this process.
+func Configure(s Settings) { settings.Store(&s) }
+
+// Current returns the settings (USD and 5 until Configure runs).
+func Current() Settings {
+	if s := settings.Load(); s != nil {
+		return *s
+	}
+	return Settings{Currency: "USD", LowStockThreshold: 5}
+}
+
+// Order is the data of order.created and the order of order.status_changed:
+// the Order of API.md.
+type Order struct {
+	ID          int         `json:"id"`
+	UserID      int         `json:"user_id"`
+	Status      string      `json:"status"`
+	TotalAmount int64       `json:"total_amount"`
+	Currency    string      `json:"currency"`
+	Items       []OrderItem `json:"items"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+}
+
+// OrderItem is a line of Order.
+type OrderItem struct {
+	ProductID   int    `json:"product_id"`
+	ProductName string `json:"product_name"`
+	Quantity    int    `json:"quantity"`
+	UnitPrice   int64  `json:"unit_price"`
+	Subtotal    int64  `json:"subtotal"`
+}
+
+// StatusChange is the data of order.status_changed.
+type StatusChange struct {
+	Order Order  `json:"order"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+// Product is the data of product.created, .updated and .deleted: the
+// Product of API.md.
+type Product struct {
+	ID          int       `json:"id"`
+	CategoryID  int       `json:"category_id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Price       int64     `json:"price"`
+	Currency    string    `json:"currency"`
+	Stock       int       `json:"stock"`
+	IsActive    bool      `json:"is_active"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// LowStock is the data of inventory.low_stock.
+type LowStock struct {
+	ProductID int `json:"product_id"`
+	Stock     int `json:"stock"`
+	Threshold int `json:"threshold"`
+}
+
+// NewOrder maps an order and its lines (nil: none yet) to event data.
+func NewOrder(o *gen.Order, items []*gen.OrderItem) *Order {
+	out := &Order{ID: o.ID, UserID: o.UserID, Status: string(o.Status), TotalAmount: o.TotalAmount,
+		Currency: o.Currency, Items: []OrderItem{}, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
+	for _, it := range items {
+		out.AddItem(it.ProductID, it.ProductName, it.Quantity, it.UnitPrice)
+	}
+	return out
+}
+
+// AddItem appends a line.
+func (o *Order) AddItem(productID int, name string, qty int, unitPrice int64) {
+	o.Items = append(o.Items, OrderItem{ProductID: productID, ProductName: name, Quantity: qty,
+		UnitPrice: unitPrice, Subtotal: unitPrice * int64(qty)})
+}
+
+// NewProduct maps a product to event data.
+func NewProduct(p *gen.Product) Product {
+	return Product{ID: p.ID, CategoryID: p.CategoryID, Name: p.Name, Description: p.Description,
+		Price: p.Price, Currency: Current().Currency, Stock: p.Stock, IsActive: p.IsActive,
+		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+}

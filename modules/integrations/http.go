@@ -1,0 +1,185 @@
+package integrations
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"shop/ent"
+	"shop/internal/apperr"
+	"shop/internal/database"
+	"shop/internal/httpserver"
+	"shop/internal/page"
+)
+
+// HTTP serves the Integrations endpoints of API.md (all admin).
+type HTTP struct {
+	DB       *ent.Client
+	Keys     Keys
+	Webhooks Webhooks
+	Runner   *Runner
+}
+
+// Routes mounts API keys, webhooks and deliveries on the admin group.
+func (h *HTTP) Routes(admin *echo.Group) {
+	admin.POST("/api-keys", h.createKey)
+	admin.GET("/api-keys", h.listKeys)
+	admin.DELETE("/api-keys/:id", h.revokeKey)
+	admin.POST("/webhooks", h.createWebhook)
+	admin.GET("/webhooks", h.listWebhooks)
+	admin.PATCH("/webhooks/:id", h.updateWebhook)
+	admin.DELETE("/webhooks/:id", h.deleteWebhook)
+	admin.GET("/webhooks/:id/deliveries", h.listDeliveries)
+	admin.POST("/webhooks/:id/deliveries/:delivery_id/retry", h.retryDelivery)
+}
+
+// WebhookJSON is the Webhook of API.md; Secret is set on create only.
+type WebhookJSON struct {
+	ID          int       `json:"id"`
+	URL         string    `json:"url"`
+	Events      []string  `json:"events"`
+	Description string    `json:"description"`
+	Active      bool      `json:"active"`
+	CreatedAt   time.Time `json:"created_at"`
+	Secret      string    `json:"secret,omitempty"`
+}
+
+func toWebhookJSON(w *ent.Webhook) WebhookJSON {
+	evs := w.Events
+	if evs == nil {
+		evs = []string{}
+	}
+	return WebhookJSON{ID: w.ID, URL: w.URL, Events: evs, Description: w.Description, Active: w.Active, CreatedAt: w.CreatedAt.UTC()}
+}
+
+type createWebhookRequest struct {
+	URL         string   `json:"url" validate:"required,max=2048"`
+	Events      []string `json:"events" validate:"required"`
+	Description string   `json:"description" validate:"max=500"`
+}
+
+func (h *HTTP) createWebhook(c echo.Context) error {
+	var req createWebhookRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	w, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Webhook, error) {
+		return h.Webhooks.Create(ctx, db, WebhookInput(req))
+	})
+	if err != nil {
+		return err
+	}
+	out := toWebhookJSON(w)
+	out.Secret = w.Secret
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (h *HTTP) listWebhooks(c echo.Context) error {
+	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
+	q := httpserver.NewQuery(c)
+	q.Add(errs...)
+	if err := q.Err(); err != nil {
+		return err
+	}
+	rows, err := h.Webhooks.List(c.Request().Context(), h.DB, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toWebhookJSON, page.ByID(func(w *ent.Webhook) int { return w.ID })))
+}
+
+type updateWebhookRequest struct {
+	URL         *string  `json:"url" validate:"omitempty,max=2048"`
+	Events      []string `json:"events"`
+	Description *string  `json:"description" validate:"omitempty,max=500"`
+	Active      *bool    `json:"active"`
+}
+
+func (h *HTTP) updateWebhook(c echo.Context) error {
+	var req updateWebhookRequest
+	id, err := httpserver.BindID(c, "id", &req)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	w, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Webhook, error) {
+		return h.Webhooks.Update(ctx, db, id, WebhookPatch(req))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toWebhookJSON(w))
+}
+
+func (h *HTTP) deleteWebhook(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error { return h.Webhooks.Delete(ctx, db, id) }); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *HTTP) listDeliveries(c echo.Context) error {
+	if h.Runner == nil {
+		return apperr.New(apperr.Unavailable, "the delivery log is unavailable")
+	}
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	q := httpserver.NewQuery(c)
+	status := q.OneOf("status", "", DeliveryStatuses...)
+	limit := page.DefaultLimit
+	if l := q.Int64("limit", 1, page.MaxLimit); l != nil {
+		limit = int(*l)
+	}
+	cursor := q.String("cursor", 1024)
+	if err := q.Err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.Webhooks.Get(ctx, h.DB, id); err != nil {
+		return err
+	}
+	items, next, err := h.Runner.ListDeliveries(ctx, id, status, limit, cursor)
+	if err != nil {
+		return err
+	}
+	var nextCursor *string
+	if next != "" {
+		nextCursor = &next
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": nextCursor})
+}
+
+func (h *HTTP) retryDelivery(c echo.Context) error {
+	if h.Runner == nil {
+		return apperr.New(apperr.Unavailable, "the delivery log is unavailable")
+	}
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	raw := c.Param("delivery_id")
+	did, perr := strconv.ParseInt(raw, 10, 64)
+	if perr != nil || did <= 0 || strconv.FormatInt(did, 10) != raw {
+		return apperr.New(apperr.NotFound, "no such delivery")
+	}
+	ctx := c.Request().Context()
+	if _, err := h.Webhooks.Get(ctx, h.DB, id); err != nil {
+		return err
+	}
+	d, err := h.Runner.RetryDelivery(ctx, id, did)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, d)
+}

@@ -1,0 +1,113 @@
+package integrations
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"shop/ent"
+	"shop/internal/database"
+	"shop/internal/httpserver"
+	"shop/internal/page"
+	"shop/modules/identity"
+)
+
+// KeyJSON is an API key as listed: never the key itself.
+type KeyJSON struct {
+	ID         int        `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+func toKeyJSON(k *ent.APIKey) KeyJSON {
+	return KeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt.UTC(),
+		LastUsedAt: utcPtr(k.LastUsedAt), RevokedAt: utcPtr(k.RevokedAt)}
+}
+
+// NewKeyJSON is the answer to creating a key: the one time it is shown.
+type NewKeyJSON struct {
+	ID        int       `json:"id"`
+	Name      string    `json:"name"`
+	Prefix    string    `json:"prefix"`
+	Key       string    `json:"key"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+type createKeyRequest struct {
+	Name string `json:"name" validate:"required,min=1,max=200"`
+}
+
+func (h *HTTP) createKey(c echo.Context) error {
+	var req createKeyRequest
+	if err := httpserver.Bind(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var key string
+	row, err := database.Write(ctx, h.DB, func(db *ent.Client) (k *ent.APIKey, err error) {
+		k, key, err = h.Keys.Create(ctx, db, req.Name)
+		return k, err
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusCreated, NewKeyJSON{ID: row.ID, Name: row.Name, Prefix: row.Prefix, Key: key, CreatedAt: row.CreatedAt.UTC()})
+}
+
+func (h *HTTP) listKeys(c echo.Context) error {
+	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
+	q := httpserver.NewQuery(c)
+	q.Add(errs...)
+	if err := q.Err(); err != nil {
+		return err
+	}
+	rows, err := h.Keys.List(c.Request().Context(), h.DB, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toKeyJSON, page.ByID(func(k *ent.APIKey) int { return k.ID })))
+}
+
+func (h *HTTP) revokeKey(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error { return h.Keys.Revoke(ctx, db, id) }); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// KeyVerifier is the auth middleware's view of the keys: it checks an
+// "sk_" bearer against the database on every request.
+type KeyVerifier struct {
+	Keys Keys
+	DB   *ent.Client
+}
+
+// VerifyKey returns the id of the live key, identity.ErrInvalidToken for
+// an unknown or revoked one, or a database error.
+func (v KeyVerifier) VerifyKey(ctx context.Context, key string) (int, error) {
+	id, err := v.Keys.Verify(ctx, v.DB, key)
+	if errors.Is(err, ErrBadKey) {
+		return 0, identity.ErrInvalidToken
+	}
+	return id, err
+}

@@ -1,0 +1,144 @@
+package integrations
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"slices"
+
+	"shop/ent"
+	"shop/ent/predicate"
+	"shop/internal/apperr"
+	"shop/internal/events"
+	"shop/internal/page"
+)
+
+// SecretPrefix starts a webhook secret (Standard Webhooks).
+const SecretPrefix = "whsec_"
+
+// Webhooks manages webhook endpoints.
+type Webhooks struct {
+	Guard Guard
+}
+
+// WebhookInput is a new endpoint.
+type WebhookInput struct {
+	URL         string
+	Events      []string
+	Description string
+}
+
+// WebhookPatch changes any of an endpoint's fields.
+type WebhookPatch struct {
+	URL         *string
+	Events      []string // nil: unchanged
+	Description *string
+	Active      *bool
+}
+
+func newSecret() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random secret: %w", err)
+	}
+	return SecretPrefix + base64.StdEncoding.EncodeToString(b), nil
+}
+
+// validate checks a url and events list (either may be absent for a patch)
+// and returns validation_failed naming each bad field.
+func (w Webhooks) validate(ctx context.Context, url *string, evs []string, checkEvents bool) error {
+	var errs []apperr.FieldError
+	if url != nil {
+		if err := w.Guard.CheckURL(ctx, *url); err != nil {
+			errs = append(errs, apperr.Field("url", err.Error()))
+		}
+	}
+	if checkEvents {
+		if len(evs) == 0 {
+			errs = append(errs, apperr.Field("events", "must list at least one event type"))
+		}
+		seen := map[string]bool{}
+		for _, e := range evs {
+			if !slices.Contains(events.Types, e) {
+				errs = append(errs, apperr.Field("events", fmt.Sprintf("unknown event type %q", e)))
+			} else if seen[e] {
+				errs = append(errs, apperr.Field("events", fmt.Sprintf("%q is listed twice", e)))
+			}
+			seen[e] = true
+		}
+	}
+	if len(errs) > 0 {
+		return apperr.Validation(errs...)
+	}
+	return nil
+}
+
+// Create adds an endpoint with a new secret (validation_failed for a bad
+// or private url or unknown events).
+func (w Webhooks) Create(ctx context.Context, db *ent.Client, in WebhookInput) (*ent.Webhook, error) {
+	if err := w.validate(ctx, &in.URL, in.Events, true); err != nil {
+		return nil, err
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return nil, err
+	}
+	hook, err := db.Webhook.Create().SetURL(in.URL).SetEvents(in.Events).
+		SetDescription(in.Description).SetSecret(secret).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create webhook: %w", err)
+	}
+	return hook, nil
+}
+
+// Get returns an endpoint (not_found if none).
+func (w Webhooks) Get(ctx context.Context, db *ent.Client, id int) (*ent.Webhook, error) {
+	hook, err := db.Webhook.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "no such webhook")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find webhook: %w", err)
+	}
+	return hook, nil
+}
+
+// List returns a page of endpoints, newest first.
+func (w Webhooks) List(ctx context.Context, db *ent.Client, p page.Params) ([]*ent.Webhook, error) {
+	return db.Webhook.Query().
+		Where(predicate.Webhook(page.NewestFirst.After(p.Cursor))).
+		Order(page.NewestFirst.Order()).Limit(p.Limit + 1).All(ctx)
+}
+
+// Update applies patch (not_found, validation_failed).
+func (w Webhooks) Update(ctx context.Context, db *ent.Client, id int, patch WebhookPatch) (*ent.Webhook, error) {
+	if err := w.validate(ctx, patch.URL, patch.Events, patch.Events != nil); err != nil {
+		return nil, err
+	}
+	if _, err := w.Get(ctx, db, id); err != nil {
+		return nil, err
+	}
+	u := db.Webhook.UpdateOneID(id).SetNillableURL(patch.URL).
+		SetNillableDescription(patch.Description).SetNillableActive(patch.Active)
+	if patch.Events != nil {
+		u.SetEvents(patch.Events)
+	}
+	hook, err := u.Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	return hook, nil
+}
+
+// Delete removes an endpoint (not_found). Its pending deliveries are
+// dropped: the delivery worker cancels a job whose webhook is gone.
+func (w Webhooks) Delete(ctx context.Context, db *ent.Client, id int) error {
+	if _, err := w.Get(ctx, db, id); err != nil {
+		return err
+	}
+	if err := db.Webhook.DeleteOneID(id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	return nil
+}
