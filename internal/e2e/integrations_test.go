@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,11 @@ import (
 // startWorkers runs the River workers of s, as `shop serve` does.
 func (s *shop) startWorkers(t testing.TB) {
 	t.Helper()
-	runner, err := app.NewWorkers(s.cfg, s.db, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
+	var logOut io.Writer = io.Discard
+	if os.Getenv("SHOP_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	runner, err := app.NewWorkers(s.cfg, s.db, slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +50,7 @@ func fastWebhooks() []option {
 		withEnv("SHOP_WEBHOOK_BACKOFF_BASE", "50ms"),
 		withEnv("SHOP_WEBHOOK_BACKOFF_CAP", "200ms"),
 		withEnv("SHOP_WEBHOOK_RETRY_WINDOW", "2s"),
-		withEnv("SHOP_WORKER_POLL_INTERVAL", "50ms"),
+		withEnv("SHOP_WORKER_POLL_INTERVAL", "100ms"),
 	}
 }
 

@@ -46,7 +46,7 @@ func (DeliveryArgs) Kind() string { return "webhook_delivery" }
 
 // deliveryTag is the River tag of a webhook's deliveries: the delivery log
 // lists jobs by it (tags are filterable on both River drivers).
-func deliveryTag(webhookID int) string { return "webhook:" + strconv.Itoa(webhookID) }
+func deliveryTag(webhookID int) string { return "webhook-" + strconv.Itoa(webhookID) }
 
 // Backoff is the retry schedule of deliveries: Base doubled per attempt up
 // to Cap, plus up to 25% jitter (never less than the nominal delay), for as

@@ -1,0 +1,205 @@
+package e2e
+
+import (
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"shop/internal/testdb"
+)
+
+var allEventTypes = []string{"order.created", "order.status_changed", "product.created", "product.updated", "product.deleted", "inventory.low_stock"}
+
+func countTypes(evs []received) map[string]int {
+	n := map[string]int{}
+	for _, e := range evs {
+		n[e.Type]++
+	}
+	return n
+}
+
+// TestWebhooks_EachEventOnce: every event type reaches a real receiver once,
+// signed (verified by the reference library), with its data, after the
+// change commits; a rolled-back checkout and a refused status change send
+// nothing.
+func TestWebhooks_EachEventOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia, fastWebhooks()...)
+		s.startWorkers(t)
+		admin := s.admin(t)
+		rcv := newReceiver(t)
+		_, rcv.secret = s.subscribe(t, admin, rcv.srv.URL+"/hook", allEventTypes...)
+
+		cat := s.category(t, admin, "hooks", nil)
+		p := s.product(t, admin, cat, "Lamp", 1500, 10) // product.created
+		s.do(t, req{method: "PATCH", path: path("/api/v1/admin/products/%d", p.ID), token: admin.Token,
+			body: map[string]any{"name": "Desk lamp"}}).wantStatus(200) // product.updated
+		other := s.product(t, admin, cat, "Bulb", 300, 1) // product.created
+
+		ann := s.register(t, "Ann")
+		s.addToCart(t, ann, p.ID, 6) // 10 → 4 crosses the threshold 5 at checkout
+		var order struct{ ID int }
+		s.checkout(t, ann, nil, nil).wantStatus(201).JSON(&order) // order.created, inventory.low_stock
+
+		// A checkout that rolls back (not enough stock) sends nothing.
+		bob := s.register(t, "Bob")
+		s.addToCart(t, bob, other.ID, 1)
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", other.ID), token: admin.Token,
+			body: map[string]any{"quantity_change": -1, "reason": "damage"}}).wantStatus(200)
+		s.checkout(t, bob, nil, nil).wantProblem(409, "insufficient_stock")
+
+		// A refused status change sends nothing; an accepted one sends one.
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/orders/%d/status", order.ID), token: admin.Token,
+			body: map[string]string{"status": "delivered"}}).wantProblem(409, "invalid_status_transition")
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/orders/%d/status", order.ID), token: admin.Token,
+			body: map[string]string{"status": "processing"}}).wantStatus(200) // order.status_changed
+		s.do(t, req{method: "DELETE", path: path("/api/v1/admin/products/%d", other.ID), token: admin.Token}).wantStatus(204) // product.deleted
+
+		want := map[string]int{"product.created": 2, "product.updated": 1, "order.created": 1,
+			"inventory.low_stock": 1, "order.status_changed": 1, "product.deleted": 1}
+		total := 7
+		for deadline := time.Now().Add(60 * time.Second); len(rcv.events()) < total && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(500 * time.Millisecond) // anything extra would arrive now
+		got := rcv.events()
+		n := countTypes(got)
+		for typ, w := range want {
+			if n[typ] != w {
+				t.Errorf("%s: %d deliveries, want %d (all: %v)", typ, n[typ], w, n)
+			}
+		}
+		if len(got) != total {
+			t.Errorf("%d deliveries, want %d: %v", len(got), total, n)
+		}
+		for _, e := range got {
+			switch e.Type {
+			case "order.created":
+				items, _ := e.Data["items"].([]any)
+				if e.Data["id"] != float64(order.ID) || e.Data["status"] != "pending" || len(items) != 1 ||
+					e.Data["total_amount"] != float64(6*1500) || e.Data["currency"] != "USD" {
+					t.Errorf("order.created data %v", e.Data)
+				}
+			case "order.status_changed":
+				o, _ := e.Data["order"].(map[string]any)
+				if e.Data["from"] != "pending" || e.Data["to"] != "processing" || o["status"] != "processing" || o["id"] != float64(order.ID) {
+					t.Errorf("order.status_changed data %v", e.Data)
+				}
+			case "inventory.low_stock":
+				if e.Data["product_id"] != float64(p.ID) || e.Data["stock"] != float64(4) || e.Data["threshold"] != float64(5) {
+					t.Errorf("inventory.low_stock data %v", e.Data)
+				}
+			case "product.updated":
+				if e.Data["name"] != "Desk lamp" || e.Data["currency"] != "USD" {
+					t.Errorf("product.updated data %v", e.Data)
+				}
+			case "product.deleted":
+				if e.Data["id"] != float64(other.ID) {
+					t.Errorf("product.deleted data %v", e.Data)
+				}
+			}
+		}
+	})
+}
+
+// TestWebhooks_RetryThenSucceed: 500, 500, 200 is three attempts with one
+// webhook-id, and the delivery log shows attempts 3, succeeded.
+func TestWebhooks_RetryThenSucceed(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia, fastWebhooks()...)
+		s.startWorkers(t)
+		admin := s.admin(t)
+		rcv := newReceiver(t)
+		rcv.answer = func(n int) int {
+			if n <= 2 {
+				return http.StatusInternalServerError
+			}
+			return http.StatusOK
+		}
+		hookID, secret := s.subscribe(t, admin, rcv.srv.URL, "product.created")
+		rcv.secret = secret
+		cat := s.category(t, admin, "retry", nil)
+		s.product(t, admin, cat, "Retried", 100, 1)
+
+		waitFor(t, 60*time.Second, "a successful delivery", func() bool { return len(rcv.events()) == 1 })
+		rcv.mu.Lock()
+		ids, calls := append([]string(nil), rcv.ids...), rcv.calls
+		rcv.mu.Unlock()
+		if calls != 3 || ids[0] != ids[1] || ids[1] != ids[2] {
+			t.Fatalf("%d calls with ids %v, want 3 with one id", calls, ids)
+		}
+		var list struct {
+			Items []struct {
+				ID             int64
+				EventID        string `json:"event_id"`
+				Status         string
+				Attempts       int
+				LastStatusCode *int    `json:"last_status_code"`
+				DeliveredAt    *string `json:"delivered_at"`
+			}
+		}
+		waitFor(t, 10*time.Second, "the log to show success", func() bool {
+			s.do(t, req{method: "GET", path: path("/api/v1/admin/webhooks/%d/deliveries?status=succeeded", hookID), token: admin.Token}).wantStatus(200).JSON(&list)
+			return len(list.Items) == 1
+		})
+		d := list.Items[0]
+		if d.Attempts != 3 || d.EventID != ids[0] || d.LastStatusCode == nil || *d.LastStatusCode != 200 || d.DeliveredAt == nil {
+			t.Fatalf("delivery %+v", d)
+		}
+		s.do(t, req{method: "GET", path: path("/api/v1/admin/webhooks/%d/deliveries?status=failed", hookID), token: admin.Token}).wantStatus(200).JSON(&list)
+		if len(list.Items) != 0 {
+			t.Fatalf("failed deliveries: %+v", list.Items)
+		}
+		s.do(t, req{method: "GET", path: path("/api/v1/admin/webhooks/%d/deliveries?status=done", hookID), token: admin.Token, invalid: true}).wantProblem(422, "validation_failed")
+
+		// Retry sends the same event again, with the same webhook-id.
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/webhooks/%d/deliveries/%d/retry", hookID, d.ID), token: admin.Token}).wantStatus(202)
+		waitFor(t, 30*time.Second, "the retried delivery", func() bool { return len(rcv.events()) == 2 })
+		if evs := rcv.events(); evs[1].ID != evs[0].ID {
+			t.Fatalf("retry sent %s, first was %s", evs[1].ID, evs[0].ID)
+		}
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/webhooks/%d/deliveries/%d/retry", hookID, d.ID+1000), token: admin.Token}).wantProblem(404, "not_found")
+	})
+}
+
+// TestWebhooks_FailedAfterWindow: a receiver that always fails gets the
+// delivery retried until the retry window is spent, then it is failed.
+func TestWebhooks_FailedAfterWindow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia, fastWebhooks()...)
+		s.startWorkers(t)
+		admin := s.admin(t)
+		rcv := newReceiver(t)
+		rcv.answer = func(int) int { return http.StatusServiceUnavailable }
+		hookID, secret := s.subscribe(t, admin, rcv.srv.URL, "product.created")
+		rcv.secret = secret
+		cat := s.category(t, admin, "fails", nil)
+		s.product(t, admin, cat, "Never", 100, 1)
+		var list struct {
+			Items []struct {
+				Status         string
+				Attempts       int
+				LastStatusCode *int    `json:"last_status_code"`
+				LastError      *string `json:"last_error"`
+			}
+		}
+		waitFor(t, 60*time.Second, "the delivery to fail", func() bool {
+			s.do(t, req{method: "GET", path: path("/api/v1/admin/webhooks/%d/deliveries?status=failed", hookID), token: admin.Token}).wantStatus(200).JSON(&list)
+			return len(list.Items) == 1
+		})
+		d := list.Items[0]
+		if d.Attempts < 5 || d.LastStatusCode == nil || *d.LastStatusCode != 503 || d.LastError == nil {
+			t.Fatalf("failed delivery %+v", d)
+		}
+	})
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
