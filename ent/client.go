@@ -287,6 +287,18 @@ func (c *Client) SQLTx() *stdsql.Tx {
 	return nil
 }
 
+// CurrentTx returns the transaction of a client of a transaction (an
+// error outside one), to register commit and rollback hooks from code that
+// holds only the client.
+func (c *Client) CurrentTx() (*Tx, error) {
+	if _, ok := c.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: client is not running in a transaction")
+	}
+	tx := &Tx{config: c.config}
+	tx.init()
+	return tx, nil
+}
+
 // Dialect returns the name of the client's SQL dialect.
 func (c *Client) Dialect() string { return c.driver.Dialect() }
 

@@ -34,7 +34,7 @@ func orderEventsHook(next ent.Mutator) ent.Mutator {
 				return v, err
 			}
 			o := v.(*gen.Order)
-			return v, events.Record(ctx, m, events.OrderCreated, orderEventKey(o.ID), events.NewOrder(o, nil))
+			return v, events.Record(ctx, m.Client(), events.OrderCreated, orderEventKey(o.ID), events.NewOrder(o, nil))
 		case !statusSet:
 			return next.Mutate(ctx, m)
 		case m.Op().Is(ent.OpUpdateOne):
@@ -86,7 +86,7 @@ func recordStatusChanges(ctx context.Context, m *gen.OrderMutation, from map[int
 	}
 	for _, o := range orders {
 		data := events.StatusChange{Order: *events.NewOrder(o, o.Edges.Items), From: from[o.ID], To: to}
-		if err := events.Record(ctx, m, events.OrderStatusChanged, "", data); err != nil {
+		if err := events.Record(ctx, m.Client(), events.OrderStatusChanged, "", data); err != nil {
 			return err
 		}
 	}
@@ -102,7 +102,7 @@ func orderItemEventsHook(next ent.Mutator) ent.Mutator {
 			return v, err
 		}
 		orderID, _ := m.OrderID()
-		if o, ok := events.Lookup(m, orderEventKey(orderID)).(*events.Order); ok {
+		if o, ok := events.Lookup(m.Client(), orderEventKey(orderID)).(*events.Order); ok {
 			pid, _ := m.ProductID()
 			name, _ := m.ProductName()
 			qty, _ := m.Quantity()
@@ -124,7 +124,7 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 			if err != nil {
 				return v, err
 			}
-			return v, events.Record(ctx, m, events.ProductCreated, "", events.NewProduct(v.(*gen.Product)))
+			return v, events.Record(ctx, m.Client(), events.ProductCreated, "", events.NewProduct(v.(*gen.Product)))
 		}
 		typ := ""
 		for _, f := range append(m.Fields(), m.ClearedFields()...) {
@@ -163,18 +163,18 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 				return nil, fmt.Errorf("product event: %w", err)
 			}
 		}
-		threshold := events.Current().LowStockThreshold
+		change, after := map[int]int{}, map[int]int{}
 		for _, p := range ps {
 			if typ != "" {
-				if err := events.Record(ctx, m, typ, "", events.NewProduct(p)); err != nil {
+				if err := events.Record(ctx, m.Client(), typ, "", events.NewProduct(p)); err != nil {
 					return nil, err
 				}
 			}
-			if delta < 0 && p.Stock < threshold && p.Stock-delta >= threshold {
-				data := events.LowStock{ProductID: p.ID, Stock: p.Stock, Threshold: threshold}
-				if err := events.Record(ctx, m, events.InventoryLowStock, "", data); err != nil {
-					return nil, err
-				}
+			change[p.ID], after[p.ID] = delta, p.Stock
+		}
+		if delta < 0 {
+			if err := events.RecordLowStock(ctx, m.Client(), change, after); err != nil {
+				return nil, err
 			}
 		}
 		return v, nil

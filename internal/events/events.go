@@ -77,12 +77,6 @@ func NewID() string {
 	return string(out)
 }
 
-// txMutation is what Record needs of a generated mutation.
-type txMutation interface {
-	Client() *gen.Client
-	Tx() (*gen.Tx, error)
-}
-
 // recorded is an event waiting for its transaction to commit. Its data is
 // marshalled at commit, so a hook later in the transaction can complete it
 // (the lines of a new order are written after the order).
@@ -98,15 +92,15 @@ var pending = struct {
 	byTx map[*sql.Tx][]*recorded
 }{byTx: map[*sql.Tx][]*recorded{}}
 
-// Record records an event of type typ with data in the transaction of m.
+// Record records an event of type typ with data in the transaction of c
+// (a hook passes its mutation's Client()).
 // The events of a transaction are written when it commits, by one INSERT
 // for all of them; a failing insert fails the commit, and a rollback drops
 // them. key, if not empty, names the event for Lookup. Outside a
 // transaction the event is written at once in a transaction of its own
 // (not atomic with the write: every shop path writes in a transaction).
-func Record(ctx context.Context, m txMutation, typ, key string, data any) error {
+func Record(ctx context.Context, c *gen.Client, typ, key string, data any) error {
 	ev := &recorded{args: Args{ID: NewID(), Type: typ, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}, key: key, data: data}
-	c := m.Client()
 	stx := c.SQLTx()
 	if stx == nil {
 		return insertAlone(ctx, c, ev)
@@ -118,7 +112,7 @@ func Record(ctx context.Context, m txMutation, typ, key string, data any) error 
 	if seen {
 		return nil
 	}
-	tx, err := m.Tx()
+	tx, err := c.CurrentTx()
 	if err != nil {
 		return err
 	}
@@ -142,9 +136,9 @@ func Record(ctx context.Context, m txMutation, typ, key string, data any) error 
 }
 
 // Lookup returns the data of the event recorded under key in the
-// transaction of m and not yet written, or nil.
-func Lookup(m txMutation, key string) any {
-	stx := m.Client().SQLTx()
+// transaction of c and not yet written, or nil.
+func Lookup(c *gen.Client, key string) any {
+	stx := c.SQLTx()
 	if stx == nil {
 		return nil
 	}

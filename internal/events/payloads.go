@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 
@@ -101,4 +102,20 @@ func NewProduct(p *gen.Product) Product {
 	return Product{ID: p.ID, CategoryID: p.CategoryID, Name: p.Name, Description: p.Description,
 		Price: p.Price, Currency: Current().Currency, Stock: p.Stock, IsActive: p.IsActive,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+}
+
+// RecordLowStock records inventory.low_stock for each product whose stock
+// went by change[id] to after[id] and so from at least the threshold to
+// below it, in the transaction of c. Hooks and raw statements that move
+// stock share it.
+func RecordLowStock(ctx context.Context, c *gen.Client, change, after map[int]int) error {
+	t := Current().LowStockThreshold
+	for id, stock := range after {
+		if d := change[id]; d < 0 && stock < t && stock-d >= t {
+			if err := Record(ctx, c, InventoryLowStock, "", LowStock{ProductID: id, Stock: stock, Threshold: t}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"shop/ent/product"
 	"shop/internal/actor"
 	"shop/internal/database"
+	"shop/internal/events"
 	"shop/schema"
 )
 
@@ -146,7 +147,7 @@ func (s Service) Decrement(ctx context.Context, db *ent.Client, lines []Line) (T
 	}
 	b.WriteString(" AND " + col("is_active") + " AND " + col("deleted_at") + " IS NULL AND " + col("stock") + " >= ")
 	quantity(&b)
-	b.WriteString(" RETURNING " + col("id"))
+	b.WriteString(" RETURNING " + col("id") + ", " + col("stock"))
 	query, args := b.Query()
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -154,20 +155,36 @@ func (s Service) Decrement(ctx context.Context, db *ent.Client, lines []Line) (T
 	}
 	defer rows.Close()
 	taken := make(map[int]bool, len(lines))
+	after := make(map[int]int, len(lines))
 	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
+		var id, stock int
+		if err := rows.Scan(&id, &stock); err != nil {
 			return Taken{}, fmt.Errorf("decrement stock: %w", err)
 		}
 		taken[id] = true
+		after[id] = stock
 	}
 	if err := rows.Err(); err != nil {
 		return Taken{}, fmt.Errorf("decrement stock: %w", err)
+	}
+	// This raw UPDATE bypasses the product hooks, so it records
+	// inventory.low_stock itself (no extra statement: RETURNING has the
+	// stock, and the event joins the transaction's one event INSERT).
+	if err := events.RecordLowStock(ctx, db, lines2changes(lines), after); err != nil {
+		return Taken{}, err
 	}
 	if len(taken) == len(lines) {
 		return Taken{}, nil
 	}
 	return s.missed(ctx, db, lines, taken)
+}
+
+func lines2changes(lines []Line) map[int]int {
+	out := make(map[int]int, len(lines))
+	for _, l := range lines {
+		out[l.ProductID] = -l.Quantity
+	}
+	return out
 }
 
 // missed reports, for each line the UPDATE skipped, why: short (with what
