@@ -214,11 +214,15 @@ func Inserter(dia string) (*river.Client[*sql.Tx], error) {
 		c   *river.Client[*sql.Tx]
 		err error
 	)
+	// It never fetches; the long cooldown also spaces the pg_notify River
+	// sends after an insert to once an hour, so recording events costs a
+	// transaction one statement (the INSERT), not two. Workers poll anyway.
+	cfg := &river.Config{FetchCooldown: time.Hour, FetchPollInterval: time.Hour}
 	switch dia {
 	case dialect.Postgres:
-		c, err = river.NewClient(riverdatabasesql.New(nil), &river.Config{})
+		c, err = river.NewClient(riverdatabasesql.New(nil), cfg)
 	case dialect.SQLite:
-		c, err = river.NewClient(riversqlite.New(nil), &river.Config{})
+		c, err = river.NewClient(riversqlite.New(nil), cfg)
 	default:
 		return nil, fmt.Errorf("events: no River driver for %q", dia)
 	}
