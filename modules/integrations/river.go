@@ -81,6 +81,9 @@ func NewRunner(opt Options, runWorkers bool) (*Runner, error) {
 		CancelledJobRetentionPeriod: 7 * 24 * time.Hour,
 		DiscardedJobRetentionPeriod: 30 * 24 * time.Hour,
 		JobTimeout:                  time.Minute,
+		// A job left running by a process that died (SIGKILL, OOM) is
+		// rescued and retried after this (River's default is an hour).
+		RescueStuckJobsAfter: 2 * time.Minute,
 	}
 	if runWorkers {
 		cfg.Queues = map[string]river.QueueConfig{events.Queue: {MaxWorkers: opt.MaxWorkers}}
