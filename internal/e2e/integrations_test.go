@@ -183,6 +183,16 @@ func TestAPIKeys(t *testing.T) {
 		if row.ActorID != nil || row.APIKeyID == nil || *row.APIKeyID != k.ID {
 			t.Fatalf("audit actor %v, api key %v; want the key %d", row.ActorID, row.APIKeyID, k.ID)
 		}
+		var entries struct {
+			Items []struct {
+				ActorID  *int `json:"actor_id"`
+				APIKeyID *int `json:"api_key_id"`
+			}
+		}
+		s.do(t, req{method: "GET", path: path("/api/v1/admin/audit-log?entity=category&entity_id=%d", catID), token: admin.Token}).wantStatus(200).JSON(&entries)
+		if len(entries.Items) != 1 || entries.Items[0].ActorID != nil || entries.Items[0].APIKeyID == nil || *entries.Items[0].APIKeyID != k.ID {
+			t.Fatalf("audit log over the API: %+v", entries.Items)
+		}
 		if n := s.ent.AuditLog.Query().Where(auditlog.Entity("api_key"), auditlog.EntityID(k.ID), auditlog.ActionEQ(auditlog.ActionCreate)).CountX(context.Background()); n != 1 {
 			t.Fatalf("%d audit rows for the key's creation", n)
 		}

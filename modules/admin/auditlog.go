@@ -27,6 +27,7 @@ func (h *AuditLogHTTP) Routes(admin *echo.Group) {
 type EntryJSON struct {
 	ID        int            `json:"id"`
 	ActorID   *int           `json:"actor_id"`
+	APIKeyID  *int           `json:"api_key_id"` // the API key that acted (integrations), else null
 	Action    string         `json:"action"`
 	Entity    string         `json:"entity"`
 	EntityID  int            `json:"entity_id"`
@@ -41,7 +42,7 @@ func toEntryJSON(a *ent.AuditLog) EntryJSON {
 	if changes == nil {
 		changes = map[string]any{}
 	}
-	return EntryJSON{ID: a.ID, ActorID: a.ActorID, Action: string(a.Action), Entity: a.Entity, EntityID: a.EntityID,
+	return EntryJSON{ID: a.ID, ActorID: a.ActorID, APIKeyID: a.APIKeyID, Action: string(a.Action), Entity: a.Entity, EntityID: a.EntityID,
 		Changes: changes, RequestID: a.RequestID, IP: a.IP, CreatedAt: a.CreatedAt.UTC()}
 }
 
