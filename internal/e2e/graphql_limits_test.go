@@ -178,7 +178,7 @@ func TestGraphQL_Limits(t *testing.T) {
 						fields[ty.Name+"."+f.Name] = true
 					}
 				}
-				for _, want := range []string{"Query.products", "Query.orders", "OrderItem.product", "Mutation.adjustStock"} {
+				for _, want := range []string{"Query.products", "Query.orders", "Product.currency", "OrderItem.product", "Mutation.adjustStock"} {
 					if !fields[want] {
 						t.Errorf("introspection lacks %s", want)
 					}
