@@ -80,10 +80,13 @@ func presentError(ctx context.Context, err error, logger *slog.Logger) *gqlerror
 }
 
 // Routes mounts POST /admin/graphql (admins only, checked before any
-// GraphQL runs) and GET /admin/graphiql (a page; its queries need a token).
+// GraphQL runs), GET /admin/graphiql (a page; its queries need a token) and
+// the page's assets, embedded in the binary.
 func Routes(e *echo.Echo, gql http.Handler, authenticate, requireAdmin echo.MiddlewareFunc) {
 	e.POST("/admin/graphql", serveGraphQL(gql), authenticate, requireAdmin)
 	e.GET("/admin/graphiql", func(c echo.Context) error {
-		return c.HTML(http.StatusOK, graphiqlPage)
+		c.Response().Header().Set("Cache-Control", "no-cache")
+		return c.HTMLBlob(http.StatusOK, graphiqlDoc)
 	})
+	e.GET("/admin/graphiql/assets/:name", serveAsset)
 }
