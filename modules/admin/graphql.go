@@ -56,10 +56,15 @@ func NewGraphQL(r *graph.Resolver, logger *slog.Logger) http.Handler {
 func presentError(ctx context.Context, err error, logger *slog.Logger) *gqlerror.Error {
 	var gerr *gqlerror.Error
 	if errors.As(err, &gerr) && gerr.Err == nil {
-		return gerr // parse, validation, depth and complexity errors
+		return gerr // parse, validation and limit errors
 	}
 	ge := graphql.DefaultErrorPresenter(ctx, err)
 	ae := apperr.From(err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// The request ended (client gone, deadline): the transport answers
+		// 503 for the whole operation; nothing to log per field.
+		ae = apperr.New(apperr.Unavailable, "the request ended before this field was resolved")
+	}
 	ext := map[string]any{"code": string(ae.Code)}
 	for k, v := range ae.Extra {
 		ext[k] = v

@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,11 +11,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"shop/internal/apperr"
 	"shop/modules/admin/graph"
 )
 
@@ -115,6 +119,44 @@ func BenchmarkLimits(b *testing.B) {
 			}
 			for b.Loop() {
 				post(h, bc.body)
+			}
+		})
+	}
+}
+
+// TestServeGraphQL_ContextEnded: once the request's context has ended, the
+// pipeline stops and there is no GraphQL answer; the handler returns the
+// error the server renders as 503 unavailable.
+func TestServeGraphQL_ContextEnded(t *testing.T) {
+	gql := NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for name, tc := range map[string]struct {
+		ctx  func() (context.Context, context.CancelFunc)
+		want func(error) bool
+	}{
+		"Deadline": {
+			func() (context.Context, context.CancelFunc) {
+				return context.WithDeadline(context.Background(), time.Now())
+			},
+			func(err error) bool { return errors.Is(err, context.DeadlineExceeded) },
+		},
+		"ClientGone": {
+			func() (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return ctx, cancel
+			},
+			func(err error) bool { return apperr.From(err).Code == apperr.Unavailable },
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			r := httptest.NewRequestWithContext(ctx, "POST", "/admin/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+			r.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			err := serveGraphQL(gql)(echo.New().NewContext(r, w))
+			if !tc.want(err) || w.Body.Len() != 0 {
+				t.Fatalf("err = %v, body %q", err, w.Body)
 			}
 		})
 	}
