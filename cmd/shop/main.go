@@ -24,16 +24,23 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		code := 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		if !errors.Is(err, flag.ErrHelp) && (ee == nil || ee.err != nil) {
+		code, msg := exitCode(err)
+		if msg {
 			fmt.Fprintln(os.Stderr, "shop:", err)
 		}
 		os.Exit(code)
 	}
+}
+
+// exitCode is the process exit code for run's error (1 unless it carries
+// another, like `migrate status` with pending migrations) and whether to
+// print it.
+func exitCode(err error) (int, bool) {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code, ee.err != nil
+	}
+	return 1, !errors.Is(err, flag.ErrHelp)
 }
 
 const usage = `usage: shop <command> [flags]
