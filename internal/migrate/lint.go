@@ -70,6 +70,10 @@ func Lint(ctx context.Context, dev *sql.DB, dia string, dir atlasmigrate.Dir, on
 			if err != nil {
 				return err
 			}
+			byPos := make(map[int]*atlasmigrate.Stmt, len(file.Changes))
+			for _, c := range file.Changes {
+				byPos[c.Stmt.Pos] = c.Stmt
+			}
 			// Analyzers are made per file: some keep state.
 			azs, err := sqlcheck.AnalyzerFor(name, nil)
 			if err != nil {
@@ -89,13 +93,16 @@ func Lint(ctx context.Context, dev *sql.DB, dia string, dir atlasmigrate.Dir, on
 				}
 				for _, r := range reports {
 					for _, d := range r.Diagnostics {
+						if nolint(f, byPos[d.Pos], azName, d.Code) {
+							continue
+						}
 						findings = append(findings, Finding{
 							File: f.Name(), Line: lineOf(f.Bytes(), d.Pos), Analyzer: azName,
 							Code: d.Code, Text: d.Text, Error: azErr != nil,
 						})
 					}
 				}
-				if azErr != nil && len(reports) == 0 {
+				if azErr != nil && len(reports) == 0 && !nolint(f, nil, azName, "") {
 					return fmt.Errorf("%s: %s: %w", f.Name(), azName, azErr)
 				}
 			}
@@ -148,4 +155,31 @@ func lineOf(b []byte, pos int) int {
 		pos = len(b)
 	}
 	return strings.Count(string(b[:max(pos, 0)]), "\n") + 1
+}
+
+// nolint reports whether an `-- atlas:nolint [names or codes]` directive,
+// as the atlas CLI reads them, silences a finding of analyzer with code:
+// at the top of the file (followed by an empty line) for the whole file,
+// or right above the statement. Without arguments it silences everything.
+// This is how a reviewed migration keeps a deliberate finding out of CI.
+func nolint(f atlasmigrate.File, st *atlasmigrate.Stmt, analyzer, code string) bool {
+	var dirs []string
+	if d, ok := f.(interface{ Directive(string) []string }); ok {
+		dirs = append(dirs, d.Directive("nolint")...)
+	}
+	if st != nil {
+		dirs = append(dirs, st.Directive("nolint")...)
+	}
+	for _, d := range dirs {
+		args := strings.Fields(d)
+		if len(args) == 0 {
+			return true
+		}
+		for _, a := range args {
+			if a == analyzer || (code != "" && a == code) {
+				return true
+			}
+		}
+	}
+	return false
 }

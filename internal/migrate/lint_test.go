@@ -67,6 +67,10 @@ func TestLint_Reports(t *testing.T) {
 				"PRAGMA foreign_keys = on;\n"
 		}
 		writeFile(t, bad, "99990103000000_add_sku.sql", notNull)
+		// Reviewed findings are silenced the way the atlas CLI reads it.
+		writeFile(t, bad, "99990104000000_gadgets.sql", "CREATE TABLE gadgets (id integer NOT NULL, a varchar(9) NULL, b varchar(9) NULL, PRIMARY KEY (id));\n")
+		writeFile(t, bad, "99990105000000_reviewed.sql", "-- atlas:nolint DS103\nALTER TABLE gadgets DROP COLUMN a;\n")
+		writeFile(t, bad, "99990106000000_reviewed_file.sql", "-- atlas:nolint destructive\n\nALTER TABLE gadgets DROP COLUMN b;\n")
 
 		findings, err := migrate.Lint(ctx, dev, dia, bad, func(f atlasmigrate.File) bool { return f.Version() > "9999" })
 		if err != nil {
@@ -84,6 +88,9 @@ func TestLint_Reports(t *testing.T) {
 			t.Errorf("the NOT NULL column without default is not reported: %v", findings)
 		}
 		for _, f := range findings {
+			if strings.Contains(f.File, "reviewed") {
+				t.Errorf("a finding silenced by atlas:nolint: %s", f)
+			}
 			if f.File == "99990102000000_drop_name.sql" && f.Line != 2 {
 				t.Errorf("finding %s: line %d, want 2", f, f.Line)
 			}
