@@ -286,7 +286,7 @@ func migrateLint(ctx context.Context, cfg config.Config, pending bool, dirPath s
 		return err
 	}
 	if err := migrate.CheckDownFiles(dir, downs); err != nil {
-		findings = append(findings, migrate.Finding{File: "down/", Analyzer: "down_files", Text: err.Error(), Error: true})
+		findings = append(findings, migrate.Finding{File: migrate.DownDir + "/", Analyzer: "down_files", Text: err.Error(), Error: true})
 	}
 	errs := 0
 	for _, f := range findings {

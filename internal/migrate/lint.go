@@ -39,7 +39,11 @@ func (f Finding) String() string {
 	if f.Code != "" {
 		code = " [" + f.Code + "]"
 	}
-	return fmt.Sprintf("%s:%d: %s: %s%s: %s", f.File, f.Line, level, f.Analyzer, code, f.Text)
+	where := f.File
+	if f.Line > 0 {
+		where = fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
+	return fmt.Sprintf("%s: %s: %s%s: %s", where, level, f.Analyzer, code, f.Text)
 }
 
 // Lint runs Atlas's analyzers over the files of dir for which only returns
