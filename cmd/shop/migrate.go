@@ -86,6 +86,14 @@ func migrateCmd(ctx context.Context, cfg config.Config, args []string, stdout io
 	if bad != nil {
 		return bad
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "steps" && *steps < 1 {
+			bad = errors.New("--steps must be at least 1")
+		}
+	})
+	if bad != nil {
+		return bad
+	}
 	if args[0] == "lint" {
 		return migrateLint(ctx, cfg, *pending, *dirPath, stdout)
 	}

@@ -82,7 +82,7 @@ func run(ctx context.Context) error {
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%s\n(every migration needs a down file: make migrate-diff writes one for the files it writes; write one by hand for a hand-written migration, see migrations/README)", strings.Join(failed, "\n"))
+		return fmt.Errorf("%s\n(every migration needs a down file: make migrate-diff writes one for the files it writes; write one by hand for a hand-written migration, see docs/operations.md)", strings.Join(failed, "\n"))
 	}
 	return nil
 }
