@@ -161,7 +161,7 @@ func Down(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, dow
 			if err := lock(ctx, tx, dia); err != nil {
 				return err
 			}
-			_, store, err := executor(ctx, tx, dia, dir, false)
+			store, err := newRevisionStore(ctx, tx, dia, false)
 			if err != nil {
 				return err
 			}

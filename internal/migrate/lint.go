@@ -15,7 +15,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	// Register Atlas's analyzers of each dialect (destructive, data_depend,
-	// incompatible, constraint_drop, with the dialect's own handlers).
+	// incompatible, condrop, with the dialect's own handlers).
 	_ "ariga.io/atlas/sql/postgres/postgrescheck"
 	_ "ariga.io/atlas/sql/sqlite/sqlitecheck"
 )
