@@ -1,7 +1,8 @@
 -- River's job queue tables (github.com/riverqueue/river v0.51.2, migration line "main", versions 1-8).
 -- Written from River's own migration files (riverdriver/riverdatabasesql/migration/main/*.up.sql) with the schema
--- template removed, so that `shop migrate up` creates everything; the river_migration rows at the end
--- let rivermigrate take over later versions. One change from River's text: the enum river_job_state
+-- template removed, so that `shop migrate up` creates everything. Our runner owns River's schema: a later
+-- River version comes as another migration of ours made from its next migration files (river_migration
+-- stays empty: rivermigrate is not used). One change from River's text: the enum river_job_state
 -- is created with 'pending' in it (see 002), which makes 004's ADD VALUE IF NOT EXISTS a no-op.
 
 -- 001_create_river_migration.up.sql
@@ -335,5 +336,3 @@ ALTER TABLE river_queue
 -- No-op. Postgres sequences already prevent automatically generated job IDs
 -- from being reused.
 SELECT 1;
-
-INSERT INTO river_migration (line, version) VALUES ('main', 1), ('main', 2), ('main', 3), ('main', 4), ('main', 5), ('main', 6), ('main', 7), ('main', 8);

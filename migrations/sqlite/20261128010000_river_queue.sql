@@ -1,7 +1,11 @@
+-- atlas:nolint destructive
+-- River's SQLite migrations rebuild its own tables (create, copy, drop, rename) while they are still empty.
+
 -- River's job queue tables (github.com/riverqueue/river v0.51.2, migration line "main", versions 1-8).
 -- Written from River's own migration files (riverdriver/riversqlite/migration/main/*.up.sql) with the schema
--- template removed, so that `shop migrate up` creates everything; the river_migration rows at the end
--- let rivermigrate take over later versions.
+-- template removed, so that `shop migrate up` creates everything. Our runner owns River's schema: a later
+-- River version comes as another migration of ours made from its next migration files (river_migration
+-- stays empty: rivermigrate is not used).
 
 -- 001_create_river_migration.up.sql
 CREATE TABLE river_migration (
@@ -592,5 +596,3 @@ CREATE UNIQUE INDEX river_job_unique_idx ON river_job (unique_key)
             WHEN 'scheduled' THEN unique_states & (1 << 7)
             ELSE 0
         END >= 1;
-
-INSERT INTO river_migration (line, version) VALUES ('main', 1), ('main', 2), ('main', 3), ('main', 4), ('main', 5), ('main', 6), ('main', 7), ('main', 8);

@@ -1,0 +1,478 @@
+-- Reverts *_river_queue.sql: River's own down migrations 8 to 1 (riverdriver/riversqlite/migration/main/*.down.sql,
+-- github.com/riverqueue/river v0.51.2) with the schema template removed. Drops every River table: jobs and
+-- the webhook delivery log with them.
+
+-- 008_job_id_autoincrement.down.sql
+-- Rebuild river_job to restore SQLite's default ROWID allocation behavior.
+
+-- Rebuilding river_job would discard schema installed by River Pro. Check
+-- schema objects instead of migration records to also catch manually applied
+-- Pro migrations and the legacy workflow migration line.
+CREATE TEMP TABLE river_job_pro_schema_guard (
+    id integer NOT NULL
+);
+
+CREATE TEMP TRIGGER river_job_pro_schema_guard_enforce
+    BEFORE INSERT ON river_job_pro_schema_guard
+    WHEN EXISTS (
+        SELECT 1
+        FROM sqlite_master
+        WHERE name IN ('river_job_sequence', 'river_job_workflow_scheduling', 'river_workflow')
+    )
+BEGIN
+    SELECT RAISE(ABORT, 'River SQLite migration 008 cannot run while River Pro schema is installed');
+END;
+
+INSERT INTO river_job_pro_schema_guard (id) VALUES (1);
+
+DROP TRIGGER river_job_pro_schema_guard_enforce;
+DROP TABLE river_job_pro_schema_guard;
+
+DROP INDEX river_job_kind;
+DROP INDEX river_job_state_and_finalized_at_index;
+DROP INDEX river_job_prioritized_fetching_index;
+DROP INDEX river_job_unique_idx;
+
+ALTER TABLE river_job RENAME TO river_job_old;
+
+CREATE TABLE river_job (
+    id integer PRIMARY KEY,
+    args blob NOT NULL DEFAULT (jsonb('{}')),
+    attempt integer NOT NULL DEFAULT 0,
+    attempted_at timestamp,
+    attempted_by blob, -- json
+    created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    errors blob, -- json
+    finalized_at timestamp,
+    kind text NOT NULL,
+    max_attempts integer NOT NULL DEFAULT 25,
+    metadata blob NOT NULL DEFAULT (jsonb('{}')),
+    priority integer NOT NULL DEFAULT 1,
+    queue text NOT NULL DEFAULT 'default',
+    state text NOT NULL DEFAULT 'available',
+    scheduled_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    tags blob NOT NULL DEFAULT (jsonb('[]')),
+    unique_key blob,
+    unique_states integer,
+    CONSTRAINT finalized_or_finalized_at_null CHECK (
+        (finalized_at IS NULL AND state NOT IN ('cancelled', 'completed', 'discarded')) OR
+        (finalized_at IS NOT NULL AND state IN ('cancelled', 'completed', 'discarded'))
+    ),
+    CONSTRAINT priority_in_range CHECK (priority >= 1 AND priority <= 4),
+    CONSTRAINT queue_length CHECK (length(queue) > 0 AND length(queue) < 128),
+    CONSTRAINT kind_length CHECK (length(kind) > 0 AND length(kind) < 128),
+    CONSTRAINT state_valid CHECK (state IN ('available', 'cancelled', 'completed', 'discarded', 'pending', 'retryable', 'running', 'scheduled'))
+);
+
+INSERT INTO river_job (
+    id,
+    args,
+    attempt,
+    attempted_at,
+    attempted_by,
+    created_at,
+    errors,
+    finalized_at,
+    kind,
+    max_attempts,
+    metadata,
+    priority,
+    queue,
+    state,
+    scheduled_at,
+    tags,
+    unique_key,
+    unique_states
+)
+SELECT
+    id,
+    args,
+    attempt,
+    attempted_at,
+    attempted_by,
+    created_at,
+    errors,
+    finalized_at,
+    kind,
+    max_attempts,
+    metadata,
+    priority,
+    queue,
+    state,
+    scheduled_at,
+    tags,
+    unique_key,
+    unique_states
+FROM river_job_old;
+
+DROP TABLE river_job_old;
+
+CREATE INDEX river_job_kind ON river_job (kind);
+CREATE INDEX river_job_state_and_finalized_at_index ON river_job (state, finalized_at) WHERE finalized_at IS NOT NULL;
+CREATE INDEX river_job_prioritized_fetching_index ON river_job (state, queue, priority, scheduled_at, id);
+CREATE UNIQUE INDEX river_job_unique_idx ON river_job (unique_key)
+    WHERE unique_key IS NOT NULL
+        AND unique_states IS NOT NULL
+        AND CASE state
+            WHEN 'available' THEN unique_states & (1 << 0)
+            WHEN 'cancelled' THEN unique_states & (1 << 1)
+            WHEN 'completed' THEN unique_states & (1 << 2)
+            WHEN 'discarded' THEN unique_states & (1 << 3)
+            WHEN 'pending'   THEN unique_states & (1 << 4)
+            WHEN 'retryable' THEN unique_states & (1 << 5)
+            WHEN 'running'   THEN unique_states & (1 << 6)
+            WHEN 'scheduled' THEN unique_states & (1 << 7)
+            ELSE 0
+        END >= 1;
+
+-- 007_notification_outbox_sqlite_jsonb_and_sql_cleanup.down.sql
+--
+-- SQL cleanup rollback.
+--
+
+--
+-- Add back unused tables `river_client` and `river_client_queue`.
+--
+
+CREATE TABLE river_client (
+    id text PRIMARY KEY NOT NULL,
+    created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    metadata blob NOT NULL DEFAULT (jsonb('{}')),
+    paused_at timestamp,
+    updated_at timestamp NOT NULL,
+    CONSTRAINT name_length CHECK (length(id) > 0 AND length(id) < 128)
+);
+
+CREATE TABLE river_client_queue (
+    river_client_id text NOT NULL REFERENCES river_client (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    max_workers integer NOT NULL DEFAULT 0,
+    metadata blob NOT NULL DEFAULT (jsonb('{}')),
+    num_jobs_completed integer NOT NULL DEFAULT 0,
+    num_jobs_running integer NOT NULL DEFAULT 0,
+    updated_at timestamp NOT NULL,
+    PRIMARY KEY (river_client_id, name),
+    CONSTRAINT name_length CHECK (length(name) > 0 AND length(name) < 128),
+    CONSTRAINT num_jobs_completed_zero_or_positive CHECK (num_jobs_completed >= 0),
+    CONSTRAINT num_jobs_running_zero_or_positive CHECK (num_jobs_running >= 0)
+);
+
+--
+-- SQLite JSONB conversion rollback.
+--
+-- Convert JSONB binary columns back to JSON text format and restore json()
+-- defaults. The `river_job` rebuild also reverts the addition of `DEFAULT 25`
+-- to `river_job.max_attempts`.
+--
+-- SQLite doesn't allow `ALTER TABLE ADD COLUMN` with non-constant defaults like
+-- `json('{}')`, so rebuild each affected table instead.
+--
+
+--
+-- river_job
+--
+
+DROP INDEX river_job_kind;
+DROP INDEX river_job_state_and_finalized_at_index;
+DROP INDEX river_job_prioritized_fetching_index;
+DROP INDEX river_job_unique_idx;
+
+ALTER TABLE river_job RENAME TO river_job_old;
+
+CREATE TABLE river_job (
+    id integer PRIMARY KEY, -- SQLite aliases this to ROWID, which may reuse deleted IDs.
+    args blob NOT NULL DEFAULT '{}',
+    attempt integer NOT NULL DEFAULT 0,
+    attempted_at timestamp,
+    attempted_by blob, -- json
+    created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    errors blob, -- json
+    finalized_at timestamp,
+    kind text NOT NULL,
+    max_attempts integer NOT NULL,
+    metadata blob NOT NULL DEFAULT (json('{}')),
+    priority integer NOT NULL DEFAULT 1,
+    queue text NOT NULL DEFAULT 'default',
+    state text NOT NULL DEFAULT 'available',
+    scheduled_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    tags blob NOT NULL DEFAULT (json('[]')),
+    unique_key blob,
+    unique_states integer,
+    CONSTRAINT finalized_or_finalized_at_null CHECK (
+        (finalized_at IS NULL AND state NOT IN ('cancelled', 'completed', 'discarded')) OR
+        (finalized_at IS NOT NULL AND state IN ('cancelled', 'completed', 'discarded'))
+    ),
+    CONSTRAINT priority_in_range CHECK (priority >= 1 AND priority <= 4),
+    CONSTRAINT queue_length CHECK (length(queue) > 0 AND length(queue) < 128),
+    CONSTRAINT kind_length CHECK (length(kind) > 0 AND length(kind) < 128),
+    CONSTRAINT state_valid CHECK (state IN ('available', 'cancelled', 'completed', 'discarded', 'pending', 'retryable', 'running', 'scheduled'))
+);
+
+INSERT INTO river_job (
+    id,
+    args,
+    attempt,
+    attempted_at,
+    attempted_by,
+    created_at,
+    errors,
+    finalized_at,
+    kind,
+    max_attempts,
+    metadata,
+    priority,
+    queue,
+    state,
+    scheduled_at,
+    tags,
+    unique_key,
+    unique_states
+)
+SELECT
+    id,
+    json(args),
+    attempt,
+    attempted_at,
+    CASE WHEN attempted_by IS NULL THEN NULL ELSE json(attempted_by) END,
+    created_at,
+    CASE WHEN errors IS NULL THEN NULL ELSE json(errors) END,
+    finalized_at,
+    kind,
+    max_attempts,
+    json(metadata),
+    priority,
+    queue,
+    state,
+    scheduled_at,
+    json(tags),
+    unique_key,
+    unique_states
+FROM river_job_old;
+
+DROP TABLE river_job_old;
+
+CREATE INDEX river_job_kind ON river_job (kind);
+CREATE INDEX river_job_state_and_finalized_at_index ON river_job (state, finalized_at) WHERE finalized_at IS NOT NULL;
+CREATE INDEX river_job_prioritized_fetching_index ON river_job (state, queue, priority, scheduled_at, id);
+CREATE UNIQUE INDEX river_job_unique_idx ON river_job (unique_key)
+    WHERE unique_key IS NOT NULL
+        AND unique_states IS NOT NULL
+        AND CASE state
+            WHEN 'available' THEN unique_states & (1 << 0)
+            WHEN 'cancelled' THEN unique_states & (1 << 1)
+            WHEN 'completed' THEN unique_states & (1 << 2)
+            WHEN 'discarded' THEN unique_states & (1 << 3)
+            WHEN 'pending'   THEN unique_states & (1 << 4)
+            WHEN 'retryable' THEN unique_states & (1 << 5)
+            WHEN 'running'   THEN unique_states & (1 << 6)
+            WHEN 'scheduled' THEN unique_states & (1 << 7)
+            ELSE 0
+        END >= 1;
+
+--
+-- river_queue
+--
+
+ALTER TABLE river_queue RENAME TO river_queue_old;
+
+CREATE TABLE river_queue (
+    name text PRIMARY KEY NOT NULL,
+    created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    metadata blob NOT NULL DEFAULT (json('{}')),
+    paused_at timestamp,
+    updated_at timestamp NOT NULL
+);
+
+INSERT INTO river_queue (
+    name,
+    created_at,
+    metadata,
+    paused_at,
+    updated_at
+)
+SELECT
+    name,
+    created_at,
+    json(metadata),
+    paused_at,
+    updated_at
+FROM river_queue_old;
+
+DROP TABLE river_queue_old;
+
+--
+-- river_client
+--
+
+ALTER TABLE river_client RENAME TO river_client_old;
+
+CREATE TABLE river_client (
+    id text PRIMARY KEY NOT NULL,
+    created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    metadata blob NOT NULL DEFAULT (json('{}')),
+    paused_at timestamp,
+    updated_at timestamp NOT NULL,
+    CONSTRAINT name_length CHECK (length(id) > 0 AND length(id) < 128)
+);
+
+INSERT INTO river_client (
+    id,
+    created_at,
+    metadata,
+    paused_at,
+    updated_at
+)
+SELECT
+    id,
+    created_at,
+    json(metadata),
+    paused_at,
+    updated_at
+FROM river_client_old;
+
+--
+-- river_client_queue
+--
+
+ALTER TABLE river_client_queue RENAME TO river_client_queue_old;
+
+CREATE TABLE river_client_queue (
+    river_client_id text NOT NULL REFERENCES river_client (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    max_workers integer NOT NULL DEFAULT 0,
+    metadata blob NOT NULL DEFAULT (json('{}')),
+    num_jobs_completed integer NOT NULL DEFAULT 0,
+    num_jobs_running integer NOT NULL DEFAULT 0,
+    updated_at timestamp NOT NULL,
+    PRIMARY KEY (river_client_id, name),
+    CONSTRAINT name_length CHECK (length(name) > 0 AND length(name) < 128),
+    CONSTRAINT num_jobs_completed_zero_or_positive CHECK (num_jobs_completed >= 0),
+    CONSTRAINT num_jobs_running_zero_or_positive CHECK (num_jobs_running >= 0)
+);
+
+INSERT INTO river_client_queue (
+    river_client_id,
+    name,
+    created_at,
+    max_workers,
+    metadata,
+    num_jobs_completed,
+    num_jobs_running,
+    updated_at
+)
+SELECT
+    river_client_id,
+    name,
+    created_at,
+    max_workers,
+    json(metadata),
+    num_jobs_completed,
+    num_jobs_running,
+    updated_at
+FROM river_client_queue_old;
+
+DROP TABLE river_client_queue_old;
+DROP TABLE river_client_old;
+
+--
+-- Notification outbox rollback.
+--
+
+DROP TABLE river_notification;
+
+-- 006_bulk_unique.down.sql
+DROP TABLE river_job;
+
+-- Dummy `river_job` table so that there's something to truncate in tests when
+-- migrated to this version specifically.
+CREATE TABLE river_job (
+    id integer PRIMARY KEY
+);
+
+-- 005_migration_unique_client.down.sql
+--
+-- Revert to migration table based only on `(version)`.
+--
+-- If any non-main migrations are present, 005 is considered irreversible.
+--
+
+ALTER TABLE river_migration
+    RENAME TO river_migration_old;
+
+CREATE TABLE river_migration (
+    id integer PRIMARY KEY,
+    created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    version integer NOT NULL,
+    CONSTRAINT version CHECK (version >= 1)
+);
+
+CREATE UNIQUE INDEX river_migration_version_idx ON river_migration (version);
+
+INSERT INTO river_migration
+    (created_at, version)
+SELECT created_at, version
+FROM river_migration_old;
+
+DROP TABLE river_migration_old;
+
+--
+-- Normally, `unique_key` and an index are added here, but because SQLite was
+-- added later, we've just pushed all of this to an initial `river_job` creation
+-- in 006.
+--
+
+--
+-- Drop `river_client` and derivative.
+--
+
+DROP TABLE river_client_queue;
+DROP TABLE river_client;
+
+-- 004_pending_and_more.down.sql
+--
+-- Normally, args and metadata both become `NOT NULL`, `pending` is added, and
+-- the constraint `finalized_at` is changed, but because SQLite was added later,
+-- we've just pushed all of this to an initial `river_job` creation in 006.
+--
+
+--
+-- Drop `river_queue`.
+--
+
+DROP TABLE river_queue;
+
+--
+-- Reverse changes to `river_leader`.
+--
+
+DROP TABLE river_leader;
+
+CREATE TABLE river_leader (
+    elected_at timestamp NOT NULL,
+    expires_at timestamp NOT NULL,
+    leader_id text NOT NULL,
+    name text PRIMARY KEY NOT NULL,
+    CONSTRAINT name_length CHECK (length(name) > 0 AND length(name) < 128),
+    CONSTRAINT leader_id_length CHECK (length(leader_id) > 0 AND length(leader_id) < 128)
+);
+-- 003_river_job_tags_non_null.down.sql
+--
+-- Normally `river_job.tags` is set back to nullable here, but since SQLite was
+-- added well after 003 came about, we push that to version 006 index.
+--
+
+SELECT 1;
+
+-- 002_initial_schema.down.sql
+--
+-- Normally `river_job` and `river_job_notify()` are dropped here, but since
+-- SQLite was added well after 002 came about, we push that to version 006 index.
+--
+
+DROP TABLE river_job;
+
+DROP TABLE river_leader;
+-- 001_create_river_migration.down.sql
+DROP TABLE river_migration;
