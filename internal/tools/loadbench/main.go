@@ -356,7 +356,7 @@ func (b *bench) runW1(ctx context.Context, c int) (w1Result, error) {
 	<-cpuDone
 	r := w1Result{ok: int(committed.Load()), errors: fmt.Sprint(errs)}
 	if len(latencies) > 0 {
-		r.cpuPerIter = float64((cpuEnd-cpuStart).Microseconds()) / 1000 / float64(len(latencies))
+		r.cpuPerIter = float64((cpuEnd - cpuStart).Microseconds()) / 1000 / float64(len(latencies))
 	}
 	if len(errs) == 0 {
 		r.errors = "0"
