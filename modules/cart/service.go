@@ -57,14 +57,11 @@ func (s Service) LockLines(ctx context.Context, db *ent.Client, userID int) ([]L
 }
 
 func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock bool) ([]Line, error) {
-	b := sql.Dialect(s.Dialect).Select().Builder
-	b.WriteString("SELECT c.id, c.product_id, c.quantity, p.name, p.price, p.stock, " + forSale("p") +
-		" FROM cart_items AS c JOIN products AS p ON p.id = c.product_id WHERE c.user_id = ").Arg(userID).
-		WriteString(" ORDER BY c.product_id")
+	query := linesSQL[s.Dialect]
 	if lock {
-		b.WriteString(" FOR UPDATE OF c")
+		query = lockLinesSQL[s.Dialect]
 	}
-	query, args := b.Query()
+	args := []any{userID}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cart lines: %w", err)
@@ -82,6 +79,72 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock boo
 		return nil, fmt.Errorf("cart lines: %w", err)
 	}
 	return lines, nil
+}
+
+// The cart's statements, written once per dialect (their arguments are
+// positional, in the order each caller passes them).
+var (
+	linesSQL, lockLinesSQL, upsertSQL, whySQL = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+)
+
+func init() {
+	for _, d := range []string{dialect.Postgres, dialect.SQLite} {
+		linesSQL[d] = buildLines(d, false)
+		lockLinesSQL[d] = buildLines(d, true)
+		upsertSQL[d] = buildUpsert(d)
+		whySQL[d] = buildWhy(d)
+	}
+}
+
+// buildLines: the user's lines joined with their products. Args: user id.
+func buildLines(d string, lock bool) string {
+	b := sql.Dialect(d).Select().Builder
+	b.WriteString("SELECT c.id, c.product_id, c.quantity, p.name, p.price, p.stock, " + forSale("p") +
+		" FROM cart_items AS c JOIN products AS p ON p.id = c.product_id WHERE c.user_id = ").Arg(0).
+		WriteString(" ORDER BY c.product_id")
+	if lock {
+		b.WriteString(" FOR UPDATE OF c")
+	}
+	query, _ := b.Query()
+	return query
+}
+
+// buildUpsert: the guarded upsert of Add. Args: user id, quantity,
+// created_at, updated_at, product id, quantity, quantity.
+func buildUpsert(d string) string {
+	b := sql.Dialect(d).Select().Builder
+	q := func() { b.WriteString("CAST(").Arg(0).WriteString(" AS BIGINT)") }
+	b.WriteString("INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) SELECT CAST(").
+		Arg(0).WriteString(" AS BIGINT), p.id, ")
+	q()
+	if d == dialect.Postgres {
+		b.WriteString(", CAST(").Arg(0).WriteString(" AS timestamptz), CAST(").Arg(0).WriteString(" AS timestamptz)")
+	} else {
+		b.WriteString(", ").Arg(0).WriteString(", ").Arg(0)
+	}
+	b.WriteString(" FROM products AS p WHERE p.id = ").Arg(0).
+		WriteString(" AND " + forSale("p") + " AND p.stock >= ")
+	q()
+	b.WriteString(" AND ")
+	q()
+	b.WriteString(fmt.Sprintf(" <= %d", schema.MaxLineQuantity))
+	b.WriteString(" ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity," +
+		" updated_at = excluded.updated_at" +
+		fmt.Sprintf(" WHERE cart_items.quantity + excluded.quantity <= %d", schema.MaxLineQuantity) +
+		" AND (SELECT p2.stock FROM products AS p2 WHERE p2.id = excluded.product_id) >= cart_items.quantity + excluded.quantity" +
+		" RETURNING cart_items.id")
+	query, _ := b.Query()
+	return query
+}
+
+// buildWhy: the product's state and the user's line. Args: user id,
+// product id.
+func buildWhy(d string) string {
+	b := sql.Dialect(d).Select().Builder
+	b.WriteString("SELECT " + forSale("p") + ", p.stock, COALESCE((SELECT c.quantity FROM cart_items AS c WHERE c.user_id = ").
+		Arg(0).WriteString(" AND c.product_id = p.id), 0) FROM products AS p WHERE p.id = ").Arg(0)
+	query, _ := b.Query()
+	return query
 }
 
 // forSale is the SQL of the "for sale" rule on the products row alias t:
@@ -119,30 +182,8 @@ func (s Service) Add(ctx context.Context, db *ent.Client, userID, productID, qua
 }
 
 func (s Service) upsert(ctx context.Context, db *ent.Client, userID, productID, quantity int) (bool, error) {
-	pg := s.Dialect == dialect.Postgres
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	b := sql.Dialect(s.Dialect).Select().Builder
-	q := func() { b.WriteString("CAST(").Arg(quantity).WriteString(" AS BIGINT)") }
-	b.WriteString("INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) SELECT CAST(").
-		Arg(userID).WriteString(" AS BIGINT), p.id, ")
-	q()
-	if pg {
-		b.WriteString(", CAST(").Arg(now).WriteString(" AS timestamptz), CAST(").Arg(now).WriteString(" AS timestamptz)")
-	} else {
-		b.WriteString(", ").Arg(now).WriteString(", ").Arg(now)
-	}
-	b.WriteString(" FROM products AS p WHERE p.id = ").Arg(productID).
-		WriteString(" AND " + forSale("p") + " AND p.stock >= ")
-	q()
-	b.WriteString(" AND ")
-	q()
-	b.WriteString(fmt.Sprintf(" <= %d", schema.MaxLineQuantity))
-	b.WriteString(" ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity," +
-		" updated_at = excluded.updated_at" +
-		fmt.Sprintf(" WHERE cart_items.quantity + excluded.quantity <= %d", schema.MaxLineQuantity) +
-		" AND (SELECT p2.stock FROM products AS p2 WHERE p2.id = excluded.product_id) >= cart_items.quantity + excluded.quantity" +
-		" RETURNING cart_items.id")
-	query, args := b.Query()
+	query, args := upsertSQL[s.Dialect], []any{userID, quantity, now, now, productID, quantity, quantity}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return false, fmt.Errorf("add to cart: %w", err)
@@ -158,10 +199,7 @@ func (s Service) upsert(ctx context.Context, db *ent.Client, userID, productID, 
 // whyNotAdded explains a refused add from one read of the product and the
 // user's line; nil means nothing refuses it now (try again).
 func (s Service) whyNotAdded(ctx context.Context, db *ent.Client, userID, productID, quantity int) error {
-	b := sql.Dialect(s.Dialect).Select().Builder
-	b.WriteString("SELECT " + forSale("p") + ", p.stock, COALESCE((SELECT c.quantity FROM cart_items AS c WHERE c.user_id = ").
-		Arg(userID).WriteString(" AND c.product_id = p.id), 0) FROM products AS p WHERE p.id = ").Arg(productID)
-	query, args := b.Query()
+	query, args := whySQL[s.Dialect], []any{userID, productID}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("add to cart: %w", err)
