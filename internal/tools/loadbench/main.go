@@ -32,7 +32,6 @@ import (
 	"shop/internal/config"
 	"shop/internal/database"
 	"shop/internal/invariants"
-	"shop/internal/migrate"
 	"shop/internal/testdb"
 	"shop/modules/identity"
 
@@ -110,11 +109,6 @@ type bench struct {
 }
 
 func run(ctx context.Context, o options) error {
-	dbURL, drop, err := testdb.CreatePostgres(ctx, "shop_bench")
-	if err != nil {
-		return err
-	}
-	defer drop()
 	cfg, err := config.Load(func(k string) string {
 		if k == "SHOP_JWT_SECRET" {
 			return "loadbench-secret-loadbench-secret"
@@ -124,28 +118,39 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	db, err := database.Open(dbURL, database.Options{MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	dir, _ := migrate.Dir(db.Dialect)
-	if _, err := migrate.Up(ctx, db.SQL, db.Dialect, dir); err != nil {
-		return err
-	}
-	b := &bench{opt: o, url: dbURL, db: db, cfg: cfg}
-	maxC := o.w2Workers
-	for _, c := range o.conc {
-		maxC = max(maxC, c)
-	}
-	if err := b.setup(ctx, maxC); err != nil {
-		return err
-	}
 	servers, err := parseServers(o.servers)
 	if err != nil {
 		return err
 	}
+	b := &bench{opt: o, cfg: cfg}
+	maxC := o.w2Workers
+	for _, c := range o.conc {
+		maxC = max(maxC, c)
+	}
+	// Each binary gets its own database, migrated by that binary (an older
+	// binary refuses a database with migrations it does not know), with
+	// the same users, so the same tokens work on all.
 	for _, s := range servers {
+		dbURL, drop, err := testdb.CreatePostgres(ctx, "shop_bench")
+		if err != nil {
+			return err
+		}
+		defer drop()
+		cmd := exec.CommandContext(ctx, s.bin, "migrate", "up")
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s migrate up: %v\n%s", s.label, err, out)
+		}
+		db, err := database.Open(dbURL, database.Options{MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		s.db, s.url = db, dbURL
+		b.use(s)
+		if err := b.setup(ctx, maxC); err != nil {
+			return err
+		}
 		defer s.stop()
 		if err := s.start(ctx, dbURL, cfg.JWTSecret); err != nil {
 			return err
@@ -157,6 +162,7 @@ func run(ctx context.Context, o options) error {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("# loadbench %s on %s: %d cores, load %s, server pool SHOP_DB_MAX_OPEN_CONNS=%d, locking %s\n\n",
 		time.Now().UTC().Format(time.RFC3339), host, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "), cfg.DBMaxOpenConns, cfg.CheckoutLocking)
+	b.use(servers[len(servers)-1])
 	if err := b.roundTrips(ctx); err != nil {
 		return err
 	}
@@ -164,6 +170,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, c := range o.conc {
+			b.use(servers[len(servers)-1])
 			if err := b.resetW1(ctx); err != nil {
 				return err
 			}
@@ -172,7 +179,7 @@ func run(ctx context.Context, o options) error {
 				return err
 			}
 			for _, s := range servers {
-				b.srv = s
+				b.use(s)
 				if err := b.resetW1(ctx); err != nil {
 					return err
 				}
@@ -192,7 +199,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, s := range servers {
-			b.srv = s
+			b.use(s)
 			if err := b.resetW2(ctx); err != nil {
 				return err
 			}
@@ -208,6 +215,9 @@ func run(ctx context.Context, o options) error {
 	}
 	return nil
 }
+
+// use makes s the server measured, on its database.
+func (b *bench) use(s *server) { b.srv, b.db, b.url = s, s.db, s.url }
 
 // setup creates the category and a pool of users (usersPerWorker per
 // worker), and mints their tokens: registration is not timed.

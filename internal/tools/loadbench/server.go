@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"shop/internal/database"
 )
 
 // server is one shop binary serving the bench database as its own process,
@@ -18,6 +20,8 @@ import (
 type server struct {
 	label, bin, base string
 	cmd              *exec.Cmd
+	db               *database.DB // its own bench database
+	url              string
 }
 
 // parseServers reads -shop: "label=path,label=path"; empty builds
