@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations bench fmt vet lint
+.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint
 
 ## run: migrate, seed the demo catalog and serve on :8080 (SQLite by default)
 run: build
@@ -41,6 +41,13 @@ check-generated: generate
 check-migrations:
 	$(GO) run ./internal/tools/migratediff -check
 
+## migrate-lint: Atlas's analyzers over both migration directories (`shop migrate lint`);
+## PostgreSQL replays in a scratch schema of MIGRATE_LINT_PG_URL, rolled back
+MIGRATE_LINT_PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+migrate-lint:
+	DATABASE_URL=sqlite:shop.db $(GO) run ./cmd/shop migrate lint --dir migrations/sqlite
+	DATABASE_URL='$(MIGRATE_LINT_PG_URL)' $(GO) run ./cmd/shop migrate lint --dir migrations/postgres
+
 ## bench: service-level benchmarks, then in one sitting (PostgreSQL): round trips per request, W1 at
 ## C=8/32 over HTTP against pgbench checkout-full, W2 sell-out, server CPU per iteration, and the
 ## catalog at 1,000,000 products. Quick check: make bench BENCHFLAGS="-duration 5s -warmup 1s -c 8
@@ -49,8 +56,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
 
-## lint: staticcheck over our code (generated ent/ excluded)
-lint:
+## lint: staticcheck over our code (generated ent/ excluded), then migrate-lint
+lint: migrate-lint
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '^shop/ent')
 
 fmt:
