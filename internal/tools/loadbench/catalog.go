@@ -143,7 +143,7 @@ func (c *capture) Query(ctx context.Context, query string, args, v any) error {
 }
 
 type figure struct {
-	name, path string
+	name string
 	params     url.Values
 }
 
