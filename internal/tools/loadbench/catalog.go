@@ -143,8 +143,8 @@ func (c *capture) Query(ctx context.Context, query string, args, v any) error {
 }
 
 type figure struct {
-	name string
-	params     url.Values
+	name   string
+	params url.Values
 }
 
 // runCatalog seeds the catalog and measures the product list over HTTP.
