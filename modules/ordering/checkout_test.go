@@ -143,6 +143,7 @@ func TestCheckout_StatementBudget(t *testing.T) {
 // stock decrement, so a hot product's row lock is held for the least time
 // (docs/checkout.md), with and without Idempotency-Key, on both databases.
 func TestCheckout_DecrementLast(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		for _, locking := range []string{ordering.Optimistic, ordering.Pessimistic} {
 			e := newEnv(t, dia, locking)
