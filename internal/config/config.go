@@ -27,6 +27,7 @@ type Config struct {
 	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
 	LogLevel        string        // SHOP_LOG_LEVEL
 	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
+	DebugAddr       string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 
 	// Integrations (webhooks on River).
 	Workers             bool          // SHOP_WORKERS: run the webhook workers in `shop serve` (false: API only)
@@ -59,6 +60,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
 		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
+		DebugAddr:       r.str("SHOP_DEBUG_ADDR", ""),
 
 		Workers:             r.bool("SHOP_WORKERS", true),
 		LowStockThreshold:   r.int("SHOP_LOW_STOCK_THRESHOLD", 5),
