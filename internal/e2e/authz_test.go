@@ -86,6 +86,10 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 	var o struct{ ID int }
 	s.checkout(t, customer, nil, nil).wantStatus(http.StatusCreated).JSON(&o)
 
+	hookPatched, _ := s.subscribe(t, admin, "http://93.184.216.34/patched", "order.created")
+	hookDeleted, _ := s.subscribe(t, admin, "http://93.184.216.34/deleted", "order.created")
+	hookDelivered, deliveryID := s.bflaDelivery(t, admin)
+
 	// jsonHas fails unless the JSON body has key with the value's text.
 	jsonHas := func(key string, want any) func(t *testing.T, res *resp) {
 		return func(t *testing.T, res *resp) {
@@ -147,6 +151,36 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 		},
 		"GET /api/v1/admin/audit-log": {
 			req: req{method: "GET", path: "/api/v1/admin/audit-log?entity=product"}, want: http.StatusOK,
+		},
+		"POST /api/v1/admin/api-keys": {
+			req:  req{method: "POST", path: "/api/v1/admin/api-keys", body: map[string]any{"name": "BFLA key"}},
+			want: http.StatusCreated, check: jsonHas("name", "BFLA key"),
+		},
+		"GET /api/v1/admin/api-keys": {
+			req: req{method: "GET", path: "/api/v1/admin/api-keys"}, want: http.StatusOK,
+		},
+		"DELETE /api/v1/admin/api-keys/:id": {
+			req: req{method: "DELETE", path: path("/api/v1/admin/api-keys/%d", s.bflaKey(t, admin))}, want: http.StatusNoContent,
+		},
+		"POST /api/v1/admin/webhooks": {
+			req:  req{method: "POST", path: "/api/v1/admin/webhooks", body: map[string]any{"url": "http://93.184.216.34/bfla", "events": []string{"order.created"}}},
+			want: http.StatusCreated, check: jsonHas("url", "http://93.184.216.34/bfla"),
+		},
+		"GET /api/v1/admin/webhooks": {
+			req: req{method: "GET", path: "/api/v1/admin/webhooks"}, want: http.StatusOK,
+		},
+		"PATCH /api/v1/admin/webhooks/:id": {
+			req:  req{method: "PATCH", path: path("/api/v1/admin/webhooks/%d", hookPatched), body: map[string]any{"active": false}},
+			want: http.StatusOK, check: jsonHas("active", false),
+		},
+		"DELETE /api/v1/admin/webhooks/:id": {
+			req: req{method: "DELETE", path: path("/api/v1/admin/webhooks/%d", hookDeleted)}, want: http.StatusNoContent,
+		},
+		"GET /api/v1/admin/webhooks/:id/deliveries": {
+			req: req{method: "GET", path: path("/api/v1/admin/webhooks/%d/deliveries", hookDelivered)}, want: http.StatusOK,
+		},
+		"POST /api/v1/admin/webhooks/:id/deliveries/:delivery_id/retry": {
+			req: req{method: "POST", path: path("/api/v1/admin/webhooks/%d/deliveries/%d/retry", hookDelivered, deliveryID)}, want: http.StatusAccepted,
 		},
 		"POST /admin/graphql": {
 			req: req{method: "POST", path: "/admin/graphql", body: map[string]any{"query": "{ categories { totalCount } }"}}, want: http.StatusOK,

@@ -13,12 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"shop/ent/apikey"
 	"shop/ent/auditlog"
 	"shop/internal/app"
 	"shop/internal/testdb"
+	"shop/modules/integrations"
 )
 
 // startWorkers runs the River workers of s, as `shop serve` does.
@@ -277,4 +279,30 @@ func mustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// bflaKey creates an API key to revoke.
+func (s *shop) bflaKey(t testing.TB, admin user) int {
+	t.Helper()
+	var k struct{ ID int }
+	s.do(t, req{method: "POST", path: "/api/v1/admin/api-keys", token: admin.Token, body: map[string]string{"name": "to revoke"}}).wantStatus(201).JSON(&k)
+	return k.ID
+}
+
+// bflaDelivery creates a webhook and one delivery job of it (no worker
+// runs it) and returns both ids.
+func (s *shop) bflaDelivery(t testing.TB, admin user) (int, int64) {
+	t.Helper()
+	hookID, _ := s.subscribe(t, admin, "http://93.184.216.34/delivered", "order.created")
+	r, err := integrations.NewRunner(integrations.Options{DB: s.ent, SQL: s.db.SQL, Dialect: s.db.Dialect,
+		Backoff: integrations.Backoff{Base: time.Second, Cap: time.Second, Window: time.Second}, PollInterval: time.Second}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Client.Insert(context.Background(), integrations.DeliveryArgs{WebhookID: hookID, EventID: "evt_bfla", EventType: "order.created", Body: []byte(`{}`)},
+		&river.InsertOpts{Queue: "webhooks", Tags: []string{integrations.DeliveryTag(hookID)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hookID, res.Job.ID
 }

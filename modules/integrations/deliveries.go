@@ -85,7 +85,7 @@ func toDelivery(j *rivertype.JobRow) (Delivery, bool) {
 // ListDeliveries returns a page of a webhook's deliveries, newest first,
 // optionally of one status, and the cursor of the next page ("" at the end).
 func (r *Runner) ListDeliveries(ctx context.Context, webhookID int, status string, limit int, cursor string) ([]Delivery, string, error) {
-	params := river.NewJobListParams().Kinds((DeliveryArgs{}).Kind()).TagsAny(deliveryTag(webhookID)).
+	params := river.NewJobListParams().Kinds((DeliveryArgs{}).Kind()).TagsAny(DeliveryTag(webhookID)).
 		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit)
 	if status != "" {
 		params = params.States(deliveryStates[status]...)
@@ -130,7 +130,7 @@ func (r *Runner) RetryDelivery(ctx context.Context, webhookID int, id int64) (De
 	if err != nil {
 		return Delivery{}, fmt.Errorf("get delivery: %w", err)
 	}
-	if d, ok := toDelivery(j); !ok || !hasTag(j, deliveryTag(webhookID)) {
+	if d, ok := toDelivery(j); !ok || !hasTag(j, DeliveryTag(webhookID)) {
 		return d, apperr.New(apperr.NotFound, "no such delivery")
 	}
 	j, err = r.Client.JobRetry(ctx, id)

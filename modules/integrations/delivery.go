@@ -44,9 +44,9 @@ type DeliveryArgs struct {
 // Kind is River's name of the job.
 func (DeliveryArgs) Kind() string { return "webhook_delivery" }
 
-// deliveryTag is the River tag of a webhook's deliveries: the delivery log
+// DeliveryTag is the River tag of a webhook's deliveries: the delivery log
 // lists jobs by it (tags are filterable on both River drivers).
-func deliveryTag(webhookID int) string { return "webhook-" + strconv.Itoa(webhookID) }
+func DeliveryTag(webhookID int) string { return "webhook-" + strconv.Itoa(webhookID) }
 
 // Backoff is the retry schedule of deliveries: Base doubled per attempt up
 // to Cap, plus up to 25% jitter (never less than the nominal delay), for as
@@ -124,7 +124,7 @@ func (w *eventWorker) Work(ctx context.Context, job *river.Job[events.Args]) err
 			InsertOpts: &river.InsertOpts{
 				Queue:       events.Queue,
 				MaxAttempts: w.backoff.MaxAttempts(),
-				Tags:        []string{deliveryTag(h.ID)},
+				Tags:        []string{DeliveryTag(h.ID)},
 			},
 		})
 	}
