@@ -84,6 +84,7 @@ func New(opt Options) *Server {
 		return err
 	}}))
 	e.Use(middleware.BodyLimit("1MiB")) // MaxBodyBytes
+	e.Use(UniqueQuery)
 	if opt.RequestTimeout > 0 {
 		e.Use(requestTimeout(opt.RequestTimeout))
 	}
