@@ -35,7 +35,8 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	e.GET("/openapi.yaml", serveOpenAPI)
 
 	api := e.Group("/api/v1", tokens.Authenticate)
-	admin := api.Group("/admin", identity.RequireAdmin)
+	requireAdmin := identity.RequireAdmin(db.Client)
+	admin := api.Group("/admin", requireAdmin)
 
 	(&identity.HTTP{
 		Svc: svc.Identity, Tokens: tokens, DB: db.Client,
@@ -50,6 +51,6 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	(&shopadmin.AuditLogHTTP{DB: db.Client}).Routes(admin)
 
 	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering}, logger)
-	shopadmin.Routes(e, gql, tokens.Authenticate, identity.RequireAdmin)
+	shopadmin.Routes(e, gql, tokens.Authenticate, requireAdmin)
 	return srv
 }

@@ -94,7 +94,7 @@ func (Service) Add(ctx context.Context, db *ent.Client, userID, productID, quant
 		}).
 		ID(ctx)
 	if ent.IsConstraintError(err) {
-		return apperr.Validation(apperr.Field("quantity", "the line would hold more than 1000"))
+		return apperr.Validation(apperr.Field("quantity", "the line would hold more than 1000")).Wrap(err)
 	}
 	if err != nil {
 		return fmt.Errorf("add to cart: %w", err)
