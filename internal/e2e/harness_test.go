@@ -80,7 +80,13 @@ func withEnv(k, v string) option { return func(m map[string]string) { m[k] = v }
 // database of the dialect.
 func newShop(t testing.TB, dia string, opts ...option) *shop {
 	t.Helper()
-	db := testdb.New(t, dia)
+	return newShopOn(t, testdb.New(t, dia), nil, opts...)
+}
+
+// newShopOn starts the real server on a migrated database; its log (warnings
+// and errors) goes to logOut, or nowhere when nil (stderr with SHOP_TEST_LOG).
+func newShopOn(t testing.TB, db *database.DB, logOut io.Writer, opts ...option) *shop {
+	t.Helper()
 	vars := map[string]string{
 		"DATABASE_URL":         "unused",
 		"SHOP_JWT_SECRET":      "test-secret-test-secret-test-secret",
@@ -94,9 +100,11 @@ func newShop(t testing.TB, dia string, opts ...option) *shop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logOut io.Writer = io.Discard
-	if os.Getenv("SHOP_TEST_LOG") != "" {
-		logOut = os.Stderr
+	if logOut == nil {
+		logOut = io.Discard
+		if os.Getenv("SHOP_TEST_LOG") != "" {
+			logOut = os.Stderr
+		}
 	}
 	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := app.NewServer(cfg, db, logger)
