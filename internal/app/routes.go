@@ -40,7 +40,8 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 
 	(&identity.HTTP{
 		Svc: svc.Identity, Tokens: tokens, DB: db.Client,
-		PerIP: ratelimit.New(cfg.AuthRateLimit), PerEmail: ratelimit.New(cfg.AuthRateLimit),
+		PerIP:    ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
+		PerEmail: ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
 	}).Routes(api)
 	(&catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency}).Routes(api, admin)
 	(&inventory.HTTP{DB: db.Client}).Routes(admin)
