@@ -60,6 +60,10 @@ type checkoutLoad struct {
 	Pending map[string]string
 	Status  map[int]int // status → count (0: no answer)
 	seq     int
+	// Replayed counts keys whose replay returned the order they had
+	// committed (200, answer lost); PlacedOnReplay those that had not
+	// committed and were placed by the replay (201).
+	Replayed, PlacedOnReplay int
 }
 
 // Run runs the load until ctx is done.
@@ -139,6 +143,13 @@ func (l *checkoutLoad) Replay(t testing.TB, base string) {
 			t.Fatalf("replay %s: %v", key, err)
 		case st == http.StatusCreated || st == http.StatusOK:
 			l.ack(key, b)
+			l.mu.Lock()
+			if st == http.StatusOK {
+				l.Replayed++
+			} else {
+				l.PlacedOnReplay++
+			}
+			l.mu.Unlock()
 		case st == http.StatusUnprocessableEntity:
 			// empty_cart: the key's checkout never ran and the cart was
 			// emptied by a later one; nothing to acknowledge.
