@@ -153,6 +153,10 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		if errors.Is(err, sql.ErrTxDone) && ctx.Err() == nil {
+			// Closed under us, not by us: the connection was lost.
+			err = errors.Join(err, errTxLost)
+		}
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

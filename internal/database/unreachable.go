@@ -34,10 +34,19 @@ func Unreachable(err error) bool {
 	if errors.As(err, &netErr) {
 		return true
 	}
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+	// pgx's own I/O errors (they can say whether a retry is safe) that end
+	// in EOF: the server closed the connection mid-conversation.
+	var pgIO interface{ SafeToRetry() bool }
+	if errors.As(err, &pgIO) && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) {
+		return true
+	}
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, errTxLost) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
+
+// errTxLost marks a commit refused because database/sql had already closed
+// the transaction under it: its connection went bad mid-transaction.
+var errTxLost = errors.New("the transaction's connection was lost")
 
 // UnknownUser reports whether err is a foreign-key violation of a reference
 // to a user: the signed-in user named by a still valid token no longer

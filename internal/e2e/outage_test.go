@@ -30,6 +30,13 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// String is everything written so far.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // lines returns the JSON log lines whose msg is msg.
 func (b *syncBuffer) lines(msg string) []map[string]any {
 	b.mu.Lock()

@@ -66,7 +66,7 @@ func TestPgBouncerTransactionMode(t *testing.T) {
 		t.Error(x)
 	}
 	for _, p := range []*shopProc{a, b} {
-		if l := p.log.buf.String(); strings.Contains(l, "42P05") || strings.Contains(l, "prepared statement") {
+		if l := p.log.String(); strings.Contains(l, "42P05") || strings.Contains(l, "prepared statement") {
 			t.Errorf("statement errors in the log:\n%s", l)
 		}
 	}

@@ -129,11 +129,11 @@ func (p *shopProc) Start() {
 		}
 		select {
 		case <-p.done:
-			p.t.Fatalf("shop serve exited:\n%s", p.log.buf.String())
+			p.t.Fatalf("shop serve exited:\n%s", p.log.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("shop serve not ready after 60 s:\n%s", p.log.buf.String())
+			p.t.Fatalf("shop serve not ready after 60 s:\n%s", p.log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
