@@ -153,8 +153,10 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		if errors.Is(err, sql.ErrTxDone) && ctx.Err() == nil {
-			// Closed under us, not by us: the connection was lost.
+		if errors.Is(err, sql.ErrTxDone) {
+			// Closed under us, not by us (fn succeeded and nothing else
+			// ends this transaction): its connection or its request was
+			// lost, and it was rolled back.
 			err = errors.Join(err, errTxLost)
 		}
 		return fmt.Errorf("commit: %w", err)

@@ -34,13 +34,10 @@ func Unreachable(err error) bool {
 	if errors.As(err, &netErr) {
 		return true
 	}
-	// pgx's own I/O errors (they can say whether a retry is safe) that end
-	// in EOF: the server closed the connection mid-conversation.
-	var pgIO interface{ SafeToRetry() bool }
-	if errors.As(err, &pgIO) && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) {
-		return true
-	}
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, errTxLost) ||
+	// The server closed the connection mid-conversation: pgx reports a bare
+	// unexpected EOF (request bodies never get here: Bind turns their read
+	// errors into malformed_request).
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, errTxLost) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
