@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations bench fmt vet lint
+.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint vendor-graphiql test-ui
 
 ## run: migrate, seed the demo catalog and serve on :8080 (SQLite by default)
 run: build
@@ -41,13 +41,20 @@ check-generated: generate
 check-migrations:
 	$(GO) run ./internal/tools/migratediff -check
 
+## migrate-lint: Atlas's analyzers over both migration directories (`shop migrate lint`);
+## PostgreSQL replays in a scratch schema of MIGRATE_LINT_PG_URL, rolled back
+MIGRATE_LINT_PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+migrate-lint:
+	DATABASE_URL=sqlite:shop.db $(GO) run ./cmd/shop migrate lint --dir migrations/sqlite
+	DATABASE_URL='$(MIGRATE_LINT_PG_URL)' $(GO) run ./cmd/shop migrate lint --dir migrations/postgres
+
 ## bench: service-level checkout benchmarks, then W1/W2 over HTTP against pgbench (PostgreSQL)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
 
-## lint: staticcheck over our code (generated ent/ excluded)
-lint:
+## lint: staticcheck over our code (generated ent/ excluded), then migrate-lint
+lint: migrate-lint
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '^shop/ent')
 
 fmt:
@@ -55,3 +62,28 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+# GraphiQL's page is served by the shop (modules/admin/graphiql.go) with these
+# npm packages' production builds, vendored (committed) and embedded in the
+# binary: no CDN, works offline.
+GRAPHIQL_VERSION ?= 3.9.0
+REACT_VERSION    ?= 18.3.1
+GRAPHIQL_ASSETS  := modules/admin/graphiql
+
+## test-ui: drive GraphiQL in headless chromium (apt-get install -y chromium); refreshes docs/graphiql.png
+test-ui:
+	$(GO) test -tags ui -count=1 -run 'TestGraphiQL_Browser' -v ./internal/e2e/
+
+## vendor-graphiql: fetch GraphiQL, React and ReactDOM (pinned above) from npm into modules/admin/graphiql
+vendor-graphiql:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	( cd "$$tmp" && npm pack --silent graphiql@$(GRAPHIQL_VERSION) react@$(REACT_VERSION) react-dom@$(REACT_VERSION) >/dev/null ) && \
+	d=$(GRAPHIQL_ASSETS) && mkdir -p $$d && \
+	tar -xzOf "$$tmp"/graphiql-$(GRAPHIQL_VERSION).tgz package/graphiql.min.js | sed '$$ s|^//# sourceMappingURL=.*$$||' > $$d/graphiql.min.js && \
+	tar -xzOf "$$tmp"/graphiql-$(GRAPHIQL_VERSION).tgz package/graphiql.min.css > $$d/graphiql.min.css && \
+	tar -xzOf "$$tmp"/react-$(REACT_VERSION).tgz package/umd/react.production.min.js > $$d/react.production.min.js && \
+	tar -xzOf "$$tmp"/react-dom-$(REACT_VERSION).tgz package/umd/react-dom.production.min.js > $$d/react-dom.production.min.js && \
+	{ echo "graphiql $(GRAPHIQL_VERSION) (MIT)"; tar -xzOf "$$tmp"/graphiql-$(GRAPHIQL_VERSION).tgz package/LICENSE; echo; \
+	  echo "react and react-dom $(REACT_VERSION) (MIT)"; tar -xzOf "$$tmp"/react-$(REACT_VERSION).tgz package/LICENSE; } > $$d/LICENSES && \
+	printf 'graphiql@%s\nreact@%s\nreact-dom@%s\n' $(GRAPHIQL_VERSION) $(REACT_VERSION) $(REACT_VERSION) > $$d/VERSIONS && \
+	( cd $$d && sha256sum *.js *.css > SHA256SUMS ) && ls -l $$d
