@@ -48,7 +48,10 @@ migrate-lint:
 	DATABASE_URL=sqlite:shop.db $(GO) run ./cmd/shop migrate lint --dir migrations/sqlite
 	DATABASE_URL='$(MIGRATE_LINT_PG_URL)' $(GO) run ./cmd/shop migrate lint --dir migrations/postgres
 
-## bench: service-level checkout benchmarks, then W1/W2 over HTTP against pgbench (PostgreSQL)
+## bench: service-level benchmarks, then in one sitting (PostgreSQL): round trips per request, W1 at
+## C=8/32 over HTTP against pgbench checkout-full, W2 sell-out, server CPU per iteration, and the
+## catalog at 1,000,000 products. Quick check: make bench BENCHFLAGS="-duration 5s -warmup 1s -c 8
+## -w2 16 -catalog-products 100000 -catalog-reqs 20 -catalog-page 50"
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)

@@ -28,6 +28,7 @@ type Config struct {
 	LogLevel        string        // SHOP_LOG_LEVEL
 	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
 	DBPooler        string        // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
+	DebugAddr       string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -52,6 +53,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
 		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
 		DBPooler:        strings.ToLower(r.str("SHOP_DB_POOLER", "")),
+		DebugAddr:       r.str("SHOP_DEBUG_ADDR", ""),
 	}
 	if r.err != nil {
 		return Config{}, r.err

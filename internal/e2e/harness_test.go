@@ -84,6 +84,13 @@ func newShop(t testing.TB, dia string, opts ...option) *shop {
 	return newShopOn(t, testdb.New(t, dia), nil, opts...)
 }
 
+// startShop starts the real server on db (e.g. one whose client counts
+// statements).
+func startShop(t testing.TB, db *database.DB, opts ...option) *shop {
+	t.Helper()
+	return newShopOn(t, db, nil, opts...)
+}
+
 // newShopOn starts the real server on a migrated database; its log (warnings
 // and errors) goes to logOut, or nowhere when nil (stderr with SHOP_TEST_LOG).
 func newShopOn(t testing.TB, db *database.DB, logOut io.Writer, opts ...option) *shop {
