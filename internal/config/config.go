@@ -27,6 +27,7 @@ type Config struct {
 	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
 	LogLevel        string        // SHOP_LOG_LEVEL
 	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
+	DBPooler        string        // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
 	DebugAddr       string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 
 	// Integrations (webhooks on River).
@@ -60,6 +61,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
 		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
+		DBPooler:        strings.ToLower(r.str("SHOP_DB_POOLER", "")),
 		DebugAddr:       r.str("SHOP_DEBUG_ADDR", ""),
 
 		Workers:             r.bool("SHOP_WORKERS", true),
@@ -81,6 +83,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBMaxOpenConns < 1 {
 		return Config{}, fmt.Errorf("SHOP_DB_MAX_OPEN_CONNS: want at least 1, got %d", c.DBMaxOpenConns)
+	}
+	if c.DBPooler != "" && c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
+		return Config{}, fmt.Errorf("SHOP_DB_POOLER: want transaction, session or none, got %q", c.DBPooler)
 	}
 	if c.AuthRateLimit < 0 {
 		return Config{}, fmt.Errorf("SHOP_AUTH_RATE_LIMIT: want 0 or more, got %d", c.AuthRateLimit)

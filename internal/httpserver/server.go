@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"shop/internal/apperr"
 )
@@ -49,6 +50,8 @@ type Server struct {
 	log      *slog.Logger
 	opt      Options
 	ready    atomic.Bool // set once no migration was pending
+	// unavailableLog logs 503s at most once a second, with a count.
+	unavailableLog *throttledLog
 }
 
 // New returns a server with the shared middleware and the operations
@@ -63,7 +66,8 @@ func New(opt Options) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{Echo: e, Registry: prometheus.NewRegistry(), log: opt.Logger, opt: opt}
+	s := &Server{Echo: e, Registry: prometheus.NewRegistry(), log: opt.Logger, opt: opt,
+		unavailableLog: &throttledLog{every: rate.Sometimes{Interval: time.Second}}}
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = echo.ExtractIPDirect()
 	if opt.TrustProxy {
@@ -84,6 +88,7 @@ func New(opt Options) *Server {
 		return err
 	}}))
 	e.Use(middleware.BodyLimit("1MiB")) // MaxBodyBytes
+	e.Use(UniqueQuery)
 	if opt.RequestTimeout > 0 {
 		e.Use(requestTimeout(opt.RequestTimeout))
 	}

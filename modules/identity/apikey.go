@@ -30,5 +30,5 @@ func (t *Tokens) authenticateKey(ctx context.Context, token string) (context.Con
 	}
 	a := actor.From(ctx)
 	a.UserID, a.Role, a.APIKeyID = 0, RoleAdmin, id
-	return context.WithValue(actor.With(ctx, a), viewerKey{}, Viewer{Role: RoleAdmin, APIKeyID: id}), nil
+	return context.WithValue(actor.With(ctx, a), viewerKey{}, Viewer{Role: RoleAdmin, APIKeyID: id, Current: true}), nil
 }

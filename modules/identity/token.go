@@ -15,9 +15,14 @@ const issuer = "shop"
 
 // Viewer is the signed-in user of a request.
 type Viewer struct {
-	UserID   int
-	Role     string
-	APIKeyID int // set when an API key acts (UserID is then 0)
+	UserID int
+	Role   string
+	// Current is true when Role was read from the database during this
+	// request (RequireAdmin, or a credential checked there, like an API
+	// key), false when it is the token's claim, which may be stale.
+	Current bool
+	// APIKeyID is set when an API key acts (UserID is then 0).
+	APIKeyID int
 }
 
 // IsAdmin reports whether the viewer is an administrator.
