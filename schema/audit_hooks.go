@@ -1,8 +1,12 @@
 package schema
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"sort"
+	"sync"
 	"time"
 
 	"entgo.io/ent"
@@ -27,8 +31,11 @@ type auditedMutation interface {
 // (the actor of the context; none is the system), what (create, update or
 // delete — a soft delete sets deleted_at), the changed fields old → new,
 // and the request id and client IP. only, when set, limits auditing to
-// mutations that touch one of those fields.
+// mutations that touch one of those fields. Fields whose old value equals
+// the new one are left out of changes, and an update that changes nothing
+// writes no row.
 func auditHook(entity string, only ...string) ent.Hook {
+	registerAuditEntity(entity)
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			am, ok := m.(auditedMutation)
@@ -72,13 +79,17 @@ func auditHook(entity string, only ...string) ent.Hook {
 			a := actor.From(ctx)
 			rows := make([]*gen.AuditLogCreate, 0, len(ids))
 			for _, id := range ids {
+				ch := changes(m, old[id], after[id])
+				if action == auditlog.ActionUpdate && len(ch) == 0 {
+					continue // nothing changed: not worth a row
+				}
 				rows = append(rows, am.Client().AuditLog.Create().
 					SetNillableActorID(a.UserIDPtr()).
 					SetNillableAPIKeyID(a.APIKeyIDPtr()).
 					SetAction(action).
 					SetEntity(entity).
 					SetEntityID(id).
-					SetChanges(changes(m, old[id], after[id])).
+					SetChanges(ch).
 					SetRequestID(a.RequestID).
 					SetIP(a.IP))
 			}
@@ -97,7 +108,7 @@ func touches(m ent.Mutation, only []string) bool {
 		return true
 	}
 	for _, f := range only {
-		if fieldSet(m, f) {
+		if fieldSet(m, f) || m.FieldCleared(f) {
 			return true
 		}
 	}
@@ -123,10 +134,11 @@ func mutationIDs(ctx context.Context, m auditedMutation) ([]int, error) {
 	return ids, nil
 }
 
-// oldValues reads the values the mutation is about to change: through
-// OldField for a single-row update, from a query for a bulk one.
+// oldValues reads the values the mutation is about to change (set or
+// clear; a cleared edge clears its edge field): through OldField for a
+// single-row update, from a query for a bulk one.
 func oldValues(ctx context.Context, m auditedMutation, ids []int) (map[int]map[string]any, error) {
-	names := m.Fields()
+	names := append(m.Fields(), m.ClearedFields()...)
 	out := make(map[int]map[string]any, len(ids))
 	if m.Op().Is(ent.OpUpdateOne) && len(ids) == 1 {
 		vals := map[string]any{}
@@ -184,14 +196,24 @@ func addedValues(ctx context.Context, m auditedMutation, ids []int) (map[int]map
 
 // changes is {"field": {"old": v, "new": v}} of a mutation; an added
 // (incremented) field's old value is its new value minus the increment.
+// A field whose old value is known and equal to the new one is left out;
+// updated_at and version are bookkeeping, never changes.
 func changes(m ent.Mutation, old, after map[string]any) map[string]any {
 	out := map[string]any{}
+	put := func(f string, o, n any, known bool) {
+		o, n = jsonValue(o), jsonValue(n)
+		if known && sameJSON(o, n) {
+			return
+		}
+		out[f] = map[string]any{"old": o, "new": n}
+	}
 	for _, f := range m.Fields() {
 		if f == "updated_at" || f == "version" || secretFields[f] {
 			continue
 		}
 		v, _ := m.Field(f)
-		out[f] = map[string]any{"old": jsonValue(old[f]), "new": jsonValue(v)}
+		o, known := old[f]
+		put(f, o, v, known)
 	}
 	for _, f := range m.AddedFields() {
 		if f == "version" {
@@ -199,11 +221,55 @@ func changes(m ent.Mutation, old, after map[string]any) map[string]any {
 		}
 		delta, _ := m.AddedField(f)
 		n := after[f]
-		out[f] = map[string]any{"old": jsonValue(subInts(n, delta)), "new": jsonValue(n)}
+		put(f, subInts(n, delta), n, true)
 	}
 	for _, f := range m.ClearedFields() {
-		out[f] = map[string]any{"old": jsonValue(old[f]), "new": nil}
+		if secretFields[f] {
+			continue
+		}
+		o, known := old[f]
+		put(f, o, nil, known)
 	}
+	return out
+}
+
+// sameJSON reports whether two audit values encode to the same JSON (so a
+// *int and an int, or two instants in different zones, compare equal).
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// auditEntities are the entity names auditHook writes, registered by the
+// hooks themselves when ent/runtime installs them: the one list of what
+// the audit log can hold, not a second hand-written one.
+var auditEntities struct {
+	sync.Mutex
+	names map[string]bool
+}
+
+func registerAuditEntity(name string) {
+	auditEntities.Lock()
+	defer auditEntities.Unlock()
+	if auditEntities.names == nil {
+		auditEntities.names = map[string]bool{}
+	}
+	auditEntities.names[name] = true
+}
+
+// AuditEntities returns, sorted, the entity names the audit log holds, so
+// a filter on an unknown entity can be refused rather than match nothing.
+// They are registered when shop/ent/runtime installs the hooks: import it
+// (every binary that writes through ent does) before calling this.
+func AuditEntities() []string {
+	auditEntities.Lock()
+	defer auditEntities.Unlock()
+	out := make([]string, 0, len(auditEntities.names))
+	for e := range auditEntities.names {
+		out = append(out, e)
+	}
+	sort.Strings(out)
 	return out
 }
 
