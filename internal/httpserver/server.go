@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,7 +48,6 @@ type Server struct {
 	Registry *prometheus.Registry
 	log      *slog.Logger
 	opt      Options
-	ready    atomic.Bool // set once no migration was pending
 	// unavailableLog logs 503s at most once a second, with a count.
 	unavailableLog *throttledLog
 }
@@ -110,7 +108,9 @@ func (s *Server) readyz(c echo.Context) error {
 			return apperr.New(apperr.Unavailable, "the database does not answer")
 		}
 	}
-	if !s.ready.Load() && s.opt.Pending != nil {
+	// Checked on every probe, not remembered: `shop migrate down` can make a
+	// migration pending again under a running server.
+	if s.opt.Pending != nil {
 		n, err := s.opt.Pending(ctx)
 		if err != nil {
 			s.log.WarnContext(ctx, "readiness: migration status", slog.Any("error", err))
@@ -119,9 +119,6 @@ func (s *Server) readyz(c echo.Context) error {
 		if n > 0 {
 			return apperr.New(apperr.Unavailable, "%d database migrations are pending", n).With("pending_migrations", n)
 		}
-		// Migrations only move forward: once none is pending, none will be
-		// for this binary.
-		s.ready.Store(true)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
