@@ -6,7 +6,10 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations bench fmt vet lint
+.PHONY: run build test generate migrate-diff check-generated check-migrations bench fmt vet lint lint-openapi
+
+# Spectral (OpenAPI linter) from npm, pinned; npx fetches it on first use.
+SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
 
 ## run: migrate, seed the demo catalog and serve on :8080 (SQLite by default)
 run: build
@@ -46,9 +49,13 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
 
-## lint: staticcheck over our code (generated ent/ excluded)
-lint:
+## lint: Spectral over docs/openapi.yaml (zero warnings), then staticcheck over our code (generated ent/ excluded)
+lint: lint-openapi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '^shop/ent')
+
+## lint-openapi: Spectral (ruleset .spectral.yaml, extends spectral:oas) over docs/openapi.yaml; fails on any warning
+lint-openapi:
+	$(SPECTRAL) lint docs/openapi.yaml --ruleset .spectral.yaml --fail-severity warn
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^ent/')
