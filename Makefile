@@ -26,7 +26,7 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-## generate: regenerate ent/ (and the GraphQL schema) from schema/
+## generate: regenerate ent/ (and the GraphQL schema) from schema/, and the Go client in client/ from docs/openapi.yaml
 generate:
 	$(GO) generate ./...
 
@@ -37,8 +37,8 @@ migrate-diff:
 
 ## check-generated: fail if `make generate` would change anything
 check-generated: generate
-	@test -z "$$(git status --porcelain -- ent modules/admin/graph)" || \
-		(git status --short -- ent modules/admin/graph; echo "generated code is stale: run make generate and commit"; exit 1)
+	@test -z "$$(git status --porcelain -- ent modules/admin/graph client)" || \
+		(git status --short -- ent modules/admin/graph client; echo "generated code is stale: run make generate and commit"; exit 1)
 
 ## check-migrations: fail if the schema has changes without a migration
 check-migrations:
