@@ -47,6 +47,5 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []s
 		logger.Warn("SHOP_JWT_SECRET is not set: using a random secret; tokens will not survive a restart or work across replicas")
 	}
 	srv := app.NewServer(cfg, db, logger)
-	logger.Info("serving", slog.String("addr", cfg.Addr), slog.String("database", db.Dialect))
-	return srv.Run(ctx, cfg.Addr)
+	return srv.Run(ctx, cfg.Addr, slog.String("database", db.Dialect))
 }
