@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations bench fmt vet lint lint-openapi
+.PHONY: run build test generate migrate-diff check-generated check-migrations bench fmt vet lint lint-openapi help
 
 # Spectral (OpenAPI linter) from npm, pinned; npx fetches it on first use.
 SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
@@ -57,8 +57,14 @@ lint: lint-openapi
 lint-openapi:
 	$(SPECTRAL) lint docs/openapi.yaml --ruleset .spectral.yaml --fail-severity warn
 
+## fmt: gofmt every hand-written Go file (generated ent/ excluded)
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^ent/')
 
+## vet: go vet over every package
 vet:
 	$(GO) vet ./...
+
+## help: list every target with its one-line description
+help:
+	@awk '/^## / { line = substr($$0, 4); i = index(line, ": "); printf "  %-28s %s\n", substr(line, 1, i - 1), substr(line, i + 2) }' $(MAKEFILE_LIST)
