@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations bench fmt vet lint lint-openapi help
+.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi help
 
 # Spectral (OpenAPI linter) from npm, pinned; npx fetches it on first use.
 SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
@@ -44,13 +44,20 @@ check-generated: generate
 check-migrations:
 	$(GO) run ./internal/tools/migratediff -check
 
+## migrate-lint: Atlas's analyzers over both migration directories (`shop migrate lint`);
+## PostgreSQL replays in a scratch schema of MIGRATE_LINT_PG_URL, rolled back
+MIGRATE_LINT_PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+migrate-lint:
+	DATABASE_URL=sqlite:shop.db $(GO) run ./cmd/shop migrate lint --dir migrations/sqlite
+	DATABASE_URL='$(MIGRATE_LINT_PG_URL)' $(GO) run ./cmd/shop migrate lint --dir migrations/postgres
+
 ## bench: service-level checkout benchmarks, then W1/W2 over HTTP against pgbench (PostgreSQL)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
 
-## lint: Spectral over docs/openapi.yaml (zero warnings), then staticcheck over our code (generated ent/ excluded)
-lint: lint-openapi
+## lint: Spectral over docs/openapi.yaml (zero warnings), staticcheck over our code (generated ent/ excluded), then migrate-lint
+lint: lint-openapi migrate-lint
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '^shop/ent')
 
 ## lint-openapi: Spectral (ruleset .spectral.yaml, extends spectral:oas) over docs/openapi.yaml; fails on any warning
@@ -67,4 +74,5 @@ vet:
 
 ## help: list every target with its one-line description
 help:
-	@awk '/^## / { line = substr($$0, 4); i = index(line, ": "); printf "  %-28s %s\n", substr(line, 1, i - 1), substr(line, i + 2) }' $(MAKEFILE_LIST)
+	@awk '/^## [a-z][a-z-]*[^:]*: / { line = substr($$0, 4); i = index(line, ": "); printf "  %-28s %s\n", substr(line, 1, i - 1), substr(line, i + 2); next } \
+	      /^## / { printf "  %-28s %s\n", "", substr($$0, 4) }' $(MAKEFILE_LIST)

@@ -24,19 +24,34 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		code, msg := exitCode(err)
+		if msg {
 			fmt.Fprintln(os.Stderr, "shop:", err)
 		}
-		os.Exit(1)
+		os.Exit(code)
 	}
+}
+
+// exitCode is the process exit code for run's error (1 unless it carries
+// another, like `migrate status` with pending migrations) and whether to
+// print it.
+func exitCode(err error) (int, bool) {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code, ee.err != nil
+	}
+	return 1, !errors.Is(err, flag.ErrHelp)
 }
 
 const usage = `usage: shop <command> [flags]
 
 commands:
   serve [--migrate]                      serve HTTP on SHOP_ADDR (default :8080)
-  migrate up                             apply pending migrations
-  migrate status                         list applied and pending migrations
+  migrate up [--dry-run] [--to VERSION]  apply pending migrations (or print them)
+  migrate status [--json]                applied and pending migrations; exit 3 while some are pending
+  migrate down [--steps N | --to VERSION] [--dry-run] [--force]
+                                         revert applied migrations, newest first (default one)
+  migrate lint [--pending] [--dir PATH]  Atlas's analyzers over the migration files
   seed                                   load the demo catalog (idempotent)
   user create --email E --password P --role admin|customer [--name N]
 

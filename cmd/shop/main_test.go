@@ -45,7 +45,7 @@ func TestCLI(t *testing.T) {
 		files, _ := dir.Files()
 		n := len(files)
 		out, err := runCmd(t, url, "migrate", "status")
-		if err != nil || !strings.Contains(out, fmt.Sprintf("0 applied, %d pending", n)) {
+		if code, _ := exitCode(err); code != exitPending || !strings.Contains(out, fmt.Sprintf("0 applied, %d pending", n)) {
 			t.Fatalf("status before up: %v\n%s", err, out)
 		}
 		if out, err := runCmd(t, url, "migrate", "up"); err != nil || !strings.HasPrefix(out, "applied ") {

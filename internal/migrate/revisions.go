@@ -171,6 +171,18 @@ func (s *revisionStore) verifyApplied(ctx context.Context, dir atlasmigrate.Dir)
 	if err != nil {
 		return err
 	}
+	if len(revs) > 0 {
+		applied := make(map[string]bool, len(revs))
+		for _, r := range revs {
+			applied[r.Version] = true
+		}
+		newest := revs[len(revs)-1].Version
+		for _, f := range files {
+			if f.Version() < newest && !applied[f.Version()] {
+				return fmt.Errorf("migration %s is older than the newest applied one (%s) but was never applied: it was added out of order; give it a later version", f.Version(), newest)
+			}
+		}
+	}
 	for _, r := range revs {
 		h, ok := byVersion[r.Version]
 		switch {

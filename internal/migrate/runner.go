@@ -34,15 +34,21 @@ type Applied struct {
 type Status struct {
 	Applied []Applied
 	Pending []string // file names
+	// PendingVersions are the versions of Pending.
+	PendingVersions []string
+}
+
+// Current is the newest applied version, or "" when none is.
+func (s Status) Current() string {
+	if len(s.Applied) == 0 {
+		return ""
+	}
+	return s.Applied[len(s.Applied)-1].Version
 }
 
 // Dir returns the embedded migration directory of the dialect.
 func Dir(dia string) (atlasmigrate.Dir, error) {
-	name := "sqlite"
-	if dia == dialect.Postgres {
-		name = "postgres"
-	}
-	return memDir(migrations.FS, name)
+	return memDir(migrations.FS, dirName(dia))
 }
 
 func memDir(fsys fs.FS, root string) (atlasmigrate.Dir, error) {
@@ -52,6 +58,9 @@ func memDir(fsys fs.FS, root string) (atlasmigrate.Dir, error) {
 	}
 	dir := &atlasmigrate.MemDir{}
 	for _, e := range entries {
+		if e.IsDir() { // down/ holds the revert files (see DownFiles)
+			continue
+		}
 		b, err := fs.ReadFile(fsys, path.Join(root, e.Name()))
 		if err != nil {
 			return nil, err
@@ -63,28 +72,67 @@ func memDir(fsys fs.FS, root string) (atlasmigrate.Dir, error) {
 	return dir, nil
 }
 
+// UpOptions narrows an Apply.
+type UpOptions struct {
+	// To stops after this version (it must be pending); empty applies all.
+	To string
+	// DryRun returns the plan and changes nothing, not even the revision
+	// table: it takes no lock and writes nothing.
+	DryRun bool
+}
+
+// Planned is one migration file Apply ran (or would run, in a dry run).
+type Planned struct {
+	Version    string
+	Name       string
+	Statements []string
+}
+
 // Up applies every pending migration of dir and returns the versions it
-// applied. All pending files run in one transaction that first takes the
-// migration lock (a transaction-scoped advisory lock on PostgreSQL, which
-// also holds behind PgBouncer in transaction mode; the immediate write
-// transaction on SQLite), so replicas that start at once migrate once, and
-// a failing file leaves the database as it was. A migration file changed
-// after it was written or applied is refused.
+// applied (Apply with no options).
 func Up(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) ([]string, error) {
-	var applied []string
+	done, err := Apply(ctx, db, dia, dir, UpOptions{})
+	if err != nil {
+		return nil, err
+	}
+	versions := make([]string, len(done))
+	for i, p := range done {
+		versions[i] = p.Version
+	}
+	return versions, nil
+}
+
+// Apply runs the pending migrations of dir, up to and including opts.To.
+// All of them run in one transaction that first takes the migration lock
+// (a transaction-scoped advisory lock on PostgreSQL, which also holds behind
+// PgBouncer in transaction mode; the immediate write transaction on SQLite),
+// so replicas that start at once migrate once, and a failing file leaves
+// the database as it was. A database whose applied history differs from
+// dir (a version dir doesn't have, a file changed after it ran) is refused.
+func Apply(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, opts UpOptions) ([]Planned, error) {
+	if opts.DryRun {
+		return planUp(ctx, db, dia, dir, opts.To)
+	}
+	var done []Planned
 	err := withConn(ctx, db, dia, func(conn *sql.Conn) error {
 		return inTx(ctx, conn, func(tx *sql.Tx) error {
-			if dia == dialect.Postgres {
-				if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", advisoryLockKey); err != nil {
-					return fmt.Errorf("migration lock: %w", err)
-				}
+			if err := lock(ctx, tx, dia); err != nil {
+				return err
+			}
+			ex, store, err := executor(ctx, tx, dia, dir, true)
+			if err != nil {
+				return err
+			}
+			if err := store.verifyApplied(ctx, dir); err != nil {
+				return err
+			}
+			if err := checkTarget(ctx, ex, opts.To); err != nil {
+				return err
 			}
 			for {
-				ex, store, err := executor(ctx, tx, dia, dir, true)
+				// A fresh executor per file: it reads the revisions anew.
+				ex, _, err := executor(ctx, tx, dia, dir, true)
 				if err != nil {
-					return err
-				}
-				if err := store.verifyApplied(ctx, dir); err != nil {
 					return err
 				}
 				pending, err := ex.Pending(ctx)
@@ -92,22 +140,109 @@ func Up(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir) ([]st
 					return nil
 				}
 				if err != nil {
-					return err
+					return historyError(err)
 				}
-				if err := ex.Execute(ctx, pending[0]); err != nil {
-					return fmt.Errorf("apply %s: %w", pending[0].Name(), err)
+				f := pending[0]
+				if opts.To != "" && f.Version() > opts.To {
+					return nil
+				}
+				if err := ex.Execute(ctx, f); err != nil {
+					return fmt.Errorf("apply %s: %w", f.Name(), err)
 				}
 				if err := foreignKeyCheck(ctx, tx, dia); err != nil {
-					return fmt.Errorf("apply %s: %w", pending[0].Name(), err)
+					return fmt.Errorf("apply %s: %w", f.Name(), err)
 				}
-				applied = append(applied, pending[0].Version())
+				done = append(done, Planned{Version: f.Version(), Name: f.Name()})
 			}
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return applied, nil
+	return done, nil
+}
+
+// planUp lists what Apply would run, reading only.
+func planUp(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, to string) ([]Planned, error) {
+	var plan []Planned
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	err = readTx(ctx, conn, func(tx *sql.Tx) error {
+		ex, store, err := executor(ctx, tx, dia, dir, false)
+		if err != nil {
+			return err
+		}
+		if err := store.verifyApplied(ctx, dir); err != nil {
+			return err
+		}
+		if err := checkTarget(ctx, ex, to); err != nil {
+			return err
+		}
+		pending, err := ex.Pending(ctx)
+		if errors.Is(err, atlasmigrate.ErrNoPendingFiles) {
+			return nil
+		}
+		if err != nil {
+			return historyError(err)
+		}
+		drv, err := atlasDriver(tx, dia)
+		if err != nil {
+			return err
+		}
+		for _, f := range pending {
+			if to != "" && f.Version() > to {
+				break
+			}
+			stmts, err := atlasmigrate.FileStmts(drv, f)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", f.Name(), err)
+			}
+			plan = append(plan, Planned{Version: f.Version(), Name: f.Name(), Statements: stmts})
+		}
+		return nil
+	})
+	return plan, err
+}
+
+// checkTarget refuses a --to version that is not a pending file.
+func checkTarget(ctx context.Context, ex *atlasmigrate.Executor, to string) error {
+	if to == "" {
+		return nil
+	}
+	pending, err := ex.Pending(ctx)
+	if err != nil && !errors.Is(err, atlasmigrate.ErrNoPendingFiles) {
+		return historyError(err)
+	}
+	for _, f := range pending {
+		if f.Version() == to {
+			return nil
+		}
+	}
+	return fmt.Errorf("migration %s is not pending (unknown or already applied)", to)
+}
+
+// historyError names the files of a non-linear history.
+func historyError(err error) error {
+	var nl *atlasmigrate.HistoryNonLinearError
+	if errors.As(err, &nl) && len(nl.OutOfOrder) > 0 {
+		return fmt.Errorf("migration %s is older than the newest applied one but was never applied (added out of order): %w", nl.OutOfOrder[0].Version(), err)
+	}
+	return err
+}
+
+// lock takes the migration lock for the rest of tx. On SQLite the
+// immediate transaction already is the lock.
+func lock(ctx context.Context, tx *sql.Tx, dia string) error {
+	if dia != dialect.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", advisoryLockKey); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	return nil
 }
 
 // GetStatus reads which migrations of dir are applied and which are pending.
@@ -135,17 +270,19 @@ func GetStatus(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir
 		}
 		pending, err := ex.Pending(ctx)
 		if err != nil && !errors.Is(err, atlasmigrate.ErrNoPendingFiles) {
-			return err
+			return historyError(err)
 		}
 		for _, f := range pending {
 			st.Pending = append(st.Pending, f.Name())
+			st.PendingVersions = append(st.PendingVersions, f.Version())
 		}
 		return nil
 	})
 	return st, err
 }
 
-func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir, write bool) (*atlasmigrate.Executor, *revisionStore, error) {
+// atlasDriver opens the Atlas driver of the dialect on one transaction.
+func atlasDriver(tx *sql.Tx, dia string) (atlasmigrate.Driver, error) {
 	var (
 		drv atlasmigrate.Driver
 		err error
@@ -156,7 +293,15 @@ func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir,
 		drv, err = sqlite.Open(tx)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("open migration driver: %w", err)
+		return nil, fmt.Errorf("open migration driver: %w", err)
+	}
+	return drv, nil
+}
+
+func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir, write bool) (*atlasmigrate.Executor, *revisionStore, error) {
+	drv, err := atlasDriver(tx, dia)
+	if err != nil {
+		return nil, nil, err
 	}
 	store, err := newRevisionStore(ctx, tx, dia, write)
 	if err != nil {
@@ -192,6 +337,16 @@ func withConn(ctx context.Context, db *sql.DB, dia string, fn func(*sql.Conn) er
 		}
 	}()
 	return fn(conn)
+}
+
+// readTx runs fn in a transaction that is always rolled back.
+func readTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
 }
 
 func inTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
