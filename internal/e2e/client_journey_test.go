@@ -198,7 +198,9 @@ func TestClientJourney(t *testing.T) {
 				cheapLine = it.ID
 			}
 		}
-		cart = must(ann.UpdateCartItemWithResponse(ctx, cheapLine, client.UpdateCartItemRequest{Quantity: 2}))(t, 200).JSON200
+		if patched := must(ann.UpdateCartItemWithResponse(ctx, cheapLine, client.UpdateCartItemRequest{Quantity: 2}))(t, 200).JSON200; patched.ItemCount != 3 {
+			t.Fatalf("cart after PATCH = %+v", patched)
+		}
 		cart = must(ann.GetCartWithResponse(ctx))(t, 200).JSON200
 		if cart.Total != 50000+2*9000 || cart.ItemCount != 3 || cart.Currency != "USD" {
 			t.Fatalf("cart = %+v", cart)
