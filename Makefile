@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi help
+.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
 
 # Spectral (OpenAPI linter) from npm, pinned; npx fetches it on first use.
 SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
@@ -71,6 +71,31 @@ fmt:
 ## vet: go vet over every package
 vet:
 	$(GO) vet ./...
+
+# GraphiQL's page is served by the shop (modules/admin/graphiql.go) with these
+# npm packages' production builds, vendored (committed) and embedded in the
+# binary: no CDN, works offline.
+GRAPHIQL_VERSION ?= 3.9.0
+REACT_VERSION    ?= 18.3.1
+GRAPHIQL_ASSETS  := modules/admin/graphiql
+
+## test-ui: drive GraphiQL in headless chromium (apt-get install -y chromium); refreshes docs/graphiql.png
+test-ui:
+	$(GO) test -tags ui -count=1 -run 'TestGraphiQL_Browser' -v ./internal/e2e/
+
+## vendor-graphiql: fetch GraphiQL, React and ReactDOM (pinned above) from npm into modules/admin/graphiql
+vendor-graphiql:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	( cd "$$tmp" && npm pack --silent graphiql@$(GRAPHIQL_VERSION) react@$(REACT_VERSION) react-dom@$(REACT_VERSION) >/dev/null ) && \
+	d=$(GRAPHIQL_ASSETS) && mkdir -p $$d && \
+	tar -xzOf "$$tmp"/graphiql-$(GRAPHIQL_VERSION).tgz package/graphiql.min.js | sed '$$ s|^//# sourceMappingURL=.*$$||' > $$d/graphiql.min.js && \
+	tar -xzOf "$$tmp"/graphiql-$(GRAPHIQL_VERSION).tgz package/graphiql.min.css > $$d/graphiql.min.css && \
+	tar -xzOf "$$tmp"/react-$(REACT_VERSION).tgz package/umd/react.production.min.js > $$d/react.production.min.js && \
+	tar -xzOf "$$tmp"/react-dom-$(REACT_VERSION).tgz package/umd/react-dom.production.min.js > $$d/react-dom.production.min.js && \
+	{ echo "graphiql $(GRAPHIQL_VERSION) (MIT)"; tar -xzOf "$$tmp"/graphiql-$(GRAPHIQL_VERSION).tgz package/LICENSE; echo; \
+	  echo "react and react-dom $(REACT_VERSION) (MIT)"; tar -xzOf "$$tmp"/react-$(REACT_VERSION).tgz package/LICENSE; } > $$d/LICENSES && \
+	printf 'graphiql@%s\nreact@%s\nreact-dom@%s\n' $(GRAPHIQL_VERSION) $(REACT_VERSION) $(REACT_VERSION) > $$d/VERSIONS && \
+	( cd $$d && sha256sum *.js *.css > SHA256SUMS ) && ls -l $$d
 
 ## help: list every target with its one-line description
 help:

@@ -50,7 +50,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	(&ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect}).Routes(admin)
 	(&shopadmin.AuditLogHTTP{DB: db.Client}).Routes(admin)
 
-	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering}, logger)
+	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering, StoreCurrency: cfg.Currency}, logger)
 	shopadmin.Routes(e, gql, tokens.Authenticate, identity.RequireAdmin)
 	return srv
 }

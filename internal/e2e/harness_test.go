@@ -69,6 +69,7 @@ type shop struct {
 	cfg  config.Config
 	http *http.Client
 	srv  *httpserver.Server
+	log  *logBuffer // what the server logged (warnings and errors)
 }
 
 // option changes the configuration of a test shop.
@@ -98,7 +99,8 @@ func newShop(t testing.TB, dia string, opts ...option) *shop {
 	if os.Getenv("SHOP_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(logOut, logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := app.NewServer(cfg, db, logger)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -118,8 +120,27 @@ func newShop(t testing.TB, dia string, opts ...option) *shop {
 	return &shop{
 		t: t, base: "http://" + ln.Addr().String(), db: db, ent: db.Client, cfg: cfg,
 		http: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}},
-		srv:  srv,
+		srv:  srv, log: logs,
 	}
+}
+
+// logBuffer keeps what a test server logs, for tests that assert on it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // req describes one request.

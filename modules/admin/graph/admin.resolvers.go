@@ -78,6 +78,11 @@ func (r *mutationResolver) SetOrderStatus(ctx context.Context, id int, status or
 	return r.Ordering.SetStatus(ctx, r.db(ctx), id, 0, status)
 }
 
+// Currency is the resolver for the currency field.
+func (r *productResolver) Currency(ctx context.Context, obj *ent.Product) (string, error) {
+	return r.StoreCurrency, nil
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 

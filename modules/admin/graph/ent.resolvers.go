@@ -12,6 +12,16 @@ import (
 	"entgo.io/contrib/entgql"
 )
 
+// Product is the resolver for the product field.
+func (r *inventoryMovementResolver) Product(ctx context.Context, obj *ent.InventoryMovement) (*ent.Product, error) {
+	return historyProduct(ctx, obj.Edges.ProductOrErr, obj.QueryProduct)
+}
+
+// Product is the resolver for the product field.
+func (r *orderItemResolver) Product(ctx context.Context, obj *ent.OrderItem) (*ent.Product, error) {
+	return historyProduct(ctx, obj.Edges.ProductOrErr, obj.QueryProduct)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 	return nil, errNodeLookup
@@ -82,7 +92,23 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], fi
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// InventoryMovement returns InventoryMovementResolver implementation.
+func (r *Resolver) InventoryMovement() InventoryMovementResolver {
+	return &inventoryMovementResolver{r}
+}
+
+// OrderItem returns OrderItemResolver implementation.
+func (r *Resolver) OrderItem() OrderItemResolver { return &orderItemResolver{r} }
+
+// Product returns ProductResolver implementation.
+func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	inventoryMovementResolver struct{ *Resolver }
+	orderItemResolver         struct{ *Resolver }
+	productResolver           struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
+)

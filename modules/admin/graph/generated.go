@@ -35,7 +35,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	InventoryMovement() InventoryMovementResolver
 	Mutation() MutationResolver
+	OrderItem() OrderItemResolver
+	Product() ProductResolver
 	Query() QueryResolver
 }
 
@@ -172,6 +175,7 @@ type ComplexityRoot struct {
 		Category           func(childComplexity int) int
 		CategoryID         func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
+		Currency           func(childComplexity int) int
 		DeletedAt          func(childComplexity int) int
 		Description        func(childComplexity int) int
 		ID                 func(childComplexity int) int
@@ -232,6 +236,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type InventoryMovementResolver interface {
+	Product(ctx context.Context, obj *ent.InventoryMovement) (*ent.Product, error)
+}
 type MutationResolver interface {
 	CreateCategory(ctx context.Context, input NewCategoryInput) (*ent.Category, error)
 	UpdateCategory(ctx context.Context, id int, input CategoryPatch) (*ent.Category, error)
@@ -241,6 +248,12 @@ type MutationResolver interface {
 	DeleteProduct(ctx context.Context, id int) (bool, error)
 	AdjustStock(ctx context.Context, productID int, quantityChange int, reason StockAdjustmentReason) (*ent.Product, error)
 	SetOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error)
+}
+type OrderItemResolver interface {
+	Product(ctx context.Context, obj *ent.OrderItem) (*ent.Product, error)
+}
+type ProductResolver interface {
+	Currency(ctx context.Context, obj *ent.Product) (string, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -824,6 +837,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.CreatedAt(childComplexity), true
+	case "Product.currency":
+		if e.ComplexityRoot.Product.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.Currency(childComplexity), true
 	case "Product.deletedAt":
 		if e.ComplexityRoot.Product.DeletedAt == nil {
 			break
@@ -1461,6 +1480,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_category(ctx, field)
 	case "inventoryMovements":
 		return ec.fieldContext_Product_inventoryMovements(ctx, field)
+	case "currency":
+		return ec.fieldContext_Product_currency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
@@ -3187,7 +3208,7 @@ func (ec *executionContext) _InventoryMovement_product(ctx context.Context, fiel
 			return ec.fieldContext_InventoryMovement_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Product(ctx)
+			return ec.Resolvers.InventoryMovement().Product(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
@@ -3202,7 +3223,7 @@ func (ec *executionContext) fieldContext_InventoryMovement_product(_ context.Con
 		Object:     "InventoryMovement",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -4337,7 +4358,7 @@ func (ec *executionContext) _OrderItem_product(ctx context.Context, field graphq
 			return ec.fieldContext_OrderItem_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Product(ctx)
+			return ec.Resolvers.OrderItem().Product(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
@@ -4352,7 +4373,7 @@ func (ec *executionContext) fieldContext_OrderItem_product(_ context.Context, fi
 		Object:     "OrderItem",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -4767,6 +4788,29 @@ func (ec *executionContext) fieldContext_Product_inventoryMovements(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Product_currency(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Product().Currency(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, true, true, "String")
 }
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProductConnection) (ret graphql.Marshaler) {
@@ -11772,6 +11816,12 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_inventoryMovements(ctx, field, obj)
+				})
+		case "currency":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Product_currency(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

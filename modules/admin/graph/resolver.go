@@ -10,6 +10,7 @@ import (
 	"shop/internal/apperr"
 	"shop/modules/catalog"
 	"shop/modules/ordering"
+	"shop/schema"
 )
 
 // MaxPage caps first and last of every connection.
@@ -24,6 +25,8 @@ type Resolver struct {
 	Client   *ent.Client
 	Catalog  *catalog.Service
 	Ordering *ordering.Service
+	// StoreCurrency is the store currency (SHOP_CURRENCY): Product.currency.
+	StoreCurrency string
 }
 
 // db is the transaction's client in a mutation, the plain client otherwise.
@@ -32,6 +35,19 @@ func (r *Resolver) db(ctx context.Context) *ent.Client {
 		return c
 	}
 	return r.Client
+}
+
+// historyProduct is the product an order line or an inventory movement
+// refers to, soft-deleted or not, so order history never breaks: the one
+// the parent query loaded with it (entgql's field collection, which skips
+// deleted products), else a read that includes deleted rows. Only these
+// two edges see deleted products; the catalog's connections and edges
+// don't.
+func historyProduct(ctx context.Context, loaded func() (*ent.Product, error), query func() *ent.ProductQuery) (*ent.Product, error) {
+	if p, err := loaded(); err == nil {
+		return p, nil
+	}
+	return query().Only(schema.SkipSoftDelete(ctx))
 }
 
 // page validates first/last and defaults first so no connection is unbounded.

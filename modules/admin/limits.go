@@ -1,0 +1,290 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"shop/modules/admin/graph"
+)
+
+// Limits of one GraphQL operation. Each refusal is a GraphQL error with
+// extensions {"code": "limit_exceeded", "limit": <name>, "max", "actual"},
+// answered with HTTP 422 before any resolver runs.
+const (
+	// MaxQueryBytes caps the query text. It is checked before parsing, so
+	// the parser and the validator (whose overlapping-fields rule is
+	// quadratic) only ever see small documents.
+	MaxQueryBytes = 32 << 10
+	// MaxSelections caps the fields an operation selects once its fragments
+	// are expanded (every spread counts its fragment's fields again), and the
+	// fields written in the document. Counted after parsing, before
+	// validation, with each fragment counted once (memoised), so a fragment
+	// fan-out of any depth is refused in microseconds.
+	MaxSelections = 1000
+	// MaxDepth caps how deep data fields nest. Fields under __schema and
+	// __type don't count: gqlparser's MaxIntrospectionDepth rule bounds
+	// those, and the standard introspection query nests 15 levels.
+	MaxDepth = 8
+	// MaxCost caps the estimated work of an operation (see cost).
+	MaxCost = 10000
+	// CountCost is the cost of one totalCount: a COUNT query over a table.
+	CountCost = 100
+	// listFanout is the cost multiplier of a plain list edge (a category's
+	// products, an order's items), whose length the query can't bound.
+	listFanout = 10
+)
+
+// CodeLimitExceeded is the extensions.code of a refused operation.
+const CodeLimitExceeded = "limit_exceeded"
+
+// limitError names the limit an operation went over, for people (the
+// message) and programs (the extensions).
+func limitError(limit string, actual, limitValue int, format string) *gqlerror.Error {
+	err := gqlerror.Errorf(format, actual, limitValue)
+	err.Extensions = map[string]any{"code": CodeLimitExceeded, "limit": limit, "max": limitValue, "actual": actual}
+	return err
+}
+
+// limits enforces the limits above at the two points gqlgen offers: before
+// parsing (size, selections, depth) and after validation (cost).
+type limits struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+	graphql.OperationContextMutator
+} = limits{}
+
+func (limits) ExtensionName() string                   { return "ShopLimits" }
+func (limits) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationParameters runs before gqlgen parses and validates the
+// query: it refuses a query over MaxQueryBytes unread, then parses it (the
+// parser is linear) and refuses too many selections or too deep a nesting.
+// A query that does not parse is left to gqlgen, which reports the error.
+func (limits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if n := len(p.Query); n > MaxQueryBytes {
+		return limitError("size", n, MaxQueryBytes, "the query is %d bytes; the size limit is %d bytes")
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
+	if err != nil {
+		return nil
+	}
+	if n := writtenFields(doc); n > MaxSelections {
+		return limitError("selections", n, MaxSelections, "the query has %d fields; the selection limit is %d")
+	}
+	c := shapes{frags: doc.Fragments, memo: map[shapeKey]shape{}}
+	for _, op := range doc.Operations {
+		s := c.set(op.SelectionSet, false)
+		if s.fields > MaxSelections {
+			return limitError("selections", s.fields, MaxSelections, "the operation selects %d fields once its fragments are expanded; the selection limit is %d")
+		}
+		if s.depth > MaxDepth {
+			return limitError("depth", s.depth, MaxDepth, "the query is nested %d levels deep; the depth limit is %d")
+		}
+	}
+	if err := ctx.Err(); err != nil { // a client gone or a deadline passed: stop here
+		return gqlerror.WrapIfUnwrapped(err)
+	}
+	return nil
+}
+
+// MutateOperationContext runs after validation, with the operation and its
+// variables known, and refuses an operation whose cost is over MaxCost.
+func (limits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	c := coster{vars: oc.Variables, memo: map[costKey]int{}}
+	if n := c.set(oc.Operation.SelectionSet, 0); n > MaxCost {
+		return limitError("cost", n, MaxCost, "the operation's cost (complexity) is %d; the cost limit is %d: ask for smaller pages, fewer totalCounts or fewer nested lists")
+	}
+	if err := ctx.Err(); err != nil {
+		return gqlerror.WrapIfUnwrapped(err)
+	}
+	return nil
+}
+
+// writtenFields counts the fields written in the document, in every
+// operation and fragment (the validator reads them all, used or not).
+func writtenFields(doc *ast.QueryDocument) int {
+	var count func(ast.SelectionSet) int
+	count = func(set ast.SelectionSet) int {
+		n := 0
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				n += 1 + count(s.SelectionSet)
+			case *ast.InlineFragment:
+				n += count(s.SelectionSet)
+			}
+		}
+		return n
+	}
+	n := 0
+	for _, op := range doc.Operations {
+		n += count(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		n += count(f.SelectionSet)
+	}
+	return n
+}
+
+// shape is what a selection set expands to: how many fields, how deep.
+type shape struct{ fields, depth int }
+
+type shapeKey struct {
+	name  string
+	intro bool
+}
+
+// shapes measures selection sets of a parsed (not yet validated) document,
+// expanding each fragment once per context and reusing the result.
+type shapes struct {
+	frags ast.FragmentDefinitionList
+	memo  map[shapeKey]shape
+}
+
+// set measures a selection set; intro is true under __schema or __type,
+// where depth is not counted.
+func (c *shapes) set(set ast.SelectionSet, intro bool) shape {
+	var out shape
+	for _, sel := range set {
+		var s shape
+		switch f := sel.(type) {
+		case *ast.Field:
+			inner := intro || f.Name == "__schema" || f.Name == "__type"
+			s = c.set(f.SelectionSet, inner)
+			s.fields = satAdd(s.fields, 1)
+			if !inner {
+				s.depth++
+			}
+		case *ast.InlineFragment:
+			s = c.set(f.SelectionSet, intro)
+		case *ast.FragmentSpread:
+			k := shapeKey{f.Name, intro}
+			var ok bool
+			if s, ok = c.memo[k]; !ok {
+				c.memo[k] = shape{} // a cycle counts as empty; validation refuses it
+				if def := c.frags.ForName(f.Name); def != nil {
+					s = c.set(def.SelectionSet, intro)
+				}
+				c.memo[k] = s
+			}
+		}
+		out.fields = satAdd(out.fields, s.fields)
+		out.depth = max(out.depth, s.depth)
+	}
+	return out
+}
+
+type costKey struct {
+	name string
+	page int
+}
+
+// coster estimates the work of a validated operation:
+//   - every field costs 1;
+//   - a connection (products, orders, ...) multiplies what its edges select
+//     by its page size (first or last, else graph.DefaultPage), and its
+//     totalCount costs CountCost once;
+//   - a plain list of objects (Order.items, ...) multiplies what it selects
+//     by listFanout; introspection lists are not multiplied (the schema is
+//     small and in memory).
+//
+// Each fragment is costed once per page size (memoised).
+type coster struct {
+	vars map[string]any
+	memo map[costKey]int
+}
+
+// set costs a selection set; page > 0 when it is a connection's selection.
+func (c *coster) set(set ast.SelectionSet, page int) int {
+	total := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			total = satAdd(total, c.field(s, page))
+		case *ast.InlineFragment:
+			total = satAdd(total, c.set(s.SelectionSet, page))
+		case *ast.FragmentSpread:
+			k := costKey{s.Name, page}
+			v, ok := c.memo[k]
+			if !ok {
+				c.memo[k] = 0
+				if s.Definition != nil {
+					v = c.set(s.Definition.SelectionSet, page)
+				}
+				c.memo[k] = v
+			}
+			total = satAdd(total, v)
+		}
+	}
+	return total
+}
+
+func (c *coster) field(f *ast.Field, page int) int {
+	if page > 0 {
+		switch f.Name {
+		case "totalCount":
+			return CountCost
+		case "edges":
+			return satAdd(1, satMul(page, c.set(f.SelectionSet, 0)))
+		}
+	}
+	if f.Definition == nil || len(f.SelectionSet) == 0 {
+		return 1
+	}
+	t := f.Definition.Type
+	if strings.HasSuffix(t.Name(), "Connection") {
+		return satAdd(1, c.set(f.SelectionSet, c.pageSize(f)))
+	}
+	child := c.set(f.SelectionSet, 0)
+	if t.Elem != nil && !strings.HasPrefix(t.Name(), "__") {
+		child = satMul(child, listFanout)
+	}
+	return satAdd(1, child)
+}
+
+// pageSize is the page a connection field asks for, as the resolver will
+// serve it (graph.DefaultPage when neither first nor last is given).
+func (c *coster) pageSize(f *ast.Field) int {
+	args := f.ArgumentMap(c.vars)
+	for _, name := range []string{"first", "last"} {
+		if n, ok := toInt(args[name]); ok {
+			return min(max(n, 1), graph.MaxPage)
+		}
+	}
+	return graph.DefaultPage
+}
+
+func toInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(max(min(n, 1<<31), -1<<31)), true
+	case json.Number:
+		i, err := n.Int64()
+		return int(max(min(i, 1<<31), -1<<31)), err == nil
+	case float64:
+		return int(max(min(n, 1<<31), -1<<31)), true
+	}
+	return 0, false
+}
+
+// saturation keeps costs and counts far from overflow whatever the query.
+const saturation = 1 << 40
+
+func satAdd(a, b int) int { return min(a+b, saturation) }
+
+func satMul(a, b int) int {
+	if a != 0 && b > saturation/a {
+		return saturation
+	}
+	return min(a*b, saturation)
+}

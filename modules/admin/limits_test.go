@@ -1,0 +1,163 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"shop/internal/apperr"
+	"shop/modules/admin/graph"
+)
+
+func fanout(n int) string {
+	var b strings.Builder
+	b.WriteString("query { ...F0 }\n")
+	for i := range n - 1 {
+		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n-1)
+	return b.String()
+}
+
+func repeated(field string, n int, alias bool) string {
+	var b strings.Builder
+	b.WriteString("{ ")
+	for i := range n {
+		if alias {
+			fmt.Fprintf(&b, "a%d: ", i)
+		}
+		b.WriteString(field + " ")
+	}
+	return b.String() + "}"
+}
+
+func TestShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		query         string
+		fields, depth int
+	}{
+		{"Flat", "{ a b c }", 3, 1},
+		{"Nested", "{ a { b { c } } d }", 4, 3},
+		{"FragmentFanout10", fanout(10), 512, 1},
+		{"FragmentFanout62", fanout(62), saturation, 1},
+		{"InlineFragment", "{ a { ... on T { b { c } } } }", 3, 3},
+		{"FragmentAtDepth", "{ a { ...F } b { c { ...F } } } fragment F on T { x { y } }", 7, 4},
+		{"IntrospectionDepthNotCounted", "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }", 10, 0},
+		{"TypeIntrospection", `{ __type(name: "Product") { name } a }`, 3, 1},
+		{"Cycle", "{ ...A } fragment A on Query { ...B x } fragment B on Query { ...A y }", 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := parser.ParseQuery(&ast.Source{Input: tc.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := shapes{frags: doc.Fragments, memo: map[shapeKey]shape{}}
+			if got := c.set(doc.Operations[0].SelectionSet, false); got != (shape{tc.fields, tc.depth}) {
+				t.Fatalf("shape = %+v, want fields %d depth %d", got, tc.fields, tc.depth)
+			}
+		})
+	}
+}
+
+// newTestHandler serves the GraphQL handler as the shop mounts it, without
+// a database: enough for refusals and introspection.
+func newTestHandler() http.Handler {
+	e := echo.New()
+	e.POST("/admin/graphql", serveGraphQL(NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	return e
+}
+
+func post(h http.Handler, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", "/admin/graphql", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func quote(q string) string { return fmt.Sprintf(`{"query":%q}`, q) }
+
+// BenchmarkLimits measures what each refusal of issue 10 item 1 costs the
+// server (decoding, limits, rendering the error), and the standard
+// introspection query, which must pass.
+func BenchmarkLimits(b *testing.B) {
+	introspection, err := os.ReadFile("../../internal/e2e/testdata/introspection.graphql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := newTestHandler()
+	for _, bc := range []struct {
+		name, body string
+		status     int
+	}{
+		{"FragmentFanout23", quote(fanout(23)), 422},
+		{"FragmentFanout30", quote(fanout(30)), 422},
+		{"RepeatedTotalCount5000", quote(repeated("products(first:1){totalCount}", 5000, false)), 422},
+		{"AliasedTotalCount9000", quote(repeated("orders(first:1){totalCount}", 9000, true)), 422},
+		{"AliasedTotalCount101", quote(repeated("orders(first:1){totalCount}", 101, true)), 422},
+		{"Typename1001", quote(repeated("__typename", MaxSelections+1, false)), 422},
+		{"Typename1000Accepted", quote(repeated("__typename", MaxSelections, false)), 200},
+		{"ProductsTotalCount500Overlapping", quote(repeated("products(first:1){totalCount}", MaxSelections/2, false)), 422},
+		{"Introspection", quote(string(introspection)), 200},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			if w := post(h, bc.body); w.Code != bc.status {
+				b.Fatalf("status %d, want %d: %.300s", w.Code, bc.status, w.Body)
+			}
+			for b.Loop() {
+				post(h, bc.body)
+			}
+		})
+	}
+}
+
+// TestServeGraphQL_ContextEnded: once the request's context has ended, the
+// pipeline stops and there is no GraphQL answer; the handler returns the
+// error the server renders as 503 unavailable.
+func TestServeGraphQL_ContextEnded(t *testing.T) {
+	gql := NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for name, tc := range map[string]struct {
+		ctx  func() (context.Context, context.CancelFunc)
+		want func(error) bool
+	}{
+		"Deadline": {
+			func() (context.Context, context.CancelFunc) {
+				return context.WithDeadline(context.Background(), time.Now())
+			},
+			func(err error) bool { return errors.Is(err, context.DeadlineExceeded) },
+		},
+		"ClientGone": {
+			func() (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return ctx, cancel
+			},
+			func(err error) bool { return apperr.From(err).Code == apperr.Unavailable },
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			r := httptest.NewRequestWithContext(ctx, "POST", "/admin/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+			r.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			err := serveGraphQL(gql)(echo.New().NewContext(r, w))
+			if !tc.want(err) || w.Body.Len() != 0 {
+				t.Fatalf("err = %v, body %q", err, w.Body)
+			}
+		})
+	}
+}
