@@ -456,6 +456,7 @@ type FieldError struct {
 
 // GraphQLRequest One GraphQL request.
 type GraphQLRequest struct {
+	Extensions    nullable.Nullable[map[string]interface{}] `json:"extensions,omitempty"`
 	OperationName nullable.Nullable[string]                 `json:"operationName,omitempty"`
 	Query         string                                    `json:"query"`
 	Variables     nullable.Nullable[map[string]interface{}] `json:"variables,omitempty"`
@@ -1223,8 +1224,9 @@ type ClientInterface interface {
 	// Relay connections with `where` and `orderBy` for categories, products,
 	// orders, inventoryMovements, auditLogs and users; mutations for
 	// categories, products, stock adjustments and order status. A missing or
-	// bad token is a 401 problem document and a customer's a 403, before any
-	// GraphQL runs. See docs/admin.md.
+	// bad token is a 401 problem document and a customer's a 403, and a body
+	// that is not one GraphQL request object a 400, before any GraphQL runs.
+	// See docs/admin.md.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1236,8 +1238,9 @@ type ClientInterface interface {
 	// Relay connections with `where` and `orderBy` for categories, products,
 	// orders, inventoryMovements, auditLogs and users; mutations for
 	// categories, products, stock adjustments and order status. A missing or
-	// bad token is a 401 problem document and a customer's a 403, before any
-	// GraphQL runs. See docs/admin.md.
+	// bad token is a 401 problem document and a customer's a 403, and a body
+	// that is not one GraphQL request object a 400, before any GraphQL runs.
+	// See docs/admin.md.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1652,8 +1655,9 @@ func (c *Client) GetGraphiQLAsset(ctx context.Context, name GetGraphiQLAssetPara
 // Relay connections with `where` and `orderBy` for categories, products,
 // orders, inventoryMovements, auditLogs and users; mutations for
 // categories, products, stock adjustments and order status. A missing or
-// bad token is a 401 problem document and a customer's a 403, before any
-// GraphQL runs. See docs/admin.md.
+// bad token is a 401 problem document and a customer's a 403, and a body
+// that is not one GraphQL request object a 400, before any GraphQL runs.
+// See docs/admin.md.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1675,8 +1679,9 @@ func (c *Client) ExecuteGraphQLWithBody(ctx context.Context, contentType string,
 // Relay connections with `where` and `orderBy` for categories, products,
 // orders, inventoryMovements, auditLogs and users; mutations for
 // categories, products, stock adjustments and order status. A missing or
-// bad token is a 401 problem document and a customer's a 403, before any
-// GraphQL runs. See docs/admin.md.
+// bad token is a 401 problem document and a customer's a 403, and a body
+// that is not one GraphQL request object a 400, before any GraphQL runs.
+// See docs/admin.md.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4189,8 +4194,9 @@ type ClientWithResponsesInterface interface {
 	// Relay connections with `where` and `orderBy` for categories, products,
 	// orders, inventoryMovements, auditLogs and users; mutations for
 	// categories, products, stock adjustments and order status. A missing or
-	// bad token is a 401 problem document and a customer's a 403, before any
-	// GraphQL runs. See docs/admin.md.
+	// bad token is a 401 problem document and a customer's a 403, and a body
+	// that is not one GraphQL request object a 400, before any GraphQL runs.
+	// See docs/admin.md.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4202,8 +4208,9 @@ type ClientWithResponsesInterface interface {
 	// Relay connections with `where` and `orderBy` for categories, products,
 	// orders, inventoryMovements, auditLogs and users; mutations for
 	// categories, products, stock adjustments and order status. A missing or
-	// bad token is a 401 problem document and a customer's a 403, before any
-	// GraphQL runs. See docs/admin.md.
+	// bad token is a 401 problem document and a customer's a 403, and a body
+	// that is not one GraphQL request object a 400, before any GraphQL runs.
+	// See docs/admin.md.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6928,8 +6935,9 @@ func (c *ClientWithResponses) GetGraphiQLAssetWithResponse(ctx context.Context, 
 // Relay connections with `where` and `orderBy` for categories, products,
 // orders, inventoryMovements, auditLogs and users; mutations for
 // categories, products, stock adjustments and order status. A missing or
-// bad token is a 401 problem document and a customer's a 403, before any
-// GraphQL runs. See docs/admin.md.
+// bad token is a 401 problem document and a customer's a 403, and a body
+// that is not one GraphQL request object a 400, before any GraphQL runs.
+// See docs/admin.md.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6947,8 +6955,9 @@ func (c *ClientWithResponses) ExecuteGraphQLWithBodyWithResponse(ctx context.Con
 // Relay connections with `where` and `orderBy` for categories, products,
 // orders, inventoryMovements, auditLogs and users; mutations for
 // categories, products, stock adjustments and order status. A missing or
-// bad token is a 401 problem document and a customer's a 403, before any
-// GraphQL runs. See docs/admin.md.
+// bad token is a 401 problem document and a customer's a 403, and a body
+// that is not one GraphQL request object a 400, before any GraphQL runs.
+// See docs/admin.md.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
