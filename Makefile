@@ -51,7 +51,10 @@ migrate-lint:
 	DATABASE_URL=sqlite:shop.db $(GO) run ./cmd/shop migrate lint --dir migrations/sqlite
 	DATABASE_URL='$(MIGRATE_LINT_PG_URL)' $(GO) run ./cmd/shop migrate lint --dir migrations/postgres
 
-## bench: service-level checkout benchmarks, then W1/W2 over HTTP against pgbench (PostgreSQL)
+## bench: service-level benchmarks, then in one sitting (PostgreSQL): round trips per request, W1 at
+## C=8/32 over HTTP against pgbench checkout-full, W2 sell-out, server CPU per iteration, and the
+## catalog at 1,000,000 products. Quick check: make bench BENCHFLAGS="-duration 5s -warmup 1s -c 8
+## -w2 16 -catalog-products 100000 -catalog-reqs 20 -catalog-page 50"
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
@@ -99,5 +102,5 @@ vendor-graphiql:
 
 ## help: list every target with its one-line description
 help:
-	@awk '/^## [a-z][a-z-]*[^:]*: / { line = substr($$0, 4); i = index(line, ": "); printf "  %-28s %s\n", substr(line, 1, i - 1), substr(line, i + 2); next } \
+	@awk '/^## [a-z][a-z-]*( [a-zA-Z_]+=[A-Z_]+)*: / { line = substr($$0, 4); i = index(line, ": "); printf "  %-28s %s\n", substr(line, 1, i - 1), substr(line, i + 2); next } \
 	      /^## / { printf "  %-28s %s\n", "", substr($$0, 4) }' $(MAKEFILE_LIST)

@@ -46,6 +46,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []s
 		cfg.JWTSecret = hex.EncodeToString(b)
 		logger.Warn("SHOP_JWT_SECRET is not set: using a random secret; tokens will not survive a restart or work across replicas")
 	}
+	if cfg.DebugAddr != "" {
+		if _, err := serveDebug(ctx, cfg.DebugAddr, logger); err != nil {
+			return fmt.Errorf("SHOP_DEBUG_ADDR: %w", err)
+		}
+	}
 	srv := app.NewServer(cfg, db, logger)
 	return srv.Run(ctx, cfg.Addr, slog.String("database", db.Dialect))
 }

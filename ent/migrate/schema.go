@@ -351,14 +351,19 @@ var (
 				Columns: []*schema.Column{ProductsColumns[10]},
 			},
 			{
-				Name:    "product_created_at",
+				Name:    "product_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[1]},
+				Columns: []*schema.Column{ProductsColumns[1], ProductsColumns[0]},
 			},
 			{
-				Name:    "product_price",
+				Name:    "product_price_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[6]},
+				Columns: []*schema.Column{ProductsColumns[6], ProductsColumns[0]},
+			},
+			{
+				Name:    "product_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[4], ProductsColumns[0]},
 			},
 			{
 				Name:    "product_name_trgm",

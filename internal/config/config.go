@@ -28,6 +28,7 @@ type Config struct {
 	LogLevel        string        // SHOP_LOG_LEVEL
 	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
 	CORSOrigins     []string      // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
+	DebugAddr       string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -52,6 +53,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
 		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
 		CORSOrigins:     r.list("SHOP_CORS_ORIGINS"),
+		DebugAddr:       r.str("SHOP_DEBUG_ADDR", ""),
 	}
 	if r.err != nil {
 		return Config{}, r.err

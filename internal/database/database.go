@@ -56,7 +56,10 @@ func Open(rawURL string, opt Options) (*DB, error) {
 	if opt.ConnMaxLifetime > 0 {
 		sqlDB.SetConnMaxLifetime(opt.ConnMaxLifetime)
 	}
-	drv := entsql.OpenDB(dia, sqlDB)
+	var drv dialect.Driver = entsql.OpenDB(dia, sqlDB)
+	if dia == dialect.Postgres {
+		drv = planDriver{drv} // honours CustomPlan (plans.go)
+	}
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlDB, Dialect: dia}, nil
 }
 

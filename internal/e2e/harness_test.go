@@ -81,7 +81,13 @@ func withEnv(k, v string) option { return func(m map[string]string) { m[k] = v }
 // database of the dialect.
 func newShop(t testing.TB, dia string, opts ...option) *shop {
 	t.Helper()
-	db := testdb.New(t, dia)
+	return startShop(t, testdb.New(t, dia), opts...)
+}
+
+// startShop starts the real server on db (e.g. one whose client counts
+// statements).
+func startShop(t testing.TB, db *database.DB, opts ...option) *shop {
+	t.Helper()
 	vars := map[string]string{
 		"DATABASE_URL":         "unused",
 		"SHOP_JWT_SECRET":      "test-secret-test-secret-test-secret",

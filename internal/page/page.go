@@ -114,10 +114,14 @@ func (s Sort) After(c *Cursor) func(*sql.Selector) {
 			return
 		}
 		v, _ := s.value(c.Value)
-		sel.Where(sql.Or(
-			cmp(sel.C(s.Column), v),
-			sql.And(sql.EQ(sel.C(s.Column), v), cmp(sel.C("id"), c.ID)),
-		))
+		// A row comparison, (column, id) > (v, id), not the equivalent
+		// "column > v OR (column = v AND id > …)": an index on (column, id)
+		// serves it as one range, so every page costs the same.
+		composite := sql.CompositeGT
+		if s.Desc {
+			composite = sql.CompositeLT
+		}
+		sel.Where(composite([]string{sel.C(s.Column), sel.C("id")}, v, c.ID))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -43,7 +44,9 @@ func URL(t testing.TB, dia string) string {
 // Open opens the test database at url with a pool fit for concurrency tests.
 func Open(t testing.TB, url string) *database.DB {
 	t.Helper()
-	db, err := database.Open(url, database.Options{MaxOpenConns: 32, MaxIdleConns: 32})
+	// A generous SQLite busy timeout: on a loaded 2-core CI machine a writer
+	// (a whole migration under -race) can hold the lock for seconds.
+	db, err := database.Open(url, database.Options{MaxOpenConns: 32, MaxIdleConns: 32, BusyTimeout: time.Minute})
 	if err != nil {
 		t.Fatalf("testdb: open: %v", err)
 	}

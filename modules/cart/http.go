@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"shop/ent"
-	"shop/internal/database"
 	"shop/internal/httpserver"
 	"shop/modules/identity"
 )
@@ -51,13 +50,13 @@ type JSON struct {
 func View(lines []Line, currency string) JSON {
 	out := JSON{Items: make([]LineJSON, 0, len(lines)), Currency: currency}
 	for _, l := range lines {
-		sub := l.Product.Price * int64(l.Item.Quantity)
+		sub := l.Price * int64(l.Quantity)
 		out.Items = append(out.Items, LineJSON{
-			ID: l.Item.ID, ProductID: l.Item.ProductID, ProductName: l.Product.Name,
-			UnitPrice: l.Product.Price, Quantity: l.Item.Quantity, Subtotal: sub, Available: l.Available(),
+			ID: l.ID, ProductID: l.ProductID, ProductName: l.Name,
+			UnitPrice: l.Price, Quantity: l.Quantity, Subtotal: sub, Available: l.Available(),
 		})
 		out.Total += sub
-		out.ItemCount += l.Item.Quantity
+		out.ItemCount += l.Quantity
 	}
 	return out
 }
@@ -82,11 +81,9 @@ func (h *HTTP) add(c echo.Context) error {
 	if err := httpserver.Bind(c, &req); err != nil {
 		return err
 	}
-	ctx, uid := c.Request().Context(), identity.UserID(c)
-	err := database.Exec(ctx, h.DB, func(db *ent.Client) error {
-		return h.Svc.Add(ctx, db, uid, *req.ProductID, *req.Quantity)
-	})
-	if err != nil {
+	// One guarded statement: no transaction (docs/checkout.md, budgets).
+	uid := identity.UserID(c)
+	if err := h.Svc.Add(c.Request().Context(), h.DB, uid, *req.ProductID, *req.Quantity); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusCreated, uid)
@@ -102,11 +99,8 @@ func (h *HTTP) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, uid := c.Request().Context(), identity.UserID(c)
-	err = database.Exec(ctx, h.DB, func(db *ent.Client) error {
-		return h.Svc.SetQuantity(ctx, db, uid, id, *req.Quantity)
-	})
-	if err != nil {
+	uid := identity.UserID(c)
+	if err := h.Svc.SetQuantity(c.Request().Context(), h.DB, uid, id, *req.Quantity); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusOK, uid)

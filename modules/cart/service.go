@@ -4,13 +4,15 @@ package cart
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect"
-	"fmt"
-	"sort"
+	"entgo.io/ent/dialect/sql"
 
 	"shop/ent"
 	"shop/ent/cartitem"
+	"shop/ent/product"
 	"shop/internal/apperr"
 	"shop/schema"
 )
@@ -22,113 +24,249 @@ type Service struct {
 	Dialect string
 }
 
-// Line is a cart line with its product's live state.
+// Line is a cart line with its product's live state, read in one joined
+// statement.
 type Line struct {
-	Item    *ent.CartItem
-	Product *ent.Product // loaded even if soft-deleted
+	ID        int
+	ProductID int
+	Quantity  int
+	Name      string // the product's, live
+	Price     int64  // the product's, live
+	Stock     int
+	// ForSale is the product's "for sale" state: active and not deleted.
+	ForSale bool
 }
 
 // Available reports whether the line can be checked out as it is.
-func (l Line) Available() bool {
-	p := l.Product
-	return p != nil && p.IsActive && p.DeletedAt == nil && p.Stock >= l.Item.Quantity
-}
+func (l Line) Available() bool { return l.ForSale && l.Stock >= l.Quantity }
 
 // Lines returns the user's cart lines in product-id order with their
-// products (deleted ones too, so the cart can show them as unavailable).
+// products (deleted ones too, so the cart can show them as unavailable),
+// in one statement.
 func (s Service) Lines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
 	return s.lines(ctx, db, userID, false)
 }
 
-// LockLines is Lines for checkout: on PostgreSQL the lines are locked (FOR
-// UPDATE) until the transaction ends, so a second checkout of the same cart
-// waits, then finds it empty, and a concurrent change of a line waits
-// instead of being lost. (SQLite's immediate transaction already excludes
-// every other writer.)
+// LockLines is Lines for checkout: on PostgreSQL the lines (not their
+// products) are locked (FOR UPDATE OF the cart rows) until the transaction
+// ends, so a second checkout of the same cart waits, then finds it empty,
+// and a concurrent change of a line waits instead of being lost. (SQLite's
+// immediate transaction already excludes every other writer.)
 func (s Service) LockLines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
 	return s.lines(ctx, db, userID, s.Dialect == dialect.Postgres)
 }
 
-func (Service) lines(ctx context.Context, db *ent.Client, userID int, lock bool) ([]Line, error) {
-	q := db.CartItem.Query().Where(cartitem.UserID(userID)).WithProduct()
+func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock bool) ([]Line, error) {
+	query := linesSQL[s.Dialect]
 	if lock {
-		q.ForUpdate()
+		query = lockLinesSQL[s.Dialect]
 	}
-	items, err := q.All(schema.SkipSoftDelete(ctx))
+	args := []any{userID}
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cart lines: %w", err)
 	}
-	lines := make([]Line, len(items))
-	for i, it := range items {
-		lines[i] = Line{Item: it, Product: it.Edges.Product}
+	defer rows.Close()
+	var lines []Line
+	for rows.Next() {
+		var l Line
+		if err := rows.Scan(&l.ID, &l.ProductID, &l.Quantity, &l.Name, &l.Price, &l.Stock, &l.ForSale); err != nil {
+			return nil, fmt.Errorf("cart lines: %w", err)
+		}
+		lines = append(lines, l)
 	}
-	sort.Slice(lines, func(i, j int) bool { return lines[i].Item.ProductID < lines[j].Item.ProductID })
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cart lines: %w", err)
+	}
 	return lines, nil
 }
 
+// The cart's statements, written once per dialect (their arguments are
+// positional, in the order each caller passes them).
+var (
+	linesSQL, lockLinesSQL, upsertSQL, whySQL = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+)
+
+func init() {
+	for _, d := range []string{dialect.Postgres, dialect.SQLite} {
+		linesSQL[d] = buildLines(d, false)
+		lockLinesSQL[d] = buildLines(d, true)
+		upsertSQL[d] = buildUpsert(d)
+		whySQL[d] = buildWhy(d)
+	}
+}
+
+// buildLines: the user's lines joined with their products. Args: user id.
+func buildLines(d string, lock bool) string {
+	b := sql.Dialect(d).Select().Builder
+	b.WriteString("SELECT c.id, c.product_id, c.quantity, p.name, p.price, p.stock, " + forSale("p") +
+		" FROM cart_items AS c JOIN products AS p ON p.id = c.product_id WHERE c.user_id = ").Arg(0).
+		WriteString(" ORDER BY c.product_id")
+	if lock {
+		b.WriteString(" FOR UPDATE OF c")
+	}
+	query, _ := b.Query()
+	return query
+}
+
+// buildUpsert: the guarded upsert of Add. Args: user id, quantity,
+// created_at, updated_at, product id, quantity, quantity.
+func buildUpsert(d string) string {
+	b := sql.Dialect(d).Select().Builder
+	q := func() { b.WriteString("CAST(").Arg(0).WriteString(" AS BIGINT)") }
+	b.WriteString("INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) SELECT CAST(").
+		Arg(0).WriteString(" AS BIGINT), p.id, ")
+	q()
+	if d == dialect.Postgres {
+		b.WriteString(", CAST(").Arg(0).WriteString(" AS timestamptz), CAST(").Arg(0).WriteString(" AS timestamptz)")
+	} else {
+		b.WriteString(", ").Arg(0).WriteString(", ").Arg(0)
+	}
+	b.WriteString(" FROM products AS p WHERE p.id = ").Arg(0).
+		WriteString(" AND " + forSale("p") + " AND p.stock >= ")
+	q()
+	b.WriteString(" AND ")
+	q()
+	b.WriteString(fmt.Sprintf(" <= %d", schema.MaxLineQuantity))
+	b.WriteString(" ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity," +
+		" updated_at = excluded.updated_at" +
+		fmt.Sprintf(" WHERE cart_items.quantity + excluded.quantity <= %d", schema.MaxLineQuantity) +
+		" AND (SELECT p2.stock FROM products AS p2 WHERE p2.id = excluded.product_id) >= cart_items.quantity + excluded.quantity" +
+		" RETURNING cart_items.id")
+	query, _ := b.Query()
+	return query
+}
+
+// buildWhy: the product's state and the user's line. Args: user id,
+// product id.
+func buildWhy(d string) string {
+	b := sql.Dialect(d).Select().Builder
+	b.WriteString("SELECT " + forSale("p") + ", p.stock, COALESCE((SELECT c.quantity FROM cart_items AS c WHERE c.user_id = ").
+		Arg(0).WriteString(" AND c.product_id = p.id), 0) FROM products AS p WHERE p.id = ").Arg(0)
+	query, _ := b.Query()
+	return query
+}
+
+// forSale is the SQL of the "for sale" rule on the products row alias t:
+// active and not deleted. Every guarded cart statement uses it.
+func forSale(t string) string {
+	return "(" + t + ".is_active AND " + t + ".deleted_at IS NULL)"
+}
+
 // Add puts quantity units of a product in the cart, adding to an existing
-// line (an upsert on the unique (user, product) line, so concurrent adds all
-// count). Run it in a transaction: the stock check reads the line's new
-// quantity and a refusal must roll the upsert back.
-// Errors: not_found, product_unavailable, insufficient_stock,
-// validation_failed (the line would pass 1000).
-func (Service) Add(ctx context.Context, db *ent.Client, userID, productID, quantity int) error {
-	p, err := db.Product.Get(schema.SkipSoftDelete(ctx), productID)
-	if ent.IsNotFound(err) {
-		return apperr.New(apperr.NotFound, "no such product")
+// line, in ONE guarded upsert on the unique (user, product) line:
+//
+//	INSERT INTO cart_items … SELECT … FROM products WHERE id = ? AND <for sale> AND stock >= q
+//	ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = quantity + q
+//	WHERE quantity + q <= 1000 AND (SELECT stock …) >= quantity + q RETURNING id
+//
+// The "for sale" rule, the stock rule and the 1000 limit live in that
+// statement, so concurrent adds all count (the conflict arm re-checks the
+// line's latest quantity) and no transaction is needed. When it changes no
+// row, one read says why. Errors: not_found, product_unavailable,
+// insufficient_stock, validation_failed (the line would pass 1000); a
+// driver error (e.g. the user's foreign key) is returned wrapped.
+func (s Service) Add(ctx context.Context, db *ent.Client, userID, productID, quantity int) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		ok, err := s.upsert(ctx, db, userID, productID, quantity)
+		if err != nil || ok {
+			return err
+		}
+		if err := s.whyNotAdded(ctx, db, userID, productID, quantity); err != nil {
+			return err
+		}
+		// The product or the line changed between the two statements: the
+		// upsert decides again.
 	}
+	return fmt.Errorf("add to cart: product %d kept changing", productID)
+}
+
+func (s Service) upsert(ctx context.Context, db *ent.Client, userID, productID, quantity int) (bool, error) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	query, args := upsertSQL[s.Dialect], []any{userID, quantity, now, now, productID, quantity, quantity}
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return err
+		return false, fmt.Errorf("add to cart: %w", err)
 	}
-	if !p.IsActive || p.DeletedAt != nil {
-		return unavailable(productID)
+	defer rows.Close()
+	ok := rows.Next()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("add to cart: %w", err)
 	}
-	id, err := db.CartItem.Create().
-		SetUserID(userID).
-		SetProductID(productID).
-		SetQuantity(quantity).
-		OnConflictColumns(cartitem.FieldUserID, cartitem.FieldProductID).
-		Update(func(u *ent.CartItemUpsert) {
-			u.AddQuantity(quantity)
-			u.UpdateUpdatedAt()
-		}).
-		ID(ctx)
-	if ent.IsConstraintError(err) {
-		return apperr.Validation(apperr.Field("quantity", "the line would hold more than 1000"))
-	}
+	return ok, nil
+}
+
+// whyNotAdded explains a refused add from one read of the product and the
+// user's line; nil means nothing refuses it now (try again).
+func (s Service) whyNotAdded(ctx context.Context, db *ent.Client, userID, productID, quantity int) error {
+	query, args := whySQL[s.Dialect], []any{userID, productID}
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("add to cart: %w", err)
 	}
-	line, err := db.CartItem.Get(ctx, id)
-	if err != nil {
-		return err
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("add to cart: %w", err)
+		}
+		return apperr.New(apperr.NotFound, "no such product")
 	}
-	return checkStock(p, line.Quantity)
+	var (
+		sale        bool
+		stock, have int
+	)
+	if err := rows.Scan(&sale, &stock, &have); err != nil {
+		return fmt.Errorf("add to cart: %w", err)
+	}
+	want := have + quantity
+	switch {
+	case !sale:
+		return unavailable(productID)
+	case want > schema.MaxLineQuantity:
+		return apperr.Validation(apperr.Field("quantity", "the line would hold more than 1000"))
+	case want > stock:
+		return insufficient(productID, want, stock)
+	}
+	return nil
 }
 
-// SetQuantity changes a line's quantity. Errors: not_found,
-// product_unavailable, insufficient_stock.
-func (Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID, quantity int) error {
-	line, err := db.CartItem.Query().Where(cartitem.ID(itemID), cartitem.UserID(userID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return apperr.New(apperr.NotFound, "no such cart item")
-	}
-	if err != nil {
-		return err
-	}
-	p, err := db.Product.Get(schema.SkipSoftDelete(ctx), line.ProductID)
-	if err != nil {
-		return err
-	}
-	if quantity > line.Quantity {
-		if !p.IsActive || p.DeletedAt != nil {
+// SetQuantity changes a line's quantity in one guarded UPDATE: lowering it
+// is always allowed; raising it needs the product for sale with the stock
+// for the new quantity. When it changes no row, one read says why.
+// Errors: not_found, product_unavailable, insufficient_stock.
+func (s Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID, quantity int) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		n, err := db.CartItem.Update().
+			Where(cartitem.ID(itemID), cartitem.UserID(userID), cartitem.Or(
+				cartitem.QuantityGTE(quantity),
+				cartitem.HasProductWith(product.IsActive(true), product.DeletedAtIsNil(), product.StockGTE(quantity)),
+			)).
+			SetQuantity(quantity).
+			Save(schema.SkipSoftDelete(ctx))
+		if err != nil {
+			return fmt.Errorf("set cart quantity: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		lines, err := db.CartItem.Query().Where(cartitem.ID(itemID), cartitem.UserID(userID)).
+			WithProduct().All(schema.SkipSoftDelete(ctx))
+		if err != nil {
+			return fmt.Errorf("set cart quantity: %w", err)
+		}
+		if len(lines) == 0 {
+			return apperr.New(apperr.NotFound, "no such cart item")
+		}
+		line, p := lines[0], lines[0].Edges.Product
+		switch {
+		case quantity <= line.Quantity:
+		case !p.IsActive || p.DeletedAt != nil:
 			return unavailable(p.ID)
-		}
-		if err := checkStock(p, quantity); err != nil {
-			return err
+		case quantity > p.Stock:
+			return insufficient(p.ID, quantity, p.Stock)
 		}
 	}
-	return db.CartItem.UpdateOneID(itemID).Where(cartitem.UserID(userID)).SetQuantity(quantity).Exec(ctx)
+	return fmt.Errorf("set cart quantity: line %d kept changing", itemID)
 }
 
 // Remove deletes one of the user's lines. Errors: not_found.
@@ -156,12 +294,9 @@ func (Service) Clear(ctx context.Context, db *ent.Client, userID int) error {
 	return err
 }
 
-func checkStock(p *ent.Product, want int) error {
-	if want <= p.Stock {
-		return nil
-	}
-	return apperr.New(apperr.InsufficientStock, "not enough stock for product %d", p.ID).
-		With("items", []map[string]int{{"product_id": p.ID, "requested": want, "available": p.Stock}})
+func insufficient(productID, requested, available int) error {
+	return apperr.New(apperr.InsufficientStock, "not enough stock for product %d", productID).
+		With("items", []map[string]int{{"product_id": productID, "requested": requested, "available": available}})
 }
 
 func unavailable(productIDs ...int) error {

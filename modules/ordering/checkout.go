@@ -80,20 +80,19 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		lineIDs     = make([]int, len(lines))
 	)
 	for i, l := range lines { // lines are in product-id order
-		p := l.Product
-		if p == nil || !p.IsActive || p.DeletedAt != nil {
-			unavailable = append(unavailable, l.Item.ProductID)
+		if !l.ForSale {
+			unavailable = append(unavailable, l.ProductID)
 			continue
 		}
-		sub, ok := mulInt64(p.Price, int64(l.Item.Quantity))
+		sub, ok := mulInt64(l.Price, int64(l.Quantity))
 		if ok {
 			total, ok = addInt64(total, sub)
 		}
 		if !ok {
 			return nil, false, apperr.Validation(apperr.Field("total", "the order total is too large"))
 		}
-		stockLines[i] = inventory.Line{ProductID: p.ID, Quantity: l.Item.Quantity}
-		lineIDs[i] = l.Item.ID
+		stockLines[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
+		lineIDs[i] = l.ID
 	}
 	if len(unavailable) > 0 {
 		return nil, false, productUnavailable(unavailable)
@@ -125,10 +124,10 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	for i, l := range lines {
 		items[i] = db.OrderItem.Create().
 			SetOrderID(o.ID).
-			SetProductID(l.Product.ID).
-			SetProductName(l.Product.Name).
-			SetUnitPrice(l.Product.Price).
-			SetQuantity(l.Item.Quantity)
+			SetProductID(l.ProductID).
+			SetProductName(l.Name).
+			SetUnitPrice(l.Price).
+			SetQuantity(l.Quantity)
 	}
 	created, err := db.OrderItem.CreateBulk(items...).Save(ctx)
 	if err != nil {
@@ -138,15 +137,9 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	if err := s.Stock.RecordSales(ctx, db, o.ID, stockLines); err != nil {
 		return nil, false, err
 	}
-	// The decrement comes as late as it can: from here to the commit the
-	// transaction holds the products' row locks.
-	taken, err := s.Stock.Decrement(ctx, db, stockLines)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := refused(taken); err != nil {
-		return nil, false, err
-	}
+	// Everything else is written before the decrement: from the decrement
+	// to the commit the transaction holds the products' row locks, so
+	// nothing but COMMIT follows it.
 	if err := s.Cart.RemoveLines(ctx, db, in.UserID, lineIDs); err != nil {
 		return nil, false, fmt.Errorf("clear cart: %w", err)
 	}
@@ -154,6 +147,13 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		if err := db.IdempotencyKey.Update().Where(idempotencykey.ID(keyID)).SetOrderID(o.ID).Exec(ctx); err != nil {
 			return nil, false, fmt.Errorf("record idempotency key: %w", err)
 		}
+	}
+	taken, err := s.Stock.Decrement(ctx, db, stockLines)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := refused(taken); err != nil {
+		return nil, false, err
 	}
 	return o, false, nil
 }

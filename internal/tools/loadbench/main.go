@@ -13,9 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -31,11 +29,9 @@ import (
 	"time"
 
 	"shop/ent"
-	"shop/internal/app"
 	"shop/internal/config"
 	"shop/internal/database"
 	"shop/internal/invariants"
-	"shop/internal/migrate"
 	"shop/internal/testdb"
 	"shop/modules/identity"
 
@@ -52,6 +48,7 @@ type options struct {
 	conc             []int
 	w2Workers        int
 	reps             int
+	servers          string
 }
 
 func main() {
@@ -64,6 +61,17 @@ func main() {
 	flag.StringVar(&conc, "c", "8,32", "W1 concurrencies")
 	flag.IntVar(&o.w2Workers, "w2", 64, "W2 workers")
 	flag.IntVar(&o.reps, "reps", 1, "repetitions, interleaved")
+	flag.StringVar(&o.servers, "shop", "", "shop binaries to compare in one sitting, label=path,… (each runs as its own process); empty: build ./cmd/shop")
+	var (
+		co    catalogOptions
+		parts string
+	)
+	flag.StringVar(&parts, "run", "w,catalog", "what to run: w (W1, W2, round trips), catalog (catalog at scale)")
+	flag.IntVar(&co.products, "catalog-products", 1_000_000, "products seeded for the catalog run")
+	flag.IntVar(&co.reqs, "catalog-reqs", 200, "requests per catalog figure (p50/p99)")
+	flag.IntVar(&co.deepPage, "catalog-page", 500, "the deep page compared with page 1 (reached by walking the cursor)")
+	flag.StringVar(&co.dbName, "catalog-db", "", "reuse and keep this database for the catalog run (seeded once); empty: a throwaway one")
+	flag.BoolVar(&co.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of every catalog query")
 	flag.Parse()
 	for _, c := range strings.Split(conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -73,9 +81,20 @@ func main() {
 		}
 		o.conc = append(o.conc, n)
 	}
-	if err := run(context.Background(), o); err != nil {
-		fmt.Fprintln(os.Stderr, "loadbench:", err)
-		os.Exit(1)
+	for _, part := range strings.Split(parts, ",") {
+		var err error
+		switch part {
+		case "w":
+			err = run(context.Background(), o)
+		case "catalog":
+			err = runCatalog(context.Background(), co)
+		default:
+			err = fmt.Errorf("-run: unknown part %q", part)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadbench:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -83,18 +102,13 @@ type bench struct {
 	opt    options
 	url    string
 	db     *database.DB
-	base   string
+	srv    *server // the one being measured
 	tokens []string
 	http   *http.Client
 	cfg    config.Config
 }
 
 func run(ctx context.Context, o options) error {
-	dbURL, drop, err := testdb.CreatePostgres(ctx, "shop_bench")
-	if err != nil {
-		return err
-	}
-	defer drop()
 	cfg, err := config.Load(func(k string) string {
 		if k == "SHOP_JWT_SECRET" {
 			return "loadbench-secret-loadbench-secret"
@@ -104,51 +118,59 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	db, err := database.Open(dbURL, database.Options{MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns})
+	servers, err := parseServers(o.servers)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	dir, _ := migrate.Dir(db.Dialect)
-	if _, err := migrate.Up(ctx, db.SQL, db.Dialect, dir); err != nil {
-		return err
-	}
-	b := &bench{opt: o, url: dbURL, db: db, cfg: cfg}
+	b := &bench{opt: o, cfg: cfg}
 	maxC := o.w2Workers
 	for _, c := range o.conc {
 		maxC = max(maxC, c)
 	}
-	if err := b.setup(ctx, maxC); err != nil {
-		return err
+	// Each binary gets its own database, migrated by that binary (an older
+	// binary refuses a database with migrations it does not know), with
+	// the same users, so the same tokens work on all.
+	for _, s := range servers {
+		dbURL, drop, err := testdb.CreatePostgres(ctx, "shop_bench")
+		if err != nil {
+			return err
+		}
+		defer drop()
+		cmd := exec.CommandContext(ctx, s.bin, "migrate", "up")
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s migrate up: %v\n%s", s.label, err, out)
+		}
+		db, err := database.Open(dbURL, database.Options{MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		s.db, s.url = db, dbURL
+		b.use(s)
+		if err := b.setup(ctx, maxC); err != nil {
+			return err
+		}
+		defer s.stop()
+		if err := s.start(ctx, dbURL, cfg.JWTSecret); err != nil {
+			return err
+		}
 	}
-	srv := app.NewServer(cfg, db, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() { _ = srv.Serve(sctx, ln) }()
-	b.base = "http://" + ln.Addr().String()
 	b.http = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: maxC + 8, MaxConnsPerHost: maxC + 8}}
 
 	host, _ := os.Hostname()
-	fmt.Printf("# loadbench %s on %s: %d cores, server pool SHOP_DB_MAX_OPEN_CONNS=%d, locking %s\n\n",
-		time.Now().UTC().Format(time.RFC3339), host, runtime.NumCPU(), cfg.DBMaxOpenConns, cfg.CheckoutLocking)
-	fmt.Println("| rep | C | shop W1 iter/s | shop p50 / p99 ms | errors | pgbench full tps | ratio shop/pgbench |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("# loadbench %s on %s: %d cores, load %s, server pool SHOP_DB_MAX_OPEN_CONNS=%d, locking %s\n\n",
+		time.Now().UTC().Format(time.RFC3339), host, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "), cfg.DBMaxOpenConns, cfg.CheckoutLocking)
+	b.use(servers[len(servers)-1])
+	if err := b.roundTrips(ctx); err != nil {
+		return err
+	}
+	fmt.Println("| rep | C | server | W1 iter/s | checkout p50 / p99 ms | errors | server CPU ms / iter | pgbench full tps | ratio server/pgbench |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, c := range o.conc {
-			if err := b.resetW1(ctx); err != nil {
-				return err
-			}
-			w1, err := b.runW1(ctx, c)
-			if err != nil {
-				return err
-			}
-			if err := b.sanity(ctx, w1.ok); err != nil {
-				return fmt.Errorf("W1 C=%d: %w", c, err)
-			}
+			b.use(servers[len(servers)-1])
 			if err := b.resetW1(ctx); err != nil {
 				return err
 			}
@@ -156,27 +178,46 @@ func run(ctx context.Context, o options) error {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("| %d | %d | %.0f | %.1f / %.1f | %s | %.0f | %.2f |\n", rep, c, w1.rate, w1.p50, w1.p99, w1.errors, tps, w1.rate/tps)
+			for _, s := range servers {
+				b.use(s)
+				if err := b.resetW1(ctx); err != nil {
+					return err
+				}
+				w1, err := b.runW1(ctx, c)
+				if err != nil {
+					return err
+				}
+				if err := b.sanity(ctx, w1.ok); err != nil {
+					return fmt.Errorf("W1 C=%d %s: %w", c, s.label, err)
+				}
+				fmt.Printf("| %d | %d | %s | %.0f | %.1f / %.1f | %s | %.2f | %.0f | %.2f |\n", rep, c, s.label, w1.rate, w1.p50, w1.p99, w1.errors, w1.cpuPerIter, tps, w1.rate/tps)
+			}
 		}
 	}
 	fmt.Println()
-	fmt.Println("| rep | W2 orders | final stock | oversold | sell-out s | orders/s | stops (409) | other errors |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| rep | server | W2 orders | final stock | oversold | sell-out s | orders/s | stops (409) | other errors |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for rep := 1; rep <= o.reps; rep++ {
-		if err := b.resetW2(ctx); err != nil {
-			return err
-		}
-		w2, err := b.runW2(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("| %d | %d (db %d) | %d | %v | %.2f | %.0f | %d | %s |\n", rep, w2.orders, w2.dbOrders, w2.stock, w2.oversold, w2.sellOut.Seconds(), float64(w2.orders)/w2.sellOut.Seconds(), w2.stops, w2.errors)
-		if err := b.sanity(ctx, w2.orders); err != nil {
-			return fmt.Errorf("W2: %w", err)
+		for _, s := range servers {
+			b.use(s)
+			if err := b.resetW2(ctx); err != nil {
+				return err
+			}
+			w2, err := b.runW2(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("| %d | %s | %d (db %d) | %d | %v | %.2f | %.0f | %d | %s |\n", rep, s.label, w2.orders, w2.dbOrders, w2.stock, w2.oversold, w2.sellOut.Seconds(), float64(w2.orders)/w2.sellOut.Seconds(), w2.stops, w2.errors)
+			if err := b.sanity(ctx, w2.orders); err != nil {
+				return fmt.Errorf("W2 %s: %w", s.label, err)
+			}
 		}
 	}
 	return nil
 }
+
+// use makes s the server measured, on its database.
+func (b *bench) use(s *server) { b.srv, b.db, b.url = s, s.db, s.url }
 
 // setup creates the category and a pool of users (usersPerWorker per
 // worker), and mints their tokens: registration is not timed.
@@ -237,7 +278,7 @@ func (b *bench) post(ctx context.Context, token, path string, body any) (int, []
 		raw, _ := json.Marshal(body)
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.srv.base+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -256,6 +297,7 @@ func (b *bench) post(ctx context.Context, token, path string, body any) (int, []
 
 type w1Result struct {
 	rate, p50, p99 float64
+	cpuPerIter     float64 // server CPU ms per iteration in the window
 	ok             int
 	errors         string
 }
@@ -271,6 +313,15 @@ func (b *bench) runW1(ctx context.Context, c int) (w1Result, error) {
 		committed atomic.Int64
 		wg        sync.WaitGroup
 	)
+	var cpuStart, cpuEnd time.Duration
+	cpuDone := make(chan struct{})
+	go func() {
+		defer close(cpuDone)
+		time.Sleep(time.Until(windowStart))
+		cpuStart = b.srv.cpu()
+		time.Sleep(time.Until(windowEnd))
+		cpuEnd = b.srv.cpu()
+	}()
 	for w := 0; w < c; w++ {
 		wg.Add(1)
 		go func() {
@@ -312,7 +363,11 @@ func (b *bench) runW1(ctx context.Context, c int) (w1Result, error) {
 		}()
 	}
 	wg.Wait()
+	<-cpuDone
 	r := w1Result{ok: int(committed.Load()), errors: fmt.Sprint(errs)}
+	if len(latencies) > 0 {
+		r.cpuPerIter = float64((cpuEnd - cpuStart).Microseconds()) / 1000 / float64(len(latencies))
+	}
 	if len(errs) == 0 {
 		r.errors = "0"
 	}

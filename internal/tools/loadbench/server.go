@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"shop/internal/database"
+)
+
+// server is one shop binary serving the bench database as its own process,
+// so its CPU time can be read from /proc apart from the load generator's.
+type server struct {
+	label, bin, base string
+	cmd              *exec.Cmd
+	db               *database.DB // its own bench database
+	url              string
+}
+
+// parseServers reads -shop: "label=path,label=path"; empty builds
+// ./cmd/shop of this checkout.
+func parseServers(spec string) ([]*server, error) {
+	if spec == "" {
+		bin := filepath.Join(os.TempDir(), fmt.Sprintf("shop-loadbench-%d", os.Getpid()))
+		out, err := exec.Command("go", "build", "-o", bin, "./cmd/shop").CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("build ./cmd/shop: %v\n%s", err, out)
+		}
+		return []*server{{label: "shop", bin: bin}}, nil
+	}
+	var out []*server
+	for _, part := range strings.Split(spec, ",") {
+		label, bin, ok := strings.Cut(part, "=")
+		if !ok {
+			label, bin = filepath.Base(part), part
+		}
+		out = append(out, &server{label: label, bin: bin})
+	}
+	return out, nil
+}
+
+// start runs `shop serve` on a free loopback port and waits until healthy.
+func (s *server) start(ctx context.Context, dbURL, secret string) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s.cmd = exec.CommandContext(ctx, s.bin, "serve")
+	s.cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "SHOP_ADDR="+addr, "SHOP_JWT_SECRET="+secret)
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", s.bin, err)
+	}
+	s.base = "http://" + addr
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		res, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%s did not become healthy on %s", s.label, addr)
+}
+
+func (s *server) stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = s.cmd.Process.Kill()
+		}
+	}
+}
+
+// cpu is the process's user+system CPU time so far (from /proc/PID/stat,
+// in clock ticks of 10 ms).
+func (s *server) cpu() time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which is in parentheses): state is
+	// field 3; utime and stime are fields 14 and 15.
+	rest := string(raw[strings.LastIndexByte(string(raw), ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
