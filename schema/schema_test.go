@@ -76,6 +76,7 @@ func (f *fixture) ledgerSum(t *testing.T) int {
 }
 
 func TestChecks(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 5)
@@ -153,6 +154,7 @@ func TestChecks(t *testing.T) {
 }
 
 func TestSoftDelete(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 5)
@@ -174,6 +176,7 @@ func TestSoftDelete(t *testing.T) {
 }
 
 func TestOrderStatus_Transitions(t *testing.T) {
+	t.Parallel()
 	all := []string{schema.StatusPending, schema.StatusProcessing, schema.StatusShipped, schema.StatusDelivered, schema.StatusCancelled}
 	// pathTo lists the moves from pending that reach a status.
 	pathTo := map[string][]string{
@@ -239,6 +242,7 @@ func TestOrderStatus_Transitions(t *testing.T) {
 }
 
 func TestOrderStatus_CancelRestocks(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 10)
@@ -263,6 +267,7 @@ func TestOrderStatus_CancelRestocks(t *testing.T) {
 }
 
 func TestOrderStatus_CreateAndDelete(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 10)
@@ -282,6 +287,7 @@ func TestOrderStatus_CreateAndDelete(t *testing.T) {
 }
 
 func TestOrderStatus_Concurrent(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 100)
@@ -332,6 +338,7 @@ func TestOrderStatus_Concurrent(t *testing.T) {
 }
 
 func TestOrderStatus_Bulk(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 100)
@@ -375,6 +382,7 @@ func TestOrderStatus_Bulk(t *testing.T) {
 // TestOrderStatus_DatabaseGuard: below the hook, the database refuses a
 // forbidden status change from any path, raw SQL included.
 func TestOrderStatus_DatabaseGuard(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 10)
@@ -406,6 +414,7 @@ func TestOrderStatus_DatabaseGuard(t *testing.T) {
 
 // TestCategoryTree: the tree rules hold for a bare Ent write, not just REST.
 func TestCategoryTree(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 1) // "tools" holds the product

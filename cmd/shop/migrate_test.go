@@ -97,7 +97,7 @@ func TestMigrateDownCLI(t *testing.T) {
 		}
 		out, err = runCmd(t, url, "migrate", "down", "--steps", "99")
 		if err == nil || !strings.Contains(err.Error(), "only") {
-			t.Fatalf("down --steps 99: %v", err)
+			t.Fatalf("down --steps 99: %v\n%s", err, out)
 		}
 		out, err = runCmd(t, url, "migrate", "down", "--steps", strconv.Itoa(len(files)-1))
 		if err == nil || !strings.Contains(err.Error(), "--force") || !strings.Contains(out, "DROP TABLE") || !strings.Contains(out, `table "users" holds 1 rows`) {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,13 +13,16 @@ import (
 var pathParam = regexp.MustCompile(`:[a-z_]+`)
 
 // TestBFLA lists every admin route from the router itself, so a route added
-// later can't be forgotten: customers get 403, anonymous callers 401.
+// later can't be forgotten: customers get 403, anonymous callers 401, and an
+// admin with a valid request gets the route's success status (a route
+// without a valid request in adminRequests fails the test).
 func TestBFLA(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		customer := s.register(t, "Cust")
 		admin := s.admin(t)
 		n := 0
+		var routes []string
 		for _, r := range s.srv.Echo.Routes() {
 			if !strings.HasPrefix(r.Path, "/api/v1/admin") && !strings.HasPrefix(r.Path, "/admin/graphql") {
 				continue
@@ -27,6 +31,7 @@ func TestBFLA(t *testing.T) {
 				continue
 			}
 			n++
+			routes = append(routes, r.Method+" "+r.Path)
 			p := pathParam.ReplaceAllString(r.Path, "1")
 			s.do(t, req{method: r.Method, path: p, token: customer.Token, body: `{}`, invalid: true}).wantProblem(http.StatusForbidden, "forbidden")
 			s.do(t, req{method: r.Method, path: p, body: `{}`, invalid: true}).wantProblem(http.StatusUnauthorized, "unauthorized")
@@ -37,5 +42,121 @@ func TestBFLA(t *testing.T) {
 		if n < 14 {
 			t.Fatalf("found %d admin routes, want at least 14", n)
 		}
+
+		// Each admin route succeeds for an admin with a valid request; every
+		// request has fixtures of its own, so the order of routes is free.
+		valid := s.adminRequests(t, admin, customer)
+		for _, route := range routes {
+			rq, ok := valid[route]
+			if !ok {
+				t.Errorf("%s: no valid admin request in adminRequests; add one", route)
+				continue
+			}
+			rq.req.token = admin.Token
+			res := s.do(t, rq.req)
+			if res.Status != rq.want {
+				t.Errorf("%s as admin: status %d, want %d: %s", route, res.Status, rq.want, res.Body)
+				continue
+			}
+			if rq.check != nil {
+				rq.check(t, res)
+			}
+		}
+		s.checkInvariants(t)
 	})
+}
+
+// adminRequest is a valid request to one admin route and what it returns.
+type adminRequest struct {
+	req   req
+	want  int
+	check func(t *testing.T, res *resp)
+}
+
+// adminRequests returns a valid request for every admin route, keyed by
+// "METHOD /route/:param", each on fixtures made for it alone.
+func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]adminRequest {
+	t.Helper()
+	cat := s.category(t, admin, "bfla-tools", nil)
+	emptyCat := s.category(t, admin, "bfla-empty", nil)
+	patched := s.product(t, admin, cat, "BFLA Patched", 500, 5)
+	deleted := s.product(t, admin, cat, "BFLA Deleted", 500, 5)
+	adjusted := s.product(t, admin, cat, "BFLA Adjusted", 500, 5)
+	s.addToCart(t, customer, patched.ID, 1)
+	var o struct{ ID int }
+	s.checkout(t, customer, nil, nil).wantStatus(http.StatusCreated).JSON(&o)
+
+	// jsonHas fails unless the JSON body has key with the value's text.
+	jsonHas := func(key string, want any) func(t *testing.T, res *resp) {
+		return func(t *testing.T, res *resp) {
+			t.Helper()
+			var m map[string]any
+			res.JSON(&m)
+			if fmt.Sprint(m[key]) != fmt.Sprint(want) {
+				t.Errorf("%s = %v, want %v: %s", key, m[key], want, res.Body)
+			}
+		}
+	}
+	return map[string]adminRequest{
+		"POST /api/v1/admin/categories": {
+			req:  req{method: "POST", path: "/api/v1/admin/categories", body: map[string]any{"name": "BFLA New", "slug": "bfla-new"}},
+			want: http.StatusCreated, check: jsonHas("slug", "bfla-new"),
+		},
+		"PATCH /api/v1/admin/categories/:id": {
+			req:  req{method: "PATCH", path: path("/api/v1/admin/categories/%d", cat), body: map[string]any{"name": "BFLA Renamed"}},
+			want: http.StatusOK, check: jsonHas("name", "BFLA Renamed"),
+		},
+		"DELETE /api/v1/admin/categories/:id": {
+			req: req{method: "DELETE", path: path("/api/v1/admin/categories/%d", emptyCat)}, want: http.StatusNoContent,
+		},
+		"POST /api/v1/admin/products": {
+			req: req{method: "POST", path: "/api/v1/admin/products", body: map[string]any{
+				"category_id": cat, "name": "BFLA Created", "description": "made by TestBFLA", "price": 700, "stock": 2,
+			}},
+			want: http.StatusCreated, check: jsonHas("name", "BFLA Created"),
+		},
+		"PATCH /api/v1/admin/products/:id": {
+			req:  req{method: "PATCH", path: path("/api/v1/admin/products/%d", patched.ID), body: map[string]any{"price": 650}},
+			want: http.StatusOK, check: jsonHas("price", 650),
+		},
+		"DELETE /api/v1/admin/products/:id": {
+			req: req{method: "DELETE", path: path("/api/v1/admin/products/%d", deleted.ID)}, want: http.StatusNoContent,
+			check: func(t *testing.T, _ *resp) {
+				s.do(t, req{method: "GET", path: path("/api/v1/products/%d", deleted.ID)}).wantProblem(http.StatusNotFound, "not_found")
+			},
+		},
+		"POST /api/v1/admin/products/:id/stock-adjustments": {
+			req:  req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", adjusted.ID), body: map[string]any{"quantity_change": 3, "reason": "restock"}},
+			want: http.StatusOK, check: jsonHas("stock", 8),
+		},
+		"GET /api/v1/admin/products/:id/movements": {
+			req: req{method: "GET", path: path("/api/v1/admin/products/%d/movements", patched.ID)}, want: http.StatusOK,
+		},
+		"GET /api/v1/admin/inventory/reconciliation": {
+			req: req{method: "GET", path: "/api/v1/admin/inventory/reconciliation"}, want: http.StatusOK,
+		},
+		"GET /api/v1/admin/orders": {
+			req: req{method: "GET", path: path("/api/v1/admin/orders?user_id=%d", customer.ID)}, want: http.StatusOK,
+		},
+		"POST /api/v1/admin/orders/:id/status": {
+			req:  req{method: "POST", path: path("/api/v1/admin/orders/%d/status", o.ID), body: map[string]any{"status": "processing"}},
+			want: http.StatusOK, check: jsonHas("status", "processing"),
+		},
+		"GET /api/v1/admin/reports/sales": {
+			req: req{method: "GET", path: "/api/v1/admin/reports/sales?from=2000-01-01&to=2100-01-01&group_by=product"}, want: http.StatusOK,
+		},
+		"GET /api/v1/admin/audit-log": {
+			req: req{method: "GET", path: "/api/v1/admin/audit-log?entity=product"}, want: http.StatusOK,
+		},
+		"POST /admin/graphql": {
+			req: req{method: "POST", path: "/admin/graphql", body: map[string]any{"query": "{ categories { totalCount } }"}}, want: http.StatusOK,
+			check: func(t *testing.T, res *resp) {
+				var g gqlResponse
+				res.JSON(&g)
+				if len(g.Errors) > 0 || len(g.Data["categories"]) == 0 {
+					t.Errorf("graphql as admin: %s", res.Body)
+				}
+			},
+		},
+	}
 }

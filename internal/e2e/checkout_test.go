@@ -83,22 +83,28 @@ func TestCheckout(t *testing.T) {
 			}
 		}
 
+		// Each subtest below makes the user and products it needs, so it
+		// passes alone (-run) and in any order.
 		t.Run("ErrPriceChanged", func(t *testing.T) {
 			bob := s.register(t, "Bob")
-			s.addToCart(t, bob, hammer.ID, 1)
+			saw := s.product(t, admin, cat, "Saw", 2500, 8)
+			s.addToCart(t, bob, saw.ID, 1)
+			s.do(t, req{method: "PATCH", path: path("/api/v1/admin/products/%d", saw.ID), token: admin.Token, body: map[string]any{"price": 9999}}).wantStatus(200)
 			p := s.checkout(t, bob, map[string]any{"expected_total": 2500}, nil).wantProblem(http.StatusConflict, "price_changed")
 			if p["expected_total"] != float64(2500) || p["actual_total"] != float64(9999) {
 				t.Fatalf("price_changed = %v", p)
 			}
-			keepsCart(t, bob, 1, map[int]int{hammer.ID: 8})
+			keepsCart(t, bob, 1, map[int]int{saw.ID: 8})
 		})
 		t.Run("ErrInsufficientStockEveryLine", func(t *testing.T) {
 			cy := s.register(t, "Cy")
-			s.addToCart(t, cy, hammer.ID, 8)
-			s.addToCart(t, cy, nails.ID, 70)
+			drill := s.product(t, admin, cat, "Drill", 2500, 8)
+			screws := s.product(t, admin, cat, "Screws", 199, 70)
+			s.addToCart(t, cy, drill.ID, 8)
+			s.addToCart(t, cy, screws.ID, 70)
 			// Someone else buys first; both lines go short.
-			s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", hammer.ID), token: admin.Token, body: map[string]any{"quantity_change": -3, "reason": "damage"}}).wantStatus(200)
-			s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", nails.ID), token: admin.Token, body: map[string]any{"quantity_change": -1, "reason": "damage"}}).wantStatus(200)
+			s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", drill.ID), token: admin.Token, body: map[string]any{"quantity_change": -3, "reason": "damage"}}).wantStatus(200)
+			s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", screws.ID), token: admin.Token, body: map[string]any{"quantity_change": -1, "reason": "damage"}}).wantStatus(200)
 			p := s.checkout(t, cy, nil, nil).wantProblem(http.StatusConflict, "insufficient_stock")
 			items := p["items"].([]any)
 			if len(items) != 2 {
@@ -106,28 +112,29 @@ func TestCheckout(t *testing.T) {
 			}
 			got := fmt.Sprint(items)
 			want := fmt.Sprint([]any{
-				map[string]any{"product_id": float64(hammer.ID), "requested": float64(8), "available": float64(5)},
-				map[string]any{"product_id": float64(nails.ID), "requested": float64(70), "available": float64(69)},
+				map[string]any{"product_id": float64(drill.ID), "requested": float64(8), "available": float64(5)},
+				map[string]any{"product_id": float64(screws.ID), "requested": float64(70), "available": float64(69)},
 			})
 			if got != want {
 				t.Fatalf("items = %s, want %s", got, want)
 			}
-			keepsCart(t, cy, 2, map[int]int{hammer.ID: 5, nails.ID: 69})
+			keepsCart(t, cy, 2, map[int]int{drill.ID: 5, screws.ID: 69})
 		})
 		t.Run("ErrProductUnavailable", func(t *testing.T) {
 			di := s.register(t, "Di")
 			gone := s.product(t, admin, cat, "Gone", 100, 5)
 			off := s.product(t, admin, cat, "Off", 100, 5)
+			bolts := s.product(t, admin, cat, "Bolts", 199, 69)
 			s.addToCart(t, di, gone.ID, 1)
 			s.addToCart(t, di, off.ID, 1)
-			s.addToCart(t, di, nails.ID, 1)
+			s.addToCart(t, di, bolts.ID, 1)
 			s.do(t, req{method: "DELETE", path: path("/api/v1/admin/products/%d", gone.ID), token: admin.Token}).wantStatus(204)
 			s.do(t, req{method: "PATCH", path: path("/api/v1/admin/products/%d", off.ID), token: admin.Token, body: map[string]any{"is_active": false}}).wantStatus(200)
 			p := s.checkout(t, di, nil, nil).wantProblem(http.StatusConflict, "product_unavailable")
 			if fmt.Sprint(p["product_ids"]) != fmt.Sprint([]any{float64(gone.ID), float64(off.ID)}) {
 				t.Fatalf("product_ids = %v", p["product_ids"])
 			}
-			keepsCart(t, di, 3, map[int]int{gone.ID: 5, off.ID: 5, nails.ID: 69})
+			keepsCart(t, di, 3, map[int]int{gone.ID: 5, off.ID: 5, bolts.ID: 69})
 		})
 		t.Run("ConcurrentSameCart", func(t *testing.T) {
 			// A double click: two checkouts of one cart at once make one order.

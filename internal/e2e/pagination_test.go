@@ -77,19 +77,28 @@ func TestProducts_PaginationWalk(t *testing.T) {
 		}
 
 		t.Run("ConcurrentInserts", func(t *testing.T) {
+			insertedIDs := map[int]bool{} // over every walk below
 			for _, sortName := range []string{"-created_at", "created_at", "price", "name"} {
 				inserted := 0
 				got := s.walk(t, "sort="+sortName+"&", 6, func(page int) {
 					// New rows land before and after the cursor.
-					s.product(t, admin, cat, "Item 0", 100, 1)
-					s.product(t, admin, cat, "Item 9", 999, 1)
+					insertedIDs[s.product(t, admin, cat, "Item 0", 100, 1).ID] = true
+					insertedIDs[s.product(t, admin, cat, "Item 9", 999, 1).ID] = true
 					inserted += 2
 				})
+				// At least one insert per page of the original rows: the
+				// walk really ran while rows were being added.
+				if minPages := (len(want) + 5) / 6; inserted < 2*minPages {
+					t.Fatalf("sort=%s: %d rows inserted during the walk, want at least %d (one pair per page)", sortName, inserted, 2*minPages)
+				}
 				seen := map[int]int{}
 				for _, p := range got {
 					seen[p.ID]++
 					if seen[p.ID] > 1 {
 						t.Fatalf("sort=%s: product %d seen twice", sortName, p.ID)
+					}
+					if _, ok := want[p.ID]; !ok && !insertedIDs[p.ID] {
+						t.Fatalf("sort=%s: product %d is neither an original nor an inserted row", sortName, p.ID)
 					}
 				}
 				for id := range want {
@@ -97,6 +106,10 @@ func TestProducts_PaginationWalk(t *testing.T) {
 						t.Fatalf("sort=%s: product %d missed while rows were inserted", sortName, id)
 					}
 				}
+			}
+			// Every insert made its own row, and nothing else was written.
+			if n := s.ent.Product.Query().CountX(t.Context()); n != len(want)+len(insertedIDs) {
+				t.Fatalf("%d products in the database, want %d originals + %d inserted", n, len(want), len(insertedIDs))
 			}
 		})
 	})

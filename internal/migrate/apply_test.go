@@ -18,6 +18,7 @@ import (
 // TestApply_DryRun: the plan names every pending file with its statements,
 // and nothing changes, not even the revision table.
 func TestApply_DryRun(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		db := testdb.Open(t, testdb.URL(t, dia))
@@ -61,6 +62,7 @@ func revisionTableMissing(t *testing.T, db *sql.DB, dia string) bool {
 // TestApply_To: --to stops where asked; a version that is not pending is
 // refused without changing anything.
 func TestApply_To(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		db := testdb.Open(t, testdb.URL(t, dia))
@@ -94,6 +96,7 @@ func TestApply_To(t *testing.T) {
 // TestSafety: up and down refuse a database whose applied history differs
 // from the directory, naming the version.
 func TestSafety(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		db := testdb.New(t, dia)
@@ -142,6 +145,7 @@ func TestSafety(t *testing.T) {
 // transaction, and a concurrent up and down each run whole, one after the
 // other, leaving a schema that matches the revisions.
 func TestUpDown_Serialize(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		url := testdb.URL(t, dia)

@@ -105,6 +105,7 @@ func appliedVersions(t *testing.T, db *sql.DB, dia string, dir atlasmigrate.Dir)
 
 // TestEveryUpHasDown catches a migration added without its down file.
 func TestEveryUpHasDown(t *testing.T) {
+	t.Parallel()
 	for _, dia := range testdb.Dialects {
 		dir, err := migrate.Dir(dia)
 		if err != nil {
@@ -127,6 +128,7 @@ func TestEveryUpHasDown(t *testing.T) {
 // functions), and up → down --steps 1 → up leaves the schema of a fresh up,
 // with the rows of tables the reverted migrations didn't touch kept.
 func TestDown_RoundTrip(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		db := testdb.Open(t, testdb.URL(t, dia))
@@ -199,6 +201,7 @@ func TestDown_RoundTrip(t *testing.T) {
 // TestDown_Target: --to keeps VERSION and reverts what is newer; a dry run
 // changes nothing; bad targets are refused.
 func TestDown_Target(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		db := testdb.New(t, dia)
@@ -236,6 +239,7 @@ func TestDown_Target(t *testing.T) {
 // holding rows is refused with its statements and the row counts, and
 // changes nothing; --force reverts it.
 func TestDown_RefusesDataLoss(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		db := testdb.New(t, dia)

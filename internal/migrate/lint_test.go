@@ -31,6 +31,7 @@ func lintDev(t *testing.T, dia string) *sql.DB {
 
 // TestLint_OwnDirectories: our migrations have no error-level finding.
 func TestLint_OwnDirectories(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		dir, _ := migrate.Dir(dia)
 		findings, err := migrate.Lint(context.Background(), lintDev(t, dia), dia, dir, nil)
@@ -49,6 +50,7 @@ func TestLint_OwnDirectories(t *testing.T) {
 // adds a NOT NULL column without default (data-dependent) are reported,
 // with the file and line; the files before them are replayed, not linted.
 func TestLint_Reports(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		dev := lintDev(t, dia)

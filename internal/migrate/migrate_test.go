@@ -14,6 +14,7 @@ import (
 )
 
 func TestUp(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		db := testdb.Open(t, testdb.URL(t, dia))
@@ -113,6 +114,7 @@ func TestUp(t *testing.T) {
 }
 
 func TestUp_Concurrent(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		url := testdb.URL(t, dia)
@@ -150,6 +152,7 @@ func TestUp_Concurrent(t *testing.T) {
 // TestInSync proves each migration directory describes the Ent schema: a
 // fresh diff against it plans nothing.
 func TestInSync(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		dev := testdb.Open(t, testdb.URL(t, dia))
 		dir, err := migrate.Dir(dia)
@@ -175,6 +178,7 @@ func mustFiles(t *testing.T, d atlasmigrate.Dir) []atlasmigrate.File {
 // TestUp_FailingFileChangesNothing: the pending files run in one
 // transaction, so a broken one leaves the database as it was.
 func TestUp_FailingFileChangesNothing(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		db := testdb.Open(t, testdb.URL(t, dia))

@@ -107,6 +107,7 @@ var StatementBudget = map[string]map[string]int{
 }
 
 func TestCheckout_StatementBudget(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		for _, locking := range []string{ordering.Optimistic, ordering.Pessimistic} {
 			t.Run(locking, func(t *testing.T) {
@@ -142,6 +143,7 @@ func TestCheckout_StatementBudget(t *testing.T) {
 // stock decrement, so a hot product's row lock is held for the least time
 // (docs/checkout.md), with and without Idempotency-Key, on both databases.
 func TestCheckout_DecrementLast(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		for _, locking := range []string{ordering.Optimistic, ordering.Pessimistic} {
 			e := newEnv(t, dia, locking)
@@ -166,6 +168,7 @@ func TestCheckout_DecrementLast(t *testing.T) {
 // before each of its statements in turn: nothing partial remains, the cart
 // is intact, and the next checkout succeeds.
 func TestCheckout_ConnectionKilled(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, dialect.Postgres, ordering.Optimistic)
 	e.db.SQL.SetMaxOpenConns(1) // the checkout's connection is the only one
@@ -264,6 +267,7 @@ func BenchmarkCheckout(b *testing.B) {
 // a deadlock after doing all its work is run again and still makes exactly
 // one order.
 func TestCheckout_RetriedIsOneOrder(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		e := newEnv(t, dia, ordering.Optimistic)
@@ -300,6 +304,7 @@ func TestCheckout_RetriedIsOneOrder(t *testing.T) {
 }
 
 func TestRetryable(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		err  error
 		want bool
@@ -321,6 +326,7 @@ func TestRetryable(t *testing.T) {
 // TestDecrement_Unavailable: the guarded decrement also refuses a product
 // deactivated or deleted after the cart was read, and says so.
 func TestDecrement_Unavailable(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		e := newEnv(t, dia, ordering.Optimistic)

@@ -1,0 +1,164 @@
+package apperr_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"shop/internal/apperr"
+	"shop/schema"
+)
+
+// TestHTTPStatus pins every code of API.md to its status; an unknown code is
+// a 500, never a 2xx.
+func TestHTTPStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code apperr.Code
+		want int
+	}{
+		{apperr.MalformedRequest, http.StatusBadRequest},
+		{apperr.Unauthorized, http.StatusUnauthorized},
+		{apperr.Forbidden, http.StatusForbidden},
+		{apperr.NotFound, http.StatusNotFound},
+		{apperr.MethodNotAllowed, http.StatusMethodNotAllowed},
+		{apperr.InsufficientStock, http.StatusConflict},
+		{apperr.InvalidStatusTransition, http.StatusConflict},
+		{apperr.ProductUnavailable, http.StatusConflict},
+		{apperr.PriceChanged, http.StatusConflict},
+		{apperr.Conflict, http.StatusConflict},
+		{apperr.VersionConflict, http.StatusPreconditionFailed},
+		{apperr.ValidationFailed, http.StatusUnprocessableEntity},
+		{apperr.EmptyCart, http.StatusUnprocessableEntity},
+		{apperr.IdempotencyKeyReused, http.StatusUnprocessableEntity},
+		{apperr.RateLimited, http.StatusTooManyRequests},
+		{apperr.Unavailable, http.StatusServiceUnavailable},
+		{apperr.Internal, http.StatusInternalServerError},
+		{apperr.Code("no_such_code"), http.StatusInternalServerError},
+		{apperr.Code(""), http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.code), func(t *testing.T) {
+			t.Parallel()
+			if got := tt.code.HTTPStatus(); got != tt.want {
+				t.Errorf("%q.HTTPStatus() = %d, want %d", tt.code, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestConstructors: New formats its message, Validation carries its
+// fields, With adds problem-document members.
+func TestConstructors(t *testing.T) {
+	t.Parallel()
+	e := apperr.New(apperr.NotFound, "no product %d", 7)
+	if e.Code != apperr.NotFound || e.Message != "no product 7" || e.Err != nil {
+		t.Errorf("New = %+v", e)
+	}
+	if got, want := e.Error(), "not_found: no product 7"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if e.With("id", 7).With("kind", "product") != e || !reflect.DeepEqual(e.Extra, map[string]any{"id": 7, "kind": "product"}) {
+		t.Errorf("With: Extra = %#v", e.Extra)
+	}
+
+	v := apperr.Validation(apperr.Field("email", "is required"), apperr.Field("name", "is too long"))
+	if v.Code != apperr.ValidationFailed || v.Code.HTTPStatus() != http.StatusUnprocessableEntity {
+		t.Errorf("Validation code = %q", v.Code)
+	}
+	want := []apperr.FieldError{{Field: "email", Message: "is required"}, {Field: "name", Message: "is too long"}}
+	if !reflect.DeepEqual(v.Fields, want) {
+		t.Errorf("Validation fields = %#v, want %#v", v.Fields, want)
+	}
+}
+
+// TestWrapping: an *Error keeps its cause for logs and errors.Is, and is
+// found again through fmt.Errorf wrapping.
+func TestWrapping(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("dial tcp: connection refused")
+	e := &apperr.Error{Code: apperr.Unavailable, Message: "try again", Err: cause}
+	if !errors.Is(e, cause) {
+		t.Error("errors.Is(e, cause) = false")
+	}
+	if got := e.Error(); !strings.Contains(got, "unavailable") || !strings.Contains(got, "connection refused") {
+		t.Errorf("Error() = %q, want code and cause", got)
+	}
+	wrapped := fmt.Errorf("checkout: %w", fmt.Errorf("tx: %w", e))
+	var got *apperr.Error
+	if !errors.As(wrapped, &got) || got != e {
+		t.Fatalf("errors.As through two wraps = %v", got)
+	}
+	if apperr.From(wrapped) != e {
+		t.Errorf("From(wrapped) did not return the *Error in the chain")
+	}
+}
+
+// TestFromUnknown: an error that is not ours is internal, and its text
+// (SQL, driver details) is kept as the cause, never as the message.
+func TestFromUnknown(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{
+		errors.New(`pq: duplicate key value violates unique constraint "users_email_key"`),
+		fmt.Errorf("wrapped: %w", errors.New("SELECT * FROM secrets")),
+	} {
+		e := apperr.From(err)
+		if e.Code != apperr.Internal || e.Code.HTTPStatus() != http.StatusInternalServerError {
+			t.Errorf("From(%v).Code = %q, want internal", err, e.Code)
+		}
+		if strings.Contains(e.Message, "pq:") || strings.Contains(e.Message, "SELECT") {
+			t.Errorf("From(%v).Message leaks the cause: %q", err, e.Message)
+		}
+		if !errors.Is(e, err) {
+			t.Errorf("From(%v) lost its cause", err)
+		}
+	}
+}
+
+// TestFromSchemaErrors: the schema's coded errors become the API's codes,
+// also when wrapped. (If schema hooks come to return *apperr.Error
+// themselves, this table still states the contract.)
+func TestFromSchemaErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		err        error
+		code       apperr.Code
+		wantExtra  map[string]any
+		wantFields []string
+	}{
+		{"transition", &schema.TransitionError{From: "shipped", To: "pending"}, apperr.InvalidStatusTransition,
+			map[string]any{"from": "shipped", "to": "pending"}, nil},
+		{"concurrent change", &schema.ConcurrentChangeError{}, apperr.Conflict, nil, nil},
+		{"stock limit", &schema.StockLimitError{ProductID: 3}, apperr.Conflict, nil, nil},
+		{"category cycle", schema.ErrCategoryCycle, apperr.ValidationFailed, nil, []string{"parent_id"}},
+		{"category in use", schema.ErrCategoryInUse, apperr.Conflict, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := apperr.From(fmt.Errorf("save: %w", tt.err))
+			if e.Code != tt.code {
+				t.Fatalf("From(%v).Code = %q, want %q", tt.err, e.Code, tt.code)
+			}
+			if e.Message == "" {
+				t.Error("empty message")
+			}
+			for k, v := range tt.wantExtra {
+				if fmt.Sprint(e.Extra[k]) != fmt.Sprint(v) {
+					t.Errorf("Extra[%q] = %v, want %v", k, e.Extra[k], v)
+				}
+			}
+			var fields []string
+			for _, f := range e.Fields {
+				fields = append(fields, f.Field)
+			}
+			if !reflect.DeepEqual(fields, tt.wantFields) {
+				t.Errorf("fields = %v, want %v", fields, tt.wantFields)
+			}
+		})
+	}
+}
