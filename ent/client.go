@@ -19,6 +19,7 @@ import (
 	"shop/ent/order"
 	"shop/ent/orderitem"
 	"shop/ent/product"
+	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
 
 	"entgo.io/ent"
@@ -50,6 +51,8 @@ type Client struct {
 	OrderItem *OrderItemClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
+	// RateLimitBucket is the client for interacting with the RateLimitBucket builders.
+	RateLimitBucket *RateLimitBucketClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// additional fields for node api
@@ -73,6 +76,7 @@ func (c *Client) init() {
 	c.Order = NewOrderClient(c.config)
 	c.OrderItem = NewOrderItemClient(c.config)
 	c.Product = NewProductClient(c.config)
+	c.RateLimitBucket = NewRateLimitBucketClient(c.config)
 	c.User = NewUserClient(c.config)
 }
 
@@ -174,6 +178,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Order:             NewOrderClient(cfg),
 		OrderItem:         NewOrderItemClient(cfg),
 		Product:           NewProductClient(cfg),
+		RateLimitBucket:   NewRateLimitBucketClient(cfg),
 		User:              NewUserClient(cfg),
 	}, nil
 }
@@ -202,6 +207,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Order:             NewOrderClient(cfg),
 		OrderItem:         NewOrderItemClient(cfg),
 		Product:           NewProductClient(cfg),
+		RateLimitBucket:   NewRateLimitBucketClient(cfg),
 		User:              NewUserClient(cfg),
 	}, nil
 }
@@ -233,7 +239,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuditLog, c.CartItem, c.Category, c.IdempotencyKey, c.InventoryMovement,
-		c.Order, c.OrderItem, c.Product, c.User,
+		c.Order, c.OrderItem, c.Product, c.RateLimitBucket, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -244,7 +250,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuditLog, c.CartItem, c.Category, c.IdempotencyKey, c.InventoryMovement,
-		c.Order, c.OrderItem, c.Product, c.User,
+		c.Order, c.OrderItem, c.Product, c.RateLimitBucket, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -269,6 +275,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OrderItem.mutate(ctx, m)
 	case *ProductMutation:
 		return c.Product.mutate(ctx, m)
+	case *RateLimitBucketMutation:
+		return c.RateLimitBucket.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
@@ -1684,6 +1692,139 @@ func (c *ProductClient) mutate(ctx context.Context, m *ProductMutation) (Value, 
 	}
 }
 
+// RateLimitBucketClient is a client for the RateLimitBucket schema.
+type RateLimitBucketClient struct {
+	config
+}
+
+// NewRateLimitBucketClient returns a client for the RateLimitBucket from the given config.
+func NewRateLimitBucketClient(c config) *RateLimitBucketClient {
+	return &RateLimitBucketClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ratelimitbucket.Hooks(f(g(h())))`.
+func (c *RateLimitBucketClient) Use(hooks ...Hook) {
+	c.hooks.RateLimitBucket = append(c.hooks.RateLimitBucket, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ratelimitbucket.Intercept(f(g(h())))`.
+func (c *RateLimitBucketClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RateLimitBucket = append(c.inters.RateLimitBucket, interceptors...)
+}
+
+// Create returns a builder for creating a RateLimitBucket entity.
+func (c *RateLimitBucketClient) Create() *RateLimitBucketCreate {
+	mutation := newRateLimitBucketMutation(c.config, OpCreate)
+	return &RateLimitBucketCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RateLimitBucket entities.
+func (c *RateLimitBucketClient) CreateBulk(builders ...*RateLimitBucketCreate) *RateLimitBucketCreateBulk {
+	return &RateLimitBucketCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RateLimitBucketClient) MapCreateBulk(slice any, setFunc func(*RateLimitBucketCreate, int)) *RateLimitBucketCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RateLimitBucketCreateBulk{err: fmt.Errorf("calling to RateLimitBucketClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RateLimitBucketCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RateLimitBucketCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RateLimitBucket.
+func (c *RateLimitBucketClient) Update() *RateLimitBucketUpdate {
+	mutation := newRateLimitBucketMutation(c.config, OpUpdate)
+	return &RateLimitBucketUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RateLimitBucketClient) UpdateOne(_m *RateLimitBucket) *RateLimitBucketUpdateOne {
+	mutation := newRateLimitBucketMutation(c.config, OpUpdateOne, withRateLimitBucket(_m))
+	return &RateLimitBucketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RateLimitBucketClient) UpdateOneID(id int) *RateLimitBucketUpdateOne {
+	mutation := newRateLimitBucketMutation(c.config, OpUpdateOne, withRateLimitBucketID(id))
+	return &RateLimitBucketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RateLimitBucket.
+func (c *RateLimitBucketClient) Delete() *RateLimitBucketDelete {
+	mutation := newRateLimitBucketMutation(c.config, OpDelete)
+	return &RateLimitBucketDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RateLimitBucketClient) DeleteOne(_m *RateLimitBucket) *RateLimitBucketDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RateLimitBucketClient) DeleteOneID(id int) *RateLimitBucketDeleteOne {
+	builder := c.Delete().Where(ratelimitbucket.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RateLimitBucketDeleteOne{builder}
+}
+
+// Query returns a query builder for RateLimitBucket.
+func (c *RateLimitBucketClient) Query() *RateLimitBucketQuery {
+	return &RateLimitBucketQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRateLimitBucket},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RateLimitBucket entity by its id.
+func (c *RateLimitBucketClient) Get(ctx context.Context, id int) (*RateLimitBucket, error) {
+	return c.Query().Where(ratelimitbucket.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RateLimitBucketClient) GetX(ctx context.Context, id int) *RateLimitBucket {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RateLimitBucketClient) Hooks() []Hook {
+	return c.hooks.RateLimitBucket
+}
+
+// Interceptors returns the client interceptors.
+func (c *RateLimitBucketClient) Interceptors() []Interceptor {
+	return c.inters.RateLimitBucket
+}
+
+func (c *RateLimitBucketClient) mutate(ctx context.Context, m *RateLimitBucketMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RateLimitBucketCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RateLimitBucketUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RateLimitBucketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RateLimitBucketDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RateLimitBucket mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -1901,11 +2042,11 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		AuditLog, CartItem, Category, IdempotencyKey, InventoryMovement, Order,
-		OrderItem, Product, User []ent.Hook
+		OrderItem, Product, RateLimitBucket, User []ent.Hook
 	}
 	inters struct {
 		AuditLog, CartItem, Category, IdempotencyKey, InventoryMovement, Order,
-		OrderItem, Product, User []ent.Interceptor
+		OrderItem, Product, RateLimitBucket, User []ent.Interceptor
 	}
 )
 

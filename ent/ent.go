@@ -15,6 +15,7 @@ import (
 	"shop/ent/order"
 	"shop/ent/orderitem"
 	"shop/ent/product"
+	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
 	"sync"
 
@@ -89,6 +90,7 @@ func checkColumn(t, c string) error {
 			order.Table:             order.ValidColumn,
 			orderitem.Table:         orderitem.ValidColumn,
 			product.Table:           product.ValidColumn,
+			ratelimitbucket.Table:   ratelimitbucket.ValidColumn,
 			user.Table:              user.ValidColumn,
 		})
 	})

@@ -30,6 +30,8 @@ type Tx struct {
 	OrderItem *OrderItemClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
+	// RateLimitBucket is the client for interacting with the RateLimitBucket builders.
+	RateLimitBucket *RateLimitBucketClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -171,6 +173,7 @@ func (tx *Tx) init() {
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderItem = NewOrderItemClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
+	tx.RateLimitBucket = NewRateLimitBucketClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

@@ -101,5 +101,6 @@ func openDB(cfg config.Config) (*database.DB, error) {
 		MaxIdleConns:    cfg.DBMaxIdleConns,
 		ConnMaxLifetime: cfg.DBConnMaxLife,
 		BusyTimeout:     cfg.DBBusyTimeout,
+		Pooler:          cfg.DBPooler,
 	})
 }

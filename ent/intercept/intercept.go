@@ -16,6 +16,7 @@ import (
 	"shop/ent/orderitem"
 	"shop/ent/predicate"
 	"shop/ent/product"
+	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
 
 	"entgo.io/ent/dialect/sql"
@@ -293,6 +294,33 @@ func (f TraverseProduct) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProductQuery", q)
 }
 
+// The RateLimitBucketFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RateLimitBucketFunc func(context.Context, *ent.RateLimitBucketQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RateLimitBucketFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RateLimitBucketQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RateLimitBucketQuery", q)
+}
+
+// The TraverseRateLimitBucket type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRateLimitBucket func(context.Context, *ent.RateLimitBucketQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRateLimitBucket) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRateLimitBucket) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RateLimitBucketQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RateLimitBucketQuery", q)
+}
+
 // The UserFunc type is an adapter to allow the use of ordinary function as a Querier.
 type UserFunc func(context.Context, *ent.UserQuery) (ent.Value, error)
 
@@ -339,6 +367,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OrderItemQuery, predicate.OrderItem, orderitem.OrderOption]{typ: ent.TypeOrderItem, tq: q}, nil
 	case *ent.ProductQuery:
 		return &query[*ent.ProductQuery, predicate.Product, product.OrderOption]{typ: ent.TypeProduct, tq: q}, nil
+	case *ent.RateLimitBucketQuery:
+		return &query[*ent.RateLimitBucketQuery, predicate.RateLimitBucket, ratelimitbucket.OrderOption]{typ: ent.TypeRateLimitBucket, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
 	default:

@@ -389,6 +389,30 @@ var (
 			},
 		},
 	}
+	// RateLimitBucketsColumns holds the columns for the "rate_limit_buckets" table.
+	RateLimitBucketsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 400},
+		{Name: "tat", Type: field.TypeTime},
+	}
+	// RateLimitBucketsTable holds the schema information for the "rate_limit_buckets" table.
+	RateLimitBucketsTable = &schema.Table{
+		Name:       "rate_limit_buckets",
+		Columns:    RateLimitBucketsColumns,
+		PrimaryKey: []*schema.Column{RateLimitBucketsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ratelimitbucket_key",
+				Unique:  true,
+				Columns: []*schema.Column{RateLimitBucketsColumns[1]},
+			},
+			{
+				Name:    "ratelimitbucket_tat",
+				Unique:  false,
+				Columns: []*schema.Column{RateLimitBucketsColumns[2]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -422,6 +446,7 @@ var (
 		OrdersTable,
 		OrderItemsTable,
 		ProductsTable,
+		RateLimitBucketsTable,
 		UsersTable,
 	}
 )

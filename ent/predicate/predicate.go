@@ -30,5 +30,8 @@ type OrderItem func(*sql.Selector)
 // Product is the predicate function for product builders.
 type Product func(*sql.Selector)
 
+// RateLimitBucket is the predicate function for ratelimitbucket builders.
+type RateLimitBucket func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -11,6 +11,7 @@ import (
 	"shop/ent/order"
 	"shop/ent/orderitem"
 	"shop/ent/product"
+	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
 	"shop/schema"
 	"time"
@@ -340,6 +341,26 @@ func init() {
 	productDescVersion := productFields[6].Descriptor()
 	// product.DefaultVersion holds the default value on creation for the version field.
 	product.DefaultVersion = productDescVersion.Default.(int)
+	ratelimitbucketFields := schema.RateLimitBucket{}.Fields()
+	_ = ratelimitbucketFields
+	// ratelimitbucketDescKey is the schema descriptor for key field.
+	ratelimitbucketDescKey := ratelimitbucketFields[0].Descriptor()
+	// ratelimitbucket.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	ratelimitbucket.KeyValidator = func() func(string) error {
+		validators := ratelimitbucketDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	userMixin := schema.User{}.Mixin()
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0

@@ -36,11 +36,13 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	e.GET("/openapi.yaml", serveOpenAPI)
 
 	api := e.Group("/api/v1", tokens.Authenticate)
-	admin := api.Group("/admin", identity.RequireAdmin)
+	requireAdmin := identity.RequireAdmin(db.Client)
+	admin := api.Group("/admin", requireAdmin)
 
 	(&identity.HTTP{
 		Svc: svc.Identity, Tokens: tokens, DB: db.Client,
-		PerIP: ratelimit.New(cfg.AuthRateLimit), PerEmail: ratelimit.New(cfg.AuthRateLimit),
+		PerIP:    ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
+		PerEmail: ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
 	}).Routes(api)
 	(&catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency}).Routes(api, admin)
 	(&inventory.HTTP{DB: db.Client}).Routes(admin)
@@ -51,6 +53,6 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	(&shopadmin.AuditLogHTTP{DB: db.Client}).Routes(admin)
 
 	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering, StoreCurrency: cfg.Currency}, logger)
-	shopadmin.Routes(e, gql, tokens.Authenticate, identity.RequireAdmin)
+	shopadmin.Routes(e, gql, tokens.Authenticate, requireAdmin)
 	return srv
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"shop/ent"
+	"shop/internal/database"
 	"shop/schema"
 )
 
@@ -97,6 +98,15 @@ func (e *Error) With(key string, value any) *Error {
 	return e
 }
 
+// Wrap records cause as e's cause (logged, never shown) and returns e.
+// Keeping the cause lets From see what the database said: a module that
+// turns a constraint error into its own code still gets a vanished user or
+// an unreachable database answered as such.
+func (e *Error) Wrap(cause error) *Error {
+	e.Err = cause
+	return e
+}
+
 // New returns an error with a code and a client-safe message.
 func New(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
@@ -112,7 +122,18 @@ func Field(field, message string) FieldError { return FieldError{Field: field, M
 
 // From returns the domain error err stands for: an *Error in its chain, or a
 // translation of the schema's and Ent's errors. Anything else is internal.
+//
+// Two causes outrank whatever a module made of them, because no module can
+// know them better: a database that can't be reached (unavailable, 503)
+// and a write that names a user who no longer exists (unauthorized, 401:
+// the token is valid but its user is gone).
 func From(err error) *Error {
+	if database.Unreachable(err) {
+		return &Error{Code: Unavailable, Message: "the database is unreachable; retry later", Err: err}
+	}
+	if database.UnknownUser(err) {
+		return &Error{Code: Unauthorized, Message: "the user of this token no longer exists", Err: err}
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e

@@ -28,6 +28,7 @@ type Config struct {
 	LogLevel        string        // SHOP_LOG_LEVEL
 	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
 	CORSOrigins     []string      // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
+	DBPooler        string        // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
 	DebugAddr       string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 }
 
@@ -53,6 +54,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
 		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
 		CORSOrigins:     r.list("SHOP_CORS_ORIGINS"),
+		DBPooler:        strings.ToLower(r.str("SHOP_DB_POOLER", "")),
 		DebugAddr:       r.str("SHOP_DEBUG_ADDR", ""),
 	}
 	if r.err != nil {
@@ -66,6 +68,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBMaxOpenConns < 1 {
 		return Config{}, fmt.Errorf("SHOP_DB_MAX_OPEN_CONNS: want at least 1, got %d", c.DBMaxOpenConns)
+	}
+	if c.DBPooler != "" && c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
+		return Config{}, fmt.Errorf("SHOP_DB_POOLER: want transaction, session or none, got %q", c.DBPooler)
 	}
 	if c.AuthRateLimit < 0 {
 		return Config{}, fmt.Errorf("SHOP_AUTH_RATE_LIMIT: want 0 or more, got %d", c.AuthRateLimit)

@@ -25,6 +25,11 @@ type Options struct {
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
 	BusyTimeout     time.Duration // SQLite only
+	// Pooler is "transaction" when PostgreSQL is reached through a pooler
+	// in transaction mode (PgBouncer pool_mode=transaction): successive
+	// statements may run on different server connections, so pgx must not
+	// keep named prepared statements (its statement cache) on them.
+	Pooler string
 }
 
 // DB is an open database: the Ent client and the pool under it.
@@ -42,6 +47,11 @@ func Open(rawURL string, opt Options) (*DB, error) {
 	driverName, dsn, dia, err := ParseURL(rawURL, opt.BusyTimeout)
 	if err != nil {
 		return nil, err
+	}
+	if dia == dialect.Postgres && opt.Pooler == PoolerTransaction {
+		if dsn, err = withoutStatementCache(dsn); err != nil {
+			return nil, err
+		}
 	}
 	sqlDB, err := sql.Open(driverName, dsn)
 	if err != nil {
@@ -92,6 +102,30 @@ func ParseURL(rawURL string, busyTimeout time.Duration) (driverName, dsn, dia st
 	}
 }
 
+// PoolerTransaction is SHOP_DB_POOLER's value for PgBouncer (or any pooler)
+// in transaction mode.
+const PoolerTransaction = "transaction"
+
+// withoutStatementCache sets pgx's default_query_exec_mode=exec on a
+// postgres:// URL, unless the URL already chooses a mode: every query is
+// prepared unnamed and described in the same round trip, so no statement
+// outlives the transaction that made it (named, cached statements fail
+// behind a transaction pooler with "prepared statement already exists").
+// The shop keeps no other session state: its advisory locks are
+// transaction-scoped and it never SETs a session variable.
+func withoutStatementCache(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	q := u.Query()
+	if q.Get("default_query_exec_mode") == "" {
+		q.Set("default_query_exec_mode", "exec")
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
 // redact hides a password in a URL before it is shown.
 func redact(raw string) string {
 	u, err := url.Parse(raw)
@@ -122,6 +156,12 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		if errors.Is(err, sql.ErrTxDone) {
+			// Closed under us, not by us (fn succeeded and nothing else
+			// ends this transaction): its connection or its request was
+			// lost, and it was rolled back.
+			err = errors.Join(err, errTxLost)
+		}
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -81,12 +81,19 @@ func withEnv(k, v string) option { return func(m map[string]string) { m[k] = v }
 // database of the dialect.
 func newShop(t testing.TB, dia string, opts ...option) *shop {
 	t.Helper()
-	return startShop(t, testdb.New(t, dia), opts...)
+	return newShopOn(t, testdb.New(t, dia), nil, opts...)
 }
 
 // startShop starts the real server on db (e.g. one whose client counts
 // statements).
 func startShop(t testing.TB, db *database.DB, opts ...option) *shop {
+	t.Helper()
+	return newShopOn(t, db, nil, opts...)
+}
+
+// newShopOn starts the real server on a migrated database; its log (warnings
+// and errors) goes to logOut, or nowhere when nil (stderr with SHOP_TEST_LOG).
+func newShopOn(t testing.TB, db *database.DB, logOut io.Writer, opts ...option) *shop {
 	t.Helper()
 	vars := map[string]string{
 		"DATABASE_URL":         "unused",
@@ -101,9 +108,11 @@ func startShop(t testing.TB, db *database.DB, opts ...option) *shop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logOut io.Writer = io.Discard
-	if os.Getenv("SHOP_TEST_LOG") != "" {
-		logOut = os.Stderr
+	if logOut == nil {
+		logOut = io.Discard
+		if os.Getenv("SHOP_TEST_LOG") != "" {
+			logOut = os.Stderr
+		}
 	}
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(logOut, logs), &slog.HandlerOptions{Level: slog.LevelWarn}))

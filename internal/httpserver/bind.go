@@ -100,7 +100,86 @@ func DecodeJSON(body []byte, dst any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return apperr.New(apperr.MalformedRequest, "the body has data after the JSON object")
 	}
+	return exactNames(body, reflect.TypeOf(dst))
+}
+
+// exactNames refuses a member whose name matches a field of t only when
+// case is ignored: encoding/json folds case (`QUANTITY` fills `quantity`),
+// but API.md says names match exactly. It runs on a body the decoder has
+// already accepted, so only the names are left to check; it walks nested
+// objects and arrays the way the decoder did.
+func exactNames(raw []byte, t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if o, ok := reflect.New(t).Interface().(interface{ valueType() reflect.Type }); ok {
+		return exactNames(raw, o.valueType()) // Optional[T] holds a T
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		return nil // decodes itself
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var members map[string]json.RawMessage
+		if json.Unmarshal(raw, &members) != nil {
+			return nil // null: nothing to name
+		}
+		fields := jsonFields(t)
+		for name, v := range members {
+			ft, ok := fields[name]
+			if !ok {
+				return apperr.New(apperr.MalformedRequest, "unknown field %q: field names are case-sensitive", name)
+			}
+			if err := exactNames(v, ft); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil
+		}
+		for _, v := range items {
+			if err := exactNames(v, t.Elem()); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// jsonFields maps the exact JSON names of t's fields (embedded structs
+// flattened) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			et := f.Type
+			for et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				for k, v := range jsonFields(et) {
+					out[k] = v
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
 }
 
 func describeJSONError(err error) string {

@@ -2,6 +2,8 @@ package httpserver
 
 import (
 	"encoding/json"
+	"reflect"
+	"sort"
 	"strconv"
 	"unicode/utf8"
 
@@ -10,14 +12,40 @@ import (
 	"shop/internal/apperr"
 )
 
-// PathID reads a positive integer id from the path. Anything else names no
-// resource: 404 not_found.
+// PathID reads a positive integer id from the path, in canonical decimal
+// (no sign, no leading zeros), so one resource has one URL: `/products/007`
+// and `/products/+7` name nothing (404 not_found), like any other text.
 func PathID(c echo.Context, name string) (int, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 0)
+	raw := c.Param(name)
+	if raw == "" || raw[0] < '1' || raw[0] > '9' {
+		return 0, apperr.New(apperr.NotFound, "no such resource")
+	}
+	id, err := strconv.ParseInt(raw, 10, 0)
 	if err != nil || id <= 0 || id > 1<<53 {
 		return 0, apperr.New(apperr.NotFound, "no such resource")
 	}
 	return int(id), nil
+}
+
+// UniqueQuery refuses a request that gives a query parameter more than once
+// (422 validation_failed): `limit=5&limit=500` has no one meaning, and
+// taking the first silently hides the client's mistake.
+func UniqueQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var fields []apperr.FieldError
+		for name, values := range c.QueryParams() {
+			if len(values) > 1 {
+				fields = append(fields, apperr.Field(name, "is given more than once"))
+			}
+		}
+		if len(fields) > 0 {
+			sort.Slice(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
+			e := apperr.Validation(fields...)
+			e.Message = "the query has invalid parameters"
+			return e
+		}
+		return next(c)
+	}
 }
 
 // Query collects validated query parameters and their errors.
@@ -106,6 +134,9 @@ type Optional[T any] struct {
 	Null  bool
 	Value T
 }
+
+// valueType is T, for the exact-name check of bodies.
+func (*Optional[T]) valueType() reflect.Type { return reflect.TypeFor[T]() }
 
 // UnmarshalJSON records that the member was present.
 func (o *Optional[T]) UnmarshalJSON(b []byte) error {

@@ -1,12 +1,16 @@
 package httpserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"shop/internal/apperr"
 )
@@ -23,7 +27,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	e := toAppError(err)
 	status := e.Code.HTTPStatus()
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
-	if status >= 500 {
+	switch {
+	case e.Code == apperr.Unavailable:
+		// An outage fails every request the same way: one line a second,
+		// with how many it stands for, not thousands of lines.
+		s.unavailableLog.log(c.Request().Context(), s.log, reqID, err)
+	case status >= 500 && errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		// The client went away and its request was cut short: not a fault.
+		s.log.InfoContext(c.Request().Context(), "client went away", slog.String("request_id", reqID), slog.String("route", c.Path()))
+	case status >= 500:
 		s.log.ErrorContext(c.Request().Context(), "request failed",
 			slog.String("request_id", reqID), slog.String("route", c.Path()), slog.Any("error", err))
 	}
@@ -40,10 +52,13 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if len(e.Fields) > 0 {
 		body["errors"] = e.Fields
 	}
-	if e.Code == apperr.RateLimited {
+	switch e.Code {
+	case apperr.RateLimited:
 		if ra, ok := e.Extra["retry_after"]; ok {
 			c.Response().Header().Set("Retry-After", fmt.Sprint(ra))
 		}
+	case apperr.Unavailable:
+		c.Response().Header().Set("Retry-After", strconv.Itoa(UnavailableRetryAfter))
 	}
 	c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
 	c.Response().WriteHeader(status)
@@ -51,6 +66,27 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	_ = c.Echo().JSONSerializer.Serialize(c, body, "")
+}
+
+// UnavailableRetryAfter is the Retry-After, in seconds, of a 503: a
+// database restart or failover takes seconds, and clients that wait that
+// long don't pile onto a database coming back.
+const UnavailableRetryAfter = 2
+
+// throttledLog logs errors of one kind at most once per interval, each line
+// with the number of errors it stands for.
+type throttledLog struct {
+	every      rate.Sometimes
+	suppressed atomic.Int64
+}
+
+func (t *throttledLog) log(ctx context.Context, log *slog.Logger, reqID string, err error) {
+	n := t.suppressed.Add(1)
+	t.every.Do(func() {
+		n = t.suppressed.Swap(0)
+		log.ErrorContext(ctx, "service unavailable", slog.Int64("count", n),
+			slog.String("request_id", reqID), slog.Any("error", err))
+	})
 }
 
 // toAppError maps Echo's own errors (unknown route, body too large, ...) and

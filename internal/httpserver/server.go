@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"shop/internal/apperr"
 )
@@ -56,6 +57,8 @@ type Server struct {
 
 	routesOnce sync.Once
 	routes     map[string]bool // "METHOD /path/:param" of every route served
+	// unavailableLog logs 503s at most once a second, with a count.
+	unavailableLog *throttledLog
 }
 
 // New returns a server with the shared middleware and the operations
@@ -70,7 +73,8 @@ func New(opt Options) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{Echo: e, Registry: prometheus.NewRegistry(), log: opt.Logger, opt: opt}
+	s := &Server{Echo: e, Registry: prometheus.NewRegistry(), log: opt.Logger, opt: opt,
+		unavailableLog: &throttledLog{every: rate.Sometimes{Interval: time.Second}}}
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = echo.ExtractIPDirect()
 	if opt.TrustProxy {
@@ -95,6 +99,7 @@ func New(opt Options) *Server {
 	}
 	e.Use(s.methodNotAllowed)
 	e.Use(middleware.BodyLimit("1MiB")) // MaxBodyBytes
+	e.Use(UniqueQuery)
 	if opt.RequestTimeout > 0 {
 		e.Use(requestTimeout(opt.RequestTimeout))
 	}

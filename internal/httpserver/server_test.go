@@ -3,6 +3,7 @@ package httpserver_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -121,7 +122,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 
 func TestErrors_ProblemDocuments(t *testing.T) {
 	srv := httpserver.New(httpserver.Options{Logger: quiet()})
-	srv.Echo.GET("/boom", func(c echo.Context) error { return io.ErrUnexpectedEOF })
+	srv.Echo.GET("/boom", func(c echo.Context) error { return errors.New("secret EOF internals") })
 	srv.Echo.GET("/panic", func(c echo.Context) error { panic("secret internals") })
 	srv.Echo.POST("/echo", func(c echo.Context) error {
 		_, err := io.ReadAll(c.Request().Body)

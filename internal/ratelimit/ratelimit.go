@@ -1,9 +1,12 @@
 // Package ratelimit limits attempts per key (a client IP, an email) with a
-// token bucket per key. It protects against brute force; it is per process,
-// and nothing else depends on it for correctness.
+// token bucket per key. It protects against brute force. On PostgreSQL the
+// buckets live in the database (Shared), so all replicas share them; on
+// SQLite, which serves one process, they live in memory (Limiter).
 package ratelimit
 
 import (
+	"context"
+	"database/sql"
 	"math"
 	"sync"
 	"time"
@@ -26,8 +29,13 @@ func New(perMinute int) *Limiter {
 }
 
 // Allow takes one attempt for key. When refused it returns how long until
-// the next attempt would be allowed.
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
+// the next attempt would be allowed. It never fails.
+func (l *Limiter) Allow(_ context.Context, key string) (bool, time.Duration, error) {
+	ok, wait := l.allow(key)
+	return ok, wait, nil
+}
+
+func (l *Limiter) allow(key string) (bool, time.Duration) {
 	if l == nil || l.perMinute <= 0 {
 		return true, 0
 	}
@@ -46,6 +54,20 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 		return false, d
 	}
 	return true, 0
+}
+
+// Attempts is what a caller needs of a limiter: Limiter or Shared.
+type Attempts interface {
+	Allow(ctx context.Context, key string) (ok bool, wait time.Duration, err error)
+}
+
+// For returns the limiter fit for the database: Shared on PostgreSQL
+// (replicas share it), Limiter on SQLite (one process).
+func For(db *sql.DB, dialect string, perMinute int) Attempts {
+	if dialect == "postgres" {
+		return NewShared(db, perMinute)
+	}
+	return New(perMinute)
 }
 
 // RetryAfterSeconds rounds a wait up to whole seconds for a Retry-After header.

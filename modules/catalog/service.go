@@ -84,7 +84,7 @@ func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductI
 // translate maps Ent's validation and constraint errors to domain errors.
 func translate(err error, conflict string) error {
 	if ent.IsConstraintError(err) {
-		return apperr.New(apperr.Conflict, "%s", conflict)
+		return apperr.New(apperr.Conflict, "%s", conflict).Wrap(err)
 	}
 	if ent.IsValidationError(err) {
 		return apperr.From(err)

@@ -19,7 +19,7 @@ type HTTP struct {
 	DB     *ent.Client
 	// PerIP limits register and login attempts per client IP; PerEmail
 	// limits login attempts per email, whatever the IP.
-	PerIP, PerEmail *ratelimit.Limiter
+	PerIP, PerEmail ratelimit.Attempts
 }
 
 // Routes mounts register, login and /me on the /api/v1 group.
@@ -55,7 +55,7 @@ type registerRequest struct {
 }
 
 func (h *HTTP) register(c echo.Context) error {
-	if err := h.limit(h.PerIP, "ip:"+c.RealIP()); err != nil {
+	if err := h.limit(c, h.PerIP, "ip:"+c.RealIP()); err != nil {
 		return err
 	}
 	var req registerRequest
@@ -76,14 +76,14 @@ type loginRequest struct {
 }
 
 func (h *HTTP) login(c echo.Context) error {
-	if err := h.limit(h.PerIP, "ip:"+c.RealIP()); err != nil {
+	if err := h.limit(c, h.PerIP, "ip:"+c.RealIP()); err != nil {
 		return err
 	}
 	var req loginRequest
 	if err := httpserver.Bind(c, &req); err != nil {
 		return err
 	}
-	if err := h.limit(h.PerEmail, "email:"+NormalizeEmail(req.Email)); err != nil {
+	if err := h.limit(c, h.PerEmail, "email:"+NormalizeEmail(req.Email)); err != nil {
 		return err
 	}
 	u, err := h.Svc.Authenticate(c.Request().Context(), h.DB, req.Email, req.Password)
@@ -113,8 +113,15 @@ func (h *HTTP) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, ToUserJSON(u))
 }
 
-func (h *HTTP) limit(l *ratelimit.Limiter, key string) error {
-	if ok, wait := l.Allow(key); !ok {
+func (h *HTTP) limit(c echo.Context, l ratelimit.Attempts, key string) error {
+	if l == nil {
+		return nil
+	}
+	ok, wait, err := l.Allow(c.Request().Context(), key)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		secs := ratelimit.RetryAfterSeconds(wait)
 		return apperr.New(apperr.RateLimited, "too many attempts; retry in %d seconds", secs).With("retry_after", secs)
 	}

@@ -17,6 +17,10 @@ const issuer = "shop"
 type Viewer struct {
 	UserID int
 	Role   string
+	// Current is true when Role was read from the database during this
+	// request (RequireAdmin, or a credential checked there, like an API
+	// key), false when it is the token's claim, which may be stale.
+	Current bool
 }
 
 // IsAdmin reports whether the viewer is an administrator.

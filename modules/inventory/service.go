@@ -30,7 +30,7 @@ func (Service) Adjust(ctx context.Context, db *ent.Client, productID, change int
 	}
 	n, err := upd.AddStock(change).Save(ctx)
 	if ent.IsConstraintError(err) {
-		return apperr.Validation(apperr.Field("quantity_change", "would take stock above 1,000,000,000"))
+		return apperr.Validation(apperr.Field("quantity_change", "would take stock above 1,000,000,000")).Wrap(err)
 	}
 	if err != nil {
 		return fmt.Errorf("adjust stock: %w", err)

@@ -14,6 +14,7 @@ import (
 	"shop/ent"
 	"shop/ent/idempotencykey"
 	"shop/ent/order"
+	"shop/ent/user"
 	"shop/internal/apperr"
 	"shop/internal/database"
 	"shop/modules/inventory"
@@ -71,6 +72,11 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		return nil, false, err
 	}
 	if len(lines) == 0 {
+		// A user who no longer exists has an empty cart too; tell them
+		// apart on this refusal only, so a checkout costs no extra read.
+		if exists, err := db.User.Query().Where(user.ID(in.UserID)).Exist(ctx); err == nil && !exists {
+			return nil, false, apperr.New(apperr.Unauthorized, "the user of this token no longer exists")
+		}
 		return nil, false, apperr.New(apperr.EmptyCart, "the cart is empty")
 	}
 	var (

@@ -1,0 +1,69 @@
+package database
+
+import (
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Unreachable reports whether err means the database could not be reached
+// or dropped the connection (refused, reset, shut down, too many clients),
+// rather than refusing what was asked. Such a request may succeed if sent
+// again later: the HTTP layer answers it 503 unavailable with Retry-After.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		// Class 08: connection exception; 57P01..03: the server is shutting
+		// down or starting; 53300: too many connections.
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" ||
+			pg.Code == "57P03" || pg.Code == "53300"
+	}
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	// The server closed the connection mid-conversation: pgx reports a bare
+	// unexpected EOF (request bodies never get here: Bind turns their read
+	// errors into malformed_request).
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, errTxLost) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// errTxLost marks a commit refused because database/sql had already closed
+// the transaction under it: its connection went bad mid-transaction.
+var errTxLost = errors.New("the transaction's connection was lost")
+
+// UnknownUser reports whether err is a foreign-key violation of a reference
+// to a user: the signed-in user named by a still valid token no longer
+// exists, so the write it asked for can't record them. On PostgreSQL the
+// constraint names the users table (Ent names it <table>_users_<edge>); on
+// SQLite, which does not say which key failed, any foreign-key violation
+// counts, since every other reference a request makes (products,
+// categories, orders, which are never hard-deleted) is checked before it
+// is written.
+func UnknownUser(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503" && strings.Contains(pg.ConstraintName, "_users_")
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		return lite.Code() == 787 // SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
