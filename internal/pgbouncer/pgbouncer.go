@@ -152,7 +152,7 @@ logfile = %s
 }
 
 // Stop ends pgbouncer (SIGTERM, then SIGKILL after 5 s) and removes its
-// files.
+// files. A second call does nothing.
 func (b *PgBouncer) Stop() {
 	_ = b.cmd.Process.Signal(syscall.SIGTERM)
 	select {
