@@ -15,9 +15,9 @@ import (
 
 // TestStartRoutesToTheDatabaseAndStops: the pgbouncer the e2e test and
 // loadbench start reaches the test database (a table created directly is
-// read through it, with SHOP_DB_POOLER=transaction's connection options,
-// twice, so a statement cache would collide), listens on its own port and
-// is gone after Stop.
+// read through it, with SHOP_DB_POOLER=transaction's connection options),
+// listens on its own port and is gone after Stop. The shop under load
+// through it is TestPgBouncerTransactionMode (internal/e2e).
 func TestStartRoutesToTheDatabaseAndStops(t *testing.T) {
 	ctx := context.Background()
 	bouncer := testdb.StartPgBouncer(t)
