@@ -26,41 +26,52 @@ func TestDatabaseRefusesConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := strings.TrimPrefix(u.Path, "/")
-	setup := testdb.Open(t, scratch)
-	dir, err := migrate.Dir(setup.Dialect)
+	db := testdb.Open(t, scratch)
+	dir, err := migrate.Dir(db.Dialect)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := migrate.Up(context.Background(), setup.SQL, setup.Dialect, dir); err != nil {
+	if _, err := migrate.Up(context.Background(), db.SQL, db.Dialect, dir); err != nil {
 		t.Fatal(err)
 	}
-	setup.Close()
+	s := newShopOn(t, db, nil)
+	adm := s.admin(t)
+	user := s.register(t, "Refused")
 
 	admin, err := sql.Open("pgx", testdb.PostgresAdminURL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	// Only this test's scratch database is changed.
+	// Only this test's scratch database is changed: it refuses new
+	// connections, and the shop's open ones are ended, so every request
+	// must connect again, and is refused.
 	if _, err := admin.Exec(`ALTER DATABASE "` + name + `" ALLOW_CONNECTIONS false`); err != nil {
 		t.Fatal(err)
 	}
-	// A fresh pool: every request must open a connection, and is refused.
-	s := newShopOn(t, testdb.Open(t, scratch), nil)
+	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
+		t.Fatal(err)
+	}
 
-	for _, r := range []struct{ method, path, body string }{
-		{"GET", "/api/v1/products", ""},
-		{"GET", "/api/v1/products/1", ""},
-		{"GET", "/api/v1/categories", ""},
-		{"POST", "/api/v1/auth/login", `{"email":"a@example.com","password":"whatever-1"}`},
-		{"POST", "/api/v1/auth/register", `{"email":"new@example.com","password":"whatever-1","name":"N"}`},
-		{"GET", "/readyz", ""},
+	for _, r := range []struct{ method, path, token, body string }{
+		{"GET", "/api/v1/products", "", ""},
+		{"GET", "/api/v1/products/1", "", ""},
+		{"GET", "/api/v1/categories", "", ""},
+		{"POST", "/api/v1/auth/login", "", `{"email":"a@example.com","password":"whatever-1"}`},
+		{"POST", "/api/v1/auth/register", "", `{"email":"new@example.com","password":"whatever-1","name":"N"}`},
+		{"GET", "/api/v1/cart", user.Token, ""},
+		{"POST", "/api/v1/checkout", user.Token, ""},
+		{"GET", "/api/v1/orders", user.Token, ""},
+		{"GET", "/api/v1/me", user.Token, ""},
+		{"GET", "/api/v1/admin/orders", adm.Token, ""},
+		{"POST", "/admin/graphql", adm.Token, `{"query":"{ __typename }"}`},
+		{"GET", "/readyz", "", ""},
 	} {
 		var body []byte
 		if r.body != "" {
 			body = []byte(r.body)
 		}
-		st, h, b, err := rawDo(context.Background(), s.http, r.method, s.base+r.path, "", body, nil)
+		st, h, b, err := rawDo(context.Background(), s.http, r.method, s.base+r.path, r.token, body, nil)
 		if err != nil {
 			t.Fatalf("%s %s: %v", r.method, r.path, err)
 		}
