@@ -6,7 +6,10 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint vendor-graphiql test-ui
+.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
+
+# Spectral (OpenAPI linter) from npm, pinned; npx fetches it on first use.
+SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
 
 ## run: migrate, seed the demo catalog and serve on :8080 (SQLite by default)
 run: build
@@ -23,7 +26,7 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-## generate: regenerate ent/ (and the GraphQL schema) from schema/
+## generate: regenerate ent/ (and the GraphQL schema) from schema/, and the Go client in client/ from docs/openapi.yaml
 generate:
 	$(GO) generate ./...
 
@@ -34,8 +37,8 @@ migrate-diff:
 
 ## check-generated: fail if `make generate` would change anything
 check-generated: generate
-	@test -z "$$(git status --porcelain -- ent modules/admin/graph)" || \
-		(git status --short -- ent modules/admin/graph; echo "generated code is stale: run make generate and commit"; exit 1)
+	@test -z "$$(git status --porcelain -- ent modules/admin/graph client)" || \
+		(git status --short -- ent modules/admin/graph client; echo "generated code is stale: run make generate and commit"; exit 1)
 
 ## check-migrations: fail if the schema has changes without a migration
 check-migrations:
@@ -56,13 +59,19 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
 
-## lint: staticcheck over our code (generated ent/ excluded), then migrate-lint
-lint: migrate-lint
+## lint: Spectral over docs/openapi.yaml (zero warnings), staticcheck over our code (generated ent/ excluded), then migrate-lint
+lint: lint-openapi migrate-lint
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '^shop/ent')
 
+## lint-openapi: Spectral (ruleset .spectral.yaml, extends spectral:oas) over docs/openapi.yaml; fails on any warning
+lint-openapi:
+	$(SPECTRAL) lint docs/openapi.yaml --ruleset .spectral.yaml --fail-severity warn
+
+## fmt: gofmt every hand-written Go file (generated ent/ excluded)
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^ent/')
 
+## vet: go vet over every package
 vet:
 	$(GO) vet ./...
 
@@ -90,3 +99,8 @@ vendor-graphiql:
 	  echo "react and react-dom $(REACT_VERSION) (MIT)"; tar -xzOf "$$tmp"/react-$(REACT_VERSION).tgz package/LICENSE; } > $$d/LICENSES && \
 	printf 'graphiql@%s\nreact@%s\nreact-dom@%s\n' $(GRAPHIQL_VERSION) $(REACT_VERSION) $(REACT_VERSION) > $$d/VERSIONS && \
 	( cd $$d && sha256sum *.js *.css > SHA256SUMS ) && ls -l $$d
+
+## help: list every target with its one-line description
+help:
+	@awk '/^## [a-z][a-z-]*( [a-zA-Z_]+=[A-Z_]+)*: / { line = substr($$0, 4); i = index(line, ": "); printf "  %-28s %s\n", substr(line, 1, i - 1), substr(line, i + 2); next } \
+	      /^## / { printf "  %-28s %s\n", "", substr($$0, 4) }' $(MAKEFILE_LIST)

@@ -59,6 +59,5 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []s
 		}
 		defer stop()
 	}
-	logger.Info("serving", slog.String("addr", cfg.Addr), slog.String("database", db.Dialect), slog.Bool("workers", cfg.Workers))
-	return srv.Run(ctx, cfg.Addr)
+	return srv.Run(ctx, cfg.Addr, slog.String("database", db.Dialect), slog.Bool("workers", cfg.Workers))
 }

@@ -29,6 +29,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		RequestTimeout:  cfg.RequestTimeout,
 		TrustProxy:      cfg.TrustProxy,
+		CORSOrigins:     cfg.CORSOrigins,
 	})
 	svc := NewServices(cfg, db.Dialect)
 	tokens := &identity.Tokens{Secret: []byte(cfg.JWTSecret), TTL: cfg.TokenTTL}

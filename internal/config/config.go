@@ -27,6 +27,7 @@ type Config struct {
 	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
 	LogLevel        string        // SHOP_LOG_LEVEL
 	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
+	CORSOrigins     []string      // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
 	DBPooler        string        // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
 	DebugAddr       string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 
@@ -61,6 +62,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
 		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
 		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
+		CORSOrigins:     r.list("SHOP_CORS_ORIGINS"),
 		DBPooler:        strings.ToLower(r.str("SHOP_DB_POOLER", "")),
 		DebugAddr:       r.str("SHOP_DEBUG_ADDR", ""),
 
@@ -149,4 +151,15 @@ func (r *reader) dur(key string, def time.Duration) time.Duration {
 		r.err = fmt.Errorf("%s: want a duration like 30s or 24h, got %q", key, v)
 	}
 	return d
+}
+
+// list reads a comma-separated list; blanks are dropped.
+func (r *reader) list(key string) []string {
+	var out []string
+	for _, v := range strings.Split(r.getenv(key), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -50,7 +50,7 @@ func TestCategories(t *testing.T) {
 			s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token, body: map[string]any{"name": "Dup", "slug": "root"}}).
 				wantProblem(http.StatusConflict, "conflict")
 			for _, slug := range []string{"Has Space", "UPPER", "-lead", "trail-", "dou--ble", ""} {
-				s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token, body: map[string]any{"name": "X", "slug": slug}}).
+				s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token, body: map[string]any{"name": "X", "slug": slug}, invalid: true}).
 					wantProblem(http.StatusUnprocessableEntity, "validation_failed")
 			}
 		})
@@ -211,7 +211,7 @@ func TestProducts(t *testing.T) {
 		})
 		t.Run("ErrPathIDs", func(t *testing.T) {
 			for _, id := range []string{"abc", "-1", "0", "1.5", "99999999999999999999999"} {
-				s.do(t, req{method: "GET", path: "/api/v1/products/" + url.PathEscape(id)}).wantProblem(http.StatusNotFound, "not_found")
+				s.do(t, req{method: "GET", path: "/api/v1/products/" + url.PathEscape(id), invalid: true}).wantProblem(http.StatusNotFound, "not_found")
 			}
 		})
 	})

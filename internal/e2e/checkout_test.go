@@ -299,7 +299,7 @@ func TestOrders(t *testing.T) {
 			if len(l.Items) != 1 || l.Items[0].ID != o1.ID || l.NextCursor != nil {
 				t.Fatalf("page 2 = %+v", l)
 			}
-			s.do(t, req{method: "GET", path: "/api/v1/orders?status=bogus", token: ann.Token}).wantProblem(422, "validation_failed")
+			s.do(t, req{method: "GET", path: "/api/v1/orders?status=bogus", token: ann.Token, invalid: true}).wantProblem(422, "validation_failed")
 		})
 		t.Run("BOLA", func(t *testing.T) {
 			s.do(t, req{method: "GET", path: path("/api/v1/orders/%d", eo.ID), token: ann.Token}).wantProblem(404, "not_found")

@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"shop/docs"
+	"shop/internal/migrate"
 	"shop/internal/testdb"
 )
 
@@ -73,4 +75,35 @@ func TestOpenAPI_CoversEveryRoute(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReadyz_AfterDown: readiness is checked on every probe, so a migration
+// reverted under a running server makes /readyz 503 at once, and applying it
+// again makes it 200.
+func TestReadyz_AfterDown(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia)
+		s.do(t, req{method: "GET", path: "/readyz"}).wantStatus(200)
+
+		ctx := context.Background()
+		dir, err := migrate.Dir(dia)
+		if err != nil {
+			t.Fatal(err)
+		}
+		downs, err := migrate.DownFiles(dia)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := migrate.Down(ctx, s.db.SQL, dia, dir, downs, migrate.DownOptions{Steps: 1, Force: true}); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		p := s.do(t, req{method: "GET", path: "/readyz", want5xx: true}).wantProblem(503, "unavailable")
+		if p["pending_migrations"] != float64(1) {
+			t.Fatalf("readyz after down: %v", p)
+		}
+		if _, err := migrate.Up(ctx, s.db.SQL, dia, dir); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		s.do(t, req{method: "GET", path: "/readyz"}).wantStatus(200)
+	})
 }

@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +41,9 @@ type Options struct {
 	// TrustProxy takes the client IP from X-Forwarded-For when the peer is a
 	// proxy on a loopback or private address; otherwise the peer is the client.
 	TrustProxy bool
+	// CORSOrigins are the origins browsers may call the API from (CORS is
+	// off when empty); credentials are never allowed.
+	CORSOrigins []string
 }
 
 // Server is the shop's HTTP server.
@@ -49,7 +52,8 @@ type Server struct {
 	Registry *prometheus.Registry
 	log      *slog.Logger
 	opt      Options
-	ready    atomic.Bool // set once no migration was pending
+	routesOnce sync.Once
+	routes     map[string]bool // "METHOD /path/:param" of every route served
 	// unavailableLog logs 503s at most once a second, with a count.
 	unavailableLog *throttledLog
 }
@@ -87,6 +91,10 @@ func New(opt Options) *Server {
 			slog.Any("error", err), slog.String("stack", string(stack)))
 		return err
 	}}))
+	if len(opt.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(corsConfig(opt.CORSOrigins)))
+	}
+	e.Use(s.methodNotAllowed)
 	e.Use(middleware.BodyLimit("1MiB")) // MaxBodyBytes
 	e.Use(UniqueQuery)
 	if opt.RequestTimeout > 0 {
@@ -97,7 +105,9 @@ func New(opt Options) *Server {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
+	// OpenMetrics when the scraper's Accept header asks for it, the classic
+	// text format otherwise.
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true})))
 	return s
 }
 
@@ -110,7 +120,9 @@ func (s *Server) readyz(c echo.Context) error {
 			return apperr.New(apperr.Unavailable, "the database does not answer")
 		}
 	}
-	if !s.ready.Load() && s.opt.Pending != nil {
+	// Checked on every probe, not remembered: `shop migrate down` can make a
+	// migration pending again under a running server.
+	if s.opt.Pending != nil {
 		n, err := s.opt.Pending(ctx)
 		if err != nil {
 			s.log.WarnContext(ctx, "readiness: migration status", slog.Any("error", err))
@@ -119,27 +131,27 @@ func (s *Server) readyz(c echo.Context) error {
 		if n > 0 {
 			return apperr.New(apperr.Unavailable, "%d database migrations are pending", n).With("pending_migrations", n)
 		}
-		// Migrations only move forward: once none is pending, none will be
-		// for this binary.
-		s.ready.Store(true)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // Run serves on addr until ctx is done, then stops accepting, lets in-flight
-// requests finish (up to the shutdown timeout) and returns nil.
-func (s *Server) Run(ctx context.Context, addr string) error {
+// requests finish (up to the shutdown timeout) and returns nil. attrs are
+// added to the "serving" log line.
+func (s *Server) Run(ctx context.Context, addr string, attrs ...slog.Attr) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	return s.Serve(ctx, ln)
+	return s.Serve(ctx, ln, attrs...)
 }
 
-// Serve is Run on an existing listener.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+// Serve is Run on an existing listener. It logs "serving" with the bound
+// address (the real port when addr asked for :0) once connections can be
+// accepted.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, attrs ...slog.Attr) error {
 	srv := &http.Server{
-		Handler:           s.Echo,
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -148,7 +160,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("listening", slog.String("addr", ln.Addr().String()))
+	s.log.LogAttrs(ctx, slog.LevelInfo, "serving", append([]slog.Attr{slog.String("addr", ln.Addr().String())}, attrs...)...)
 	select {
 	case err := <-errc:
 		return err
