@@ -351,6 +351,30 @@ func (e SalesGroupBy) Valid() bool {
 	}
 }
 
+// Defines values for GetGraphiQLAssetParamsName.
+const (
+	GetGraphiQLAssetParamsNameGraphiqlMinCSS          GetGraphiQLAssetParamsName = "graphiql.min.css"
+	GetGraphiQLAssetParamsNameGraphiqlMinJs           GetGraphiQLAssetParamsName = "graphiql.min.js"
+	GetGraphiQLAssetParamsNameReactDomProductionMinJs GetGraphiQLAssetParamsName = "react-dom.production.min.js"
+	GetGraphiQLAssetParamsNameReactProductionMinJs    GetGraphiQLAssetParamsName = "react.production.min.js"
+)
+
+// Valid indicates whether the value is a known member of the GetGraphiQLAssetParamsName enum.
+func (e GetGraphiQLAssetParamsName) Valid() bool {
+	switch e {
+	case GetGraphiQLAssetParamsNameGraphiqlMinCSS:
+		return true
+	case GetGraphiQLAssetParamsNameGraphiqlMinJs:
+		return true
+	case GetGraphiQLAssetParamsNameReactDomProductionMinJs:
+		return true
+	case GetGraphiQLAssetParamsNameReactProductionMinJs:
+		return true
+	default:
+		return false
+	}
+}
+
 // APIKey An API key as listed; the key itself is shown only when it is created.
 type APIKey struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -560,6 +584,7 @@ type FieldError struct {
 
 // GraphQLRequest One GraphQL request.
 type GraphQLRequest struct {
+	Extensions    nullable.Nullable[map[string]interface{}] `json:"extensions,omitempty"`
 	OperationName nullable.Nullable[string]                 `json:"operationName,omitempty"`
 	Query         string                                    `json:"query"`
 	Variables     nullable.Nullable[map[string]interface{}] `json:"variables,omitempty"`
@@ -867,6 +892,15 @@ type Auth = AuthResult
 
 // RateLimited An RFC 9457 problem document; members beyond the standard ones depend on `code`.
 type RateLimited = Problem
+
+// GetGraphiQLAssetParams defines parameters for GetGraphiQLAsset.
+type GetGraphiQLAssetParams struct {
+	// V Content hash; immutable caching when it matches.
+	V *string `form:"v,omitempty" json:"v,omitempty"`
+}
+
+// GetGraphiQLAssetParamsName defines parameters for GetGraphiQLAsset.
+type GetGraphiQLAssetParamsName string
 
 // ListAPIKeysParams defines parameters for ListAPIKeys.
 type ListAPIKeysParams struct {
@@ -1382,13 +1416,24 @@ type ClientInterface interface {
 	// Corresponds with GET /admin/graphiql (the `GetGraphiQL` operationId).
 	GetGraphiQL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetGraphiQLAsset A script or stylesheet of the GraphiQL page
+	//
+	// GraphiQL, React and ReactDOM (production builds at pinned versions),
+	// embedded in the binary and served by the shop so the page works
+	// without internet access. The page links them with `?v=` (a content
+	// hash) and Subresource Integrity; such a URL may be cached for good.
+	//
+	// Corresponds with GET /admin/graphiql/assets/{name} (the `GetGraphiQLAsset` operationId).
+	GetGraphiQLAsset(ctx context.Context, name GetGraphiQLAssetParamsName, params *GetGraphiQLAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ExecuteGraphQLWithBody The admin GraphQL API
 	//
 	// Relay connections with `where` and `orderBy` for categories, products,
 	// orders, inventoryMovements, auditLogs and users; mutations for
 	// categories, products, stock adjustments and order status. A missing or
-	// bad token is a 401 problem document and a customer's a 403, before any
-	// GraphQL runs. See docs/admin.md.
+	// bad token is a 401 problem document and a customer's a 403, and a body
+	// that is not one GraphQL request object a 400, before any GraphQL runs.
+	// See docs/admin.md.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1400,8 +1445,9 @@ type ClientInterface interface {
 	// Relay connections with `where` and `orderBy` for categories, products,
 	// orders, inventoryMovements, auditLogs and users; mutations for
 	// categories, products, stock adjustments and order status. A missing or
-	// bad token is a 401 problem document and a customer's a 403, before any
-	// GraphQL runs. See docs/admin.md.
+	// bad token is a 401 problem document and a customer's a 403, and a body
+	// that is not one GraphQL request object a 400, before any GraphQL runs.
+	// See docs/admin.md.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1887,13 +1933,34 @@ func (c *Client) GetGraphiQL(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
+// GetGraphiQLAsset A script or stylesheet of the GraphiQL page
+//
+// GraphiQL, React and ReactDOM (production builds at pinned versions),
+// embedded in the binary and served by the shop so the page works
+// without internet access. The page links them with `?v=` (a content
+// hash) and Subresource Integrity; such a URL may be cached for good.
+//
+// Corresponds with GET /admin/graphiql/assets/{name} (the `GetGraphiQLAsset` operationId).
+func (c *Client) GetGraphiQLAsset(ctx context.Context, name GetGraphiQLAssetParamsName, params *GetGraphiQLAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGraphiQLAssetRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ExecuteGraphQLWithBody The admin GraphQL API
 //
 // Relay connections with `where` and `orderBy` for categories, products,
 // orders, inventoryMovements, auditLogs and users; mutations for
 // categories, products, stock adjustments and order status. A missing or
-// bad token is a 401 problem document and a customer's a 403, before any
-// GraphQL runs. See docs/admin.md.
+// bad token is a 401 problem document and a customer's a 403, and a body
+// that is not one GraphQL request object a 400, before any GraphQL runs.
+// See docs/admin.md.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1915,8 +1982,9 @@ func (c *Client) ExecuteGraphQLWithBody(ctx context.Context, contentType string,
 // Relay connections with `where` and `orderBy` for categories, products,
 // orders, inventoryMovements, auditLogs and users; mutations for
 // categories, products, stock adjustments and order status. A missing or
-// bad token is a 401 problem document and a customer's a 403, before any
-// GraphQL runs. See docs/admin.md.
+// bad token is a 401 problem document and a customer's a 403, and a body
+// that is not one GraphQL request object a 400, before any GraphQL runs.
+// See docs/admin.md.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2961,6 +3029,67 @@ func NewGetGraphiQLRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetGraphiQLAssetRequest constructs an http.Request for the GetGraphiQLAsset method
+func NewGetGraphiQLAssetRequest(server string, name GetGraphiQLAssetParamsName, params *GetGraphiQLAssetParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/graphiql/assets/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -5020,13 +5149,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/graphiql (the `GetGraphiQL` operationId).
 	GetGraphiQLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGraphiQLResponse, error)
 
+	// GetGraphiQLAssetWithResponse A script or stylesheet of the GraphiQL page
+	//
+	// GraphiQL, React and ReactDOM (production builds at pinned versions),
+	// embedded in the binary and served by the shop so the page works
+	// without internet access. The page links them with `?v=` (a content
+	// hash) and Subresource Integrity; such a URL may be cached for good.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/graphiql/assets/{name} (the `GetGraphiQLAsset` operationId).
+	GetGraphiQLAssetWithResponse(ctx context.Context, name GetGraphiQLAssetParamsName, params *GetGraphiQLAssetParams, reqEditors ...RequestEditorFn) (*GetGraphiQLAssetResponse, error)
+
 	// ExecuteGraphQLWithBodyWithResponse The admin GraphQL API
 	//
 	// Relay connections with `where` and `orderBy` for categories, products,
 	// orders, inventoryMovements, auditLogs and users; mutations for
 	// categories, products, stock adjustments and order status. A missing or
-	// bad token is a 401 problem document and a customer's a 403, before any
-	// GraphQL runs. See docs/admin.md.
+	// bad token is a 401 problem document and a customer's a 403, and a body
+	// that is not one GraphQL request object a 400, before any GraphQL runs.
+	// See docs/admin.md.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5038,8 +5180,9 @@ type ClientWithResponsesInterface interface {
 	// Relay connections with `where` and `orderBy` for categories, products,
 	// orders, inventoryMovements, auditLogs and users; mutations for
 	// categories, products, stock adjustments and order status. A missing or
-	// bad token is a 401 problem document and a customer's a 403, before any
-	// GraphQL runs. See docs/admin.md.
+	// bad token is a 401 problem document and a customer's a 403, and a body
+	// that is not one GraphQL request object a 400, before any GraphQL runs.
+	// See docs/admin.md.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5613,6 +5756,72 @@ func (r GetGraphiQLResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetGraphiQLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGraphiQLAssetResponse200Headers the declared response headers of an HTTP 200 response for GetGraphiQLAsset
+type GetGraphiQLAssetResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   string
+}
+
+// GetGraphiQLAssetResponse304Headers the declared response headers of an HTTP 304 response for GetGraphiQLAsset
+type GetGraphiQLAssetResponse304Headers struct {
+	XRequestID string
+}
+
+// GetGraphiQLAssetResponseDefaultHeaders the declared response headers of an HTTP default response for GetGraphiQLAsset
+type GetGraphiQLAssetResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type GetGraphiQLAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetGraphiQLAssetResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetGraphiQLAssetResponse304Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetGraphiQLAssetResponseDefaultHeaders
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetGraphiQLAssetResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGraphiQLAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGraphiQLAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGraphiQLAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGraphiQLAssetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8345,13 +8554,32 @@ func (c *ClientWithResponses) GetGraphiQLWithResponse(ctx context.Context, reqEd
 	return ParseGetGraphiQLResponse(rsp)
 }
 
+// GetGraphiQLAssetWithResponse A script or stylesheet of the GraphiQL page
+//
+// GraphiQL, React and ReactDOM (production builds at pinned versions),
+// embedded in the binary and served by the shop so the page works
+// without internet access. The page links them with `?v=` (a content
+// hash) and Subresource Integrity; such a URL may be cached for good.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/graphiql/assets/{name} (the `GetGraphiQLAsset` operationId).
+func (c *ClientWithResponses) GetGraphiQLAssetWithResponse(ctx context.Context, name GetGraphiQLAssetParamsName, params *GetGraphiQLAssetParams, reqEditors ...RequestEditorFn) (*GetGraphiQLAssetResponse, error) {
+	rsp, err := c.GetGraphiQLAsset(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGraphiQLAssetResponse(rsp)
+}
+
 // ExecuteGraphQLWithBodyWithResponse The admin GraphQL API
 //
 // Relay connections with `where` and `orderBy` for categories, products,
 // orders, inventoryMovements, auditLogs and users; mutations for
 // categories, products, stock adjustments and order status. A missing or
-// bad token is a 401 problem document and a customer's a 403, before any
-// GraphQL runs. See docs/admin.md.
+// bad token is a 401 problem document and a customer's a 403, and a body
+// that is not one GraphQL request object a 400, before any GraphQL runs.
+// See docs/admin.md.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8369,8 +8597,9 @@ func (c *ClientWithResponses) ExecuteGraphQLWithBodyWithResponse(ctx context.Con
 // Relay connections with `where` and `orderBy` for categories, products,
 // orders, inventoryMovements, auditLogs and users; mutations for
 // categories, products, stock adjustments and order status. A missing or
-// bad token is a 401 problem document and a customer's a 403, before any
-// GraphQL runs. See docs/admin.md.
+// bad token is a 401 problem document and a customer's a 403, and a body
+// that is not one GraphQL request object a 400, before any GraphQL runs.
+// See docs/admin.md.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9264,6 +9493,96 @@ func ParseGetGraphiQLResponse(rsp *http.Response) (*GetGraphiQLResponse, error) 
 		response.Headers200 = &headers
 	case true:
 		var headers GetGraphiQLResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGraphiQLAssetResponse parses an HTTP response from a GetGraphiQLAssetWithResponse call
+func ParseGetGraphiQLAssetResponse(rsp *http.Response) (*GetGraphiQLAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGraphiQLAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetGraphiQLAssetResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetGraphiQLAssetResponse304Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
+	case true:
+		var headers GetGraphiQLAssetResponseDefaultHeaders
 		if values := rsp.Header.Values("Allow"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

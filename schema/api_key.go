@@ -25,7 +25,9 @@ func (APIKey) Fields() []ent.Field {
 		// prefix is the start of the key, enough to recognise it in a list.
 		field.String("prefix").NotEmpty().MaxLen(16).Immutable(),
 		// key_hash is the hex SHA-256 of the whole key.
-		field.String("key_hash").NotEmpty().MaxLen(64).Immutable().Sensitive(),
+		// It is never readable in GraphQL (skipped from the schema).
+		field.String("key_hash").NotEmpty().MaxLen(64).Immutable().Sensitive().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("last_used_at").Optional().Nillable(),
 		field.Time("revoked_at").Optional().Nillable(),
 	}
@@ -36,7 +38,12 @@ func (APIKey) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("key_hash").Unique()}
 }
 
-// Annotations of the APIKey.
+// Annotations of the APIKey: readable in the admin GraphQL (a Relay
+// connection named apiKeys, no mutations: keys are created over REST).
 func (APIKey) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+	return []schema.Annotation{
+		entgql.QueryField("apiKeys"),
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }

@@ -25,11 +25,18 @@ func (Webhook) Fields() []ent.Field {
 		field.String("description").Default("").Validate(MaxRunes(500)),
 		field.Bool("active").Default(true),
 		// secret is "whsec_" + base64 of 24 random bytes; it signs deliveries.
-		field.String("secret").NotEmpty().MaxLen(128).Immutable().Sensitive(),
+		// It is never readable in GraphQL (skipped from the schema).
+		field.String("secret").NotEmpty().MaxLen(128).Immutable().Sensitive().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
-// Annotations of the Webhook.
+// Annotations of the Webhook: readable in the admin GraphQL (a Relay
+// connection, no mutations: REST owns writes, with its SSRF guard).
 func (Webhook) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }

@@ -64,7 +64,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	(&integrations.HTTP{DB: db.Client, Webhooks: integrations.Webhooks{Guard: integrations.Guard{AllowPrivate: cfg.WebhookAllowPrivate}},
 		Runner: deliveries}).Routes(admin)
 
-	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering, StoreCurrency: cfg.Currency}, logger)
+	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, logger)
 	shopadmin.Routes(e, gql, tokens.Authenticate, requireAdmin)
 	return srv
 }

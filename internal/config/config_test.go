@@ -37,6 +37,14 @@ func TestLoadDefaults(t *testing.T) {
 		RequestTimeout:  30 * time.Second,
 		LogLevel:        "info",
 		TrustProxy:      false,
+		// Integrations: workers run in serve, low stock below 5, a retry
+		// schedule over more than a day.
+		Workers:            true,
+		LowStockThreshold:  5,
+		WebhookBackoffBase: 30 * time.Second,
+		WebhookBackoffCap:  6 * time.Hour,
+		WebhookRetryWindow: 25 * time.Hour,
+		WorkerPollInterval: time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load() =\n  %+v\nwant\n  %+v", got, want)

@@ -19,16 +19,21 @@ func Unreachable(err error) bool {
 	if err == nil {
 		return false
 	}
+	// Any failure to open a connection, whatever the server said while
+	// refusing it (55000 database not accepting connections, 3D000 no such
+	// database, 28P01 authentication, 57P03 starting up...): no request got
+	// to run, and the server, not the client, has to change. Checked first,
+	// since the PgError it wraps would otherwise be judged as a statement's.
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) {
+		return true
+	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		// Class 08: connection exception; 57P01..03: the server is shutting
 		// down or starting; 53300: too many connections.
 		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" ||
 			pg.Code == "57P03" || pg.Code == "53300"
-	}
-	var connect *pgconn.ConnectError
-	if errors.As(err, &connect) {
-		return true
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {

@@ -25,6 +25,8 @@ func TestUnreachable(t *testing.T) {
 		{"too many clients", &pgconn.PgError{Code: "53300"}, true},
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"serialization failure", &pgconn.PgError{Code: "40001"}, false},
+		// 55000 from a statement (not while connecting) is the statement's fault.
+		{"object not in prerequisite state", &pgconn.PgError{Code: "55000"}, false},
 		{"refused", fmt.Errorf("begin: %w", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}), true},
 		{"conn closed", fmt.Errorf("x: %w", pgconn.ErrConnClosed), true},
 	} {

@@ -44,6 +44,26 @@ func TestExactRequests(t *testing.T) {
 			s.do(t, req{method: "GET", path: "/api/v1/products?limit=5"}).wantStatus(http.StatusOK)
 		})
 
+		t.Run("BadlyEncodedQueryParameter", func(t *testing.T) {
+			// Before: cursor=%zz and limit=%zz were dropped and page 1 served.
+			for q, field := range map[string]string{
+				"/api/v1/products?cursor=%zz":         "cursor",
+				"/api/v1/products?limit=%zz":          "limit",
+				"/api/v1/products?limit=5&cursor=a%2": "cursor",
+				"/api/v1/categories?limit=%zz":        "limit",
+			} {
+				pr := s.do(t, req{method: "GET", path: q, invalid: true}).
+					wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+				errs, _ := pr["errors"].([]any)
+				if len(errs) != 1 || errs[0].(map[string]any)["field"] != field {
+					t.Errorf("%s: errors %v, want one on %s", q, pr["errors"], field)
+				}
+			}
+			s.do(t, req{method: "GET", path: "/api/v1/orders?status=%zz", token: u.Token, invalid: true}).
+				wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+			s.do(t, req{method: "GET", path: "/api/v1/products?q=100%25&limit=5"}).wantStatus(http.StatusOK)
+		})
+
 		t.Run("CanonicalPathIDs", func(t *testing.T) {
 			// Before: /products/00001 and /products/+1 resolved to product 1.
 			s.do(t, req{method: "GET", path: path("/api/v1/products/%d", p.ID)}).wantStatus(http.StatusOK)

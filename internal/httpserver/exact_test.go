@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -97,6 +98,48 @@ func TestUniqueQuery(t *testing.T) {
 		err := httpserver.UniqueQuery(ok)(c)
 		if got := codeOf(err); got != want {
 			t.Errorf("%q: code %q, want %q", q, got, want)
+		}
+	}
+}
+
+// TestUniqueQuery_Encoding: a parameter that is not validly encoded is a 422
+// naming it, not silently dropped (Echo's QueryParams skips it, so
+// `cursor=%zz` used to serve page 1).
+func TestUniqueQuery_Encoding(t *testing.T) {
+	e := echo.New()
+	ok := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
+	for q, want := range map[string][]string{
+		"cursor=%zz":            {"cursor"},
+		"limit=%zz":             {"limit"},
+		"limit=5&cursor=ab%2":   {"cursor"},
+		"%zz=1&limit=5":         {"%zz"},
+		"q=%ZZ&sort=%":          {"q", "sort"},
+		"limit=5;cursor=x":      {"limit"},
+		"q=a%20b&cursor=a%2Bb":  nil,
+		"q=100%25&limit=5":      nil,
+		"cursor=%zz&cursor=%zz": {"cursor"},
+	} {
+		c := e.NewContext(httptest.NewRequest(http.MethodGet, "/?"+q, nil), httptest.NewRecorder())
+		err := httpserver.UniqueQuery(ok)(c)
+		if want == nil {
+			if err != nil {
+				t.Errorf("%q: %v, want it accepted", q, err)
+			}
+			continue
+		}
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || ae.Code != apperr.ValidationFailed {
+			t.Errorf("%q: %v, want validation_failed", q, err)
+			continue
+		}
+		var got []string
+		for _, f := range ae.Fields {
+			if len(got) == 0 || got[len(got)-1] != f.Field {
+				got = append(got, f.Field)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%q: fields %v (%v), want %v", q, got, ae.Fields, want)
 		}
 	}
 }

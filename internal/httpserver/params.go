@@ -2,9 +2,11 @@ package httpserver
 
 import (
 	"encoding/json"
+	"net/url"
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -29,10 +31,13 @@ func PathID(c echo.Context, name string) (int, error) {
 
 // UniqueQuery refuses a request that gives a query parameter more than once
 // (422 validation_failed): `limit=5&limit=500` has no one meaning, and
-// taking the first silently hides the client's mistake.
+// taking the first silently hides the client's mistake. It also refuses a
+// parameter that is not validly encoded (`cursor=%zz`, `a=1;b=2`), which
+// Echo's QueryParams would silently drop, so the request would run as if
+// the client had not sent it.
 func UniqueQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var fields []apperr.FieldError
+		fields := badlyEncoded(c.Request().URL.RawQuery)
 		for name, values := range c.QueryParams() {
 			if len(values) > 1 {
 				fields = append(fields, apperr.Field(name, "is given more than once"))
@@ -46,6 +51,39 @@ func UniqueQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// badlyEncoded names each parameter of rawQuery that url.ParseQuery
+// refuses: bad percent-encoding in its name or value, or a ';' separator.
+// A name that can't be decoded is named as sent.
+func badlyEncoded(rawQuery string) []apperr.FieldError {
+	if _, err := url.ParseQuery(rawQuery); err == nil {
+		return nil
+	}
+	var fields []apperr.FieldError
+	seen := map[string]bool{}
+	add := func(name, message string) {
+		name = strings.ToValidUTF8(name, "\uFFFD")
+		if !seen[name] {
+			seen[name] = true
+			fields = append(fields, apperr.Field(name, message))
+		}
+	}
+	for _, pair := range strings.Split(rawQuery, "&") {
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		name, nameErr := url.QueryUnescape(rawName)
+		if nameErr != nil {
+			name = rawName
+		}
+		_, valueErr := url.QueryUnescape(rawValue)
+		switch {
+		case strings.Contains(pair, ";"):
+			add(name, "is separated from the next parameter by ';'; use '&'")
+		case nameErr != nil || valueErr != nil:
+			add(name, "is not validly percent-encoded")
+		}
+	}
+	return fields
 }
 
 // Query collects validated query parameters and their errors.

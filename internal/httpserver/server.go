@@ -48,10 +48,10 @@ type Options struct {
 
 // Server is the shop's HTTP server.
 type Server struct {
-	Echo     *echo.Echo
-	Registry *prometheus.Registry
-	log      *slog.Logger
-	opt      Options
+	Echo       *echo.Echo
+	Registry   *prometheus.Registry
+	log        *slog.Logger
+	opt        Options
 	routesOnce sync.Once
 	routes     map[string]bool // "METHOD /path/:param" of every route served
 	// unavailableLog logs 503s at most once a second, with a count.

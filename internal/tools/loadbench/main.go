@@ -49,6 +49,7 @@ type options struct {
 	w2Workers        int
 	reps             int
 	servers          string
+	pgbouncer        bool
 }
 
 func main() {
@@ -62,6 +63,7 @@ func main() {
 	flag.IntVar(&o.w2Workers, "w2", 64, "W2 workers")
 	flag.IntVar(&o.reps, "reps", 1, "repetitions, interleaved")
 	flag.StringVar(&o.servers, "shop", "", "shop binaries to compare in one sitting, label=path,… (each runs as its own process); empty: build ./cmd/shop")
+	flag.BoolVar(&o.pgbouncer, "pgbouncer", true, "also run W1 through a private pgbouncer (transaction mode, SHOP_DB_POOLER=transaction) in front of the bench database; skipped with a message when pgbouncer is not installed")
 	var (
 		co    catalogOptions
 		parts string
@@ -156,6 +158,11 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
+	via, stopVia, err := startViaPgBouncer(ctx, o, servers[len(servers)-1], cfg)
+	if err != nil {
+		return err
+	}
+	defer stopVia()
 	b.http = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: maxC + 8, MaxConnsPerHost: maxC + 8}}
 
 	host, _ := os.Hostname()
@@ -166,6 +173,11 @@ func run(ctx context.Context, o options) error {
 	if err := b.roundTrips(ctx); err != nil {
 		return err
 	}
+	type viaRow struct {
+		rep, c         int
+		direct, bounce w1Result
+	}
+	var viaRows []viaRow
 	fmt.Println("| rep | C | server | W1 iter/s | checkout p50 / p99 ms | errors | server CPU ms / iter | pgbench full tps | ratio server/pgbench |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for rep := 1; rep <= o.reps; rep++ {
@@ -178,7 +190,12 @@ func run(ctx context.Context, o options) error {
 			if err != nil {
 				return err
 			}
-			for _, s := range servers {
+			measured := servers
+			if via != nil {
+				measured = append(measured[:len(measured):len(measured)], via)
+			}
+			var direct w1Result
+			for _, s := range measured {
 				b.use(s)
 				if err := b.resetW1(ctx); err != nil {
 					return err
@@ -191,7 +208,25 @@ func run(ctx context.Context, o options) error {
 					return fmt.Errorf("W1 C=%d %s: %w", c, s.label, err)
 				}
 				fmt.Printf("| %d | %d | %s | %.0f | %.1f / %.1f | %s | %.2f | %.0f | %.2f |\n", rep, c, s.label, w1.rate, w1.p50, w1.p99, w1.errors, w1.cpuPerIter, tps, w1.rate/tps)
+				switch s {
+				case servers[len(servers)-1]:
+					direct = w1
+				case via:
+					viaRows = append(viaRows, viaRow{rep, c, direct, w1})
+				}
 			}
+		}
+	}
+	if len(viaRows) > 0 {
+		fmt.Println()
+		fmt.Println("| rep | C | W1 direct iter/s | W1 via PgBouncer iter/s | ratio PgBouncer/direct | p50 / p99 ms direct | p50 / p99 ms via PgBouncer |")
+		fmt.Println("|---|---|---|---|---|---|---|")
+		for _, r := range viaRows {
+			ratio := 0.0
+			if r.direct.rate > 0 {
+				ratio = r.bounce.rate / r.direct.rate
+			}
+			fmt.Printf("| %d | %d | %.0f | %.0f | %.2f | %.1f / %.1f | %.1f / %.1f |\n", r.rep, r.c, r.direct.rate, r.bounce.rate, ratio, r.direct.p50, r.direct.p99, r.bounce.p50, r.bounce.p99)
 		}
 	}
 	fmt.Println()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"shop/internal/config"
 	"shop/internal/database"
+	"shop/internal/pgbouncer"
 )
 
 // server is one shop binary serving the bench database as its own process,
@@ -22,6 +25,7 @@ type server struct {
 	cmd              *exec.Cmd
 	db               *database.DB // its own bench database
 	url              string
+	env              []string // extra environment of `shop serve`
 }
 
 // parseServers reads -shop: "label=path,label=path"; empty builds
@@ -56,6 +60,7 @@ func (s *server) start(ctx context.Context, dbURL, secret string) error {
 	ln.Close()
 	s.cmd = exec.CommandContext(ctx, s.bin, "serve")
 	s.cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "SHOP_ADDR="+addr, "SHOP_JWT_SECRET="+secret)
+	s.cmd.Env = append(s.cmd.Env, s.env...)
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", s.bin, err)
 	}
@@ -102,4 +107,39 @@ func (s *server) cpu() time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// startViaPgBouncer starts, when o.pgbouncer, a private pgbouncer in
+// transaction mode in front of direct's database (as many server
+// connections as the shop's own pool, so the pooler adds a hop, not a
+// tighter limit) and a second `shop serve` of the same binary through it
+// with SHOP_DB_POOLER=transaction: W1 is then measured both ways in one
+// sitting, on the same database. Without pgbouncer it says so and returns
+// no server.
+func startViaPgBouncer(ctx context.Context, o options, direct *server, cfg config.Config) (*server, func(), error) {
+	nop := func() {}
+	if !o.pgbouncer {
+		return nil, nop, nil
+	}
+	pb, err := pgbouncer.Start(direct.url, pgbouncer.Options{PoolSize: cfg.DBMaxOpenConns})
+	if errors.Is(err, pgbouncer.ErrNotInstalled) {
+		fmt.Printf("# W1 via PgBouncer: skipped, %v; -pgbouncer=false silences this\n\n", err)
+		return nil, nop, nil
+	}
+	if err != nil {
+		return nil, nop, err
+	}
+	bouncedURL, err := pb.URL(direct.url)
+	if err != nil {
+		pb.Stop()
+		return nil, nop, err
+	}
+	via := &server{label: direct.label + " via PgBouncer", bin: direct.bin, db: direct.db, url: direct.url, env: []string{"SHOP_DB_POOLER=transaction"}}
+	stop := func() { via.stop(); pb.Stop() }
+	if err := via.start(ctx, bouncedURL, cfg.JWTSecret); err != nil {
+		stop()
+		return nil, nop, err
+	}
+	fmt.Printf("# W1 via PgBouncer: pgbouncer (transaction mode, default_pool_size=%d) on 127.0.0.1:%d, shop serve with SHOP_DB_POOLER=transaction\n", pb.PoolSize, pb.Port)
+	return via, stop, nil
 }

@@ -10,8 +10,20 @@ import (
 	"shop/ent"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
+	"shop/internal/apperr"
 	"shop/modules/catalog"
+	"shop/modules/integrations"
 )
+
+// ID is the resolver for the id field.
+func (r *deliveryResolver) ID(ctx context.Context, obj *integrations.Delivery) (int, error) {
+	return int(obj.ID), nil
+}
+
+// Status is the resolver for the status field.
+func (r *deliveryResolver) Status(ctx context.Context, obj *integrations.Delivery) (DeliveryStatus, error) {
+	return DeliveryStatus(obj.Status), nil
+}
 
 // CreateCategory is the resolver for the createCategory field.
 func (r *mutationResolver) CreateCategory(ctx context.Context, input NewCategoryInput) (*ent.Category, error) {
@@ -83,7 +95,47 @@ func (r *productResolver) Currency(ctx context.Context, obj *ent.Product) (strin
 	return r.StoreCurrency, nil
 }
 
+// Deliveries is the resolver for the deliveries field.
+func (r *webhookResolver) Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *DeliveryStatus) (*DeliveryConnection, error) {
+	if r.DeliveryLog == nil {
+		return nil, apperr.New(apperr.Unavailable, "the delivery log is unavailable")
+	}
+	n, _, err := page(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	st, cursor := "", ""
+	if status != nil {
+		st = string(*status)
+	}
+	if after != nil {
+		cursor = *after
+	}
+	// The REST delivery log's own service function: one query implementation.
+	items, next, err := r.DeliveryLog.ListDeliveries(ctx, obj.ID, st, max(*n, 1), cursor)
+	if err != nil {
+		return nil, err
+	}
+	conn := &DeliveryConnection{Edges: make([]*DeliveryEdge, 0, len(items)), PageInfo: &DeliveryPageInfo{}}
+	if *n == 0 {
+		return conn, nil
+	}
+	for i := range items {
+		conn.Edges = append(conn.Edges, &DeliveryEdge{Node: &items[i]})
+	}
+	if next != "" {
+		conn.PageInfo.HasNextPage, conn.PageInfo.EndCursor = true, &next
+	}
+	return conn, nil
+}
+
+// Delivery returns DeliveryResolver implementation.
+func (r *Resolver) Delivery() DeliveryResolver { return &deliveryResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+type (
+	deliveryResolver struct{ *Resolver }
+	mutationResolver struct{ *Resolver }
+)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"shop/modules/integrations"
 	"strconv"
 )
 
@@ -16,6 +17,22 @@ type CategoryPatch struct {
 	ParentID *int `json:"parentID,omitempty"`
 	// True to make the category a root (parentID is ignored).
 	ClearParent *bool `json:"clearParent,omitempty"`
+}
+
+// A page of deliveries, newest first (no totalCount: River's job list has none).
+type DeliveryConnection struct {
+	Edges    []*DeliveryEdge   `json:"edges"`
+	PageInfo *DeliveryPageInfo `json:"pageInfo"`
+}
+
+type DeliveryEdge struct {
+	Node *integrations.Delivery `json:"node"`
+}
+
+// Forward-only: pass pageInfo.endCursor as after for the next page.
+type DeliveryPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
 type NewCategoryInput struct {
@@ -41,6 +58,63 @@ type ProductPatch struct {
 	Description *string `json:"description,omitempty"`
 	Price       *int    `json:"price,omitempty"`
 	IsActive    *bool   `json:"isActive,omitempty"`
+}
+
+type DeliveryStatus string
+
+const (
+	DeliveryStatusPending   DeliveryStatus = "pending"
+	DeliveryStatusSucceeded DeliveryStatus = "succeeded"
+	DeliveryStatusFailed    DeliveryStatus = "failed"
+)
+
+var AllDeliveryStatus = []DeliveryStatus{
+	DeliveryStatusPending,
+	DeliveryStatusSucceeded,
+	DeliveryStatusFailed,
+}
+
+func (e DeliveryStatus) IsValid() bool {
+	switch e {
+	case DeliveryStatusPending, DeliveryStatusSucceeded, DeliveryStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e DeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *DeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e DeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type StockAdjustmentReason string

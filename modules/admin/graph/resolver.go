@@ -9,6 +9,7 @@ import (
 	"shop/ent"
 	"shop/internal/apperr"
 	"shop/modules/catalog"
+	"shop/modules/integrations"
 	"shop/modules/ordering"
 	"shop/schema"
 )
@@ -25,6 +26,9 @@ type Resolver struct {
 	Client   *ent.Client
 	Catalog  *catalog.Service
 	Ordering *ordering.Service
+	// DeliveryLog reads the webhook delivery log (River's job table); nil
+	// makes Webhook.deliveries answer unavailable.
+	DeliveryLog *integrations.Runner
 	// StoreCurrency is the store currency (SHOP_CURRENCY): Product.currency.
 	StoreCurrency string
 }
