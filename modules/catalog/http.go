@@ -13,6 +13,7 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/internal/apperr"
 	"shop/internal/database"
+	"shop/internal/events"
 	"shop/internal/httpserver"
 	"shop/internal/page"
 	"shop/modules/identity"
@@ -54,19 +55,9 @@ func toCategoryJSON(c *ent.Category) CategoryJSON {
 	return CategoryJSON{ID: c.ID, Name: c.Name, Slug: c.Slug, ParentID: c.ParentID, CreatedAt: c.CreatedAt.UTC()}
 }
 
-// ProductJSON is the Product of API.md.
-type ProductJSON struct {
-	ID          int       `json:"id"`
-	CategoryID  int       `json:"category_id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Price       int64     `json:"price"`
-	Currency    string    `json:"currency"`
-	Stock       int       `json:"stock"`
-	IsActive    bool      `json:"is_active"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
+// ProductJSON is the Product of API.md: the shape product events carry
+// too (internal/events), so REST and events can't drift apart.
+type ProductJSON = events.Product
 
 func (h *HTTP) toProductJSON(p *ent.Product) ProductJSON {
 	return ProductJSON{

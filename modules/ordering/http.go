@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +13,7 @@ import (
 	"shop/ent/order"
 	"shop/internal/apperr"
 	"shop/internal/database"
+	"shop/internal/events"
 	"shop/internal/httpserver"
 	"shop/internal/page"
 	"shop/modules/identity"
@@ -58,26 +58,13 @@ func (h *HTTP) Routes(api, admin *echo.Group) {
 	admin.POST("/orders/:id/status", h.setStatus)
 }
 
-// ItemJSON is one line of an Order.
-type ItemJSON struct {
-	ProductID   int    `json:"product_id"`
-	ProductName string `json:"product_name"`
-	Quantity    int    `json:"quantity"`
-	UnitPrice   int64  `json:"unit_price"`
-	Subtotal    int64  `json:"subtotal"`
-}
-
-// OrderJSON is the Order of API.md.
-type OrderJSON struct {
-	ID          int        `json:"id"`
-	UserID      int        `json:"user_id"`
-	Status      string     `json:"status"`
-	TotalAmount int64      `json:"total_amount"`
-	Currency    string     `json:"currency"`
-	Items       []ItemJSON `json:"items"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-}
+// ItemJSON is one line of an Order; OrderJSON is the Order of API.md. Both
+// are the shapes webhook events carry (internal/events), so REST and events
+// can't drift apart.
+type (
+	ItemJSON  = events.OrderItem
+	OrderJSON = events.Order
+)
 
 // ToOrderJSON maps an order loaded with its items.
 func ToOrderJSON(o *ent.Order) OrderJSON {
