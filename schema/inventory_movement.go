@@ -37,7 +37,7 @@ func (InventoryMovement) Fields() []ent.Field {
 		field.Int("quantity_change").Immutable().
 			Annotations(entgql.OrderField("QUANTITY_CHANGE")),
 		field.Enum("reason").
-			Values(ReasonInitial, ReasonSale, ReasonCancellation, ReasonRestock, ReasonAdjustment, ReasonReturn, ReasonDamage).
+			Values(append([]string{ReasonInitial, ReasonSale, ReasonCancellation}, AdjustReasons...)...).
 			Immutable(),
 		field.Int("order_id").Optional().Nillable().Immutable(),
 		field.Int("actor_id").Optional().Nillable().Immutable(),

@@ -20,11 +20,11 @@ func (User) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").NotEmpty().Validate(MaxRunes(254)).
+		field.String("email").NotEmpty().Validate(MaxRunes(MaxEmail)).
 			Annotations(entgql.OrderField("EMAIL")),
 		field.String("password_hash").Sensitive().NotEmpty().
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("name").NotEmpty().Validate(MaxRunes(200)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxUserName)).
 			Annotations(entgql.OrderField("NAME")),
 		field.Enum("role").Values("customer", "admin").Default("customer"),
 	}

@@ -9,13 +9,32 @@ import (
 // Hard limits of the data, repeated from API.md so that every write path
 // (REST, GraphQL, command line) is held to them by Ent's validators and, where
 // it matters for correctness, by CHECK constraints in the database.
+//
+// Service inputs validate against the same constants (their Validate
+// methods), so one limit is written once: here.
 const (
 	MaxPrice        = 10_000_000_000 // 10^10 minor units
 	MaxStock        = 1_000_000_000  // 10^9 units
 	MinLineQuantity = 1
 	MaxLineQuantity = 1000
 	MaxKeyLength    = 255
+
+	MaxCategoryName = 100    // characters
+	MaxSlug         = 100    // characters (ASCII: SlugPattern)
+	MaxProductName  = 200    // characters
+	MaxDescription  = 10_000 // characters, of a product
+	MaxEmail        = 254    // characters
+	MaxUserName     = 200    // characters
+	MaxWebhookURL   = 2048   // characters
+	MaxWebhookAbout = 500    // characters, a webhook's description
+	MaxAPIKeyName   = 200    // characters
 )
+
+// AdjustReasons are the movement reasons an admin may give for a stock
+// adjustment: the one list the REST input, the GraphQL enum (asserted by a
+// test) and the inventory service use. The other reasons are written by
+// checkout and cancellation only.
+var AdjustReasons = []string{ReasonRestock, ReasonAdjustment, ReasonReturn, ReasonDamage}
 
 // SlugPattern is the shape of a category slug.
 var SlugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

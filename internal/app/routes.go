@@ -45,8 +45,9 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		PerIP:    ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
 		PerEmail: ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
 	}).Routes(api)
-	(&catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency}).Routes(api, admin)
-	(&inventory.HTTP{DB: db.Client}).Routes(admin)
+	catalogHTTP := &catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency}
+	catalogHTTP.Routes(api, admin)
+	(&inventory.HTTP{Svc: svc.Inventory, DB: db.Client, Products: catalogHTTP}).Routes(admin)
 	(&cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency}).Routes(api)
 	ordering.NewHTTP(svc.Ordering, db.Client, srv.Registry).Routes(api, admin)
 
@@ -64,7 +65,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	(&integrations.HTTP{DB: db.Client, Webhooks: integrations.Webhooks{Guard: integrations.Guard{AllowPrivate: cfg.WebhookAllowPrivate}},
 		Runner: deliveries}).Routes(admin)
 
-	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, logger)
+	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Inventory: svc.Inventory, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, logger)
 	shopadmin.Routes(e, gql, tokens.Authenticate, requireAdmin)
 	return srv
 }

@@ -20,19 +20,13 @@ func (s *Service) ListCategories(ctx context.Context, db *ent.Client) ([]*ent.Ca
 	return db.Category.Query().Order(ent.Asc(category.FieldID)).All(ctx)
 }
 
-// CategoryPatch changes a category; nil fields are left alone. ParentSet
-// with a nil ParentID makes it a root.
-type CategoryPatch struct {
-	Name      *string
-	Slug      *string
-	ParentSet bool
-	ParentID  *int
-}
-
 // UpdateCategory applies a patch. Errors: not_found (category or parent),
 // validation_failed (a parent cycle, refused by the schema's hook),
 // conflict (slug taken).
 func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p CategoryPatch) (*ent.Category, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	if p.ParentSet {
 		if err := s.lockTree(ctx, db); err != nil {
 			return nil, err

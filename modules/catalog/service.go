@@ -11,11 +11,9 @@ import (
 )
 
 // Stock is what catalog needs from inventory: recording a new product's
-// initial stock as a movement, and adjusting stock with its movement, in the
-// caller's transaction.
+// initial stock as a movement, in the caller's transaction.
 type Stock interface {
 	Record(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
-	Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
 }
 
 // Service implements the catalog's use cases on the caller's client.
@@ -25,16 +23,12 @@ type Service struct {
 	Dialect string
 }
 
-// CategoryInput creates a category.
-type CategoryInput struct {
-	Name     string
-	Slug     string
-	ParentID *int
-}
-
 // CreateCategory makes a category. Errors: validation_failed, not_found
 // (parent), conflict (slug taken).
 func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in CategoryInput) (*ent.Category, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
 	if in.ParentID != nil {
 		if err := s.liveCategory(ctx, db, *in.ParentID, "no such parent category"); err != nil {
 			return nil, err
@@ -47,35 +41,28 @@ func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in Categor
 	return c, nil
 }
 
-// ProductInput creates a product.
-type ProductInput struct {
-	CategoryID  int
-	Name        string
-	Description string
-	Price       int64
-	Stock       int
-	IsActive    bool
-}
-
 // CreateProduct makes a product and records its initial stock as an
 // `initial` movement, on db (run it in a transaction).
 // Errors: validation_failed, not_found (category).
 func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductInput) (*ent.Product, error) {
-	if err := s.liveCategory(ctx, db, in.CategoryID, "no such category"); err != nil {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.liveCategory(ctx, db, *in.CategoryID, "no such category"); err != nil {
 		return nil, err
 	}
 	p, err := db.Product.Create().
-		SetCategoryID(in.CategoryID).
+		SetCategoryID(*in.CategoryID).
 		SetName(in.Name).
 		SetDescription(in.Description).
-		SetPrice(in.Price).
-		SetStock(in.Stock).
-		SetIsActive(in.IsActive).
+		SetPrice(*in.Price).
+		SetStock(*in.Stock).
+		SetIsActive(in.IsActive == nil || *in.IsActive).
 		Save(ctx)
 	if err != nil {
 		return nil, translate(err, "the product conflicts with an existing one")
 	}
-	if err := s.Stock.Record(ctx, db, p.ID, in.Stock, inventorymovement.ReasonInitial, nil); err != nil {
+	if err := s.Stock.Record(ctx, db, p.ID, *in.Stock, inventorymovement.ReasonInitial, nil); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -61,7 +61,7 @@ func newEnv(tb testing.TB, dia, locking string) *env {
 		}
 		for i := range 10 {
 			p, err := e.svc.Catalog.CreateProduct(ctx, tx.Client(), catalog.ProductInput{
-				CategoryID: c.ID, Name: fmt.Sprintf("P%d", i), Price: int64(100 + i), Stock: 1_000_000_000, IsActive: true,
+				CategoryID: new(c.ID), Name: fmt.Sprintf("P%d", i), Price: new(int64(100 + i)), Stock: new(1_000_000_000),
 			})
 			if err != nil {
 				return err

@@ -78,10 +78,6 @@ func ToOrderJSON(o *ent.Order) OrderJSON {
 		Currency: o.Currency, Items: items, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
 
-type checkoutRequest struct {
-	ExpectedTotal *int64 `json:"expected_total" validate:"omitempty,gte=0"`
-}
-
 func (h *HTTP) checkout(c echo.Context) error {
 	key := c.Request().Header.Get("Idempotency-Key")
 	if _, present := c.Request().Header["Idempotency-Key"]; present &&
@@ -89,12 +85,12 @@ func (h *HTTP) checkout(c echo.Context) error {
 		h.outcomes.WithLabelValues(string(apperr.ValidationFailed)).Inc()
 		return apperr.Validation(apperr.Field("Idempotency-Key", "must be 1 to 255 characters"))
 	}
-	var req checkoutRequest
-	if err := httpserver.BindOptional(c, &req); err != nil {
+	var in CheckoutInput
+	if err := httpserver.BindOptional(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	in := CheckoutInput{UserID: identity.UserID(c), ExpectedTotal: req.ExpectedTotal, IdempotencyKey: key}
+	in.UserID, in.IdempotencyKey = identity.UserID(c), key
 	var (
 		o        *ent.Order
 		replayed bool
@@ -122,7 +118,7 @@ func (h *HTTP) checkout(c echo.Context) error {
 func (h *HTTP) list(c echo.Context, userID int) error {
 	q := httpserver.NewQuery(c)
 	f := OrderFilter{UserID: userID}
-	f.Status = q.OneOf("status", "", schema.StatusPending, schema.StatusProcessing, schema.StatusShipped, schema.StatusDelivered, schema.StatusCancelled)
+	f.Status = q.OneOf("status", "", schema.Statuses...)
 	if userID == 0 {
 		if uid := q.Int64("user_id", 1, 1<<53); uid != nil {
 			f.UserID = int(*uid)
@@ -163,17 +159,13 @@ func (h *HTTP) cancel(c echo.Context) error {
 	return h.transition(c, id, identity.UserID(c), order.StatusCancelled)
 }
 
-type statusRequest struct {
-	Status string `json:"status" validate:"required,oneof=pending processing shipped delivered cancelled"`
-}
-
 func (h *HTTP) setStatus(c echo.Context) error {
-	var req statusRequest
-	id, err := httpserver.BindID(c, "id", &req)
+	var in StatusChange
+	id, err := httpserver.BindID(c, "id", &in)
 	if err != nil {
 		return err
 	}
-	return h.transition(c, id, 0, order.Status(req.Status))
+	return h.transition(c, id, 0, order.Status(in.Status))
 }
 
 func (h *HTTP) transition(c echo.Context, id, userID int, to order.Status) error {

@@ -101,9 +101,13 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id, userID int) 
 // SetStatus moves an order (the user's own, unless userID is 0) to a new
 // status. The schema's hook enforces the state machine and restocks a
 // cancelled order in the same transaction; db must be a transaction's
-// client. Errors: not_found, invalid_status_transition, conflict (a
+// client. Errors: validation_failed (no such status), not_found,
+// invalid_status_transition, conflict (a
 // concurrent change won).
 func (s *Service) SetStatus(ctx context.Context, db *ent.Client, id, userID int, to order.Status) (*ent.Order, error) {
+	if err := (StatusChange{Status: string(to)}).Validate(); err != nil {
+		return nil, err
+	}
 	if _, err := s.GetOrder(ctx, db, id, userID); err != nil {
 		return nil, err
 	}
