@@ -54,8 +54,7 @@ func (in CheckoutInput) requestHash() string {
 // Errors: empty_cart, product_unavailable, price_changed,
 // insufficient_stock (every short line), idempotency_key_reused,
 // validation_failed (a negative expected_total, a total beyond int64),
-// database.ErrRetry (run the
-// transaction again).
+// database.ErrRetry (run the transaction again).
 func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput) (*ent.Order, bool, error) {
 	if err := in.Validate(); err != nil {
 		return nil, false, err
