@@ -44,6 +44,12 @@ func (f *Fields) Check(field string, ok bool, message string) bool {
 	return ok
 }
 
+// Add records one more failure of field, whether or not it failed
+// already: for a list whose every bad item is worth naming.
+func (f *Fields) Add(field, message string) {
+	*f = append(*f, apperr.Field(field, message))
+}
+
 // Required fails a field that is absent (or empty text).
 func (f *Fields) Required(field string, present bool) bool {
 	return f.Check(field, present, "is required")

@@ -71,36 +71,27 @@ func (h *HTTP) respond(c echo.Context, status int, userID int) error {
 
 func (h *HTTP) get(c echo.Context) error { return h.respond(c, http.StatusOK, identity.UserID(c)) }
 
-type addRequest struct {
-	ProductID *int `json:"product_id" validate:"required"`
-	Quantity  *int `json:"quantity" validate:"required,gte=1,lte=1000"`
-}
-
 func (h *HTTP) add(c echo.Context) error {
-	var req addRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	var in AddInput
+	if err := httpserver.Bind(c, &in); err != nil {
 		return err
 	}
 	// One guarded statement: no transaction (docs/checkout.md, budgets).
 	uid := identity.UserID(c)
-	if err := h.Svc.Add(c.Request().Context(), h.DB, uid, *req.ProductID, *req.Quantity); err != nil {
+	if err := h.Svc.Add(c.Request().Context(), h.DB, uid, in); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusCreated, uid)
 }
 
-type updateRequest struct {
-	Quantity *int `json:"quantity" validate:"required,gte=1,lte=1000"`
-}
-
 func (h *HTTP) update(c echo.Context) error {
-	var req updateRequest
-	id, err := httpserver.BindID(c, "item_id", &req)
+	var in QuantityInput
+	id, err := httpserver.BindID(c, "item_id", &in)
 	if err != nil {
 		return err
 	}
 	uid := identity.UserID(c)
-	if err := h.Svc.SetQuantity(c.Request().Context(), h.DB, uid, id, *req.Quantity); err != nil {
+	if err := h.Svc.SetQuantity(c.Request().Context(), h.DB, uid, id, in); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusOK, uid)
