@@ -30,12 +30,6 @@ const (
 	MaxAPIKeyName   = 200    // characters
 )
 
-// AdjustReasons are the movement reasons an admin may give for a stock
-// adjustment: the one list the REST input, the GraphQL enum (asserted by a
-// test) and the inventory service use. The other reasons are written by
-// checkout and cancellation only.
-var AdjustReasons = []string{ReasonRestock, ReasonAdjustment, ReasonReturn, ReasonDamage}
-
 // SlugPattern is the shape of a category slug.
 var SlugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
