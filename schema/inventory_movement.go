@@ -22,9 +22,9 @@ const (
 )
 
 // AdjustReasons are the movement reasons an admin may give for a stock
-// adjustment: the one list the schema's enum, inventory.Adjustment and (asserted by a
-// test) the GraphQL enum use. The other reasons are written by
-// checkout and cancellation only.
+// adjustment: the one list the schema's enum, inventory.Adjustment and
+// (asserted by a test) the GraphQL enum use. The other reasons are written
+// by checkout and cancellation only.
 var AdjustReasons = []string{ReasonRestock, ReasonAdjustment, ReasonReturn, ReasonDamage}
 
 // InventoryMovement is one entry of the stock ledger: for every product the
