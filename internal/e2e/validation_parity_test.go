@@ -26,6 +26,7 @@ import (
 // resolver runs, HTTP 422 with a GraphQL validation error). For those the
 // REST answer is checked on its own, and the rest of the input is compared.
 func TestValidationParity(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)
@@ -198,6 +199,7 @@ func fieldErrors(t testing.TB, v any) []apperr.FieldError {
 // generated from admin.graphql, so it can't be derived from the one list;
 // it must equal it.
 func TestStockAdjustmentReasons(t *testing.T) {
+	t.Parallel()
 	var got []string
 	for _, r := range graph.AllStockAdjustmentReason {
 		got = append(got, string(r))
