@@ -9,6 +9,15 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
+// User roles: the one list the schema's enum and identity's input use.
+const (
+	RoleCustomer = "customer"
+	RoleAdmin    = "admin"
+)
+
+// Roles are the user roles.
+var Roles = []string{RoleCustomer, RoleAdmin}
+
 // User is a shopper or an administrator.
 type User struct {
 	ent.Schema
@@ -26,7 +35,7 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("name").NotEmpty().Validate(MaxRunes(MaxUserName)).
 			Annotations(entgql.OrderField("NAME")),
-		field.Enum("role").Values("customer", "admin").Default("customer"),
+		field.Enum("role").Values(Roles...).Default(RoleCustomer),
 	}
 }
 

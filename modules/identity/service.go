@@ -21,8 +21,8 @@ import (
 
 // Roles.
 const (
-	RoleCustomer = "customer"
-	RoleAdmin    = "admin"
+	RoleCustomer = schema.RoleCustomer
+	RoleAdmin    = schema.RoleAdmin
 )
 
 // Service holds identity's settings; it keeps no database handle: every
@@ -63,7 +63,7 @@ func (in CreateUserInput) Validate() error {
 	if f.Required("name", strings.TrimSpace(in.Name) != "") {
 		f.Text("name", in.Name, 1, schema.MaxUserName)
 	}
-	f.OneOf("role", in.Role, RoleCustomer, RoleAdmin)
+	f.OneOf("role", in.Role, schema.Roles...)
 	return f.Err()
 }
 
