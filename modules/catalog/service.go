@@ -6,14 +6,13 @@ import (
 	"context"
 
 	"shop/ent"
-	"shop/ent/inventorymovement"
 	"shop/internal/apperr"
 )
 
 // Stock is what catalog needs from inventory: recording a new product's
 // initial stock as a movement, in the caller's transaction.
 type Stock interface {
-	Record(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
+	RecordInitial(ctx context.Context, db *ent.Client, productID, stock int) error
 }
 
 // Service implements the catalog's use cases on the caller's client.
@@ -62,7 +61,7 @@ func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductI
 	if err != nil {
 		return nil, translate(err, "the product conflicts with an existing one")
 	}
-	if err := s.Stock.Record(ctx, db, p.ID, *in.Stock, inventorymovement.ReasonInitial, nil); err != nil {
+	if err := s.Stock.RecordInitial(ctx, db, p.ID, *in.Stock); err != nil {
 		return nil, err
 	}
 	return p, nil
