@@ -87,6 +87,7 @@ func eventInserts(qs []string) int {
 // workers' job, after the commit). Refusals keep their API.md errors and
 // change nothing.
 func TestRoundTripBudgets(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s, drv := countingShop(t, dia)
 		admin := s.admin(t)
