@@ -27,7 +27,8 @@ import (
 // interval, SHOP_WEBHOOK_ALLOW_PRIVATE=true). The receiver verifies every
 // delivery's Standard Webhooks signature with the reference library and
 // measures commit→delivery latency as its arrival time minus the event's
-// created_at (taken in the checkout's transaction, just before COMMIT).
+// created_at (taken when the order is written, inside the checkout's
+// transaction, a few ms before COMMIT).
 func runWebhooks(ctx context.Context, o options) error {
 	cfg, err := loadConfig()
 	if err != nil {
