@@ -58,7 +58,8 @@ func (Service) Reconcile(ctx context.Context, db *ent.Client) (Reconciliation, e
 	return r, rows.Err()
 }
 
-func (h *HTTP) reconcile(c echo.Context) error {
+// Reconcile answers the products whose stock is not the sum of their movements.
+func (h *HTTP) Reconcile(c echo.Context) error {
 	r, err := Service{}.Reconcile(c.Request().Context(), h.DB)
 	if err != nil {
 		return err

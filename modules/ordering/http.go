@@ -47,17 +47,6 @@ func NewHTTP(svc *Service, db *ent.Client, reg prometheus.Registerer) *HTTP {
 	return h
 }
 
-// Routes mounts checkout and the customer's orders on api, the order
-// administration on admin.
-func (h *HTTP) Routes(api, admin *echo.Group) {
-	api.POST("/checkout", h.checkout, identity.RequireUser)
-	api.GET("/orders", h.listOwn, identity.RequireUser)
-	api.GET("/orders/:id", h.getOwn, identity.RequireUser)
-	api.POST("/orders/:id/cancel", h.cancel, identity.RequireUser)
-	admin.GET("/orders", h.listAll)
-	admin.POST("/orders/:id/status", h.setStatus)
-}
-
 // ItemJSON is one line of an Order; OrderJSON is the Order of API.md. Both
 // are the shapes webhook events carry (internal/events), so REST and events
 // can't drift apart.
@@ -82,7 +71,8 @@ type checkoutRequest struct {
 	ExpectedTotal *int64 `json:"expected_total" validate:"omitempty,gte=0"`
 }
 
-func (h *HTTP) checkout(c echo.Context) error {
+// Checkout turns the caller's cart into an order, once per Idempotency-Key.
+func (h *HTTP) Checkout(c echo.Context) error {
 	key := c.Request().Header.Get("Idempotency-Key")
 	if _, present := c.Request().Header["Idempotency-Key"]; present &&
 		(key == "" || utf8.RuneCountInString(key) > schema.MaxKeyLength || !httpserver.CleanText(key)) {
@@ -140,10 +130,14 @@ func (h *HTTP) list(c echo.Context, userID int) error {
 	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, ToOrderJSON, page.ByID(func(o *ent.Order) int { return o.ID })))
 }
 
-func (h *HTTP) listOwn(c echo.Context) error { return h.list(c, identity.UserID(c)) }
-func (h *HTTP) listAll(c echo.Context) error { return h.list(c, 0) }
+// ListOwn answers a page of the caller's orders.
+func (h *HTTP) ListOwn(c echo.Context) error { return h.list(c, identity.UserID(c)) }
 
-func (h *HTTP) getOwn(c echo.Context) error {
+// ListAll answers a page of every user's orders, or of one user's with user_id.
+func (h *HTTP) ListAll(c echo.Context) error { return h.list(c, 0) }
+
+// GetOwn answers one of the caller's orders; anyone else's is not_found.
+func (h *HTTP) GetOwn(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
@@ -155,7 +149,8 @@ func (h *HTTP) getOwn(c echo.Context) error {
 	return c.JSON(http.StatusOK, ToOrderJSON(o))
 }
 
-func (h *HTTP) cancel(c echo.Context) error {
+// Cancel cancels one of the caller's orders and restocks its lines.
+func (h *HTTP) Cancel(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
@@ -167,7 +162,8 @@ type statusRequest struct {
 	Status string `json:"status" validate:"required,oneof=pending processing shipped delivered cancelled"`
 }
 
-func (h *HTTP) setStatus(c echo.Context) error {
+// SetStatus moves any order along the state machine.
+func (h *HTTP) SetStatus(c echo.Context) error {
 	var req statusRequest
 	id, err := httpserver.BindID(c, "id", &req)
 	if err != nil {
