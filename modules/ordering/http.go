@@ -109,13 +109,15 @@ func (h *HTTP) Checkout(c echo.Context) error {
 	return c.JSON(status, ToOrderJSON(o))
 }
 
-func (h *HTTP) list(c echo.Context, userID int) error {
+// list answers a page of the scope's orders; with byUser, an admin's
+// user_id narrows it to that user.
+func (h *HTTP) list(c echo.Context, scope Scope, byUser bool) error {
 	q := httpserver.NewQuery(c)
-	f := OrderFilter{UserID: userID}
+	var f OrderFilter
 	f.Status = q.OneOf("status", "", schema.StatusPending, schema.StatusProcessing, schema.StatusShipped, schema.StatusDelivered, schema.StatusCancelled)
-	if userID == 0 {
+	if byUser {
 		if uid := q.Int64("user_id", 1, 1<<53); uid != nil {
-			f.UserID = int(*uid)
+			scope = ForUser(int(*uid))
 		}
 	}
 	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
@@ -123,7 +125,7 @@ func (h *HTTP) list(c echo.Context, userID int) error {
 	if err := q.Err(); err != nil {
 		return err
 	}
-	rows, err := h.Svc.ListOrders(c.Request().Context(), h.DB, f, p)
+	rows, err := h.Svc.ListOrders(c.Request().Context(), h.DB, scope, f, p)
 	if err != nil {
 		return err
 	}
@@ -131,10 +133,10 @@ func (h *HTTP) list(c echo.Context, userID int) error {
 }
 
 // ListOwn answers a page of the caller's orders.
-func (h *HTTP) ListOwn(c echo.Context) error { return h.list(c, identity.UserID(c)) }
+func (h *HTTP) ListOwn(c echo.Context) error { return h.list(c, ForUser(identity.UserID(c)), false) }
 
 // ListAll answers a page of every user's orders, or of one user's with user_id.
-func (h *HTTP) ListAll(c echo.Context) error { return h.list(c, 0) }
+func (h *HTTP) ListAll(c echo.Context) error { return h.list(c, AllUsers(), true) }
 
 // GetOwn answers one of the caller's orders; anyone else's is not_found.
 func (h *HTTP) GetOwn(c echo.Context) error {
@@ -142,7 +144,7 @@ func (h *HTTP) GetOwn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.Svc.GetOrder(c.Request().Context(), h.DB, id, identity.UserID(c))
+	o, err := h.Svc.GetOrder(c.Request().Context(), h.DB, id, ForUser(identity.UserID(c)))
 	if err != nil {
 		return err
 	}
@@ -155,7 +157,7 @@ func (h *HTTP) Cancel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.transition(c, id, identity.UserID(c), order.StatusCancelled)
+	return h.transition(c, id, ForUser(identity.UserID(c)), order.StatusCancelled)
 }
 
 type statusRequest struct {
@@ -169,14 +171,14 @@ func (h *HTTP) SetStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.transition(c, id, 0, order.Status(req.Status))
+	return h.transition(c, id, AllUsers(), order.Status(req.Status))
 }
 
-func (h *HTTP) transition(c echo.Context, id, userID int, to order.Status) error {
+func (h *HTTP) transition(c echo.Context, id int, scope Scope, to order.Status) error {
 	ctx := c.Request().Context()
 	var o *ent.Order
 	err := database.RetryTx(ctx, h.DB, MaxAttempts, nil, func(tx *ent.Tx) (err error) {
-		o, err = h.Svc.SetStatus(ctx, tx.Client(), id, userID, to)
+		o, err = h.Svc.SetStatus(ctx, tx.Client(), id, scope, to)
 		return err
 	})
 	if err != nil {
