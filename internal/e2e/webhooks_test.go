@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ func countTypes(evs []received) map[string]int {
 // change commits; a rolled-back checkout and a refused status change send
 // nothing.
 func TestWebhooks_EachEventOnce(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)
@@ -105,6 +108,7 @@ func TestWebhooks_EachEventOnce(t *testing.T) {
 // TestWebhooks_RetryThenSucceed: 500, 500, 200 is three attempts with one
 // webhook-id, and the delivery log shows attempts 3, succeeded.
 func TestWebhooks_RetryThenSucceed(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)
@@ -165,6 +169,7 @@ func TestWebhooks_RetryThenSucceed(t *testing.T) {
 // TestWebhooks_FailedAfterWindow: a receiver that always fails gets the
 // delivery retried until the retry window is spent, then it is failed.
 func TestWebhooks_FailedAfterWindow(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)
@@ -197,6 +202,7 @@ func TestWebhooks_FailedAfterWindow(t *testing.T) {
 // TestWebhooks_TwoReplicas: two processes' workers on one database deliver
 // every event; a duplicate (at least once) carries the same webhook-id.
 func TestWebhooks_TwoReplicas(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)
@@ -227,6 +233,7 @@ func TestWebhooks_TwoReplicas(t *testing.T) {
 // worker runs (all replicas down, or API-only replicas) are delivered once
 // a worker starts: they are rows in River's table, not process memory.
 func TestWebhooks_CommittedEventSurvivesDownWorkers(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		admin := s.admin(t)
@@ -258,4 +265,72 @@ func TestWebhooks_CommittedEventSurvivesDownWorkers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWebhooks_Metrics: what an operator graphs, from the server's /metrics
+// while the workers run in it: one delivery that failed once, then
+// succeeded, counts one "retried" and one "succeeded" attempt of its event
+// type, two request durations and one commit-to-delivery latency; the queue
+// depth (River's jobs by state) ends with the fan-out job and the delivery
+// completed and nothing waiting.
+func TestWebhooks_Metrics(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia, fastWebhooks()...)
+		s.startWorkersOn(t, s.srv.Registry)
+		admin := s.admin(t)
+		rcv := newReceiver(t)
+		rcv.answer = func(n int) int {
+			if n == 1 {
+				return http.StatusInternalServerError
+			}
+			return http.StatusOK
+		}
+		_, secret := s.subscribe(t, admin, rcv.srv.URL, "product.created")
+		rcv.secret = secret
+		cat := s.category(t, admin, "metered", nil)
+		s.product(t, admin, cat, "Metered", 100, 50)
+		waitFor(t, 60*time.Second, "a successful delivery", func() bool { return len(rcv.events()) == 1 })
+
+		var m map[string]float64
+		waitFor(t, 10*time.Second, "the jobs to be completed", func() bool {
+			m = scrape(t, s)
+			return m[`shop_jobs{state="completed"}`] == 2
+		})
+		for series, want := range map[string]float64{
+			`shop_webhook_deliveries_total{event_type="product.created",outcome="retried"}`:   1,
+			`shop_webhook_deliveries_total{event_type="product.created",outcome="succeeded"}`: 1,
+			`shop_webhook_request_duration_seconds_count`:                                     2,
+			`shop_webhook_delivery_latency_seconds_count`:                                     1,
+			`shop_jobs{state="available"}`:                                                    0,
+			`shop_jobs{state="retryable"}`:                                                    0,
+		} {
+			if got, ok := m[series]; !ok || got != want {
+				t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)
+			}
+		}
+		if got := m[`shop_webhook_deliveries_total{event_type="product.created",outcome="failed"}`]; got != 0 {
+			t.Errorf("failed deliveries counted: %v", got)
+		}
+	})
+}
+
+// scrape reads the server's /metrics (Prometheus text format) into a map
+// from series (name and labels as printed) to value.
+func scrape(t testing.TB, s *shop) map[string]float64 {
+	t.Helper()
+	body := string(s.do(t, req{method: "GET", path: "/metrics"}).wantStatus(200).Body)
+	m := map[string]float64{}
+	for _, line := range strings.Split(body, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		m[line[:i]] = v
+	}
+	return m
 }
