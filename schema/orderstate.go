@@ -61,13 +61,3 @@ type ConcurrentChangeError struct {
 func (e *ConcurrentChangeError) Error() string {
 	return fmt.Sprintf("order %d was changed concurrently", e.OrderID)
 }
-
-// StockLimitError is returned when putting an order's lines back in stock
-// would take a product past the stock limit (CHECK product_stock_max).
-type StockLimitError struct {
-	ProductID int
-}
-
-func (e *StockLimitError) Error() string {
-	return fmt.Sprintf("restocking product %d would exceed the stock limit", e.ProductID)
-}

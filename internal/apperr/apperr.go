@@ -149,7 +149,7 @@ func From(err error) *Error {
 	}
 	var sl *schema.StockLimitError
 	if errors.As(err, &sl) {
-		return New(Conflict, "putting the order back in stock would take product %d above 1,000,000,000 units; adjust its stock first", sl.ProductID)
+		return New(Conflict, "the change would take product %d's stock above 1,000,000,000 units", sl.ProductID)
 	}
 	if errors.Is(err, schema.ErrCategoryCycle) {
 		return Validation(Field("parent_id", "would make the category its own ancestor"))

@@ -127,7 +127,7 @@ func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductI
 	if err != nil {
 		return nil, translate(err, "the product conflicts with an existing one")
 	}
-	if err := s.Stock.Record(ctx, db, p.ID, in.Stock, inventorymovement.ReasonInitial, nil); err != nil {
+	if err := s.Stock.RecordInitial(ctx, db, p.ID, in.Stock); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -14,7 +14,7 @@ import (
 // initial stock as a movement, and adjusting stock with its movement, in the
 // caller's transaction.
 type Stock interface {
-	Record(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
+	RecordInitial(ctx context.Context, db *ent.Client, productID, stock int) error
 	Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
 }
 
