@@ -13,6 +13,12 @@ import (
 	"shop/ent/product"
 )
 
+// Hooks of the Category: every write is audited (audit_hooks.go), and the
+// tree rules below hold.
+func (Category) Hooks() []ent.Hook {
+	return []ent.Hook{auditHook("category"), categoryTreeHook}
+}
+
 // ErrCategoryCycle is returned when a new parent would make a category its
 // own ancestor (422 on parent_id).
 var ErrCategoryCycle = errors.New("the parent would make the category its own ancestor")

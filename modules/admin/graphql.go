@@ -13,7 +13,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/labstack/echo/v4"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -82,16 +81,4 @@ func presentError(ctx context.Context, err error, logger *slog.Logger) *gqlerror
 	ge.Message = msg
 	ge.Extensions = ext
 	return ge
-}
-
-// Routes mounts POST /admin/graphql (admins only, checked before any
-// GraphQL runs), GET /admin/graphiql (a page; its queries need a token) and
-// the page's assets, embedded in the binary.
-func Routes(e *echo.Echo, gql http.Handler, authenticate, requireAdmin echo.MiddlewareFunc) {
-	e.POST("/admin/graphql", serveGraphQL(gql), authenticate, requireAdmin)
-	e.GET("/admin/graphiql", func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "no-cache")
-		return c.HTMLBlob(http.StatusOK, graphiqlDoc)
-	})
-	e.GET("/admin/graphiql/assets/:name", serveAsset)
 }

@@ -76,7 +76,7 @@ func TestShapes(t *testing.T) {
 // a database: enough for refusals and introspection.
 func newTestHandler() http.Handler {
 	e := echo.New()
-	e.POST("/admin/graphql", serveGraphQL(NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	e.POST("/admin/graphql", ServeGraphQL(NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))))
 	return e
 }
 
@@ -154,7 +154,7 @@ func TestServeGraphQL_ContextEnded(t *testing.T) {
 			r := httptest.NewRequestWithContext(ctx, "POST", "/admin/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
 			r.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
-			err := serveGraphQL(gql)(echo.New().NewContext(r, w))
+			err := ServeGraphQL(gql)(echo.New().NewContext(r, w))
 			if !tc.want(err) || w.Body.Len() != 0 {
 				t.Fatalf("err = %v, body %q", err, w.Body)
 			}

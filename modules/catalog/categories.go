@@ -20,6 +20,28 @@ func (s *Service) ListCategories(ctx context.Context, db *ent.Client) ([]*ent.Ca
 	return db.Category.Query().Order(ent.Asc(category.FieldID)).All(ctx)
 }
 
+// CategoryInput creates a category.
+type CategoryInput struct {
+	Name     string
+	Slug     string
+	ParentID *int
+}
+
+// CreateCategory makes a category. Errors: validation_failed, not_found
+// (parent), conflict (slug taken).
+func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in CategoryInput) (*ent.Category, error) {
+	if in.ParentID != nil {
+		if err := s.liveCategory(ctx, db, *in.ParentID, "no such parent category"); err != nil {
+			return nil, err
+		}
+	}
+	c, err := db.Category.Create().SetName(in.Name).SetSlug(in.Slug).SetNillableParentID(in.ParentID).Save(ctx)
+	if err != nil {
+		return nil, translate(err, "a category with this slug already exists")
+	}
+	return c, nil
+}
+
 // CategoryPatch changes a category; nil fields are left alone. ParentSet
 // with a nil ParentID makes it a root.
 type CategoryPatch struct {

@@ -99,6 +99,40 @@ func (s *Service) GetProduct(ctx context.Context, db *ent.Client, id int, withHi
 	return p, nil
 }
 
+// ProductInput creates a product.
+type ProductInput struct {
+	CategoryID  int
+	Name        string
+	Description string
+	Price       int64
+	Stock       int
+	IsActive    bool
+}
+
+// CreateProduct makes a product and records its initial stock as an
+// `initial` movement, on db (run it in a transaction).
+// Errors: validation_failed, not_found (category).
+func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductInput) (*ent.Product, error) {
+	if err := s.liveCategory(ctx, db, in.CategoryID, "no such category"); err != nil {
+		return nil, err
+	}
+	p, err := db.Product.Create().
+		SetCategoryID(in.CategoryID).
+		SetName(in.Name).
+		SetDescription(in.Description).
+		SetPrice(in.Price).
+		SetStock(in.Stock).
+		SetIsActive(in.IsActive).
+		Save(ctx)
+	if err != nil {
+		return nil, translate(err, "the product conflicts with an existing one")
+	}
+	if err := s.Stock.RecordInitial(ctx, db, p.ID, in.Stock); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // ProductPatch changes a product; nil fields are left alone. Stock is not
 // here: it changes only through stock adjustments, checkout and cancel.
 type ProductPatch struct {

@@ -20,12 +20,6 @@ type HTTP struct {
 	DB *ent.Client
 }
 
-// Routes mounts the admin ledger routes.
-func (h *HTTP) Routes(admin *echo.Group) {
-	admin.GET("/products/:id/movements", h.listMovements)
-	admin.GET("/inventory/reconciliation", h.reconcile)
-}
-
 // MovementJSON is the Movement of API.md.
 type MovementJSON struct {
 	ID             int       `json:"id"`
@@ -41,7 +35,8 @@ func toMovementJSON(m *ent.InventoryMovement) MovementJSON {
 		Reason: string(m.Reason), OrderID: m.OrderID, CreatedAt: m.CreatedAt.UTC()}
 }
 
-func (h *HTTP) listMovements(c echo.Context) error {
+// ListMovements answers a page of a product's stock movements, newest first.
+func (h *HTTP) ListMovements(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
