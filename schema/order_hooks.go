@@ -39,7 +39,7 @@ func (Order) Hooks() []ent.Hook {
 func orderCreateHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
 		if to, ok := m.Status(); ok && string(to) != StatusPending {
-			return nil, &TransitionError{From: "", To: string(to)}
+			return nil, errTransition("", string(to))
 		}
 		return next.Mutate(ctx, m)
 	})
@@ -47,7 +47,7 @@ func orderCreateHook(next ent.Mutator) ent.Mutator {
 
 // orderUpdateOneHook validates the transition against the stored status and
 // makes the write conditional on it, so of two concurrent transitions of one
-// order exactly one wins; the loser gets a ConcurrentChangeError.
+// order exactly one wins; the loser gets errConcurrentChange.
 func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
 		to, ok := m.Status()
@@ -60,7 +60,7 @@ func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		if !CanTransition(string(from), string(to)) {
-			return nil, &TransitionError{From: string(from), To: string(to)}
+			return nil, errTransition(string(from), string(to))
 		}
 		if string(to) == StatusCancelled {
 			if _, err := m.Tx(); err != nil {
@@ -70,7 +70,7 @@ func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
 		m.Where(order.StatusEQ(from))
 		v, err := next.Mutate(ctx, m)
 		if gen.IsNotFound(err) {
-			return nil, &ConcurrentChangeError{OrderID: id}
+			return nil, errConcurrentChange(id)
 		}
 		if err != nil {
 			return nil, err
@@ -106,7 +106,7 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 		}
 		for _, r := range rows {
 			if !CanTransition(string(r.Status), string(to)) {
-				return nil, &TransitionError{From: string(r.Status), To: string(to)}
+				return nil, errTransition(string(r.Status), string(to))
 			}
 		}
 		if string(to) == StatusCancelled {
@@ -124,7 +124,7 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		if n, _ := v.(int); n != len(ids) {
-			return nil, &ConcurrentChangeError{}
+			return nil, errConcurrentChange(ids...)
 		}
 		if string(to) == StatusCancelled {
 			if err := restockOrders(ctx, m.Client(), ids); err != nil {
@@ -154,7 +154,7 @@ func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
 	for _, it := range items {
 		n, err := c.Product.Update().Where(product.ID(it.ProductID)).AddStock(it.Quantity).Save(ctx)
 		if gen.IsConstraintError(err) {
-			return &StockLimitError{ProductID: it.ProductID}
+			return errStockLimit(it.ProductID, err)
 		}
 		if err != nil {
 			return fmt.Errorf("restock product %d: %w", it.ProductID, err)

@@ -91,7 +91,7 @@ func (s *Service) GetProduct(ctx context.Context, db *ent.Client, id int, withHi
 	}
 	p, err := db.Product.Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "no such product")
+		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
 	if !p.IsActive && !withHidden {
 		return nil, apperr.New(apperr.NotFound, "no such product")
@@ -116,7 +116,7 @@ type ProductPatch struct {
 func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p ProductPatch) (*ent.Product, error) {
 	cur, err := db.Product.Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "no such product")
+		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
 	if p.IfVersion != nil && *p.IfVersion != cur.Version {
 		return nil, versionConflict()
@@ -150,7 +150,7 @@ func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p P
 		return nil, apperr.New(apperr.Conflict, "the product changed while it was being updated; retry")
 	}
 	if err != nil {
-		return nil, translate(err, "the product conflicts with an existing one")
+		return nil, fmt.Errorf("update product %d: %w", id, err)
 	}
 	return out, nil
 }
@@ -162,8 +162,10 @@ func versionConflict() error {
 // DeleteProduct soft-deletes a product: gone from the catalog and from
 // checkout, kept for order history. Errors: not_found.
 func (s *Service) DeleteProduct(ctx context.Context, db *ent.Client, id int) error {
-	err := db.Product.DeleteOneID(id).Exec(ctx)
-	return notFound(err, "no such product")
+	if err := db.Product.DeleteOneID(id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete product %d: %w", id, err)
+	}
+	return nil
 }
 
 // AdjustReasons are the reasons an admin may give for a stock adjustment.
@@ -188,7 +190,7 @@ func (s *Service) AdjustStock(ctx context.Context, db *ent.Client, id, change in
 		return nil, apperr.Validation(fields...)
 	}
 	if _, err := db.Product.Get(ctx, id); err != nil {
-		return nil, notFound(err, "no such product")
+		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
 	if err := s.Stock.Adjust(ctx, db, id, change, reason, nil); err != nil {
 		return nil, err

@@ -4,10 +4,10 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 
 	"shop/ent"
 	"shop/ent/inventorymovement"
-	"shop/internal/apperr"
 )
 
 // Stock is what catalog needs from inventory: recording a new product's
@@ -42,7 +42,7 @@ func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in Categor
 	}
 	c, err := db.Category.Create().SetName(in.Name).SetSlug(in.Slug).SetNillableParentID(in.ParentID).Save(ctx)
 	if err != nil {
-		return nil, translate(err, "a category with this slug already exists")
+		return nil, fmt.Errorf("create category: %w", err)
 	}
 	return c, nil
 }
@@ -73,21 +73,10 @@ func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductI
 		SetIsActive(in.IsActive).
 		Save(ctx)
 	if err != nil {
-		return nil, translate(err, "the product conflicts with an existing one")
+		return nil, fmt.Errorf("create product: %w", err)
 	}
 	if err := s.Stock.Record(ctx, db, p.ID, in.Stock, inventorymovement.ReasonInitial, nil); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-// translate maps Ent's validation and constraint errors to domain errors.
-func translate(err error, conflict string) error {
-	if ent.IsConstraintError(err) {
-		return apperr.New(apperr.Conflict, "%s", conflict).Wrap(err)
-	}
-	if ent.IsValidationError(err) {
-		return apperr.From(err)
-	}
-	return err
 }

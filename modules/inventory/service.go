@@ -37,9 +37,6 @@ func (Service) Adjust(ctx context.Context, db *ent.Client, productID, change int
 	}
 	if n == 0 {
 		p, err := db.Product.Get(ctx, productID)
-		if ent.IsNotFound(err) {
-			return apperr.New(apperr.NotFound, "no such product")
-		}
 		if err != nil {
 			return fmt.Errorf("adjust stock: %w", err)
 		}
