@@ -10,8 +10,8 @@ import (
 )
 
 // TestErrors: the schema's refusals are coded errors with the problem
-// members API.md gives them, found through wrapping (the table that used to
-// pin apperr.From's translation of the schema's own error types).
+// members API.md gives them, found through wrapping (before, apperr
+// translated the schema's own error types into these).
 func TestErrors(t *testing.T) {
 	t.Parallel()
 	cause := errors.New("CHECK constraint failed: product_stock_max")
