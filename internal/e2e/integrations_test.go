@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
@@ -24,13 +25,18 @@ import (
 )
 
 // startWorkers runs the River workers of s, as `shop serve` does.
-func (s *shop) startWorkers(t testing.TB) {
+func (s *shop) startWorkers(t testing.TB) { t.Helper(); s.startWorkersOn(t, nil) }
+
+// startWorkersOn runs the River workers of s with their metrics registered
+// on reg (the server's registry makes them appear on its /metrics, as in
+// `shop serve`); nil registers none.
+func (s *shop) startWorkersOn(t testing.TB, reg prometheus.Registerer) {
 	t.Helper()
 	var logOut io.Writer = io.Discard
 	if os.Getenv("SHOP_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	runner, err := app.NewWorkers(s.cfg, s.db, slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})), nil)
+	runner, err := app.NewWorkers(s.cfg, s.db, slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

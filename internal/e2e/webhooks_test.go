@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,4 +260,71 @@ func TestWebhooks_CommittedEventSurvivesDownWorkers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWebhooks_Metrics: what an operator graphs, from the server's /metrics
+// while the workers run in it: one delivery that failed once, then
+// succeeded, counts one "retried" and one "succeeded" attempt of its event
+// type, two request durations and one commit-to-delivery latency; the queue
+// depth (River's jobs by state) ends with the fan-out job and the delivery
+// completed and nothing waiting.
+func TestWebhooks_Metrics(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia, fastWebhooks()...)
+		s.startWorkersOn(t, s.srv.Registry)
+		admin := s.admin(t)
+		rcv := newReceiver(t)
+		rcv.answer = func(n int) int {
+			if n == 1 {
+				return http.StatusInternalServerError
+			}
+			return http.StatusOK
+		}
+		_, secret := s.subscribe(t, admin, rcv.srv.URL, "product.created")
+		rcv.secret = secret
+		cat := s.category(t, admin, "metered", nil)
+		s.product(t, admin, cat, "Metered", 100, 50)
+		waitFor(t, 60*time.Second, "a successful delivery", func() bool { return len(rcv.events()) == 1 })
+
+		var m map[string]float64
+		waitFor(t, 10*time.Second, "the jobs to be completed", func() bool {
+			m = scrape(t, s)
+			return m[`shop_jobs{state="completed"}`] == 2
+		})
+		for series, want := range map[string]float64{
+			`shop_webhook_deliveries_total{event_type="product.created",outcome="retried"}`:   1,
+			`shop_webhook_deliveries_total{event_type="product.created",outcome="succeeded"}`: 1,
+			`shop_webhook_request_duration_seconds_count`:                                     2,
+			`shop_webhook_delivery_latency_seconds_count`:                                     1,
+			`shop_jobs{state="available"}`:                                                    0,
+			`shop_jobs{state="retryable"}`:                                                    0,
+		} {
+			if got, ok := m[series]; !ok || got != want {
+				t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)
+			}
+		}
+		if got := m[`shop_webhook_deliveries_total{event_type="product.created",outcome="failed"}`]; got != 0 {
+			t.Errorf("failed deliveries counted: %v", got)
+		}
+	})
+}
+
+// scrape reads the server's /metrics (Prometheus text format) into a map
+// from series (name and labels as printed) to value.
+func scrape(t testing.TB, s *shop) map[string]float64 {
+	t.Helper()
+	body := string(s.do(t, req{method: "GET", path: "/metrics"}).wantStatus(200).Body)
+	m := map[string]float64{}
+	for _, line := range strings.Split(body, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		m[line[:i]] = v
+	}
+	return m
 }

@@ -119,11 +119,8 @@ func Apply(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, op
 			if err := lock(ctx, tx, dia); err != nil {
 				return err
 			}
-			ex, store, err := executor(ctx, tx, dia, dir, true)
+			ex, _, err := verifiedExecutor(ctx, tx, dia, dir, true)
 			if err != nil {
-				return err
-			}
-			if err := store.verifyApplied(ctx, dir); err != nil {
 				return err
 			}
 			if err := checkTarget(ctx, ex, opts.To); err != nil {
@@ -171,11 +168,8 @@ func planUp(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, t
 	}
 	defer conn.Close()
 	err = readTx(ctx, conn, func(tx *sql.Tx) error {
-		ex, store, err := executor(ctx, tx, dia, dir, false)
+		ex, _, err := verifiedExecutor(ctx, tx, dia, dir, false)
 		if err != nil {
-			return err
-		}
-		if err := store.verifyApplied(ctx, dir); err != nil {
 			return err
 		}
 		if err := checkTarget(ctx, ex, to); err != nil {
@@ -254,11 +248,8 @@ func GetStatus(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir
 	}
 	defer conn.Close()
 	err = inTx(ctx, conn, func(tx *sql.Tx) error {
-		ex, store, err := executor(ctx, tx, dia, dir, false)
+		ex, store, err := verifiedExecutor(ctx, tx, dia, dir, false)
 		if err != nil {
-			return err
-		}
-		if err := store.verifyApplied(ctx, dir); err != nil {
 			return err
 		}
 		revs, err := store.ReadRevisions(ctx)
@@ -296,6 +287,20 @@ func atlasDriver(tx *sql.Tx, dia string) (atlasmigrate.Driver, error) {
 		return nil, fmt.Errorf("open migration driver: %w", err)
 	}
 	return drv, nil
+}
+
+// verifiedExecutor is an executor over dir whose applied history has been
+// checked against dir (verifyApplied): what up, its dry run and status start
+// from.
+func verifiedExecutor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir, write bool) (*atlasmigrate.Executor, *revisionStore, error) {
+	ex, store, err := executor(ctx, tx, dia, dir, write)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := store.verifyApplied(ctx, dir); err != nil {
+		return nil, nil, err
+	}
+	return ex, store, nil
 }
 
 func executor(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir, write bool) (*atlasmigrate.Executor, *revisionStore, error) {
