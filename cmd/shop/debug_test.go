@@ -13,6 +13,7 @@ import (
 // TestServeDebug checks the private listener serves pprof and stops with
 // its context.
 func TestServeDebug(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr, err := serveDebug(ctx, "127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -36,6 +36,7 @@ func runCmd(t *testing.T, url string, args ...string) (string, error) {
 }
 
 func TestCLI(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		url := testdb.URL(t, dia)
 		dir, err := migrate.Dir(dia)
@@ -125,6 +126,7 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestServe(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		url := testdb.URL(t, dia)
 		addr := freeAddr(t)

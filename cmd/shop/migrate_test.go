@@ -19,6 +19,7 @@ import (
 // TestMigrateStatusJSON: the document of API.md, exit 3 while migrations
 // are pending and 0 once none are, 1 on an error.
 func TestMigrateStatusJSON(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		url := testdb.URL(t, dia)
 		dir, _ := migrate.Dir(dia)
@@ -74,6 +75,7 @@ func TestMigrateStatusJSON(t *testing.T) {
 // TestMigrateDownCLI: down prints what it reverts; a data-dropping revert
 // is refused with the statements and counts on stdout.
 func TestMigrateDownCLI(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		url := testdb.URL(t, dia)
 		dir, _ := migrate.Dir(dia)
@@ -113,6 +115,7 @@ func TestMigrateDownCLI(t *testing.T) {
 // TestMigrateLintCLI: lint passes on the embedded directory and fails
 // (exit 1) on a directory with a dropped column, naming file and code.
 func TestMigrateLintCLI(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		url := testdb.URL(t, dia)
 		out, err := runCmd(t, url, "migrate", "lint")

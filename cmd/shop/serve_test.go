@@ -17,6 +17,7 @@ import (
 // there the moment the line is written, so a supervisor waiting for it never
 // connects too early.
 func TestServe_LogsServingOnceBound(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{
 		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "shop.db"),
 		"SHOP_ADDR":    "127.0.0.1:0",

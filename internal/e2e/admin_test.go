@@ -60,6 +60,7 @@ func (g gqlResponse) code(t testing.TB) (string, map[string]any) {
 }
 
 func TestGraphQL_Authz(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		customer := s.register(t, "Cust")
@@ -86,6 +87,7 @@ func TestGraphQL_Authz(t *testing.T) {
 }
 
 func TestGraphQL_Connections(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)
@@ -174,6 +176,7 @@ func TestGraphQL_Connections(t *testing.T) {
 }
 
 func TestGraphQL_Mutations(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)
@@ -271,6 +274,7 @@ func TestGraphQL_Mutations(t *testing.T) {
 // TestAuditLog: every audited action leaves a row with actor and changes,
 // from REST and GraphQL; a rolled-back change leaves none.
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)
@@ -356,6 +360,7 @@ func TestAuditLog(t *testing.T) {
 }
 
 func TestSalesReport(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)

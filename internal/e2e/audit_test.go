@@ -21,6 +21,7 @@ func (s *shop) auditRows(t *testing.T, a user, entity string, id int) []map[stri
 // TestAuditLog_ClearedParent: clearing a category's parent (REST null,
 // GraphQL clearParent) logs the parent it had as the old value.
 func TestAuditLog_ClearedParent(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)
@@ -47,6 +48,7 @@ func TestAuditLog_ClearedParent(t *testing.T) {
 // TestAuditLog_NoChange: a PATCH that changes nothing writes no audit row,
 // and a PATCH that changes some fields logs only those.
 func TestAuditLog_NoChange(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)
@@ -80,6 +82,7 @@ func TestAuditLog_NoChange(t *testing.T) {
 // TestAuditLog_UnknownEntity: the entity filter is a closed set (what the
 // audit hooks write); an unknown one is 422, a known one with no rows 200.
 func TestAuditLog_UnknownEntity(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)

@@ -19,6 +19,7 @@ import (
 // user's role in the database on every request, and a token whose user no
 // longer exists records nothing.
 func TestAuthorizationIsCurrent(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)

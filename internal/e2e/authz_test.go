@@ -17,6 +17,7 @@ var pathParam = regexp.MustCompile(`:[a-z_]+`)
 // admin with a valid request gets the route's success status (a route
 // without a valid request in adminRequests fails the test).
 func TestBFLA(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		customer := s.register(t, "Cust")

@@ -39,6 +39,7 @@ func (s *shop) statements(t *testing.T, drv *database.CountingDriver, rq req) (*
 // view, reads in one statement, checkout in 8 (10 with Idempotency-Key).
 // Refusals keep their API.md errors and change nothing.
 func TestRoundTripBudgets(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s, drv := countingShop(t, dia)
 		admin := s.admin(t)

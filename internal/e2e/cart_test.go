@@ -11,6 +11,7 @@ import (
 )
 
 func TestCart(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)
@@ -136,6 +137,7 @@ func TestCart(t *testing.T) {
 }
 
 func TestCart_ConcurrentAdds(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestCategories(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)
@@ -80,6 +81,7 @@ func TestCategories(t *testing.T) {
 }
 
 func TestProducts(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)
@@ -218,6 +220,7 @@ func TestProducts(t *testing.T) {
 }
 
 func TestProducts_ListFilters(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)

@@ -24,6 +24,7 @@ func (s *shop) checkout(t testing.TB, u user, body any, headers map[string]strin
 }
 
 func TestCheckout(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)
@@ -177,6 +178,7 @@ func TestCheckout(t *testing.T) {
 }
 
 func TestCheckout_Idempotency(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)
@@ -270,6 +272,7 @@ func TestCheckout_Idempotency(t *testing.T) {
 }
 
 func TestOrders(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)

@@ -108,6 +108,7 @@ func ptr[T any](v T) *T { return &v }
 // through the Go client generated from docs/openapi.yaml: if the document
 // lies, a consumer notices here.
 func TestClientJourney(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		ctx := t.Context()

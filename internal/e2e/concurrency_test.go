@@ -17,6 +17,7 @@ var strategies = []string{ordering.Optimistic, ordering.Pessimistic}
 // TestCheckout_HotProduct: N buyers of q units of a product with stock S,
 // N·q > S, all at once: exactly ⌊S/q⌋ orders, stock 0, never below.
 func TestCheckout_HotProduct(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ stock, buyers, qty int }{{50, 40, 2}, {1, 64, 1}}
 	testdb.Each(t, func(t *testing.T, dia string) {
 		for _, strategy := range strategies {
@@ -80,6 +81,7 @@ func TestCheckout_HotProduct(t *testing.T) {
 // multi-line carts at once; no lock wait, deadlock or serialization failure
 // reaches a client, and every invariant holds afterwards.
 func TestCheckout_MixedLoad(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		for _, strategy := range strategies {
 			t.Run(strategy, func(t *testing.T) {

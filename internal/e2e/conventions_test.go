@@ -40,6 +40,7 @@ func (s *shop) raw(t testing.TB, method, path string, header map[string]string) 
 // TestConventions pins API.md's HTTP conventions: 405 with Allow, HEAD
 // wherever GET works, metrics by route template, OpenMetrics negotiation.
 func TestConventions(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)
@@ -160,6 +161,7 @@ func TestConventions(t *testing.T) {
 // (preflight answered, no credentials, the headers a client reads exposed);
 // without the variable there is no CORS at all.
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	s := newShop(t, "sqlite3", withEnv("SHOP_CORS_ORIGINS", "https://shop.example, http://localhost:3000"))
 	preflight := map[string]string{
 		"Origin":                         "https://shop.example",

@@ -12,6 +12,7 @@ import (
 // TestExactRequests is issue 10 item 6: field names match exactly, a query
 // parameter given twice is refused, and a path id has one spelling.
 func TestExactRequests(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)

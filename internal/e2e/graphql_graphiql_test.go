@@ -25,6 +25,7 @@ var assetTag = regexp.MustCompile(`(?:src|href)="([^"]+)" integrity="([^"]+)"`)
 // versioned URL. The browser test (graphql_ui_test.go, make test-ui)
 // proves the page works.
 func TestGraphiQL_Offline(t *testing.T) {
+	t.Parallel()
 	s := newShop(t, "sqlite3")
 	r := s.do(t, req{method: "GET", path: "/admin/graphiql"}).wantStatus(200)
 	page := string(r.Body)

@@ -12,6 +12,7 @@ import (
 // without a panic (issue 10 item 4: these went through a recovered panic
 // and answered "code": "internal").
 func TestGraphQL_MalformedBodies(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		a := s.admin(t)

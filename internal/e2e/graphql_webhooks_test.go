@@ -14,6 +14,7 @@ import (
 // webhook's deliveries (the same rows as the REST delivery log); no secret
 // or key hash is in the schema or in any response; a customer is refused.
 func TestGraphQL_Webhooks(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestIdentity(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		register := func(body any, invalid bool) *resp {

@@ -158,6 +158,7 @@ func (s *shop) subscribe(t testing.TB, admin user, url string, evs ...string) (i
 }
 
 func TestAPIKeys(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)
@@ -232,6 +233,7 @@ func TestAPIKeys(t *testing.T) {
 }
 
 func TestWebhooks_SSRF(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestOperations(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		var health, ready map[string]string
@@ -48,6 +49,7 @@ func TestOperations(t *testing.T) {
 // docs/openapi.yaml with its method, and every documented operation is
 // served, so the document and the code can't drift apart.
 func TestOpenAPI_CoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	s := newShop(t, "sqlite3")
 	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
 	if err != nil {
@@ -81,6 +83,7 @@ func TestOpenAPI_CoversEveryRoute(t *testing.T) {
 // reverted under a running server makes /readyz 503 at once, and applying it
 // again makes it 200.
 func TestReadyz_AfterDown(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		s.do(t, req{method: "GET", path: "/readyz"}).wantStatus(200)

@@ -44,6 +44,7 @@ func (s *shop) walk(t *testing.T, query string, limit int, between func(page int
 }
 
 func TestProducts_PaginationWalk(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia)
 		admin := s.admin(t)

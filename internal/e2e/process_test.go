@@ -102,7 +102,12 @@ func startShopProc(t testing.TB, env []string) *shopProc {
 	p := &shopProc{t: t, env: env, addr: freeAddr(t), log: &syncBuffer{}}
 	p.Base = "http://" + p.addr
 	p.Start()
-	t.Cleanup(func() { p.Kill() })
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("shop serve's log:\n%s", p.log.String())
+		}
+	})
 	return p
 }
 

@@ -25,6 +25,7 @@ func countTypes(evs []received) map[string]int {
 // change commits; a rolled-back checkout and a refused status change send
 // nothing.
 func TestWebhooks_EachEventOnce(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)
@@ -107,6 +108,7 @@ func TestWebhooks_EachEventOnce(t *testing.T) {
 // TestWebhooks_RetryThenSucceed: 500, 500, 200 is three attempts with one
 // webhook-id, and the delivery log shows attempts 3, succeeded.
 func TestWebhooks_RetryThenSucceed(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)
@@ -167,6 +169,7 @@ func TestWebhooks_RetryThenSucceed(t *testing.T) {
 // TestWebhooks_FailedAfterWindow: a receiver that always fails gets the
 // delivery retried until the retry window is spent, then it is failed.
 func TestWebhooks_FailedAfterWindow(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)
@@ -199,6 +202,7 @@ func TestWebhooks_FailedAfterWindow(t *testing.T) {
 // TestWebhooks_TwoReplicas: two processes' workers on one database deliver
 // every event; a duplicate (at least once) carries the same webhook-id.
 func TestWebhooks_TwoReplicas(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkers(t)
@@ -229,6 +233,7 @@ func TestWebhooks_TwoReplicas(t *testing.T) {
 // worker runs (all replicas down, or API-only replicas) are delivered once
 // a worker starts: they are rows in River's table, not process memory.
 func TestWebhooks_CommittedEventSurvivesDownWorkers(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		admin := s.admin(t)
@@ -269,6 +274,7 @@ func TestWebhooks_CommittedEventSurvivesDownWorkers(t *testing.T) {
 // depth (River's jobs by state) ends with the fan-out job and the delivery
 // completed and nothing waiting.
 func TestWebhooks_Metrics(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, fastWebhooks()...)
 		s.startWorkersOn(t, s.srv.Registry)
