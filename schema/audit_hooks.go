@@ -76,22 +76,13 @@ func auditHook(entity string, only ...string) ent.Hook {
 			case m.Op().Is(ent.OpDelete | ent.OpDeleteOne), fieldSet(m, "deleted_at"):
 				action = auditlog.ActionDelete
 			}
-			a := actor.From(ctx)
 			rows := make([]*gen.AuditLogCreate, 0, len(ids))
 			for _, id := range ids {
 				ch := changes(m, old[id], after[id])
 				if action == auditlog.ActionUpdate && len(ch) == 0 {
 					continue // nothing changed: not worth a row
 				}
-				rows = append(rows, am.Client().AuditLog.Create().
-					SetNillableActorID(a.UserIDPtr()).
-					SetNillableAPIKeyID(a.APIKeyIDPtr()).
-					SetAction(action).
-					SetEntity(entity).
-					SetEntityID(id).
-					SetChanges(ch).
-					SetRequestID(a.RequestID).
-					SetIP(a.IP))
+				rows = append(rows, auditRow(ctx, am.Client(), action, entity, id, ch))
 			}
 			if len(rows) > 0 {
 				if err := am.Client().AuditLog.CreateBulk(rows...).Exec(ctx); err != nil {
@@ -101,6 +92,21 @@ func auditHook(entity string, only ...string) ent.Hook {
 			return v, nil
 		})
 	}
+}
+
+// auditRow is one audit_logs row by the actor of ctx: the audit hook's,
+// and MoveStock's for the stock changes it writes without a mutation.
+func auditRow(ctx context.Context, c *gen.Client, action auditlog.Action, entity string, id int, ch map[string]any) *gen.AuditLogCreate {
+	a := actor.From(ctx)
+	return c.AuditLog.Create().
+		SetNillableActorID(a.UserIDPtr()).
+		SetNillableAPIKeyID(a.APIKeyIDPtr()).
+		SetAction(action).
+		SetEntity(entity).
+		SetEntityID(id).
+		SetChanges(ch).
+		SetRequestID(a.RequestID).
+		SetIP(a.IP)
 }
 
 func touches(m ent.Mutation, only []string) bool {

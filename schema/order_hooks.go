@@ -13,8 +13,6 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/ent/orderitem"
-	"shop/ent/product"
-	"shop/internal/actor"
 )
 
 // ErrCancelOutsideTx is returned when an order is cancelled outside a
@@ -135,9 +133,10 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// restockOrders puts every line of the orders back in stock, one
-// cancellation movement per line, in product-id order so that concurrent
-// restocks and checkouts never wait on each other in a cycle.
+// restockOrders puts every line of the orders back in stock with MoveStock,
+// one cancellation movement per line, in product-id order (MoveStock locks
+// the rows in that order, so concurrent restocks and checkouts never wait
+// on each other in a cycle).
 func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
 	items, err := c.OrderItem.Query().Where(orderitem.OrderIDIn(orderIDs...)).All(ctx)
 	if err != nil {
@@ -149,31 +148,17 @@ func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
 		}
 		return items[i].OrderID < items[j].OrderID
 	})
-	a := actor.From(ctx)
-	moves := make([]*gen.InventoryMovementCreate, 0, len(items))
-	for _, it := range items {
-		n, err := c.Product.Update().Where(product.ID(it.ProductID)).AddStock(it.Quantity).Save(ctx)
-		if gen.IsConstraintError(err) {
-			return errStockLimit(it.ProductID, err)
-		}
-		if err != nil {
-			return fmt.Errorf("restock product %d: %w", it.ProductID, err)
-		}
-		if n != 1 {
-			return fmt.Errorf("restock product %d: product missing", it.ProductID)
-		}
-		moves = append(moves, c.InventoryMovement.Create().
-			SetProductID(it.ProductID).
-			SetOrderID(it.OrderID).
-			SetQuantityChange(it.Quantity).
-			SetReason(inventorymovement.ReasonCancellation).
-			SetNillableActorID(a.UserIDPtr()))
+	moves := make([]StockMove, len(items))
+	for i, it := range items {
+		moves[i] = StockMove{ProductID: it.ProductID, Change: it.Quantity,
+			Reason: inventorymovement.ReasonCancellation, OrderID: &it.OrderID}
 	}
-	if len(moves) == 0 {
-		return nil
+	r, err := MoveStock(ctx, c, moves)
+	if err != nil {
+		return fmt.Errorf("restock: %w", err)
 	}
-	if err := c.InventoryMovement.CreateBulk(moves...).Exec(ctx); err != nil {
-		return fmt.Errorf("cancellation movements: %w", err)
+	if !r.OK() {
+		return fmt.Errorf("restock: products missing: %+v", r)
 	}
 	return nil
 }

@@ -60,11 +60,3 @@ func errConcurrentChange(orderIDs ...int) *apperr.Error {
 	return apperr.New(apperr.Conflict, "the order was changed by another request at the same time; reload it and retry").
 		Wrap(fmt.Errorf("orders %v were changed concurrently", orderIDs))
 }
-
-// errStockLimit is returned when putting an order's lines back in stock
-// would take a product past the stock limit (CHECK product_stock_max): 409
-// conflict.
-func errStockLimit(productID int, cause error) *apperr.Error {
-	return apperr.New(apperr.Conflict, "putting the order back in stock would take product %d above 1,000,000,000 units; adjust its stock first", productID).
-		Wrap(cause)
-}

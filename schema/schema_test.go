@@ -47,9 +47,11 @@ func (f *fixture) order(t *testing.T, qty int) *ent.Order {
 	err := database.WithTx(ctx, f.c, func(tx *ent.Tx) error {
 		o = tx.Order.Create().SetUserID(f.user.ID).SetTotalAmount(int64(qty) * 1999).SetCurrency("USD").SaveX(ctx)
 		tx.OrderItem.Create().SetOrder(o).SetProductID(f.product.ID).SetProductName("Hammer").SetUnitPrice(1999).SetQuantity(qty).SaveX(ctx)
-		tx.Product.UpdateOneID(f.product.ID).AddStock(-qty).ExecX(ctx)
-		tx.InventoryMovement.Create().SetProductID(f.product.ID).SetOrder(o).SetQuantityChange(-qty).SetReason(inventorymovement.ReasonSale).ExecX(ctx)
-		return nil
+		r, err := schema.MoveStock(ctx, tx.Client(), []schema.StockMove{{ProductID: f.product.ID, Change: -qty, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}})
+		if err == nil && !r.OK() {
+			err = fmt.Errorf("sale refused: %+v", r)
+		}
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -69,12 +71,17 @@ func (f *fixture) stock(t *testing.T) int {
 	return f.c.Product.GetX(context.Background(), f.product.ID).Stock
 }
 
-func (f *fixture) ledgerSum(t *testing.T) int {
+// checkLedger fails unless every product's stock is the sum of its
+// movements.
+func (f *fixture) checkLedger(t *testing.T) {
 	t.Helper()
-	var v []struct{ Sum int }
-	f.c.InventoryMovement.Query().Where(inventorymovement.ProductID(f.product.ID)).
-		Aggregate(ent.Sum(inventorymovement.FieldQuantityChange)).ScanX(context.Background(), &v)
-	return v[0].Sum
+	r, err := schema.Reconcile(context.Background(), f.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range r.Discrepancies {
+		t.Fatalf("product %d: stock %d != ledger sum %d", d.ProductID, d.Stock, d.LedgerSum)
+	}
 }
 
 func TestChecks(t *testing.T) {
@@ -230,9 +237,7 @@ func TestOrderStatus_Transitions(t *testing.T) {
 					if s := f.stock(t); s != wantStock {
 						t.Fatalf("stock = %d, want %d", s, wantStock)
 					}
-					if s, l := f.stock(t), f.ledgerSum(t); s != l {
-						t.Fatalf("stock %d != ledger sum %d", s, l)
-					}
+					f.checkLedger(t)
 				})
 			}
 		}
@@ -331,9 +336,7 @@ func TestOrderStatus_Concurrent(t *testing.T) {
 				if got := string(f.c.Order.GetX(ctx, o.ID).Status); got != winner {
 					t.Fatalf("status = %s, winner was %s", got, winner)
 				}
-				if s, l := f.stock(t), f.ledgerSum(t); s != l {
-					t.Fatalf("stock %d != ledger %d", s, l)
-				}
+				f.checkLedger(t)
 			})
 		}
 	})
@@ -374,9 +377,7 @@ func TestOrderStatus_Bulk(t *testing.T) {
 		if s := f.stock(t); s != 99 {
 			t.Fatalf("stock after bulk cancel = %d, want 99", s)
 		}
-		if s, l := f.stock(t), f.ledgerSum(t); s != l {
-			t.Fatalf("stock %d != ledger %d", s, l)
-		}
+		f.checkLedger(t)
 	})
 }
 

@@ -14,7 +14,7 @@ import (
 // initial stock as a movement, and adjusting stock with its movement, in the
 // caller's transaction.
 type Stock interface {
-	Record(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
+	RecordInitial(ctx context.Context, db *ent.Client, productID, stock int) error
 	Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
 }
 
@@ -75,7 +75,7 @@ func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductI
 	if err != nil {
 		return nil, fmt.Errorf("create product: %w", err)
 	}
-	if err := s.Stock.Record(ctx, db, p.ID, in.Stock, inventorymovement.ReasonInitial, nil); err != nil {
+	if err := s.Stock.RecordInitial(ctx, db, p.ID, in.Stock); err != nil {
 		return nil, err
 	}
 	return p, nil

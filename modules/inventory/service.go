@@ -1,17 +1,16 @@
 // Package inventory owns stock changes and the movements ledger: every
 // change of a product's stock goes through here with its movement, in the
-// caller's transaction.
+// caller's transaction, by schema.MoveStock (the one stock-change
+// primitive, which the schema's cancel hook uses too).
 package inventory
 
 import (
 	"context"
-	"fmt"
 
 	"shop/ent"
 	"shop/ent/inventorymovement"
-	"shop/ent/product"
-	"shop/internal/actor"
 	"shop/internal/apperr"
+	"shop/schema"
 )
 
 // Service changes stock and records movements.
@@ -20,47 +19,25 @@ type Service struct {
 	Dialect string
 }
 
-// Adjust changes a product's stock by change (≠ 0) with one guarded UPDATE
-// and records the movement, both on db (the caller's transaction).
-// Errors: not_found, insufficient_stock (the result would be below zero).
+// Adjust changes a product's stock by change (≠ 0) with its movement, on db
+// (the caller's transaction), through schema.MoveStock.
+// Errors: not_found, insufficient_stock (the result would be below zero),
+// conflict (above schema.MaxStock).
 func (Service) Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error {
-	upd := db.Product.Update().Where(product.ID(productID))
-	if change < 0 {
-		upd.Where(product.StockGTE(-change))
-	}
-	n, err := upd.AddStock(change).Save(ctx)
-	if ent.IsConstraintError(err) {
-		return apperr.Validation(apperr.Field("quantity_change", "would take stock above 1,000,000,000")).Wrap(err)
-	}
-	if err != nil {
-		return fmt.Errorf("adjust stock: %w", err)
-	}
-	if n == 0 {
-		p, err := db.Product.Get(ctx, productID)
-		if err != nil {
-			return fmt.Errorf("adjust stock: %w", err)
-		}
-		return apperr.New(apperr.InsufficientStock, "not enough stock").
-			With("items", []map[string]int{{"product_id": productID, "requested": -change, "available": p.Stock}})
-	}
-	return Record(ctx, db, productID, change, reason, orderID)
-}
-
-// Record appends one movement to the ledger without touching stock; the
-// caller has changed stock by exactly change in the same transaction.
-func Record(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error {
-	if change == 0 {
-		return nil
-	}
-	err := db.InventoryMovement.Create().
-		SetProductID(productID).
-		SetQuantityChange(change).
-		SetReason(reason).
-		SetNillableOrderID(orderID).
-		SetNillableActorID(actor.From(ctx).UserIDPtr()).
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("record movement: %w", err)
+	r, err := schema.MoveStock(ctx, db, []schema.StockMove{{ProductID: productID, Change: change, Reason: reason, OrderID: orderID}})
+	switch {
+	case err != nil:
+		return err
+	case len(r.Unavailable) > 0: // gone meanwhile
+		return apperr.New(apperr.NotFound, "no such product")
+	case len(r.Short) > 0:
+		return apperr.New(apperr.InsufficientStock, "not enough stock").With("items", r.Short)
 	}
 	return nil
+}
+
+// RecordInitial records a new product's initial stock as its `initial`
+// movement (the product's create set the stock).
+func (Service) RecordInitial(ctx context.Context, db *ent.Client, productID, stock int) error {
+	return schema.RecordInitialStock(ctx, db, productID, stock)
 }

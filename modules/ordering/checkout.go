@@ -140,12 +140,9 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		return nil, false, fmt.Errorf("create order lines: %w", err)
 	}
 	o.Edges.Items = created
-	if err := s.Stock.RecordSales(ctx, db, o.ID, stockLines); err != nil {
-		return nil, false, err
-	}
-	// Everything else is written before the decrement: from the decrement
-	// to the commit the transaction holds the products' row locks, so
-	// nothing but COMMIT follows it.
+	// Everything else is written before the sale: from its stock decrement
+	// (its last statement) to the commit the transaction holds the
+	// products' row locks, so nothing but COMMIT follows it.
 	if err := s.Cart.RemoveLines(ctx, db, in.UserID, lineIDs); err != nil {
 		return nil, false, fmt.Errorf("clear cart: %w", err)
 	}
@@ -154,7 +151,7 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 			return nil, false, fmt.Errorf("record idempotency key: %w", err)
 		}
 	}
-	taken, err := s.Stock.Decrement(ctx, db, stockLines)
+	taken, err := s.Stock.Sell(ctx, db, o.ID, stockLines)
 	if err != nil {
 		return nil, false, err
 	}

@@ -336,7 +336,8 @@ func TestDecrement_Unavailable(t *testing.T) {
 		stock := inventory.Service{Dialect: dia}
 		err := database.WithTx(ctx, e.client, func(tx *ent.Tx) error {
 			lines := []inventory.Line{{ProductID: ok, Quantity: 1}, {ProductID: gone, Quantity: 1}, {ProductID: off, Quantity: 1}}
-			taken, err := stock.Decrement(ctx, tx.Client(), lines)
+			o := tx.Order.Create().SetUserID(e.userID).SetTotalAmount(3).SetCurrency("USD").SaveX(ctx)
+			taken, err := stock.Sell(ctx, tx.Client(), o.ID, lines)
 			if err != nil {
 				return err
 			}

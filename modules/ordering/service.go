@@ -20,8 +20,7 @@ type Cart interface {
 // Stock is what checkout needs from the inventory module.
 type Stock interface {
 	LockStock(ctx context.Context, db *ent.Client, lines []inventory.Line) (inventory.Taken, error)
-	Decrement(ctx context.Context, db *ent.Client, lines []inventory.Line) (inventory.Taken, error)
-	RecordSales(ctx context.Context, db *ent.Client, orderID int, lines []inventory.Line) error
+	Sell(ctx context.Context, db *ent.Client, orderID int, lines []inventory.Line) (inventory.Taken, error)
 }
 
 // Locking strategies of checkout.
