@@ -55,7 +55,9 @@ migrate-lint:
 ## C=8/32 over HTTP against pgbench checkout-full (and via a private PgBouncer in transaction mode when
 ## pgbouncer is installed; -pgbouncer=false skips it), W2 sell-out, server CPU per iteration, and the
 ## catalog at 1,000,000 products. Quick check: make bench BENCHFLAGS="-duration 5s -warmup 1s -c 8
-## -w2 16 -catalog-products 100000 -catalog-reqs 20 -catalog-page 50"
+## -w2 16 -catalog-products 100000 -catalog-reqs 20 -catalog-page 50". Webhooks (W1 with no endpoint vs
+## one on order.created, commit->delivery p50/p99 per worker poll interval; docs/integrations.md):
+## make bench BENCHFLAGS="-run webhooks -duration 10s -warmup 2s -c 8 -poll 1s,100ms"
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)

@@ -5,6 +5,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -43,7 +44,11 @@ type DB struct {
 func (db *DB) Close() error { return db.Client.Close() }
 
 // Open opens the database named by rawURL: postgres://… or sqlite:PATH.
-func Open(rawURL string, opt Options) (*DB, error) {
+func Open(rawURL string, opt Options) (*DB, error) { return open(rawURL, opt, nil) }
+
+// open is Open with, if wrap is set, the pool's connector wrapped
+// (OpenCounting).
+func open(rawURL string, opt Options, wrap func(driver.Connector) driver.Connector) (*DB, error) {
 	driverName, dsn, dia, err := ParseURL(rawURL, opt.BusyTimeout)
 	if err != nil {
 		return nil, err
@@ -56,6 +61,16 @@ func Open(rawURL string, opt Options) (*DB, error) {
 	sqlDB, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if wrap != nil {
+		var conn driver.Connector = dsnConnector{sqlDB.Driver(), dsn}
+		if dc, ok := sqlDB.Driver().(driver.DriverContext); ok {
+			if conn, err = dc.OpenConnector(dsn); err != nil {
+				return nil, fmt.Errorf("open database: %w", err)
+			}
+		}
+		_ = sqlDB.Close() // unused: sql.Open connects lazily
+		sqlDB = sql.OpenDB(wrap(conn))
 	}
 	if opt.MaxOpenConns > 0 {
 		sqlDB.SetMaxOpenConns(opt.MaxOpenConns)
@@ -72,6 +87,16 @@ func Open(rawURL string, opt Options) (*DB, error) {
 	}
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlDB, Dialect: dia}, nil
 }
+
+// dsnConnector is the connector of a driver without one (database/sql's
+// own for sql.Open).
+type dsnConnector struct {
+	drv driver.Driver
+	dsn string
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
 
 // ParseURL maps DATABASE_URL to a database/sql driver name, its DSN and the
 // Ent dialect. SQLite gets the pragmas the shop relies on: foreign keys,

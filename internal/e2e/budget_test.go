@@ -1,43 +1,91 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
-
-	entsql "entgo.io/ent/dialect/sql"
+	"time"
 
 	"shop/ent"
 	"shop/ent/cartitem"
 	"shop/internal/database"
+	"shop/internal/migrate"
 	"shop/internal/testdb"
 	"shop/modules/cart"
 )
 
-// countingShop starts the real server on a database whose Ent client counts
-// every statement it sends (BEGIN and COMMIT included).
-func countingShop(t *testing.T, dia string) (*shop, *database.CountingDriver) {
-	t.Helper()
-	db := testdb.New(t, dia)
-	drv := &database.CountingDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
-	counted := *db
-	counted.Client = ent.NewClient(ent.Driver(drv))
-	return startShop(t, &counted), drv
+// counter counts every statement a test server sends to its database,
+// below database/sql (database.OpenCounting): Ent's, and River's event
+// INSERT on the *sql.Tx under the checkout's Ent transaction. It keeps
+// their text.
+type counter struct {
+	mu      sync.Mutex
+	queries []string
 }
 
-// statements sends one request and returns it with the number of
-// statements the server sent to the database while serving it.
-func (s *shop) statements(t *testing.T, drv *database.CountingDriver, rq req) (*resp, int) {
+// countingShop starts the real server on a fresh, migrated database whose
+// pool counts every statement (BEGIN and COMMIT included). Webhooks may
+// point at loopback (no workers run: nothing is delivered).
+func countingShop(t *testing.T, dia string) (*shop, *counter) {
 	t.Helper()
-	before := drv.N.Load()
+	db, ctr, err := database.OpenCounting(testdb.URL(t, dia), database.Options{MaxOpenConns: 32, MaxIdleConns: 32, BusyTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := &counter{}
+	ctr.Before = func(_ context.Context, _ int64, query string) {
+		c.mu.Lock()
+		c.queries = append(c.queries, query)
+		c.mu.Unlock()
+	}
+	dir, err := migrate.Dir(db.Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate.Up(t.Context(), db.SQL, db.Dialect, dir); err != nil {
+		t.Fatal(err)
+	}
+	return startShop(t, db, withEnv("SHOP_WEBHOOK_ALLOW_PRIVATE", "true")), c
+}
+
+// statements sends one request and returns it with the statements the
+// server sent to the database while serving it.
+func (s *shop) statements(t *testing.T, c *counter, rq req) (*resp, []string) {
+	t.Helper()
+	c.mu.Lock()
+	before := len(c.queries)
+	c.mu.Unlock()
 	r := s.do(t, rq)
-	return r, int(drv.N.Load() - before)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return r, append([]string(nil), c.queries[before:]...)
+}
+
+// eventInserts counts the statements of qs that insert River jobs: the
+// events of a transaction (internal/events).
+func eventInserts(qs []string) int {
+	n := 0
+	for _, q := range qs {
+		l := strings.ToLower(q)
+		if strings.Contains(l, "insert into") && strings.Contains(l, "river_job") {
+			n++
+		}
+	}
+	return n
 }
 
 // TestRoundTripBudgets asserts the statement budget of every hot path
-// (docs/checkout.md): cart writes in one guarded statement plus the cart
-// view, reads in one statement, checkout in 8 (10 with Idempotency-Key).
-// Refusals keep their API.md errors and change nothing.
+// (docs/checkout.md), counted below database/sql so that River's event
+// INSERT is seen: cart writes in one guarded statement plus the cart view,
+// reads in one statement, checkout in 9 (11 with Idempotency-Key), of which
+// exactly one records the transaction's events — the same with a webhook
+// subscribed to order.created as with none (the fan-out to endpoints is the
+// workers' job, after the commit). Refusals keep their API.md errors and
+// change nothing.
 func TestRoundTripBudgets(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
@@ -75,16 +123,19 @@ func TestRoundTripBudgets(t *testing.T) {
 		}
 
 		var c cart.JSON
-		r, n := s.statements(t, drv, add(hammer.ID, 2))
+		r, q := s.statements(t, drv, add(hammer.ID, 2))
+		n := len(q)
 		r.wantStatus(http.StatusCreated).JSON(&c)
 		within("POST /cart/items (new line)", n, 2)
-		r, n = s.statements(t, drv, add(hammer.ID, 1))
+		r, q = s.statements(t, drv, add(hammer.ID, 1))
+		n = len(q)
 		r.wantStatus(http.StatusCreated).JSON(&c)
 		within("POST /cart/items (existing line)", n, 2)
 		if len(c.Items) != 1 || c.Items[0].Quantity != 3 || line(hammer.ID) != 3 {
 			t.Fatalf("cart after two adds = %+v, stored %d", c, line(hammer.ID))
 		}
-		r, n = s.statements(t, drv, add(nails.ID, 999))
+		r, q = s.statements(t, drv, add(nails.ID, 999))
+		n = len(q)
 		r.wantStatus(http.StatusCreated)
 		within("POST /cart/items (second product)", n, 2)
 
@@ -109,46 +160,95 @@ func TestRoundTripBudgets(t *testing.T) {
 			}
 		})
 
-		r, n = s.statements(t, drv, req{method: "GET", path: "/api/v1/cart", token: ann.Token})
+		r, q = s.statements(t, drv, req{method: "GET", path: "/api/v1/cart", token: ann.Token})
+		n = len(q)
 		r.wantStatus(http.StatusOK).JSON(&c)
 		within("GET /cart", n, 1)
 		nailsLine := c.Items[1].ID
-		r, n = s.statements(t, drv, req{method: "PATCH", path: path("/api/v1/cart/items/%d", nailsLine), token: ann.Token, body: map[string]int{"quantity": 1000}})
+		r, q = s.statements(t, drv, req{method: "PATCH", path: path("/api/v1/cart/items/%d", nailsLine), token: ann.Token, body: map[string]int{"quantity": 1000}})
+		n = len(q)
 		r.wantStatus(http.StatusOK)
 		within("PATCH /cart/items/{id}", n, 2)
-		r, n = s.statements(t, drv, req{method: "PATCH", path: path("/api/v1/cart/items/%d", nailsLine), token: ann.Token, body: map[string]int{"quantity": 4}})
+		r, q = s.statements(t, drv, req{method: "PATCH", path: path("/api/v1/cart/items/%d", nailsLine), token: ann.Token, body: map[string]int{"quantity": 4}})
+		n = len(q)
 		r.wantStatus(http.StatusOK)
 		within("PATCH /cart/items/{id} (lower)", n, 2)
 		if line(nails.ID) != 4 {
 			t.Fatalf("nails line = %d after PATCH, want 4", line(nails.ID))
 		}
-		r, n = s.statements(t, drv, req{method: "DELETE", path: path("/api/v1/cart/items/%d", nailsLine), token: ann.Token})
+		r, q = s.statements(t, drv, req{method: "DELETE", path: path("/api/v1/cart/items/%d", nailsLine), token: ann.Token})
+		n = len(q)
 		r.wantStatus(http.StatusOK)
 		within("DELETE /cart/items/{id}", n, 2)
 		if line(nails.ID) != 0 {
 			t.Fatal("deleted line still stored")
 		}
 
+		// checkout sends one checkout of the cart and checks its budget: 8
+		// statements of the order (10 with an Idempotency-Key) plus ONE
+		// INSERT recording all its events as River jobs, on both databases.
+		eventJobs := func() int {
+			var n int
+			if err := s.db.SQL.QueryRowContext(t.Context(), `SELECT count(*) FROM river_job WHERE kind = 'shop_event'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		checkout := func(name string, header map[string]string, events int) (*resp, []string) {
+			t.Helper()
+			jobs := eventJobs()
+			r, q := s.statements(t, drv, req{method: "POST", path: "/api/v1/checkout", token: ann.Token, header: header})
+			r.wantStatus(http.StatusCreated)
+			if got := eventInserts(q); got != 1 {
+				t.Errorf("%s: %d statements insert River jobs, want 1:\n%s", name, got, strings.Join(q, "\n"))
+			}
+			if got := eventJobs() - jobs; got != events {
+				t.Errorf("%s recorded %d events, want %d", name, got, events)
+			}
+			budget := 9
+			if header["Idempotency-Key"] != "" {
+				budget = 11
+			}
+			within(name, len(q), budget)
+			return r, q
+		}
+
 		var o struct{ ID int }
 		s.do(t, add(nails.ID, 2)).wantStatus(http.StatusCreated)
-		r, n = s.statements(t, drv, req{method: "POST", path: "/api/v1/checkout", token: ann.Token})
-		r.wantStatus(http.StatusCreated).JSON(&o)
-		within("POST /checkout", n, 8)
+		r, _ = checkout("POST /checkout (order.created, inventory.low_stock)", nil, 2)
+		r.JSON(&o)
 		s.do(t, add(nails.ID, 1)).wantStatus(http.StatusCreated)
-		r, n = s.statements(t, drv, req{method: "POST", path: "/api/v1/checkout", token: ann.Token, header: map[string]string{"Idempotency-Key": "budget-1"}})
-		r.wantStatus(http.StatusCreated)
-		within("POST /checkout with Idempotency-Key", n, 10)
+		checkout("POST /checkout with Idempotency-Key", map[string]string{"Idempotency-Key": "budget-1"}, 1)
 
-		r, n = s.statements(t, drv, req{method: "GET", path: path("/api/v1/orders/%d", o.ID), token: ann.Token})
+		// The same checkout, with no endpoint and with one subscribed
+		// to order.created: the same statements (the event is recorded
+		// once; the workers fan it out after the commit).
+		s.do(t, add(nails.ID, 1)).wantStatus(http.StatusCreated)
+		_, none := checkout("POST /checkout (no webhook)", nil, 1)
+		s.do(t, add(nails.ID, 1)).wantStatus(http.StatusCreated)
+		_, noneKey := checkout("POST /checkout with Idempotency-Key (no webhook)", map[string]string{"Idempotency-Key": "budget-2"}, 1)
+		s.subscribe(t, admin, "http://127.0.0.1:9/", "order.created")
+		s.do(t, add(nails.ID, 1)).wantStatus(http.StatusCreated)
+		_, with := checkout("POST /checkout (webhook on order.created)", nil, 1)
+		s.do(t, add(nails.ID, 1)).wantStatus(http.StatusCreated)
+		_, withKey := checkout("POST /checkout with Idempotency-Key (webhook on order.created)", map[string]string{"Idempotency-Key": "budget-3"}, 1)
+		if len(with) != len(none) || len(withKey) != len(noneKey) {
+			t.Errorf("checkout statements with a webhook on order.created %d (%d with key), without %d (%d)", len(with), len(withKey), len(none), len(noneKey))
+		}
+
+		r, q = s.statements(t, drv, req{method: "GET", path: path("/api/v1/orders/%d", o.ID), token: ann.Token})
+		n = len(q)
 		var got struct{ Items []struct{ ProductID int } }
 		r.wantStatus(http.StatusOK).JSON(&got)
 		within("GET /orders/{id}", n, 1)
 		if len(got.Items) != 2 {
 			t.Fatalf("order has %d items, want 2", len(got.Items))
 		}
-		_, n = s.statements(t, drv, req{method: "GET", path: path("/api/v1/products/%d", nails.ID)})
+		_, q = s.statements(t, drv, req{method: "GET", path: path("/api/v1/products/%d", nails.ID)})
+		n = len(q)
 		within("GET /products/{id}", n, 1)
-		r, n = s.statements(t, drv, req{method: "GET", path: "/api/v1/products?limit=2"})
+		r, q = s.statements(t, drv, req{method: "GET", path: "/api/v1/products?limit=2"})
+		n = len(q)
 		r.wantStatus(http.StatusOK)
 		within("GET /products", n, 1)
 		var pg struct {
@@ -156,11 +256,13 @@ func TestRoundTripBudgets(t *testing.T) {
 		}
 		r.JSON(&pg)
 		if pg.NextCursor != nil {
-			r, n = s.statements(t, drv, req{method: "GET", path: "/api/v1/products?limit=2&cursor=" + url.QueryEscape(*pg.NextCursor)})
+			r, q = s.statements(t, drv, req{method: "GET", path: "/api/v1/products?limit=2&cursor=" + url.QueryEscape(*pg.NextCursor)})
+			n = len(q)
 			r.wantStatus(http.StatusOK)
 			within("GET /products (next page)", n, 1)
 		}
-		r, n = s.statements(t, drv, req{method: "GET", path: "/api/v1/products?category=tools&sort=name"})
+		r, q = s.statements(t, drv, req{method: "GET", path: "/api/v1/products?category=tools&sort=name"})
+		n = len(q)
 		r.wantStatus(http.StatusOK)
 		within("GET /products?category=", n, 2)
 	})

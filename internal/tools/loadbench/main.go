@@ -50,6 +50,7 @@ type options struct {
 	reps             int
 	servers          string
 	pgbouncer        bool
+	polls            []time.Duration // SHOP_WORKER_POLL_INTERVAL values of the webhooks run
 }
 
 func main() {
@@ -68,7 +69,8 @@ func main() {
 		co    catalogOptions
 		parts string
 	)
-	flag.StringVar(&parts, "run", "w,catalog", "what to run: w (W1, W2, round trips), catalog (catalog at scale)")
+	flag.StringVar(&parts, "run", "w,catalog", "what to run: w (W1, W2, round trips), catalog (catalog at scale), webhooks (W1 with no webhook endpoint and with one on order.created, a loopback receiver here, commit→delivery latency; not in the default)")
+	polls := flag.String("poll", "1s,100ms", "webhooks: SHOP_WORKER_POLL_INTERVAL values, one shop serve (workers on) each")
 	flag.IntVar(&co.products, "catalog-products", 1_000_000, "products seeded for the catalog run")
 	flag.IntVar(&co.reqs, "catalog-reqs", 200, "requests per catalog figure (p50/p99)")
 	flag.IntVar(&co.deepPage, "catalog-page", 500, "the deep page compared with page 1 (reached by walking the cursor)")
@@ -83,6 +85,14 @@ func main() {
 		}
 		o.conc = append(o.conc, n)
 	}
+	for _, p := range strings.Split(*polls, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(p))
+		if err != nil || d <= 0 {
+			fmt.Fprintln(os.Stderr, "loadbench: -poll: want positive durations, got", p)
+			os.Exit(2)
+		}
+		o.polls = append(o.polls, d)
+	}
 	for _, part := range strings.Split(parts, ",") {
 		var err error
 		switch part {
@@ -90,6 +100,8 @@ func main() {
 			err = run(context.Background(), o)
 		case "catalog":
 			err = runCatalog(context.Background(), co)
+		case "webhooks":
+			err = runWebhooks(context.Background(), o)
 		default:
 			err = fmt.Errorf("-run: unknown part %q", part)
 		}
@@ -111,12 +123,7 @@ type bench struct {
 }
 
 func run(ctx context.Context, o options) error {
-	cfg, err := config.Load(func(k string) string {
-		if k == "SHOP_JWT_SECRET" {
-			return "loadbench-secret-loadbench-secret"
-		}
-		return os.Getenv(k)
-	})
+	cfg, err := loadConfig()
 	if err != nil {
 		return err
 	}
@@ -133,28 +140,17 @@ func run(ctx context.Context, o options) error {
 	// binary refuses a database with migrations it does not know), with
 	// the same users, so the same tokens work on all.
 	for _, s := range servers {
-		dbURL, drop, err := testdb.CreatePostgres(ctx, "shop_bench")
+		drop, err := benchDB(ctx, s, cfg)
 		if err != nil {
 			return err
 		}
 		defer drop()
-		cmd := exec.CommandContext(ctx, s.bin, "migrate", "up")
-		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s migrate up: %v\n%s", s.label, err, out)
-		}
-		db, err := database.Open(dbURL, database.Options{MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		s.db, s.url = db, dbURL
 		b.use(s)
 		if err := b.setup(ctx, maxC); err != nil {
 			return err
 		}
 		defer s.stop()
-		if err := s.start(ctx, dbURL, cfg.JWTSecret); err != nil {
+		if err := s.start(ctx, s.url, cfg.JWTSecret); err != nil {
 			return err
 		}
 	}
@@ -251,6 +247,40 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
+// loadConfig is the shop's configuration from the environment, with the
+// bench's JWT secret (loadbench mints the users' tokens).
+func loadConfig() (config.Config, error) {
+	return config.Load(func(k string) string {
+		if k == "SHOP_JWT_SECRET" {
+			return "loadbench-secret-loadbench-secret"
+		}
+		return os.Getenv(k)
+	})
+}
+
+// benchDB creates s's bench database, migrated by s's own binary (an older
+// binary refuses a database with migrations it does not know), and opens
+// it as s.db; drop closes and drops it.
+func benchDB(ctx context.Context, s *server, cfg config.Config) (drop func(), err error) {
+	dbURL, dropDB, err := testdb.CreatePostgres(ctx, "shop_bench")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, s.bin, "migrate", "up")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		dropDB()
+		return nil, fmt.Errorf("%s migrate up: %v\n%s", s.label, err, out)
+	}
+	db, err := database.Open(dbURL, database.Options{MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns})
+	if err != nil {
+		dropDB()
+		return nil, err
+	}
+	s.db, s.url = db, dbURL
+	return func() { db.Close(); dropDB() }, nil
+}
+
 // use makes s the server measured, on its database.
 func (b *bench) use(s *server) { b.srv, b.db, b.url = s, s.db, s.url }
 
@@ -308,12 +338,16 @@ func (b *bench) resetW2(ctx context.Context) error {
 }
 
 func (b *bench) post(ctx context.Context, token, path string, body any) (int, []byte, error) {
+	return b.do(ctx, http.MethodPost, token, path, body)
+}
+
+func (b *bench) do(ctx context.Context, method, token, path string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, _ := json.Marshal(body)
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.srv.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, b.srv.base+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -332,7 +366,8 @@ func (b *bench) post(ctx context.Context, token, path string, body any) (int, []
 
 type w1Result struct {
 	rate, p50, p99 float64
-	cpuPerIter     float64 // server CPU ms per iteration in the window
+	start, end     time.Time // the measurement window (after warm-up)
+	cpuPerIter     float64   // server CPU ms per iteration in the window
 	ok             int
 	errors         string
 }
@@ -399,7 +434,7 @@ func (b *bench) runW1(ctx context.Context, c int) (w1Result, error) {
 	}
 	wg.Wait()
 	<-cpuDone
-	r := w1Result{ok: int(committed.Load()), errors: fmt.Sprint(errs)}
+	r := w1Result{ok: int(committed.Load()), errors: fmt.Sprint(errs), start: windowStart, end: windowEnd}
 	if len(latencies) > 0 {
 		r.cpuPerIter = float64((cpuEnd - cpuStart).Microseconds()) / 1000 / float64(len(latencies))
 	}
