@@ -25,6 +25,7 @@ func integrationOptions(cfg config.Config, db *database.DB, logger *slog.Logger,
 			Base: cfg.WebhookBackoffBase, Cap: cfg.WebhookBackoffCap, Window: cfg.WebhookRetryWindow,
 		},
 		PollInterval: cfg.WorkerPollInterval,
+		MaxWorkers:   cfg.WorkerConcurrency,
 	}
 }
 

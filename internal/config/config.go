@@ -39,6 +39,7 @@ type Config struct {
 	WebhookBackoffCap   time.Duration // SHOP_WEBHOOK_BACKOFF_CAP: longest delay between attempts
 	WebhookRetryWindow  time.Duration // SHOP_WEBHOOK_RETRY_WINDOW: how long a failing delivery is retried before it is failed
 	WorkerPollInterval  time.Duration // SHOP_WORKER_POLL_INTERVAL: how often idle workers look for new jobs
+	WorkerConcurrency   int           // SHOP_WORKER_CONCURRENCY: jobs (events, deliveries) one process works at once
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -73,6 +74,7 @@ func Load(getenv func(string) string) (Config, error) {
 		WebhookBackoffCap:   r.dur("SHOP_WEBHOOK_BACKOFF_CAP", 6*time.Hour),
 		WebhookRetryWindow:  r.dur("SHOP_WEBHOOK_RETRY_WINDOW", 25*time.Hour),
 		WorkerPollInterval:  r.dur("SHOP_WORKER_POLL_INTERVAL", time.Second),
+		WorkerConcurrency:   r.int("SHOP_WORKER_CONCURRENCY", 100),
 	}
 	if r.err != nil {
 		return Config{}, r.err
@@ -97,6 +99,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.WorkerPollInterval <= 0 || c.LowStockThreshold < 0 {
 		return Config{}, fmt.Errorf("SHOP_WORKER_POLL_INTERVAL must be positive and SHOP_LOW_STOCK_THRESHOLD 0 or more")
+	}
+	if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 10000 {
+		return Config{}, fmt.Errorf("SHOP_WORKER_CONCURRENCY: want 1..10000, got %d", c.WorkerConcurrency)
 	}
 	return c, nil
 }

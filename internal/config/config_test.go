@@ -45,6 +45,7 @@ func TestLoadDefaults(t *testing.T) {
 		WebhookBackoffCap:  6 * time.Hour,
 		WebhookRetryWindow: 25 * time.Hour,
 		WorkerPollInterval: time.Second,
+		WorkerConcurrency:  100,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load() =\n  %+v\nwant\n  %+v", got, want)
@@ -89,6 +90,7 @@ func TestLoadValues(t *testing.T) {
 		{"SHOP_TRUST_PROXY", "Off", "TrustProxy", false},
 		{"SHOP_TRUST_PROXY", "   ", "TrustProxy", false},
 		{"SHOP_TOKEN_TTL", "", "TokenTTL", 24 * time.Hour},
+		{"SHOP_WORKER_CONCURRENCY", "8", "WorkerConcurrency", 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -118,6 +120,8 @@ func TestLoadBadValues(t *testing.T) {
 		{"SHOP_CURRENCY", "EURO"},
 		{"SHOP_CURRENCY", "US"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "0"},
+		{"SHOP_WORKER_CONCURRENCY", "0"},
+		{"SHOP_WORKER_CONCURRENCY", "many"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "-1"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "many"},
 		{"SHOP_DB_MAX_IDLE_CONNS", "1.5"},

@@ -31,7 +31,10 @@ type Options struct {
 	// PollInterval is how often idle workers look for jobs (the database/sql
 	// and SQLite drivers have no LISTEN/NOTIFY, so River polls).
 	PollInterval time.Duration
-	// MaxWorkers is how many jobs one process works at once.
+	// MaxWorkers is how many jobs one process works at once (default 100).
+	// River fetches at most this many per fetch (every 100 ms when busy), and
+	// each event is two jobs (the fan-out, then a delivery per endpoint): 10
+	// capped a process at ~50 events/s, below what W1 commits.
 	MaxWorkers int
 }
 
@@ -50,7 +53,7 @@ func NewRunner(opt Options, runWorkers bool) (*Runner, error) {
 		opt.Logger = slog.Default()
 	}
 	if opt.MaxWorkers <= 0 {
-		opt.MaxWorkers = 10
+		opt.MaxWorkers = 100
 	}
 	m := newMetrics(opt.Registry)
 	workers := river.NewWorkers()
