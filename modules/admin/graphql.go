@@ -18,6 +18,7 @@ import (
 
 	"shop/internal/actor"
 	"shop/internal/apperr"
+	"shop/internal/database"
 	"shop/modules/admin/graph"
 )
 
@@ -58,7 +59,7 @@ func presentError(ctx context.Context, err error, logger *slog.Logger) *gqlerror
 		return gerr // parse, validation and limit errors
 	}
 	ge := graphql.DefaultErrorPresenter(ctx, err)
-	ae := apperr.From(err)
+	ae := database.Translate(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		// The request ended (client gone, deadline): the transport answers
 		// 503 for the whole operation; nothing to log per field.

@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"shop/internal/apperr"
+	"shop/internal/database"
 	"shop/modules/admin/graph"
 )
 
@@ -145,7 +146,7 @@ func TestServeGraphQL_ContextEnded(t *testing.T) {
 				cancel()
 				return ctx, cancel
 			},
-			func(err error) bool { return apperr.From(err).Code == apperr.Unavailable },
+			func(err error) bool { return database.Translate(err).Code == apperr.Unavailable },
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -37,7 +37,7 @@ func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in Categor
 	}
 	c, err := db.Category.Create().SetName(in.Name).SetSlug(in.Slug).SetNillableParentID(in.ParentID).Save(ctx)
 	if err != nil {
-		return nil, translate(err, "a category with this slug already exists")
+		return nil, fmt.Errorf("create category: %w", err)
 	}
 	return c, nil
 }
@@ -62,7 +62,7 @@ func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p 
 	}
 	c, err := db.Category.Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "no such category")
+		return nil, fmt.Errorf("category %d: %w", id, err)
 	}
 	upd := db.Category.UpdateOne(c)
 	if p.Name != nil {
@@ -83,7 +83,7 @@ func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p 
 	}
 	c, err = upd.Save(ctx)
 	if err != nil {
-		return nil, translate(err, "a category with this slug already exists")
+		return nil, fmt.Errorf("update category %d: %w", id, err)
 	}
 	return c, nil
 }
@@ -124,7 +124,10 @@ func (s *Service) DeleteCategory(ctx context.Context, db *ent.Client, id int) er
 	if err := s.lockTree(ctx, db); err != nil {
 		return err
 	}
-	return notFound(db.Category.DeleteOneID(id).Exec(ctx), "no such category")
+	if err := db.Category.DeleteOneID(id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete category %d: %w", id, err)
+	}
+	return nil
 }
 
 // Descendants returns the ids of the category with the slug and of all its
@@ -152,11 +155,4 @@ func (s *Service) Descendants(ctx context.Context, db *ent.Client, slug string) 
 		ids = append(ids, children[ids[i]]...)
 	}
 	return ids, nil
-}
-
-func notFound(err error, msg string) error {
-	if ent.IsNotFound(err) {
-		return apperr.New(apperr.NotFound, "%s", msg)
-	}
-	return err
 }

@@ -91,7 +91,7 @@ func (s *Service) GetProduct(ctx context.Context, db *ent.Client, id int, withHi
 	}
 	p, err := db.Product.Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "no such product")
+		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
 	if !p.IsActive && !withHidden {
 		return nil, apperr.New(apperr.NotFound, "no such product")
@@ -125,7 +125,7 @@ func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductI
 		SetIsActive(in.IsActive).
 		Save(ctx)
 	if err != nil {
-		return nil, translate(err, "the product conflicts with an existing one")
+		return nil, fmt.Errorf("create product: %w", err)
 	}
 	if err := s.Stock.RecordInitial(ctx, db, p.ID, in.Stock); err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ type ProductPatch struct {
 func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p ProductPatch) (*ent.Product, error) {
 	cur, err := db.Product.Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "no such product")
+		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
 	if p.IfVersion != nil && *p.IfVersion != cur.Version {
 		return nil, versionConflict()
@@ -184,7 +184,7 @@ func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p P
 		return nil, apperr.New(apperr.Conflict, "the product changed while it was being updated; retry")
 	}
 	if err != nil {
-		return nil, translate(err, "the product conflicts with an existing one")
+		return nil, fmt.Errorf("update product %d: %w", id, err)
 	}
 	return out, nil
 }
@@ -196,8 +196,10 @@ func versionConflict() error {
 // DeleteProduct soft-deletes a product: gone from the catalog and from
 // checkout, kept for order history. Errors: not_found.
 func (s *Service) DeleteProduct(ctx context.Context, db *ent.Client, id int) error {
-	err := db.Product.DeleteOneID(id).Exec(ctx)
-	return notFound(err, "no such product")
+	if err := db.Product.DeleteOneID(id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete product %d: %w", id, err)
+	}
+	return nil
 }
 
 // AdjustReasons are the reasons an admin may give for a stock adjustment.
@@ -222,7 +224,7 @@ func (s *Service) AdjustStock(ctx context.Context, db *ent.Client, id, change in
 		return nil, apperr.Validation(fields...)
 	}
 	if _, err := db.Product.Get(ctx, id); err != nil {
-		return nil, notFound(err, "no such product")
+		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
 	if err := s.Stock.Adjust(ctx, db, id, change, reason, nil); err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 
 	"shop/ent"
 	"shop/ent/inventorymovement"
-	"shop/internal/apperr"
 )
 
 // Stock is what catalog needs from inventory: recording a new product's
@@ -23,15 +22,4 @@ type Service struct {
 	Stock Stock
 	// Dialect is the database's (dialect.Postgres or dialect.SQLite).
 	Dialect string
-}
-
-// translate maps Ent's validation and constraint errors to domain errors.
-func translate(err error, conflict string) error {
-	if ent.IsConstraintError(err) {
-		return apperr.New(apperr.Conflict, "%s", conflict).Wrap(err)
-	}
-	if ent.IsValidationError(err) {
-		return apperr.From(err)
-	}
-	return err
 }

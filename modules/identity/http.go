@@ -101,6 +101,8 @@ func (h *HTTP) Me(c echo.Context) error {
 	v, _ := ViewerFrom(c.Request().Context())
 	u, err := h.DB.User.Get(c.Request().Context(), v.UserID)
 	if ent.IsNotFound(err) {
+		// Not a missing resource: the token's user is gone, so the token
+		// authenticates nobody (401, as in RequireAdmin).
 		return apperr.New(apperr.Unauthorized, "the user of this token no longer exists")
 	}
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"shop/ent"
 	"shop/ent/inventorymovement"
 	"shop/ent/predicate"
-	"shop/internal/apperr"
 	"shop/internal/httpserver"
 	"shop/internal/page"
 	"shop/schema"
@@ -50,9 +49,6 @@ func (h *HTTP) ListMovements(c echo.Context) error {
 	ctx := c.Request().Context()
 	// Deleted products keep their ledger; admins can read it.
 	if _, err := h.DB.Product.Get(schema.SkipSoftDelete(ctx), id); err != nil {
-		if ent.IsNotFound(err) {
-			return apperr.New(apperr.NotFound, "no such product")
-		}
 		return err
 	}
 	rows, err := h.DB.InventoryMovement.Query().

@@ -94,7 +94,7 @@ func (h *HTTP) Checkout(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		h.outcomes.WithLabelValues(string(apperr.From(err).Code)).Inc()
+		h.outcomes.WithLabelValues(string(database.Translate(err).Code)).Inc()
 		return err
 	}
 	status := http.StatusCreated

@@ -79,10 +79,10 @@ func TestScope(t *testing.T) {
 			if _, err := e.svc.Ordering.GetOrder(ctx, e.client, mine.ID, ordering.ForUser(e.userID)); err != nil {
 				t.Errorf("GetOrder of the user's own order: %v", err)
 			}
-			if _, err := e.svc.Ordering.GetOrder(ctx, e.client, theirs.ID, ordering.ForUser(e.userID)); apperr.From(err).Code != apperr.NotFound {
+			if _, err := e.svc.Ordering.GetOrder(ctx, e.client, theirs.ID, ordering.ForUser(e.userID)); database.Translate(err).Code != apperr.NotFound {
 				t.Errorf("GetOrder of another user's order = %v, want not_found", err)
 			}
-			if err := setStatus(theirs.ID, ordering.ForUser(e.userID), order.StatusCancelled); apperr.From(err).Code != apperr.NotFound {
+			if err := setStatus(theirs.ID, ordering.ForUser(e.userID), order.StatusCancelled); database.Translate(err).Code != apperr.NotFound {
 				t.Errorf("SetStatus of another user's order = %v, want not_found", err)
 			}
 			if got := statusOf(t, theirs.ID); got != order.StatusPending {
@@ -119,7 +119,7 @@ func TestScope(t *testing.T) {
 						t.Errorf("SetStatus = %v, want ErrNoScope", err)
 					}
 					// Answered as an internal error: never a read of everyone's orders.
-					if code := apperr.From(err).Code; code != apperr.Internal {
+					if code := database.Translate(err).Code; code != apperr.Internal {
 						t.Errorf("ErrNoScope is %s, want internal", code)
 					}
 					if got := statusOf(t, theirs.ID); got != order.StatusPending {
