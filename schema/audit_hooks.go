@@ -315,9 +315,3 @@ func jsonValue(v any) any {
 		return x
 	}
 }
-
-// Hooks of the Category: every write is audited, and the tree rules of
-// category_hooks.go hold.
-func (Category) Hooks() []ent.Hook {
-	return []ent.Hook{auditHook("category"), categoryTreeHook}
-}

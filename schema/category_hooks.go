@@ -2,7 +2,6 @@ package schema
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"entgo.io/ent"
@@ -11,15 +10,26 @@ import (
 	"shop/ent/category"
 	"shop/ent/hook"
 	"shop/ent/product"
+	"shop/internal/apperr"
 )
 
-// ErrCategoryCycle is returned when a new parent would make a category its
-// own ancestor (422 on parent_id).
-var ErrCategoryCycle = errors.New("the parent would make the category its own ancestor")
+// Hooks of the Category: every write is audited (audit_hooks.go), and the
+// tree rules below hold.
+func (Category) Hooks() []ent.Hook {
+	return []ent.Hook{auditHook("category"), categoryTreeHook}
+}
 
-// ErrCategoryInUse is returned when a category that still has live
+// errCategoryCycle is returned when a new parent would make a category its
+// own ancestor (422 on parent_id).
+func errCategoryCycle() *apperr.Error {
+	return apperr.Validation(apperr.Field("parent_id", "would make the category its own ancestor"))
+}
+
+// errCategoryInUse is returned when a category that still has live
 // sub-categories or products is deleted (409 conflict).
-var ErrCategoryInUse = errors.New("the category still has sub-categories or products; move or delete them first")
+func errCategoryInUse() *apperr.Error {
+	return apperr.New(apperr.Conflict, "the category still has sub-categories or products; move or delete them first")
+}
 
 // categoryTreeHook keeps the category tree a tree and keeps live products
 // and sub-categories out of deleted categories, on every write path.
@@ -75,7 +85,7 @@ func checkAncestry(ctx context.Context, c *gen.Client, ids []int, parent int) er
 	}
 	for cur, steps := &parent, 0; cur != nil && steps <= len(all); cur, steps = parentOf[*cur], steps+1 {
 		if moving[*cur] {
-			return ErrCategoryCycle
+			return errCategoryCycle()
 		}
 	}
 	return nil
@@ -96,7 +106,7 @@ func checkUnused(ctx context.Context, c *gen.Client, ids []int) error {
 		return err
 	}
 	if children || products {
-		return ErrCategoryInUse
+		return errCategoryInUse()
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func (Order) Hooks() []ent.Hook {
 func orderCreateHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
 		if to, ok := m.Status(); ok && string(to) != StatusPending {
-			return nil, &TransitionError{From: "", To: string(to)}
+			return nil, errTransition("", string(to))
 		}
 		return next.Mutate(ctx, m)
 	})
@@ -45,7 +45,7 @@ func orderCreateHook(next ent.Mutator) ent.Mutator {
 
 // orderUpdateOneHook validates the transition against the stored status and
 // makes the write conditional on it, so of two concurrent transitions of one
-// order exactly one wins; the loser gets a ConcurrentChangeError.
+// order exactly one wins; the loser gets errConcurrentChange.
 func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
 		to, ok := m.Status()
@@ -58,7 +58,7 @@ func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		if !CanTransition(string(from), string(to)) {
-			return nil, &TransitionError{From: string(from), To: string(to)}
+			return nil, errTransition(string(from), string(to))
 		}
 		if string(to) == StatusCancelled {
 			if _, err := m.Tx(); err != nil {
@@ -68,7 +68,7 @@ func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
 		m.Where(order.StatusEQ(from))
 		v, err := next.Mutate(ctx, m)
 		if gen.IsNotFound(err) {
-			return nil, &ConcurrentChangeError{OrderID: id}
+			return nil, errConcurrentChange(id)
 		}
 		if err != nil {
 			return nil, err
@@ -104,7 +104,7 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 		}
 		for _, r := range rows {
 			if !CanTransition(string(r.Status), string(to)) {
-				return nil, &TransitionError{From: string(r.Status), To: string(to)}
+				return nil, errTransition(string(r.Status), string(to))
 			}
 		}
 		if string(to) == StatusCancelled {
@@ -122,7 +122,7 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		if n, _ := v.(int); n != len(ids) {
-			return nil, &ConcurrentChangeError{}
+			return nil, errConcurrentChange(ids...)
 		}
 		if string(to) == StatusCancelled {
 			if err := restockOrders(ctx, m.Client(), ids); err != nil {

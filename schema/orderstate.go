@@ -1,6 +1,10 @@
 package schema
 
-import "fmt"
+import (
+	"fmt"
+
+	"shop/internal/apperr"
+)
 
 // Order statuses.
 const (
@@ -45,23 +49,18 @@ func StatusesFrom(to string) []string {
 	return from
 }
 
-// TransitionError is returned when the state machine forbids a status change.
-// The HTTP layer maps it to 409 invalid_status_transition with from and to.
-type TransitionError struct {
-	From, To string
+// errTransition is the state machine's refusal of a status change: 409
+// invalid_status_transition with from and to ("" when creating an order in
+// a status other than pending).
+func errTransition(from, to string) *apperr.Error {
+	return apperr.New(apperr.InvalidStatusTransition, "an order cannot move from %q to %q", from, to).
+		With("from", from).With("to", to)
 }
 
-func (e *TransitionError) Error() string {
-	return fmt.Sprintf("order status cannot change from %q to %q", e.From, e.To)
-}
-
-// ConcurrentChangeError is returned when another transaction changed the
+// errConcurrentChange is returned when another transaction changed the
 // order's status between the read and the write: exactly one of two
 // concurrent transitions wins, the other gets this (409 conflict).
-type ConcurrentChangeError struct {
-	OrderID int
-}
-
-func (e *ConcurrentChangeError) Error() string {
-	return fmt.Sprintf("order %d was changed concurrently", e.OrderID)
+func errConcurrentChange(orderIDs ...int) *apperr.Error {
+	return apperr.New(apperr.Conflict, "the order was changed by another request at the same time; reload it and retry").
+		Wrap(fmt.Errorf("orders %v were changed concurrently", orderIDs))
 }

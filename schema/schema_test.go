@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/ent/product"
+	"shop/internal/apperr"
 	"shop/internal/database"
 	"shop/internal/testdb"
 	"shop/schema"
@@ -221,9 +223,8 @@ func TestOrderStatus_Transitions(t *testing.T) {
 							t.Fatalf("status = %s, want %s", got, to)
 						}
 					} else {
-						var te *schema.TransitionError
-						if !errors.As(err, &te) || te.From != from || te.To != to {
-							t.Fatalf("%s -> %s: %v, want TransitionError{%s, %s}", from, to, err, from, to)
+						if !isTransition(err, from, to) {
+							t.Fatalf("%s -> %s: %v, want invalid_status_transition from %s to %s", from, to, err, from, to)
 						}
 						if string(got) != from {
 							t.Fatalf("status = %s after refusal, want %s", got, from)
@@ -277,9 +278,8 @@ func TestOrderStatus_CreateAndDelete(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 10)
 		err := f.c.Order.Create().SetUserID(f.user.ID).SetTotalAmount(0).SetCurrency("USD").SetStatus(order.StatusShipped).Exec(ctx)
-		var te *schema.TransitionError
-		if !errors.As(err, &te) {
-			t.Fatalf("create as shipped: %v, want TransitionError", err)
+		if !isTransition(err, "", schema.StatusShipped) {
+			t.Fatalf("create as shipped: %v, want invalid_status_transition", err)
 		}
 		o := f.order(t, 1)
 		if err := f.c.Order.DeleteOneID(o.ID).Exec(ctx); err == nil {
@@ -317,13 +317,15 @@ func TestOrderStatus_Concurrent(t *testing.T) {
 				wins := 0
 				var winner string
 				for i, err := range errs {
-					var te *schema.TransitionError
-					var ce *schema.ConcurrentChangeError
+					var ae *apperr.Error
 					switch {
 					case err == nil:
 						wins++
 						winner = targets[i]
-					case errors.As(err, &te), errors.As(err, &ce):
+					case !errors.As(err, &ae):
+						t.Fatalf("transition to %s: unexpected error %v", targets[i], err)
+					case ae.Code == apperr.InvalidStatusTransition,
+						ae.Code == apperr.Conflict && strings.Contains(ae.Message, "changed by another request"):
 					default:
 						t.Fatalf("transition to %s: unexpected error %v", targets[i], err)
 					}
@@ -362,9 +364,8 @@ func TestOrderStatus_Bulk(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := bulk(order.StatusDelivered)
-		var te *schema.TransitionError
-		if !errors.As(err, &te) || te.From != schema.StatusProcessing {
-			t.Fatalf("bulk delivered: %v, want TransitionError from processing", err)
+		if !isTransition(err, schema.StatusProcessing, schema.StatusDelivered) {
+			t.Fatalf("bulk delivered: %v, want invalid_status_transition from processing", err)
 		}
 		if n := f.c.Order.Query().Where(order.StatusEQ(order.StatusDelivered)).CountX(ctx); n != 0 {
 			t.Fatalf("%d orders delivered by a refused bulk update", n)
@@ -421,10 +422,10 @@ func TestCategoryTree(t *testing.T) {
 		f := newFixture(t, dia, 1) // "tools" holds the product
 		root := f.c.Category.Create().SetName("Root").SetSlug("root").SaveX(ctx)
 		child := f.c.Category.Create().SetName("Child").SetSlug("child").SetParent(root).SaveX(ctx)
-		if err := f.c.Category.UpdateOne(root).SetParentID(child.ID).Exec(ctx); !errors.Is(err, schema.ErrCategoryCycle) {
+		if err := f.c.Category.UpdateOne(root).SetParentID(child.ID).Exec(ctx); !isCycle(err) {
 			t.Fatalf("cycle: %v", err)
 		}
-		if err := f.c.Category.UpdateOne(root).SetParentID(root.ID).Exec(ctx); !errors.Is(err, schema.ErrCategoryCycle) {
+		if err := f.c.Category.UpdateOne(root).SetParentID(root.ID).Exec(ctx); !isCycle(err) {
 			t.Fatalf("own parent: %v", err)
 		}
 		if p := f.c.Category.GetX(ctx, root.ID).ParentID; p != nil {
@@ -432,7 +433,8 @@ func TestCategoryTree(t *testing.T) {
 		}
 		for _, id := range []int{root.ID, f.product.CategoryID} {
 			err := database.WithTx(ctx, f.c, func(tx *ent.Tx) error { return tx.Category.DeleteOneID(id).Exec(ctx) })
-			if !errors.Is(err, schema.ErrCategoryInUse) {
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || ae.Code != apperr.Conflict || !strings.Contains(ae.Message, "sub-categories or products") {
 				t.Fatalf("delete category %d in use: %v", id, err)
 			}
 			if _, err := f.c.Category.Get(ctx, id); err != nil {
@@ -445,4 +447,20 @@ func TestCategoryTree(t *testing.T) {
 			t.Fatalf("%d categories left, want 1", n)
 		}
 	})
+}
+
+// isTransition reports whether err is the state machine's refusal of the
+// change from → to: invalid_status_transition with from and to as members.
+func isTransition(err error, from, to string) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && ae.Code == apperr.InvalidStatusTransition &&
+		ae.Extra["from"] == from && ae.Extra["to"] == to
+}
+
+// isCycle reports whether err is the tree's refusal of a parent that would
+// make a category its own ancestor: validation_failed on parent_id.
+func isCycle(err error) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && ae.Code == apperr.ValidationFailed &&
+		len(ae.Fields) == 1 && ae.Fields[0].Field == "parent_id"
 }

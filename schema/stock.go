@@ -15,6 +15,7 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/ent/product"
 	"shop/internal/actor"
+	"shop/internal/apperr"
 	"shop/internal/database"
 	"shop/internal/events"
 )
@@ -52,17 +53,13 @@ type StockRefusal struct {
 // OK reports whether nothing was refused.
 func (r StockRefusal) OK() bool { return len(r.Short) == 0 && len(r.Unavailable) == 0 }
 
-// StockLimitError is returned when a stock change would take a product
-// above MaxStock (CHECK product_stock_max is the backstop). Whichever path
-// hits it (an adjustment, a restock on cancel), it is 409 conflict: like
-// going below zero, it is the product's current stock, not the request,
-// that refuses (docs/api-decisions.md).
-type StockLimitError struct {
-	ProductID int
-}
-
-func (e *StockLimitError) Error() string {
-	return fmt.Sprintf("the change would take product %d's stock above %d", e.ProductID, MaxStock)
+// errStockLimit is returned when a stock change would take a product above
+// MaxStock (CHECK product_stock_max is the backstop). Whichever path hits
+// it (an adjustment, a restock on cancel), it is 409 conflict: like going
+// below zero, it is the product's current stock, not the request, that
+// refuses (docs/api-decisions.md).
+func errStockLimit(productID int) *apperr.Error {
+	return apperr.New(apperr.Conflict, "the change would take product %d's stock above 1,000,000,000 units", productID)
 }
 
 // MoveStock applies moves in the transaction of c, in two statements
@@ -87,7 +84,7 @@ func (e *StockLimitError) Error() string {
 // the product's stock (a sale's record is its order).
 //
 // Products the UPDATE did not change are read again: a refusal names them
-// (the caller must roll back); past MaxStock is a *StockLimitError; a row
+// (the caller must roll back); past MaxStock is errStockLimit (409 conflict); a row
 // that changed between the two statements is database.ErrRetry.
 func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefusal, error) {
 	if len(moves) == 0 {
@@ -241,7 +238,7 @@ func missed(ctx context.Context, c *gen.Client, ids []int, change, after map[int
 	case !r.OK():
 		return r, nil
 	case len(full) > 0:
-		return StockRefusal{}, &StockLimitError{ProductID: full[0]}
+		return StockRefusal{}, errStockLimit(full[0])
 	}
 	// The rows changed between the UPDATE and this read; the caller rolls
 	// back and a fresh attempt decides.

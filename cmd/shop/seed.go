@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -10,7 +9,6 @@ import (
 	"shop/internal/app"
 	"shop/internal/config"
 	"shop/internal/database"
-	"shop/modules/identity"
 )
 
 func seedCmd(ctx context.Context, cfg config.Config, stdout io.Writer) error {
@@ -29,43 +27,5 @@ func seedCmd(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	fmt.Fprintf(stdout, "seed: %d rows created\n", created)
-	return nil
-}
-
-func userCmd(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: shop user create --email E --password P --role admin|customer [--name N]")
-	}
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	email := fs.String("email", "", "email (required)")
-	password := fs.String("password", "", "password, 8..128 characters (required)")
-	role := fs.String("role", identity.RoleCustomer, "admin or customer")
-	name := fs.String("name", "", "display name (default: the email's local part)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *name == "" {
-		*name = *email
-		for i, r := range *email {
-			if r == '@' {
-				*name = (*email)[:i]
-				break
-			}
-		}
-	}
-	db, err := openDB(cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc := app.NewServices(cfg, db.Dialect)
-	u, err := svc.Identity.CreateUser(ctx, db.Client, identity.CreateUserInput{
-		Email: *email, Password: *password, Name: *name, Role: *role,
-	})
-	if err != nil {
-		return app.Describe(err)
-	}
-	fmt.Fprintln(stdout, u.ID)
 	return nil
 }

@@ -1,71 +1,99 @@
 package app
 
 import (
-	"context"
-	"log/slog"
+	"github.com/labstack/echo/v4"
 
-	"shop/internal/config"
-	"shop/internal/database"
-	"shop/internal/httpserver"
-	"shop/internal/migrate"
-	"shop/internal/ratelimit"
-	shopadmin "shop/modules/admin"
-	"shop/modules/admin/graph"
-	"shop/modules/cart"
-	"shop/modules/catalog"
+	"shop/modules/admin"
 	"shop/modules/identity"
-	"shop/modules/integrations"
-	"shop/modules/inventory"
-	"shop/modules/ordering"
 )
 
-// NewServer returns the shop's HTTP server with every route: the one place
-// that shows the whole HTTP surface.
-func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpserver.Server {
-	srv := httpserver.New(httpserver.Options{
-		Logger:          logger,
-		DB:              db.SQL,
-		Pending:         func(ctx context.Context) (int, error) { return migrate.PendingCount(ctx, db.SQL, db.Dialect) },
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		RequestTimeout:  cfg.RequestTimeout,
-		TrustProxy:      cfg.TrustProxy,
-		CORSOrigins:     cfg.CORSOrigins,
-	})
-	svc := NewServices(cfg, db.Dialect)
-	tokens := &identity.Tokens{Secret: []byte(cfg.JWTSecret), TTL: cfg.TokenTTL}
-	e := srv.Echo
+// addRoutes is the shop's whole HTTP surface: every path it serves, who may
+// call it and the handler, which lives in its module. API.md is the
+// contract and docs/openapi.yaml documents the same operations
+// (TestOpenAPI_CoversEveryRoute in internal/e2e); TestRoutesFile fails if the router serves a
+// route this function does not list with its full path.
+//
+// The server (internal/httpserver) answers for every route alike: a known
+// path asked with another method is 405 with Allow (before any
+// authentication), HEAD is GET without the body, OPTIONS lists the methods.
+func addRoutes(e *echo.Echo, h handlers) {
+	// Who may call, as the middleware run before the handler. A credential
+	// that fails is ignored on public routes.
+	var (
+		anyone    = []echo.MiddlewareFunc{h.authenticate}                       // a token is read if sent
+		signedIn  = []echo.MiddlewareFunc{h.authenticate, identity.RequireUser} // 401 without a valid token
+		adminOnly = []echo.MiddlewareFunc{h.authenticate, h.requireAdmin}       // 401 without, 403 unless an admin now
+	)
+
+	// Operations: open to all (expose /metrics inside your network only).
+	e.GET("/healthz", h.ops.Healthz)
+	e.GET("/readyz", h.ops.Readyz)
+	e.GET("/metrics", h.ops.Metrics)
 	e.GET("/openapi.yaml", serveOpenAPI)
 
-	api := e.Group("/api/v1", tokens.Authenticate)
-	requireAdmin := identity.RequireAdmin(db.Client)
-	admin := api.Group("/admin", requireAdmin)
+	// Identity.
+	e.POST("/api/v1/auth/register", h.identity.Register, anyone...)
+	e.POST("/api/v1/auth/login", h.identity.Login, anyone...)
+	e.GET("/api/v1/me", h.identity.Me, signedIn...)
 
-	(&identity.HTTP{
-		Svc: svc.Identity, Tokens: tokens, DB: db.Client,
-		PerIP:    ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
-		PerEmail: ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
-	}).Routes(api)
-	catalogHTTP := &catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency}
-	catalogHTTP.Routes(api, admin)
-	(&inventory.HTTP{Svc: svc.Inventory, DB: db.Client, Products: catalogHTTP}).Routes(admin)
-	(&cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency}).Routes(api)
-	ordering.NewHTTP(svc.Ordering, db.Client, srv.Registry).Routes(api, admin)
+	// Catalog: reading is public, writing is for admins.
+	e.GET("/api/v1/categories", h.catalog.ListCategories, anyone...)
+	e.GET("/api/v1/products", h.catalog.ListProducts, anyone...)
+	e.GET("/api/v1/products/:id", h.catalog.GetProduct, anyone...)
+	e.POST("/api/v1/admin/categories", h.catalog.CreateCategory, adminOnly...)
+	e.PATCH("/api/v1/admin/categories/:id", h.catalog.UpdateCategory, adminOnly...)
+	e.DELETE("/api/v1/admin/categories/:id", h.catalog.DeleteCategory, adminOnly...)
+	e.POST("/api/v1/admin/products", h.catalog.CreateProduct, adminOnly...)
+	e.PATCH("/api/v1/admin/products/:id", h.catalog.UpdateProduct, adminOnly...)
+	e.DELETE("/api/v1/admin/products/:id", h.catalog.DeleteProduct, adminOnly...)
 
-	(&ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect}).Routes(admin)
-	(&shopadmin.AuditLogHTTP{DB: db.Client}).Routes(admin)
+	// Inventory.
+	e.POST("/api/v1/admin/products/:id/stock-adjustments", h.inventory.AdjustStock, adminOnly...)
+	e.GET("/api/v1/admin/products/:id/movements", h.inventory.ListMovements, adminOnly...)
+	e.GET("/api/v1/admin/inventory/reconciliation", h.inventory.Reconcile, adminOnly...)
 
-	// Integrations: API keys (checked by tokens.Authenticate), webhooks and
-	// the delivery log (read through a River client that works no jobs).
-	configureEvents(cfg)
-	tokens.Keys = integrations.KeyVerifier{DB: db.Client}
-	deliveries, err := integrations.NewRunner(integrationOptions(cfg, db, logger, nil), false)
-	if err != nil {
-		logger.Error("webhook delivery log unavailable", slog.String("err", err.Error()))
-	}
-	(&integrations.HTTP{DB: db.Client, Webhooks: integrations.Webhooks{Guard: integrations.Guard{AllowPrivate: cfg.WebhookAllowPrivate}},
-		Runner: deliveries}).Routes(admin)
+	// Cart: always the caller's own.
+	e.GET("/api/v1/cart", h.cart.Get, signedIn...)
+	e.DELETE("/api/v1/cart", h.cart.Clear, signedIn...)
+	e.POST("/api/v1/cart/items", h.cart.Add, signedIn...)
+	e.PATCH("/api/v1/cart/items/:item_id", h.cart.Update, signedIn...)
+	e.DELETE("/api/v1/cart/items/:item_id", h.cart.Remove, signedIn...)
 
-	gql := shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog, Inventory: svc.Inventory, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, logger)
-	shopadmin.Routes(e, gql, tokens.Authenticate, requireAdmin)
-	return srv
+	// Checkout and orders: the caller's own, or every user's for admins.
+	e.POST("/api/v1/checkout", h.ordering.Checkout, signedIn...)
+	e.GET("/api/v1/orders", h.ordering.ListOwn, signedIn...)
+	e.GET("/api/v1/orders/:id", h.ordering.GetOwn, signedIn...)
+	e.POST("/api/v1/orders/:id/cancel", h.ordering.Cancel, signedIn...)
+	e.GET("/api/v1/admin/orders", h.ordering.ListAll, adminOnly...)
+	e.POST("/api/v1/admin/orders/:id/status", h.ordering.SetStatus, adminOnly...)
+	e.GET("/api/v1/admin/reports/sales", h.reports.Sales, adminOnly...)
+
+	// Admin: GraphQL (the role is checked before any GraphQL runs), its
+	// GraphiQL page and the page's assets (public: the page holds no data),
+	// the audit log.
+	e.POST("/admin/graphql", h.graphql, adminOnly...)
+	e.GET("/admin/graphiql", admin.GraphiQL)
+	e.GET("/admin/graphiql/assets/:name", admin.ServeAsset)
+	e.GET("/api/v1/admin/audit-log", h.auditLog.List, adminOnly...)
+
+	// Integrations: API keys, webhooks and their deliveries.
+	e.POST("/api/v1/admin/api-keys", h.integrations.CreateKey, adminOnly...)
+	e.GET("/api/v1/admin/api-keys", h.integrations.ListKeys, adminOnly...)
+	e.DELETE("/api/v1/admin/api-keys/:id", h.integrations.RevokeKey, adminOnly...)
+	e.POST("/api/v1/admin/webhooks", h.integrations.CreateWebhook, adminOnly...)
+	e.GET("/api/v1/admin/webhooks", h.integrations.ListWebhooks, adminOnly...)
+	e.PATCH("/api/v1/admin/webhooks/:id", h.integrations.UpdateWebhook, adminOnly...)
+	e.DELETE("/api/v1/admin/webhooks/:id", h.integrations.DeleteWebhook, adminOnly...)
+	e.GET("/api/v1/admin/webhooks/:id/deliveries", h.integrations.ListDeliveries, adminOnly...)
+	e.POST("/api/v1/admin/webhooks/:id/deliveries/:delivery_id/retry", h.integrations.RetryDelivery, adminOnly...)
+
+	// Unknown paths under these prefixes run their neighbours' middleware
+	// before the 404, so an unknown admin path is 401/403 like a known one
+	// and says nothing about which admin paths exist.
+	e.RouteNotFound("/api/v1", echo.NotFoundHandler, anyone...)
+	e.RouteNotFound("/api/v1/*", echo.NotFoundHandler, anyone...)
+	e.RouteNotFound("/api/v1/cart", echo.NotFoundHandler, signedIn...)
+	e.RouteNotFound("/api/v1/cart/*", echo.NotFoundHandler, signedIn...)
+	e.RouteNotFound("/api/v1/admin", echo.NotFoundHandler, adminOnly...)
+	e.RouteNotFound("/api/v1/admin/*", echo.NotFoundHandler, adminOnly...)
 }

@@ -4,12 +4,12 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"shop/internal/apperr"
 	"shop/internal/config"
+	"shop/internal/database"
 	"shop/modules/cart"
 	"shop/modules/catalog"
 	"shop/modules/identity"
@@ -39,10 +39,13 @@ func NewServices(cfg config.Config, dialect string) *Services {
 	}
 }
 
-// Describe turns a domain error into a one-line message for the terminal.
+// Describe turns a domain error into a one-line message for the terminal
+// ("conflict: a user with this email already exists"). An internal error
+// or an unreachable database is returned as it is: the operator needs what
+// the database said.
 func Describe(err error) error {
-	var e *apperr.Error
-	if !errors.As(err, &e) {
+	e := database.Translate(err)
+	if e == nil || e.Code == apperr.Internal || e.Code == apperr.Unavailable {
 		return err
 	}
 	msg := e.Message

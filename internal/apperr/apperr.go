@@ -1,15 +1,15 @@
 // Package apperr is the shop's one error type: a stable code that the HTTP
 // layer maps to a status and renders as an RFC 9457 problem document.
+//
+// It is a leaf (standard library only), so that every layer, the schema's
+// hooks included, can return coded errors. What Ent's and the database
+// drivers' errors mean is decided in one place above it,
+// database.Translate.
 package apperr
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-
-	"shop/ent"
-	"shop/internal/database"
-	"shop/schema"
 )
 
 // Code is the stable, machine-readable name of an error (API.md, Error codes).
@@ -99,9 +99,9 @@ func (e *Error) With(key string, value any) *Error {
 }
 
 // Wrap records cause as e's cause (logged, never shown) and returns e.
-// Keeping the cause lets From see what the database said: a module that
-// turns a constraint error into its own code still gets a vanished user or
-// an unreachable database answered as such.
+// Keeping the cause lets database.Translate see what the database said: a
+// module that turns a database error into its own code still gets a
+// vanished user or an unreachable database answered as such.
 func (e *Error) Wrap(cause error) *Error {
 	e.Err = cause
 	return e
@@ -119,50 +119,3 @@ func Validation(fields ...FieldError) *Error {
 
 // Field is a shorthand for one FieldError.
 func Field(field, message string) FieldError { return FieldError{Field: field, Message: message} }
-
-// From returns the domain error err stands for: an *Error in its chain, or a
-// translation of the schema's and Ent's errors. Anything else is internal.
-//
-// Two causes outrank whatever a module made of them, because no module can
-// know them better: a database that can't be reached (unavailable, 503)
-// and a write that names a user who no longer exists (unauthorized, 401:
-// the token is valid but its user is gone).
-func From(err error) *Error {
-	if database.Unreachable(err) {
-		return &Error{Code: Unavailable, Message: "the database is unreachable; retry later", Err: err}
-	}
-	if database.UnknownUser(err) {
-		return &Error{Code: Unauthorized, Message: "the user of this token no longer exists", Err: err}
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	var te *schema.TransitionError
-	if errors.As(err, &te) {
-		return New(InvalidStatusTransition, "an order cannot move from %q to %q", te.From, te.To).
-			With("from", te.From).With("to", te.To)
-	}
-	var ce *schema.ConcurrentChangeError
-	if errors.As(err, &ce) {
-		return New(Conflict, "the order was changed by another request at the same time; reload it and retry")
-	}
-	var sl *schema.StockLimitError
-	if errors.As(err, &sl) {
-		return New(Conflict, "the change would take product %d's stock above 1,000,000,000 units", sl.ProductID)
-	}
-	if errors.Is(err, schema.ErrCategoryCycle) {
-		return Validation(Field("parent_id", "would make the category its own ancestor"))
-	}
-	if errors.Is(err, schema.ErrCategoryInUse) {
-		return New(Conflict, "%s", schema.ErrCategoryInUse.Error())
-	}
-	var ve *ent.ValidationError
-	if errors.As(err, &ve) {
-		return Validation(Field(ve.Name, "is invalid"))
-	}
-	if ent.IsNotFound(err) {
-		return New(NotFound, "no such resource")
-	}
-	return &Error{Code: Internal, Message: "an internal error occurred", Err: err}
-}

@@ -74,7 +74,7 @@ func TestUnreachableConnect(t *testing.T) {
 			if !database.Unreachable(err) {
 				t.Errorf("Unreachable(%v) = false", err)
 			}
-			if got := apperr.From(err).Code; got != apperr.Unavailable {
+			if got := database.Translate(err).Code; got != apperr.Unavailable {
 				t.Errorf("From(%v).Code = %s, want %s", err, got, apperr.Unavailable)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"shop/internal/apperr"
+	"shop/internal/database"
 )
 
 // ProblemContentType is the media type of error responses (RFC 9457).
@@ -89,8 +90,9 @@ func (t *throttledLog) log(ctx context.Context, log *slog.Logger, reqID string, 
 	})
 }
 
-// toAppError maps Echo's own errors (unknown route, body too large, ...) and
-// domain errors to an *apperr.Error.
+// toAppError maps Echo's own errors (unknown route, body too large, ...),
+// the transport's part, to an *apperr.Error; every other error is
+// database.Translate's.
 func toAppError(err error) *apperr.Error {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
@@ -115,5 +117,5 @@ func toAppError(err error) *apperr.Error {
 		}
 		return &apperr.Error{Code: apperr.Internal, Message: "an internal error occurred", Err: err}
 	}
-	return apperr.From(err)
+	return database.Translate(err)
 }

@@ -1,7 +1,7 @@
 // Package httpserver is the shop's HTTP platform: Echo with the middleware
 // every route shares (request ids, logging, metrics, body limit, recovery),
 // one error handler that renders problem documents, the operations
-// endpoints, and a graceful Run.
+// handlers, and a graceful Run.
 package httpserver
 
 import (
@@ -56,10 +56,12 @@ type Server struct {
 	routes     map[string]bool // "METHOD /path/:param" of every route served
 	// unavailableLog logs 503s at most once a second, with a count.
 	unavailableLog *throttledLog
+	metrics        echo.HandlerFunc
 }
 
-// New returns a server with the shared middleware and the operations
-// endpoints; modules add their routes to s.Echo.
+// New returns a server with the shared middleware and no routes: they are
+// all added by internal/app's routes.go, the operations endpoints too
+// (Healthz, Readyz, Metrics).
 func New(opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -101,17 +103,25 @@ func New(opt Options) *Server {
 		e.Use(requestTimeout(opt.RequestTimeout))
 	}
 
-	e.GET("/healthz", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
-	e.GET("/readyz", s.readyz)
 	// OpenMetrics when the scraper's Accept header asks for it, the classic
 	// text format otherwise.
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true})))
+	s.metrics = echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	return s
 }
 
-func (s *Server) readyz(c echo.Context) error {
+// Healthz answers 200 while the process serves requests (liveness), whatever
+// the database does.
+func (s *Server) Healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Metrics answers the server's registry: OpenMetrics when the scraper's
+// Accept header asks for it, the Prometheus text format otherwise.
+func (s *Server) Metrics(c echo.Context) error { return s.metrics(c) }
+
+// Readyz answers 200 when the database answers and no migration is pending,
+// 503 unavailable otherwise (readiness).
+func (s *Server) Readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if s.opt.DB != nil {

@@ -32,15 +32,23 @@ func start(t *testing.T, srv *httpserver.Server) (base string, cancel context.Ca
 	return "http://" + ln.Addr().String(), cancel, errc
 }
 
+// withOps adds the operations routes, as internal/app's routes.go does.
+func withOps(srv *httpserver.Server) *httpserver.Server {
+	srv.Echo.GET("/healthz", srv.Healthz)
+	srv.Echo.GET("/readyz", srv.Readyz)
+	srv.Echo.GET("/metrics", srv.Metrics)
+	return srv
+}
+
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestReadyz_PendingMigrations(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dia string) {
 		db := testdb.Open(t, testdb.URL(t, dia)) // not migrated
-		srv := httpserver.New(httpserver.Options{
+		srv := withOps(httpserver.New(httpserver.Options{
 			Logger: quiet(), DB: db.SQL,
 			Pending: func(ctx context.Context) (int, error) { return migrate.PendingCount(ctx, db.SQL, db.Dialect) },
-		})
+		}))
 		base, _, _ := start(t, srv)
 
 		res := get(t, base+"/readyz")
@@ -75,7 +83,7 @@ func TestReadyz_PendingMigrations(t *testing.T) {
 }
 
 func TestServe_GracefulShutdown(t *testing.T) {
-	srv := httpserver.New(httpserver.Options{Logger: quiet(), ShutdownTimeout: 5 * time.Second})
+	srv := withOps(httpserver.New(httpserver.Options{Logger: quiet(), ShutdownTimeout: 5 * time.Second}))
 	started := make(chan struct{})
 	srv.Echo.GET("/slow", func(c echo.Context) error {
 		close(started)
@@ -121,7 +129,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 }
 
 func TestErrors_ProblemDocuments(t *testing.T) {
-	srv := httpserver.New(httpserver.Options{Logger: quiet()})
+	srv := withOps(httpserver.New(httpserver.Options{Logger: quiet()}))
 	srv.Echo.GET("/boom", func(c echo.Context) error { return errors.New("secret EOF internals") })
 	srv.Echo.GET("/panic", func(c echo.Context) error { panic("secret internals") })
 	srv.Echo.POST("/echo", func(c echo.Context) error {

@@ -31,15 +31,15 @@ func New(perMinute int) *Limiter {
 // Allow takes one attempt for key. When refused it returns how long until
 // the next attempt would be allowed. It never fails.
 func (l *Limiter) Allow(_ context.Context, key string) (bool, time.Duration, error) {
-	ok, wait := l.allow(key)
+	ok, wait := l.allowAt(key, time.Now())
 	return ok, wait, nil
 }
 
-func (l *Limiter) allow(key string) (bool, time.Duration) {
+// allowAt is Allow at the time now (the tests' clock).
+func (l *Limiter) allowAt(key string, now time.Time) (bool, time.Duration) {
 	if l == nil || l.perMinute <= 0 {
 		return true, 0
 	}
-	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)

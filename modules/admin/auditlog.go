@@ -20,11 +20,6 @@ type AuditLogHTTP struct {
 	DB *ent.Client
 }
 
-// Routes mounts the audit log on the admin group.
-func (h *AuditLogHTTP) Routes(admin *echo.Group) {
-	admin.GET("/audit-log", h.list)
-}
-
 // EntryJSON is one audit log entry of API.md.
 type EntryJSON struct {
 	ID        int            `json:"id"`
@@ -48,7 +43,8 @@ func toEntryJSON(a *ent.AuditLog) EntryJSON {
 		Changes: changes, RequestID: a.RequestID, IP: a.IP, CreatedAt: a.CreatedAt.UTC()}
 }
 
-func (h *AuditLogHTTP) list(c echo.Context) error {
+// List answers a page of the audit log, newest first, filtered by entity, entity id or actor.
+func (h *AuditLogHTTP) List(c echo.Context) error {
 	q := httpserver.NewQuery(c)
 	// The entity set is closed (what the audit hooks write): an unknown
 	// one is a mistake, not a filter that matches nothing.

@@ -66,10 +66,17 @@ func loadAssets() map[string]asset {
 	return out
 }
 
-// serveAsset answers GET /admin/graphiql/assets/:name. A URL carrying the
+// GraphiQL answers the GraphiQL page (public: its queries need an admin's
+// token); its assets are embedded in the binary (ServeAsset).
+func GraphiQL(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.HTMLBlob(http.StatusOK, graphiqlDoc)
+}
+
+// ServeAsset answers the page's asset named by the path's :name. A URL carrying the
 // asset's current version may be cached for good (a new build changes the
 // URL); any other gets revalidated by ETag.
-func serveAsset(c echo.Context) error {
+func ServeAsset(c echo.Context) error {
 	a, ok := assets[c.Param("name")]
 	if !ok {
 		return apperr.New(apperr.NotFound, "no such asset")

@@ -13,12 +13,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/labstack/echo/v4"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"shop/internal/actor"
 	"shop/internal/apperr"
+	"shop/internal/database"
 	"shop/modules/admin/graph"
 )
 
@@ -59,7 +59,7 @@ func presentError(ctx context.Context, err error, logger *slog.Logger) *gqlerror
 		return gerr // parse, validation and limit errors
 	}
 	ge := graphql.DefaultErrorPresenter(ctx, err)
-	ae := apperr.From(err)
+	ae := database.Translate(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		// The request ended (client gone, deadline): the transport answers
 		// 503 for the whole operation; nothing to log per field.
@@ -82,16 +82,4 @@ func presentError(ctx context.Context, err error, logger *slog.Logger) *gqlerror
 	ge.Message = msg
 	ge.Extensions = ext
 	return ge
-}
-
-// Routes mounts POST /admin/graphql (admins only, checked before any
-// GraphQL runs), GET /admin/graphiql (a page; its queries need a token) and
-// the page's assets, embedded in the binary.
-func Routes(e *echo.Echo, gql http.Handler, authenticate, requireAdmin echo.MiddlewareFunc) {
-	e.POST("/admin/graphql", serveGraphQL(gql), authenticate, requireAdmin)
-	e.GET("/admin/graphiql", func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "no-cache")
-		return c.HTMLBlob(http.StatusOK, graphiqlDoc)
-	})
-	e.GET("/admin/graphiql/assets/:name", serveAsset)
 }

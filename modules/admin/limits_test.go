@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"shop/internal/apperr"
+	"shop/internal/database"
 	"shop/modules/admin/graph"
 )
 
@@ -76,7 +77,7 @@ func TestShapes(t *testing.T) {
 // a database: enough for refusals and introspection.
 func newTestHandler() http.Handler {
 	e := echo.New()
-	e.POST("/admin/graphql", serveGraphQL(NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	e.POST("/admin/graphql", ServeGraphQL(NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))))
 	return e
 }
 
@@ -145,7 +146,7 @@ func TestServeGraphQL_ContextEnded(t *testing.T) {
 				cancel()
 				return ctx, cancel
 			},
-			func(err error) bool { return apperr.From(err).Code == apperr.Unavailable },
+			func(err error) bool { return database.Translate(err).Code == apperr.Unavailable },
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -154,7 +155,7 @@ func TestServeGraphQL_ContextEnded(t *testing.T) {
 			r := httptest.NewRequestWithContext(ctx, "POST", "/admin/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
 			r.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
-			err := serveGraphQL(gql)(echo.New().NewContext(r, w))
+			err := ServeGraphQL(gql)(echo.New().NewContext(r, w))
 			if !tc.want(err) || w.Body.Len() != 0 {
 				t.Fatalf("err = %v, body %q", err, w.Body)
 			}

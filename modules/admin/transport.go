@@ -31,13 +31,13 @@ type call struct {
 
 type callKey struct{}
 
-// serveGraphQL decodes the body strictly, through the same decoder as every
+// ServeGraphQL decodes the body strictly, through the same decoder as every
 // REST body, so a body that is not one GraphQL request object (a batch, a
 // truncated or non-JSON body, a query that is not a string, an empty body)
 // is a 400 malformed_request problem document before GraphQL sees it. The
 // decoded request then goes to gql, whose transport reads it from the
 // context.
-func serveGraphQL(gql http.Handler) echo.HandlerFunc {
+func ServeGraphQL(gql http.Handler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var body request
 		if err := httpserver.Bind(c, &body); err != nil {
@@ -79,11 +79,11 @@ func jsonObject(raw json.RawMessage, name string) (map[string]any, error) {
 	return m, nil
 }
 
-// transport answers the request serveGraphQL decoded, under one rule: an
+// transport answers the request ServeGraphQL decoded, under one rule: an
 // operation refused before it runs (a parse or validation error, a limit)
 // is HTTP 422 with the errors; one that ran is HTTP 200 with data and any
 // field errors. Both are application/json. A request whose context ends
-// (client gone, deadline) gets no GraphQL answer: serveGraphQL returns the
+// (client gone, deadline) gets no GraphQL answer: ServeGraphQL returns the
 // context's error, which the server renders (503 unavailable).
 type transport struct{}
 

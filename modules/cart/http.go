@@ -17,16 +17,6 @@ type HTTP struct {
 	Currency string
 }
 
-// Routes mounts the cart on the /api/v1 group (signed-in users only).
-func (h *HTTP) Routes(api *echo.Group) {
-	g := api.Group("/cart", identity.RequireUser)
-	g.GET("", h.get)
-	g.DELETE("", h.clear)
-	g.POST("/items", h.add)
-	g.PATCH("/items/:item_id", h.update)
-	g.DELETE("/items/:item_id", h.remove)
-}
-
 // LineJSON is one line of the Cart of API.md.
 type LineJSON struct {
 	ID          int    `json:"id"`
@@ -69,9 +59,11 @@ func (h *HTTP) respond(c echo.Context, status int, userID int) error {
 	return c.JSON(status, View(lines, h.Currency))
 }
 
-func (h *HTTP) get(c echo.Context) error { return h.respond(c, http.StatusOK, identity.UserID(c)) }
+// Get answers the caller's cart, priced live.
+func (h *HTTP) Get(c echo.Context) error { return h.respond(c, http.StatusOK, identity.UserID(c)) }
 
-func (h *HTTP) add(c echo.Context) error {
+// Add puts a product in the caller's cart, adding to the line if there is one, and answers the cart.
+func (h *HTTP) Add(c echo.Context) error {
 	var in AddInput
 	if err := httpserver.Bind(c, &in); err != nil {
 		return err
@@ -84,7 +76,8 @@ func (h *HTTP) add(c echo.Context) error {
 	return h.respond(c, http.StatusCreated, uid)
 }
 
-func (h *HTTP) update(c echo.Context) error {
+// Update sets the quantity of one of the caller's cart lines and answers the cart.
+func (h *HTTP) Update(c echo.Context) error {
 	var in QuantityInput
 	id, err := httpserver.BindID(c, "item_id", &in)
 	if err != nil {
@@ -97,7 +90,8 @@ func (h *HTTP) update(c echo.Context) error {
 	return h.respond(c, http.StatusOK, uid)
 }
 
-func (h *HTTP) remove(c echo.Context) error {
+// Remove deletes one of the caller's cart lines and answers the cart.
+func (h *HTTP) Remove(c echo.Context) error {
 	id, err := httpserver.PathID(c, "item_id")
 	if err != nil {
 		return err
@@ -109,7 +103,8 @@ func (h *HTTP) remove(c echo.Context) error {
 	return h.respond(c, http.StatusOK, uid)
 }
 
-func (h *HTTP) clear(c echo.Context) error {
+// Clear empties the caller's cart.
+func (h *HTTP) Clear(c echo.Context) error {
 	if err := h.Svc.Clear(c.Request().Context(), h.DB, identity.UserID(c)); err != nil {
 		return err
 	}

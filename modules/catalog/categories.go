@@ -20,6 +20,24 @@ func (s *Service) ListCategories(ctx context.Context, db *ent.Client) ([]*ent.Ca
 	return db.Category.Query().Order(ent.Asc(category.FieldID)).All(ctx)
 }
 
+// CreateCategory makes a category. Errors: validation_failed, not_found
+// (parent), conflict (slug taken).
+func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in CategoryInput) (*ent.Category, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if in.ParentID != nil {
+		if err := s.liveCategory(ctx, db, *in.ParentID, "no such parent category"); err != nil {
+			return nil, err
+		}
+	}
+	c, err := db.Category.Create().SetName(in.Name).SetSlug(in.Slug).SetNillableParentID(in.ParentID).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create category: %w", err)
+	}
+	return c, nil
+}
+
 // UpdateCategory applies a patch. Errors: not_found (category or parent),
 // validation_failed (a parent cycle, refused by the schema's hook),
 // conflict (slug taken).
@@ -34,7 +52,7 @@ func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p 
 	}
 	c, err := db.Category.Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "no such category")
+		return nil, fmt.Errorf("category %d: %w", id, err)
 	}
 	upd := db.Category.UpdateOne(c)
 	if p.Name != nil {
@@ -55,7 +73,7 @@ func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p 
 	}
 	c, err = upd.Save(ctx)
 	if err != nil {
-		return nil, translate(err, "a category with this slug already exists")
+		return nil, fmt.Errorf("update category %d: %w", id, err)
 	}
 	return c, nil
 }
@@ -96,7 +114,10 @@ func (s *Service) DeleteCategory(ctx context.Context, db *ent.Client, id int) er
 	if err := s.lockTree(ctx, db); err != nil {
 		return err
 	}
-	return notFound(db.Category.DeleteOneID(id).Exec(ctx), "no such category")
+	if err := db.Category.DeleteOneID(id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete category %d: %w", id, err)
+	}
+	return nil
 }
 
 // Descendants returns the ids of the category with the slug and of all its
@@ -124,11 +145,4 @@ func (s *Service) Descendants(ctx context.Context, db *ent.Client, slug string) 
 		ids = append(ids, children[ids[i]]...)
 	}
 	return ids, nil
-}
-
-func notFound(err error, msg string) error {
-	if ent.IsNotFound(err) {
-		return apperr.New(apperr.NotFound, "%s", msg)
-	}
-	return err
 }

@@ -26,20 +26,6 @@ type HTTP struct {
 	Currency string
 }
 
-// Routes mounts the public reads on api and the admin writes on admin.
-func (h *HTTP) Routes(api, admin *echo.Group) {
-	api.GET("/categories", h.listCategories)
-	api.GET("/products", h.listProducts)
-	api.GET("/products/:id", h.getProduct)
-
-	admin.POST("/categories", h.createCategory)
-	admin.PATCH("/categories/:id", h.updateCategory)
-	admin.DELETE("/categories/:id", h.deleteCategory)
-	admin.POST("/products", h.createProduct)
-	admin.PATCH("/products/:id", h.updateProduct)
-	admin.DELETE("/products/:id", h.deleteProduct)
-}
-
 // CategoryJSON is the Category of API.md.
 type CategoryJSON struct {
 	ID        int       `json:"id"`
@@ -74,7 +60,8 @@ func (h *HTTP) WriteProduct(c echo.Context, status int, p *ent.Product) error {
 	return c.JSON(status, h.toProductJSON(p))
 }
 
-func (h *HTTP) listCategories(c echo.Context) error {
+// ListCategories answers every category.
+func (h *HTTP) ListCategories(c echo.Context) error {
 	cats, err := h.Svc.ListCategories(c.Request().Context(), h.DB)
 	if err != nil {
 		return err
@@ -86,7 +73,8 @@ func (h *HTTP) listCategories(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
-func (h *HTTP) listProducts(c echo.Context) error {
+// ListProducts answers a page of products matching the query's filters and sort.
+func (h *HTTP) ListProducts(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := httpserver.NewQuery(c)
 	sortName := q.OneOf("sort", "-created_at", "created_at", "-created_at", "price", "-price", "name")
@@ -126,7 +114,8 @@ func isAdmin(ctx context.Context) bool {
 	return ok && v.IsAdmin()
 }
 
-func (h *HTTP) getProduct(c echo.Context) error {
+// GetProduct answers one product with its ETag.
+func (h *HTTP) GetProduct(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
@@ -139,7 +128,8 @@ func (h *HTTP) getProduct(c echo.Context) error {
 	return h.WriteProduct(c, http.StatusOK, p)
 }
 
-func (h *HTTP) createCategory(c echo.Context) error {
+// CreateCategory creates a category.
+func (h *HTTP) CreateCategory(c echo.Context) error {
 	var in CategoryInput
 	if err := httpserver.Bind(c, &in); err != nil {
 		return err
@@ -161,7 +151,8 @@ type updateCategoryRequest struct {
 	ParentID httpserver.Optional[int] `json:"parent_id"`
 }
 
-func (h *HTTP) updateCategory(c echo.Context) error {
+// UpdateCategory renames or moves a category.
+func (h *HTTP) UpdateCategory(c echo.Context) error {
 	var req updateCategoryRequest
 	id, err := httpserver.BindID(c, "id", &req)
 	if err != nil {
@@ -182,7 +173,8 @@ func (h *HTTP) updateCategory(c echo.Context) error {
 	return c.JSON(http.StatusOK, toCategoryJSON(cat))
 }
 
-func (h *HTTP) deleteCategory(c echo.Context) error {
+// DeleteCategory soft-deletes a category that holds nothing live.
+func (h *HTTP) DeleteCategory(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
@@ -194,7 +186,8 @@ func (h *HTTP) deleteCategory(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (h *HTTP) createProduct(c echo.Context) error {
+// CreateProduct creates a product with its opening stock.
+func (h *HTTP) CreateProduct(c echo.Context) error {
 	var in ProductInput
 	if err := httpserver.Bind(c, &in); err != nil {
 		return err
@@ -210,7 +203,8 @@ func (h *HTTP) createProduct(c echo.Context) error {
 	return h.WriteProduct(c, http.StatusCreated, p)
 }
 
-func (h *HTTP) updateProduct(c echo.Context) error {
+// UpdateProduct changes a product's content, honouring If-Match.
+func (h *HTTP) UpdateProduct(c echo.Context) error {
 	var patch ProductPatch
 	id, err := httpserver.BindID(c, "id", &patch)
 	if err != nil {
@@ -233,7 +227,8 @@ func (h *HTTP) updateProduct(c echo.Context) error {
 	return h.WriteProduct(c, http.StatusOK, p)
 }
 
-func (h *HTTP) deleteProduct(c echo.Context) error {
+// DeleteProduct soft-deletes a product.
+func (h *HTTP) DeleteProduct(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err

@@ -89,10 +89,37 @@ func (s *Service) GetProduct(ctx context.Context, db *ent.Client, id int, withHi
 	}
 	p, err := db.Product.Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "no such product")
+		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
 	if !p.IsActive && !withHidden {
 		return nil, apperr.New(apperr.NotFound, "no such product")
+	}
+	return p, nil
+}
+
+// CreateProduct makes a product and records its initial stock as an
+// `initial` movement, on db (run it in a transaction).
+// Errors: validation_failed, not_found (category).
+func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductInput) (*ent.Product, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.liveCategory(ctx, db, *in.CategoryID, "no such category"); err != nil {
+		return nil, err
+	}
+	p, err := db.Product.Create().
+		SetCategoryID(*in.CategoryID).
+		SetName(in.Name).
+		SetDescription(in.Description).
+		SetPrice(*in.Price).
+		SetStock(*in.Stock).
+		SetIsActive(in.IsActive == nil || *in.IsActive).
+		Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create product: %w", err)
+	}
+	if err := s.Stock.RecordInitial(ctx, db, p.ID, *in.Stock); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -105,7 +132,7 @@ func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p P
 	}
 	cur, err := db.Product.Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "no such product")
+		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
 	if p.IfVersion != nil && *p.IfVersion != cur.Version {
 		return nil, versionConflict()
@@ -139,7 +166,7 @@ func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p P
 		return nil, apperr.New(apperr.Conflict, "the product changed while it was being updated; retry")
 	}
 	if err != nil {
-		return nil, translate(err, "the product conflicts with an existing one")
+		return nil, fmt.Errorf("update product %d: %w", id, err)
 	}
 	return out, nil
 }
@@ -151,6 +178,8 @@ func versionConflict() error {
 // DeleteProduct soft-deletes a product: gone from the catalog and from
 // checkout, kept for order history. Errors: not_found.
 func (s *Service) DeleteProduct(ctx context.Context, db *ent.Client, id int) error {
-	err := db.Product.DeleteOneID(id).Exec(ctx)
-	return notFound(err, "no such product")
+	if err := db.Product.DeleteOneID(id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete product %d: %w", id, err)
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"shop/ent"
-	"shop/internal/apperr"
 )
 
 // Stock is what catalog needs from inventory: recording a new product's
@@ -20,60 +19,4 @@ type Service struct {
 	Stock Stock
 	// Dialect is the database's (dialect.Postgres or dialect.SQLite).
 	Dialect string
-}
-
-// CreateCategory makes a category. Errors: validation_failed, not_found
-// (parent), conflict (slug taken).
-func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in CategoryInput) (*ent.Category, error) {
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	if in.ParentID != nil {
-		if err := s.liveCategory(ctx, db, *in.ParentID, "no such parent category"); err != nil {
-			return nil, err
-		}
-	}
-	c, err := db.Category.Create().SetName(in.Name).SetSlug(in.Slug).SetNillableParentID(in.ParentID).Save(ctx)
-	if err != nil {
-		return nil, translate(err, "a category with this slug already exists")
-	}
-	return c, nil
-}
-
-// CreateProduct makes a product and records its initial stock as an
-// `initial` movement, on db (run it in a transaction).
-// Errors: validation_failed, not_found (category).
-func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductInput) (*ent.Product, error) {
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.liveCategory(ctx, db, *in.CategoryID, "no such category"); err != nil {
-		return nil, err
-	}
-	p, err := db.Product.Create().
-		SetCategoryID(*in.CategoryID).
-		SetName(in.Name).
-		SetDescription(in.Description).
-		SetPrice(*in.Price).
-		SetStock(*in.Stock).
-		SetIsActive(in.IsActive == nil || *in.IsActive).
-		Save(ctx)
-	if err != nil {
-		return nil, translate(err, "the product conflicts with an existing one")
-	}
-	if err := s.Stock.RecordInitial(ctx, db, p.ID, *in.Stock); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// translate maps Ent's validation and constraint errors to domain errors.
-func translate(err error, conflict string) error {
-	if ent.IsConstraintError(err) {
-		return apperr.New(apperr.Conflict, "%s", conflict).Wrap(err)
-	}
-	if ent.IsValidationError(err) {
-		return apperr.From(err)
-	}
-	return err
 }

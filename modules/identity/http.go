@@ -22,13 +22,6 @@ type HTTP struct {
 	PerIP, PerEmail ratelimit.Attempts
 }
 
-// Routes mounts register, login and /me on the /api/v1 group.
-func (h *HTTP) Routes(api *echo.Group) {
-	api.POST("/auth/register", h.register)
-	api.POST("/auth/login", h.login)
-	api.GET("/me", h.me, RequireUser)
-}
-
 // UserJSON is the User of API.md.
 type UserJSON struct {
 	ID        int       `json:"id"`
@@ -48,7 +41,8 @@ type authResponse struct {
 	Token string   `json:"token"`
 }
 
-func (h *HTTP) register(c echo.Context) error {
+// Register creates a customer account and answers it with a token.
+func (h *HTTP) Register(c echo.Context) error {
 	if err := h.limit(c, h.PerIP, "ip:"+c.RealIP()); err != nil {
 		return err
 	}
@@ -65,7 +59,8 @@ func (h *HTTP) register(c echo.Context) error {
 	return h.respond(c, http.StatusCreated, u)
 }
 
-func (h *HTTP) login(c echo.Context) error {
+// Login exchanges an email and password for a token, within the rate limits.
+func (h *HTTP) Login(c echo.Context) error {
 	if err := h.limit(c, h.PerIP, "ip:"+c.RealIP()); err != nil {
 		return err
 	}
@@ -96,10 +91,13 @@ func (h *HTTP) respond(c echo.Context, status int, u *ent.User) error {
 	return c.JSON(status, authResponse{User: ToUserJSON(u), Token: token})
 }
 
-func (h *HTTP) me(c echo.Context) error {
+// Me answers the signed-in user.
+func (h *HTTP) Me(c echo.Context) error {
 	v, _ := ViewerFrom(c.Request().Context())
 	u, err := h.DB.User.Get(c.Request().Context(), v.UserID)
 	if ent.IsNotFound(err) {
+		// Not a missing resource: the token's user is gone, so the token
+		// authenticates nobody (401, as in RequireAdmin).
 		return apperr.New(apperr.Unauthorized, "the user of this token no longer exists")
 	}
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"shop/ent"
 	"shop/ent/user"
-	"shop/internal/apperr"
 	"shop/internal/valid"
 	"shop/schema"
 )
@@ -105,10 +104,8 @@ func (s *Service) CreateUser(ctx context.Context, db *ent.Client, in CreateUserI
 		SetPasswordHash(string(hash)).
 		SetRole(user.Role(in.Role)).
 		Save(ctx)
-	if ent.IsConstraintError(err) {
-		return nil, apperr.New(apperr.Conflict, "a user with this email already exists")
-	}
 	if err != nil {
+		// A taken email violates the unique index user_email: conflict.
 		return nil, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil

@@ -15,7 +15,6 @@ import (
 	"shop/ent"
 	"shop/ent/apikey"
 	"shop/ent/predicate"
-	"shop/internal/apperr"
 	"shop/internal/page"
 )
 
@@ -101,9 +100,6 @@ func (k Keys) List(ctx context.Context, db *ent.Client, p page.Params) ([]*ent.A
 // no such key; revoking twice keeps the first time).
 func (k Keys) Revoke(ctx context.Context, db *ent.Client, id int) error {
 	row, err := db.APIKey.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return apperr.New(apperr.NotFound, "no such API key")
-	}
 	if err != nil {
 		return fmt.Errorf("find api key: %w", err)
 	}

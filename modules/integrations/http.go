@@ -22,19 +22,6 @@ type HTTP struct {
 	Runner   *Runner
 }
 
-// Routes mounts API keys, webhooks and deliveries on the admin group.
-func (h *HTTP) Routes(admin *echo.Group) {
-	admin.POST("/api-keys", h.createKey)
-	admin.GET("/api-keys", h.listKeys)
-	admin.DELETE("/api-keys/:id", h.revokeKey)
-	admin.POST("/webhooks", h.createWebhook)
-	admin.GET("/webhooks", h.listWebhooks)
-	admin.PATCH("/webhooks/:id", h.updateWebhook)
-	admin.DELETE("/webhooks/:id", h.deleteWebhook)
-	admin.GET("/webhooks/:id/deliveries", h.listDeliveries)
-	admin.POST("/webhooks/:id/deliveries/:delivery_id/retry", h.retryDelivery)
-}
-
 // WebhookJSON is the Webhook of API.md; Secret is set on create only.
 type WebhookJSON struct {
 	ID          int       `json:"id"`
@@ -54,7 +41,8 @@ func toWebhookJSON(w *ent.Webhook) WebhookJSON {
 	return WebhookJSON{ID: w.ID, URL: w.URL, Events: evs, Description: w.Description, Active: w.Active, CreatedAt: w.CreatedAt.UTC()}
 }
 
-func (h *HTTP) createWebhook(c echo.Context) error {
+// CreateWebhook subscribes an endpoint to event types.
+func (h *HTTP) CreateWebhook(c echo.Context) error {
 	var in WebhookInput
 	if err := httpserver.Bind(c, &in); err != nil {
 		return err
@@ -72,7 +60,8 @@ func (h *HTTP) createWebhook(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
-func (h *HTTP) listWebhooks(c echo.Context) error {
+// ListWebhooks answers a page of webhook endpoints.
+func (h *HTTP) ListWebhooks(c echo.Context) error {
 	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
 	q := httpserver.NewQuery(c)
 	q.Add(errs...)
@@ -86,7 +75,8 @@ func (h *HTTP) listWebhooks(c echo.Context) error {
 	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toWebhookJSON, page.ByID(func(w *ent.Webhook) int { return w.ID })))
 }
 
-func (h *HTTP) updateWebhook(c echo.Context) error {
+// UpdateWebhook changes an endpoint's URL, events, description or active flag.
+func (h *HTTP) UpdateWebhook(c echo.Context) error {
 	var patch WebhookPatch
 	id, err := httpserver.BindID(c, "id", &patch)
 	if err != nil {
@@ -102,7 +92,8 @@ func (h *HTTP) updateWebhook(c echo.Context) error {
 	return c.JSON(http.StatusOK, toWebhookJSON(w))
 }
 
-func (h *HTTP) deleteWebhook(c echo.Context) error {
+// DeleteWebhook removes an endpoint.
+func (h *HTTP) DeleteWebhook(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
@@ -114,7 +105,8 @@ func (h *HTTP) deleteWebhook(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (h *HTTP) listDeliveries(c echo.Context) error {
+// ListDeliveries answers a page of an endpoint's delivery log.
+func (h *HTTP) ListDeliveries(c echo.Context) error {
 	if h.Runner == nil {
 		return apperr.New(apperr.Unavailable, "the delivery log is unavailable")
 	}
@@ -147,7 +139,8 @@ func (h *HTTP) listDeliveries(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": nextCursor})
 }
 
-func (h *HTTP) retryDelivery(c echo.Context) error {
+// RetryDelivery schedules one of an endpoint's deliveries to be attempted again.
+func (h *HTTP) RetryDelivery(c echo.Context) error {
 	if h.Runner == nil {
 		return apperr.New(apperr.Unavailable, "the delivery log is unavailable")
 	}

@@ -47,7 +47,8 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-func (h *HTTP) createKey(c echo.Context) error {
+// CreateKey creates an API key and answers it, the only time it is shown.
+func (h *HTTP) CreateKey(c echo.Context) error {
 	var in KeyInput
 	if err := httpserver.Bind(c, &in); err != nil {
 		return err
@@ -65,7 +66,8 @@ func (h *HTTP) createKey(c echo.Context) error {
 	return c.JSON(http.StatusCreated, NewKeyJSON{ID: row.ID, Name: row.Name, Prefix: row.Prefix, Key: key, CreatedAt: row.CreatedAt.UTC()})
 }
 
-func (h *HTTP) listKeys(c echo.Context) error {
+// ListKeys answers a page of API keys (never the keys themselves).
+func (h *HTTP) ListKeys(c echo.Context) error {
 	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
 	q := httpserver.NewQuery(c)
 	q.Add(errs...)
@@ -79,7 +81,8 @@ func (h *HTTP) listKeys(c echo.Context) error {
 	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toKeyJSON, page.ByID(func(k *ent.APIKey) int { return k.ID })))
 }
 
-func (h *HTTP) revokeKey(c echo.Context) error {
+// RevokeKey revokes an API key, effective on the next request.
+func (h *HTTP) RevokeKey(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err

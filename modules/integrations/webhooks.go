@@ -8,7 +8,6 @@ import (
 
 	"shop/ent"
 	"shop/ent/predicate"
-	"shop/internal/apperr"
 	"shop/internal/page"
 )
 
@@ -54,9 +53,6 @@ func (w Webhooks) Create(ctx context.Context, db *ent.Client, in WebhookInput) (
 // Get returns an endpoint (not_found if none).
 func (w Webhooks) Get(ctx context.Context, db *ent.Client, id int) (*ent.Webhook, error) {
 	hook, err := db.Webhook.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, apperr.New(apperr.NotFound, "no such webhook")
-	}
 	if err != nil {
 		return nil, fmt.Errorf("find webhook: %w", err)
 	}

@@ -2,10 +2,10 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 
 	"shop/ent"
 	"shop/ent/inventorymovement"
-	"shop/internal/apperr"
 	"shop/internal/valid"
 	"shop/schema"
 )
@@ -40,10 +40,7 @@ func (s Service) AdjustStock(ctx context.Context, db *ent.Client, productID int,
 		return nil, err
 	}
 	if _, err := db.Product.Get(ctx, productID); err != nil {
-		if ent.IsNotFound(err) {
-			return nil, apperr.New(apperr.NotFound, "no such product")
-		}
-		return nil, err
+		return nil, fmt.Errorf("product %d: %w", productID, err)
 	}
 	if err := s.Adjust(ctx, db, productID, *a.QuantityChange, inventorymovement.Reason(a.Reason), nil); err != nil {
 		return nil, err

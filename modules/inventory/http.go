@@ -9,7 +9,6 @@ import (
 	"shop/ent"
 	"shop/ent/inventorymovement"
 	"shop/ent/predicate"
-	"shop/internal/apperr"
 	"shop/internal/database"
 	"shop/internal/httpserver"
 	"shop/internal/page"
@@ -30,14 +29,9 @@ type ProductWriter interface {
 	WriteProduct(c echo.Context, status int, p *ent.Product) error
 }
 
-// Routes mounts the admin stock and ledger routes.
-func (h *HTTP) Routes(admin *echo.Group) {
-	admin.POST("/products/:id/stock-adjustments", h.adjustStock)
-	admin.GET("/products/:id/movements", h.listMovements)
-	admin.GET("/inventory/reconciliation", h.reconcile)
-}
-
-func (h *HTTP) adjustStock(c echo.Context) error {
+// AdjustStock changes a product's stock with its movement and answers the
+// product.
+func (h *HTTP) AdjustStock(c echo.Context) error {
 	var in Adjustment
 	id, err := httpserver.BindID(c, "id", &in)
 	if err != nil {
@@ -68,7 +62,8 @@ func toMovementJSON(m *ent.InventoryMovement) MovementJSON {
 		Reason: string(m.Reason), OrderID: m.OrderID, CreatedAt: m.CreatedAt.UTC()}
 }
 
-func (h *HTTP) listMovements(c echo.Context) error {
+// ListMovements answers a page of a product's stock movements, newest first.
+func (h *HTTP) ListMovements(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
@@ -82,9 +77,6 @@ func (h *HTTP) listMovements(c echo.Context) error {
 	ctx := c.Request().Context()
 	// Deleted products keep their ledger; admins can read it.
 	if _, err := h.DB.Product.Get(schema.SkipSoftDelete(ctx), id); err != nil {
-		if ent.IsNotFound(err) {
-			return apperr.New(apperr.NotFound, "no such product")
-		}
 		return err
 	}
 	rows, err := h.DB.InventoryMovement.Query().

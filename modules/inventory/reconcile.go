@@ -14,7 +14,8 @@ type Discrepancy = schema.Discrepancy
 // Reconciliation is the result of checking every product against its ledger.
 type Reconciliation = schema.Reconciliation
 
-func (h *HTTP) reconcile(c echo.Context) error {
+// Reconcile answers the products whose stock is not the sum of their movements.
+func (h *HTTP) Reconcile(c echo.Context) error {
 	r, err := schema.Reconcile(c.Request().Context(), h.DB)
 	if err != nil {
 		return err

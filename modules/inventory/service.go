@@ -22,7 +22,7 @@ type Service struct {
 // Adjust changes a product's stock by change (≠ 0) with its movement, on db
 // (the caller's transaction), through schema.MoveStock.
 // Errors: not_found, insufficient_stock (the result would be below zero),
-// conflict (above schema.MaxStock: a *schema.StockLimitError).
+// conflict (above schema.MaxStock).
 func (Service) Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error {
 	r, err := schema.MoveStock(ctx, db, []schema.StockMove{{ProductID: productID, Change: change, Reason: reason, OrderID: orderID}})
 	switch {

@@ -47,17 +47,6 @@ func NewHTTP(svc *Service, db *ent.Client, reg prometheus.Registerer) *HTTP {
 	return h
 }
 
-// Routes mounts checkout and the customer's orders on api, the order
-// administration on admin.
-func (h *HTTP) Routes(api, admin *echo.Group) {
-	api.POST("/checkout", h.checkout, identity.RequireUser)
-	api.GET("/orders", h.listOwn, identity.RequireUser)
-	api.GET("/orders/:id", h.getOwn, identity.RequireUser)
-	api.POST("/orders/:id/cancel", h.cancel, identity.RequireUser)
-	admin.GET("/orders", h.listAll)
-	admin.POST("/orders/:id/status", h.setStatus)
-}
-
 // ItemJSON is one line of an Order; OrderJSON is the Order of API.md. Both
 // are the shapes webhook events carry (internal/events), so REST and events
 // can't drift apart.
@@ -78,7 +67,8 @@ func ToOrderJSON(o *ent.Order) OrderJSON {
 		Currency: o.Currency, Items: items, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
 
-func (h *HTTP) checkout(c echo.Context) error {
+// Checkout turns the caller's cart into an order, once per Idempotency-Key.
+func (h *HTTP) Checkout(c echo.Context) error {
 	key := c.Request().Header.Get("Idempotency-Key")
 	if _, present := c.Request().Header["Idempotency-Key"]; present &&
 		(key == "" || utf8.RuneCountInString(key) > schema.MaxKeyLength || !httpserver.CleanText(key)) {
@@ -100,7 +90,7 @@ func (h *HTTP) checkout(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		h.outcomes.WithLabelValues(string(apperr.From(err).Code)).Inc()
+		h.outcomes.WithLabelValues(string(database.Translate(err).Code)).Inc()
 		return err
 	}
 	status := http.StatusCreated
@@ -115,13 +105,15 @@ func (h *HTTP) checkout(c echo.Context) error {
 	return c.JSON(status, ToOrderJSON(o))
 }
 
-func (h *HTTP) list(c echo.Context, userID int) error {
+// list answers a page of the scope's orders; with byUser, an admin's
+// user_id narrows it to that user.
+func (h *HTTP) list(c echo.Context, scope Scope, byUser bool) error {
 	q := httpserver.NewQuery(c)
-	f := OrderFilter{UserID: userID}
+	var f OrderFilter
 	f.Status = q.OneOf("status", "", schema.Statuses...)
-	if userID == 0 {
+	if byUser {
 		if uid := q.Int64("user_id", 1, 1<<53); uid != nil {
-			f.UserID = int(*uid)
+			scope = ForUser(int(*uid))
 		}
 	}
 	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
@@ -129,50 +121,56 @@ func (h *HTTP) list(c echo.Context, userID int) error {
 	if err := q.Err(); err != nil {
 		return err
 	}
-	rows, err := h.Svc.ListOrders(c.Request().Context(), h.DB, f, p)
+	rows, err := h.Svc.ListOrders(c.Request().Context(), h.DB, scope, f, p)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, ToOrderJSON, page.ByID(func(o *ent.Order) int { return o.ID })))
 }
 
-func (h *HTTP) listOwn(c echo.Context) error { return h.list(c, identity.UserID(c)) }
-func (h *HTTP) listAll(c echo.Context) error { return h.list(c, 0) }
+// ListOwn answers a page of the caller's orders.
+func (h *HTTP) ListOwn(c echo.Context) error { return h.list(c, ForUser(identity.UserID(c)), false) }
 
-func (h *HTTP) getOwn(c echo.Context) error {
+// ListAll answers a page of every user's orders, or of one user's with user_id.
+func (h *HTTP) ListAll(c echo.Context) error { return h.list(c, AllUsers(), true) }
+
+// GetOwn answers one of the caller's orders; anyone else's is not_found.
+func (h *HTTP) GetOwn(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	o, err := h.Svc.GetOrder(c.Request().Context(), h.DB, id, identity.UserID(c))
+	o, err := h.Svc.GetOrder(c.Request().Context(), h.DB, id, ForUser(identity.UserID(c)))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, ToOrderJSON(o))
 }
 
-func (h *HTTP) cancel(c echo.Context) error {
+// Cancel cancels one of the caller's orders and restocks its lines.
+func (h *HTTP) Cancel(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	return h.transition(c, id, identity.UserID(c), order.StatusCancelled)
+	return h.transition(c, id, ForUser(identity.UserID(c)), order.StatusCancelled)
 }
 
-func (h *HTTP) setStatus(c echo.Context) error {
+// SetStatus moves any order along the state machine.
+func (h *HTTP) SetStatus(c echo.Context) error {
 	var in StatusChange
 	id, err := httpserver.BindID(c, "id", &in)
 	if err != nil {
 		return err
 	}
-	return h.transition(c, id, 0, order.Status(in.Status))
+	return h.transition(c, id, AllUsers(), order.Status(in.Status))
 }
 
-func (h *HTTP) transition(c echo.Context, id, userID int, to order.Status) error {
+func (h *HTTP) transition(c echo.Context, id int, scope Scope, to order.Status) error {
 	ctx := c.Request().Context()
 	var o *ent.Order
 	err := database.RetryTx(ctx, h.DB, MaxAttempts, nil, func(tx *ent.Tx) (err error) {
-		o, err = h.Svc.SetStatus(ctx, tx.Client(), id, userID, to)
+		o, err = h.Svc.SetStatus(ctx, tx.Client(), id, scope, to)
 		return err
 	})
 	if err != nil {

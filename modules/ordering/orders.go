@@ -14,18 +14,21 @@ import (
 	"shop/internal/page"
 )
 
-// OrderFilter narrows an order list. UserID 0 is every user (admin).
+// OrderFilter narrows an order list within its scope; an empty Status is
+// every status.
 type OrderFilter struct {
-	UserID int
 	Status string
 }
 
-// ListOrders returns up to limit+1 orders after the cursor, newest first,
-// with their lines.
-func (s *Service) ListOrders(ctx context.Context, db *ent.Client, f OrderFilter, p page.Params) ([]*ent.Order, error) {
+// ListOrders returns up to limit+1 of the scope's orders after the cursor,
+// newest first, with their lines. A zero scope is ErrNoScope.
+func (s *Service) ListOrders(ctx context.Context, db *ent.Client, scope Scope, f OrderFilter, p page.Params) ([]*ent.Order, error) {
+	if err := scope.check(); err != nil {
+		return nil, err
+	}
 	q := db.Order.Query()
-	if f.UserID != 0 {
-		q.Where(order.UserID(f.UserID))
+	if !scope.all {
+		q.Where(order.UserID(scope.userID))
 	}
 	if f.Status != "" {
 		q.Where(order.StatusEQ(order.Status(f.Status)))
@@ -44,15 +47,18 @@ func (s *Service) ListOrders(ctx context.Context, db *ent.Client, f OrderFilter,
 // GetOrder returns an order with its lines, read in one statement (the
 // order joined with its lines): an order to render, detached from the
 // client (its other edges can't be queried from it; SetStatus returns a
-// full Ent entity for GraphQL). With a userID other than 0 it must be that
-// user's: someone else's order is not_found, never forbidden.
-func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id, userID int) (*ent.Order, error) {
+// full Ent entity for GraphQL). It must be in the scope: an order outside
+// it is not_found, never forbidden. A zero scope is ErrNoScope.
+func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id int, scope Scope) (*ent.Order, error) {
+	if err := scope.check(); err != nil {
+		return nil, err
+	}
 	b := sql.Dialect(s.Dialect).Select().Builder
 	b.WriteString("SELECT o.id, o.created_at, o.updated_at, o.user_id, o.status, o.total_amount, o.currency," +
 		" i.id, i.created_at, i.order_id, i.product_id, i.product_name, i.unit_price, i.quantity" +
 		" FROM orders AS o LEFT JOIN order_items AS i ON i.order_id = o.id WHERE o.id = ").Arg(id)
-	if userID != 0 {
-		b.WriteString(" AND o.user_id = ").Arg(userID)
+	if !scope.all {
+		b.WriteString(" AND o.user_id = ").Arg(scope.userID)
 	}
 	b.WriteString(" ORDER BY i.id")
 	query, args := b.Query()
@@ -98,17 +104,17 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id, userID int) 
 	return o, nil
 }
 
-// SetStatus moves an order (the user's own, unless userID is 0) to a new
-// status. The schema's hook enforces the state machine and restocks a
-// cancelled order in the same transaction; db must be a transaction's
-// client. Errors: validation_failed (no such status), not_found,
-// invalid_status_transition, conflict (a
-// concurrent change won).
-func (s *Service) SetStatus(ctx context.Context, db *ent.Client, id, userID int, to order.Status) (*ent.Order, error) {
+// SetStatus moves an order of the scope to a new status. The schema's hook
+// enforces the state machine and restocks a cancelled order in the same
+// transaction; db must be a transaction's client. Errors: validation_failed
+// (no such status), not_found (also for an order outside the scope),
+// invalid_status_transition, conflict (a concurrent change won); ErrNoScope
+// for a zero scope.
+func (s *Service) SetStatus(ctx context.Context, db *ent.Client, id int, scope Scope, to order.Status) (*ent.Order, error) {
 	if err := (StatusChange{Status: string(to)}).Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := s.GetOrder(ctx, db, id, userID); err != nil {
+	if _, err := s.GetOrder(ctx, db, id, scope); err != nil {
 		return nil, err
 	}
 	if err := db.Order.UpdateOneID(id).SetStatus(to).Exec(ctx); err != nil {

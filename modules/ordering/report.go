@@ -80,12 +80,8 @@ type ReportHTTP struct {
 	Dialect string
 }
 
-// Routes mounts the report on the admin group.
-func (h *ReportHTTP) Routes(admin *echo.Group) {
-	admin.GET("/reports/sales", h.sales)
-}
-
-func (h *ReportHTTP) sales(c echo.Context) error {
+// Sales answers the sales report between two dates, grouped by day, category or product.
+func (h *ReportHTTP) Sales(c echo.Context) error {
 	q := httpserver.NewQuery(c)
 	date := func(name string) time.Time {
 		raw := c.QueryParam(name)

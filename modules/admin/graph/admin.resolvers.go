@@ -13,6 +13,7 @@ import (
 	"shop/modules/catalog"
 	"shop/modules/integrations"
 	"shop/modules/inventory"
+	"shop/modules/ordering"
 )
 
 // ID is the resolver for the id field.
@@ -87,7 +88,7 @@ func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quant
 
 // SetOrderStatus is the resolver for the setOrderStatus field.
 func (r *mutationResolver) SetOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error) {
-	return r.Ordering.SetStatus(ctx, r.db(ctx), id, 0, status)
+	return r.Ordering.SetStatus(ctx, r.db(ctx), id, ordering.AllUsers(), status)
 }
 
 // Currency is the resolver for the currency field.

@@ -11,24 +11,6 @@ import (
 	"shop/ent/product"
 )
 
-// Hooks of the InventoryMovement: the ledger is append-only.
-func (InventoryMovement) Hooks() []ent.Hook {
-	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}
-}
-
-// Hooks of the OrderItem: order lines are a snapshot and never change.
-func (OrderItem) Hooks() []ent.Hook {
-	return []ent.Hook{
-		hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
-		hook.On(orderItemEventsHook, ent.OpCreate), // event_hooks.go: lines of order.created
-	}
-}
-
-// Hooks of the AuditLog: the audit trail is append-only.
-func (AuditLog) Hooks() []ent.Hook {
-	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}
-}
-
 // ErrStockSet is returned when an update sets a product's stock outright:
 // stock only moves by increments that come with a ledger movement
 // (adjustments, checkout, cancellation).
