@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fmt"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
@@ -49,7 +51,7 @@ func (CartItem) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.Skip(entgql.SkipAll),
 		entsql.Checks(map[string]string{
-			"cart_item_quantity_range": "quantity >= 1 AND quantity <= 1000",
+			"cart_item_quantity_range": fmt.Sprintf("quantity >= %d AND quantity <= %d", MinLineQuantity, MaxLineQuantity),
 		}),
 	}
 }

@@ -20,9 +20,9 @@ func (Category) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, SoftDelete
 // Fields of the Category.
 func (Category) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().Validate(MaxRunes(100)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxCategoryName)).
 			Annotations(entgql.OrderField("NAME")),
-		field.String("slug").NotEmpty().MaxLen(100).Match(SlugPattern).
+		field.String("slug").NotEmpty().MaxLen(MaxSlug).Match(SlugPattern).
 			Annotations(entgql.OrderField("SLUG")),
 		field.Int("parent_id").Optional().Nillable(),
 	}

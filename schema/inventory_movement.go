@@ -21,6 +21,12 @@ const (
 	ReasonDamage       = "damage"
 )
 
+// AdjustReasons are the movement reasons an admin may give for a stock
+// adjustment: the one list the schema's enum, inventory.Adjustment and
+// (asserted by a test) the GraphQL enum use. The other reasons are written
+// by checkout and cancellation only.
+var AdjustReasons = []string{ReasonRestock, ReasonAdjustment, ReasonReturn, ReasonDamage}
+
 // InventoryMovement is one entry of the stock ledger: for every product the
 // sum of its movements equals its stock. Entries are append-only.
 type InventoryMovement struct {
@@ -37,7 +43,7 @@ func (InventoryMovement) Fields() []ent.Field {
 		field.Int("quantity_change").Immutable().
 			Annotations(entgql.OrderField("QUANTITY_CHANGE")),
 		field.Enum("reason").
-			Values(ReasonInitial, ReasonSale, ReasonCancellation, ReasonRestock, ReasonAdjustment, ReasonReturn, ReasonDamage).
+			Values(append([]string{ReasonInitial, ReasonSale, ReasonCancellation}, AdjustReasons...)...).
 			Immutable(),
 		field.Int("order_id").Optional().Nillable().Immutable(),
 		field.Int("actor_id").Optional().Nillable().Immutable(),

@@ -25,7 +25,7 @@ func (Order) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("user_id").Immutable(),
 		field.Enum("status").
-			Values(StatusPending, StatusProcessing, StatusShipped, StatusDelivered, StatusCancelled).
+			Values(Statuses...).
 			Default(StatusPending).
 			Annotations(entgql.OrderField("STATUS")),
 		field.Int64("total_amount").Min(0).Immutable().

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fmt"
+
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
@@ -49,7 +51,7 @@ func (OrderItem) Indexes() []ent.Index {
 func (OrderItem) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Checks(map[string]string{
-			"order_item_quantity_range": "quantity >= 1 AND quantity <= 1000",
+			"order_item_quantity_range": fmt.Sprintf("quantity >= %d AND quantity <= %d", MinLineQuantity, MaxLineQuantity),
 			"order_item_price_positive": "unit_price > 0",
 		}),
 	}

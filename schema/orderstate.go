@@ -15,6 +15,10 @@ const (
 	StatusCancelled  = "cancelled"
 )
 
+// Statuses are the order statuses, in the order of their lifecycle: the one
+// list the schema's enum, the status-change input and the list filter use.
+var Statuses = []string{StatusPending, StatusProcessing, StatusShipped, StatusDelivered, StatusCancelled}
+
 // transitions is the order state machine of API.md: from → allowed targets.
 var transitions = map[string][]string{
 	StatusPending:    {StatusProcessing, StatusCancelled},
@@ -37,7 +41,7 @@ func CanTransition(from, to string) bool {
 // StatusesFrom returns the statuses an order may move to the given one from.
 func StatusesFrom(to string) []string {
 	var from []string
-	for _, f := range []string{StatusPending, StatusProcessing, StatusShipped, StatusDelivered, StatusCancelled} {
+	for _, f := range Statuses {
 		if CanTransition(f, to) {
 			from = append(from, f)
 		}

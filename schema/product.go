@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fmt"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -23,9 +25,9 @@ func (Product) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, SoftDeleteM
 func (Product) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("category_id"),
-		field.String("name").NotEmpty().Validate(MaxRunes(200)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxProductName)).
 			Annotations(entgql.OrderField("NAME")),
-		field.Text("description").Default("").Validate(MaxRunes(10_000)),
+		field.Text("description").Default("").Validate(MaxRunes(MaxDescription)),
 		field.Int64("price").Range(1, MaxPrice).
 			Annotations(entgql.OrderField("PRICE")),
 		field.Int("stock").Range(0, MaxStock).Default(0).
@@ -75,7 +77,7 @@ func (Product) Annotations() []schema.Annotation {
 		entgql.RelayConnection(),
 		entsql.Checks(map[string]string{
 			"product_stock_nonneg":     "stock >= 0",
-			"product_stock_max":        "stock <= 1000000000",
+			"product_stock_max":        fmt.Sprintf("stock <= %d", MaxStock),
 			"product_price_positive":   "price > 0",
 			"product_version_positive": "version > 0",
 		}),

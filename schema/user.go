@@ -9,6 +9,15 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
+// User roles: the one list the schema's enum and identity's input use.
+const (
+	RoleCustomer = "customer"
+	RoleAdmin    = "admin"
+)
+
+// Roles are the user roles.
+var Roles = []string{RoleCustomer, RoleAdmin}
+
 // User is a shopper or an administrator.
 type User struct {
 	ent.Schema
@@ -20,13 +29,13 @@ func (User) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").NotEmpty().Validate(MaxRunes(254)).
+		field.String("email").NotEmpty().Validate(MaxRunes(MaxEmail)).
 			Annotations(entgql.OrderField("EMAIL")),
 		field.String("password_hash").Sensitive().NotEmpty().
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("name").NotEmpty().Validate(MaxRunes(200)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxUserName)).
 			Annotations(entgql.OrderField("NAME")),
-		field.Enum("role").Values("customer", "admin").Default("customer"),
+		field.Enum("role").Values(Roles...).Default(RoleCustomer),
 	}
 }
 

@@ -9,12 +9,25 @@ import (
 // Hard limits of the data, repeated from API.md so that every write path
 // (REST, GraphQL, command line) is held to them by Ent's validators and, where
 // it matters for correctness, by CHECK constraints in the database.
+//
+// Service inputs validate against the same constants (their Validate
+// methods), so one limit is written once: here.
 const (
 	MaxPrice        = 10_000_000_000 // 10^10 minor units
 	MaxStock        = 1_000_000_000  // 10^9 units
 	MinLineQuantity = 1
 	MaxLineQuantity = 1000
 	MaxKeyLength    = 255
+
+	MaxCategoryName = 100    // characters
+	MaxSlug         = 100    // characters (ASCII: SlugPattern)
+	MaxProductName  = 200    // characters
+	MaxDescription  = 10_000 // characters, of a product
+	MaxEmail        = 254    // characters
+	MaxUserName     = 200    // characters
+	MaxWebhookURL   = 2048   // characters
+	MaxWebhookAbout = 500    // characters, a webhook's description
+	MaxAPIKeyName   = 200    // characters
 )
 
 // SlugPattern is the shape of a category slug.

@@ -20,9 +20,9 @@ func (Webhook) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the Webhook.
 func (Webhook) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("url").NotEmpty().MaxLen(2048),
+		field.String("url").NotEmpty().MaxLen(MaxWebhookURL),
 		field.JSON("events", []string{}),
-		field.String("description").Default("").Validate(MaxRunes(500)),
+		field.String("description").Default("").Validate(MaxRunes(MaxWebhookAbout)),
 		field.Bool("active").Default(true),
 		// secret is "whsec_" + base64 of 24 random bytes; it signs deliveries.
 		// It is never readable in GraphQL (skipped from the schema).

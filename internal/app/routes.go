@@ -48,7 +48,7 @@ func addRoutes(e *echo.Echo, h handlers) {
 	e.DELETE("/api/v1/admin/products/:id", h.catalog.DeleteProduct, adminOnly...)
 
 	// Inventory.
-	e.POST("/api/v1/admin/products/:id/stock-adjustments", h.catalog.AdjustStock, adminOnly...)
+	e.POST("/api/v1/admin/products/:id/stock-adjustments", h.inventory.AdjustStock, adminOnly...)
 	e.GET("/api/v1/admin/products/:id/movements", h.inventory.ListMovements, adminOnly...)
 	e.GET("/api/v1/admin/inventory/reconciliation", h.inventory.Reconcile, adminOnly...)
 

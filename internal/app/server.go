@@ -47,6 +47,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		logger.Error("webhook delivery log unavailable", slog.String("err", err.Error()))
 	}
 
+	catalogHTTP := &catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency}
 	addRoutes(srv.Echo, handlers{
 		ops: srv,
 		identity: &identity.HTTP{
@@ -54,8 +55,8 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 			PerIP:    ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
 			PerEmail: ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
 		},
-		catalog:   &catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency},
-		inventory: &inventory.HTTP{DB: db.Client},
+		catalog:   catalogHTTP,
+		inventory: &inventory.HTTP{Svc: svc.Inventory, DB: db.Client, Products: catalogHTTP},
 		cart:      &cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency},
 		ordering:  ordering.NewHTTP(svc.Ordering, db.Client, srv.Registry),
 		reports:   &ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect},
@@ -63,7 +64,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		integrations: &integrations.HTTP{DB: db.Client, Runner: deliveries,
 			Webhooks: integrations.Webhooks{Guard: integrations.Guard{AllowPrivate: cfg.WebhookAllowPrivate}}},
 		graphql: shopadmin.ServeGraphQL(shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog,
-			Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, logger)),
+			Inventory: svc.Inventory, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, logger)),
 		authenticate: tokens.Authenticate,
 		requireAdmin: identity.RequireAdmin(db.Client),
 	})

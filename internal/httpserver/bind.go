@@ -12,48 +12,22 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
 
 	"shop/internal/apperr"
-	"shop/schema"
 )
 
-// validate is the one validator; it names fields by their JSON names.
-var validate = newValidator()
-
-func newValidator() *validator.Validate {
-	v := validator.New(validator.WithRequiredStructEnabled())
-	v.RegisterTagNameFunc(func(f reflect.StructField) string {
-		for _, tag := range []string{"json", "query", "param"} {
-			if name := strings.Split(f.Tag.Get(tag), ",")[0]; name != "" && name != "-" {
-				return name
-			}
-		}
-		return f.Name
-	})
-	_ = v.RegisterValidation("slug", func(fl validator.FieldLevel) bool {
-		return schema.SlugPattern.MatchString(fl.Field().String())
-	})
-	return v
-}
-
 // Bind decodes the request's JSON body strictly into dst (unknown fields,
-// wrong types, trailing data and an empty body are 400 malformed_request)
-// and validates it (422 validation_failed with one entry per field).
+// wrong types, trailing data and an empty body are 400 malformed_request).
+// It checks no business rule: dst is a service input, whose Validate the
+// service runs (422 validation_failed with one entry per field).
 func Bind(c echo.Context, dst any) error {
-	if err := decodeBody(c.Request(), dst, false); err != nil {
-		return err
-	}
-	return Validate(dst)
+	return decodeBody(c.Request(), dst, false)
 }
 
 // BindOptional is Bind for a body that may be absent.
 func BindOptional(c echo.Context, dst any) error {
-	if err := decodeBody(c.Request(), dst, true); err != nil {
-		return err
-	}
-	return Validate(dst)
+	return decodeBody(c.Request(), dst, true)
 }
 
 func decodeBody(r *http.Request, dst any, optional bool) error {
@@ -231,62 +205,6 @@ func jsonKind(t reflect.Type) string {
 		return "an array"
 	default:
 		return "an object"
-	}
-}
-
-// Validate runs the validate tags of v and returns a validation_failed
-// error naming each failed field, or nil.
-func Validate(v any) error {
-	err := validate.Struct(v)
-	if err == nil {
-		return nil
-	}
-	var verrs validator.ValidationErrors
-	if !errors.As(err, &verrs) {
-		return apperr.Validation(apperr.Field("body", "is invalid"))
-	}
-	fields := make([]apperr.FieldError, 0, len(verrs))
-	for _, fe := range verrs {
-		name := fe.Namespace()
-		if i := strings.IndexByte(name, '.'); i >= 0 {
-			name = name[i+1:]
-		}
-		fields = append(fields, apperr.Field(name, message(fe)))
-	}
-	return apperr.Validation(fields...)
-}
-
-func message(fe validator.FieldError) string {
-	isString := fe.Kind() == reflect.String
-	switch fe.Tag() {
-	case "required", "required_without":
-		return "is required"
-	case "min":
-		if isString {
-			return "must be at least " + fe.Param() + " characters"
-		}
-		return "must be at least " + fe.Param()
-	case "max":
-		if isString {
-			return "must be at most " + fe.Param() + " characters"
-		}
-		return "must be at most " + fe.Param()
-	case "gte":
-		return "must be at least " + fe.Param()
-	case "lte":
-		return "must be at most " + fe.Param()
-	case "ne":
-		return "must not be " + fe.Param()
-	case "email":
-		return "must be an email address"
-	case "oneof":
-		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
-	case "slug":
-		return "must be lowercase letters and digits separated by single hyphens"
-	case "printascii":
-		return "must be printable ASCII"
-	default:
-		return "is invalid (" + fe.Tag() + ")"
 	}
 }
 

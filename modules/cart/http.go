@@ -62,38 +62,29 @@ func (h *HTTP) respond(c echo.Context, status int, userID int) error {
 // Get answers the caller's cart, priced live.
 func (h *HTTP) Get(c echo.Context) error { return h.respond(c, http.StatusOK, identity.UserID(c)) }
 
-type addRequest struct {
-	ProductID *int `json:"product_id" validate:"required"`
-	Quantity  *int `json:"quantity" validate:"required,gte=1,lte=1000"`
-}
-
 // Add puts a product in the caller's cart, adding to the line if there is one, and answers the cart.
 func (h *HTTP) Add(c echo.Context) error {
-	var req addRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	var in AddInput
+	if err := httpserver.Bind(c, &in); err != nil {
 		return err
 	}
 	// One guarded statement: no transaction (docs/checkout.md, budgets).
 	uid := identity.UserID(c)
-	if err := h.Svc.Add(c.Request().Context(), h.DB, uid, *req.ProductID, *req.Quantity); err != nil {
+	if err := h.Svc.Add(c.Request().Context(), h.DB, uid, in); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusCreated, uid)
 }
 
-type updateRequest struct {
-	Quantity *int `json:"quantity" validate:"required,gte=1,lte=1000"`
-}
-
 // Update sets the quantity of one of the caller's cart lines and answers the cart.
 func (h *HTTP) Update(c echo.Context) error {
-	var req updateRequest
-	id, err := httpserver.BindID(c, "item_id", &req)
+	var in QuantityInput
+	id, err := httpserver.BindID(c, "item_id", &in)
 	if err != nil {
 		return err
 	}
 	uid := identity.UserID(c)
-	if err := h.Svc.SetQuantity(c.Request().Context(), h.DB, uid, id, *req.Quantity); err != nil {
+	if err := h.Svc.SetQuantity(c.Request().Context(), h.DB, uid, id, in); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusOK, uid)

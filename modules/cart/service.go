@@ -163,10 +163,14 @@ func forSale(t string) string {
 // The "for sale" rule, the stock rule and the 1000 limit live in that
 // statement, so concurrent adds all count (the conflict arm re-checks the
 // line's latest quantity) and no transaction is needed. When it changes no
-// row, one read says why. Errors: not_found, product_unavailable,
-// insufficient_stock, validation_failed (the line would pass 1000); a
+// row, one read says why. Errors: validation_failed (in, or the line
+// would pass 1000), not_found, product_unavailable, insufficient_stock; a
 // driver error (e.g. the user's foreign key) is returned wrapped.
-func (s Service) Add(ctx context.Context, db *ent.Client, userID, productID, quantity int) error {
+func (s Service) Add(ctx context.Context, db *ent.Client, userID int, in AddInput) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	productID, quantity := *in.ProductID, *in.Quantity
 	for attempt := 0; attempt < 5; attempt++ {
 		ok, err := s.upsert(ctx, db, userID, productID, quantity)
 		if err != nil || ok {
@@ -233,8 +237,13 @@ func (s Service) whyNotAdded(ctx context.Context, db *ent.Client, userID, produc
 // SetQuantity changes a line's quantity in one guarded UPDATE: lowering it
 // is always allowed; raising it needs the product for sale with the stock
 // for the new quantity. When it changes no row, one read says why.
-// Errors: not_found, product_unavailable, insufficient_stock.
-func (s Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID, quantity int) error {
+// Errors: validation_failed, not_found, product_unavailable,
+// insufficient_stock.
+func (s Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID int, in QuantityInput) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	quantity := *in.Quantity
 	for attempt := 0; attempt < 5; attempt++ {
 		n, err := db.CartItem.Update().
 			Where(cartitem.ID(itemID), cartitem.UserID(userID), cartitem.Or(

@@ -20,16 +20,12 @@ func (s *Service) ListCategories(ctx context.Context, db *ent.Client) ([]*ent.Ca
 	return db.Category.Query().Order(ent.Asc(category.FieldID)).All(ctx)
 }
 
-// CategoryInput creates a category.
-type CategoryInput struct {
-	Name     string
-	Slug     string
-	ParentID *int
-}
-
 // CreateCategory makes a category. Errors: validation_failed, not_found
 // (parent), conflict (slug taken).
 func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in CategoryInput) (*ent.Category, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
 	if in.ParentID != nil {
 		if err := s.liveCategory(ctx, db, *in.ParentID, "no such parent category"); err != nil {
 			return nil, err
@@ -42,19 +38,13 @@ func (s *Service) CreateCategory(ctx context.Context, db *ent.Client, in Categor
 	return c, nil
 }
 
-// CategoryPatch changes a category; nil fields are left alone. ParentSet
-// with a nil ParentID makes it a root.
-type CategoryPatch struct {
-	Name      *string
-	Slug      *string
-	ParentSet bool
-	ParentID  *int
-}
-
 // UpdateCategory applies a patch. Errors: not_found (category or parent),
 // validation_failed (a parent cycle, refused by the schema's hook),
 // conflict (slug taken).
 func (s *Service) UpdateCategory(ctx context.Context, db *ent.Client, id int, p CategoryPatch) (*ent.Category, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	if p.ParentSet {
 		if err := s.lockTree(ctx, db); err != nil {
 			return nil, err

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"shop/ent"
-	"shop/ent/inventorymovement"
 	"shop/internal/apperr"
 	"shop/internal/database"
 	"shop/internal/events"
@@ -55,7 +54,8 @@ func (h *HTTP) toProductJSON(p *ent.Product) ProductJSON {
 // ETag is a product's entity tag: its version.
 func ETag(p *ent.Product) string { return `"` + strconv.Itoa(p.Version) + `"` }
 
-func (h *HTTP) writeProduct(c echo.Context, status int, p *ent.Product) error {
+// WriteProduct answers with a product and its ETag.
+func (h *HTTP) WriteProduct(c echo.Context, status int, p *ent.Product) error {
 	c.Response().Header().Set("ETag", ETag(p))
 	return c.JSON(status, h.toProductJSON(p))
 }
@@ -125,24 +125,18 @@ func (h *HTTP) GetProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.writeProduct(c, http.StatusOK, p)
-}
-
-type createCategoryRequest struct {
-	Name     string `json:"name" validate:"required,min=1,max=100"`
-	Slug     string `json:"slug" validate:"required,max=100,slug"`
-	ParentID *int   `json:"parent_id"`
+	return h.WriteProduct(c, http.StatusOK, p)
 }
 
 // CreateCategory creates a category.
 func (h *HTTP) CreateCategory(c echo.Context) error {
-	var req createCategoryRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	var in CategoryInput
+	if err := httpserver.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	cat, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Category, error) {
-		return h.Svc.CreateCategory(ctx, db, CategoryInput(req))
+		return h.Svc.CreateCategory(ctx, db, in)
 	})
 	if err != nil {
 		return err
@@ -150,9 +144,10 @@ func (h *HTTP) CreateCategory(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toCategoryJSON(cat))
 }
 
+// updateCategoryRequest is a CategoryPatch as JSON: parent_id tells absent
+// (unchanged) from null (make it a root).
 type updateCategoryRequest struct {
-	Name     *string                  `json:"name" validate:"omitempty,min=1,max=100"`
-	Slug     *string                  `json:"slug" validate:"omitempty,max=100,slug"`
+	CategoryPatch
 	ParentID httpserver.Optional[int] `json:"parent_id"`
 }
 
@@ -163,7 +158,8 @@ func (h *HTTP) UpdateCategory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	patch := CategoryPatch{Name: req.Name, Slug: req.Slug, ParentSet: req.ParentID.Set}
+	patch := req.CategoryPatch
+	patch.ParentSet = req.ParentID.Set
 	if req.ParentID.Set && !req.ParentID.Null {
 		patch.ParentID = &req.ParentID.Value
 	}
@@ -190,24 +186,11 @@ func (h *HTTP) DeleteCategory(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-type createProductRequest struct {
-	CategoryID  *int   `json:"category_id" validate:"required"`
-	Name        string `json:"name" validate:"required,min=1,max=200"`
-	Description string `json:"description" validate:"max=10000"`
-	Price       *int64 `json:"price" validate:"required,gte=1,lte=10000000000"`
-	Stock       *int   `json:"stock" validate:"required,gte=0,lte=1000000000"`
-	IsActive    *bool  `json:"is_active"`
-}
-
 // CreateProduct creates a product with its opening stock.
 func (h *HTTP) CreateProduct(c echo.Context) error {
-	var req createProductRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	var in ProductInput
+	if err := httpserver.Bind(c, &in); err != nil {
 		return err
-	}
-	in := ProductInput{
-		CategoryID: *req.CategoryID, Name: req.Name, Description: req.Description,
-		Price: *req.Price, Stock: *req.Stock, IsActive: req.IsActive == nil || *req.IsActive,
 	}
 	ctx := c.Request().Context()
 	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
@@ -217,25 +200,16 @@ func (h *HTTP) CreateProduct(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/products/"+strconv.Itoa(p.ID))
-	return h.writeProduct(c, http.StatusCreated, p)
-}
-
-type updateProductRequest struct {
-	CategoryID  *int    `json:"category_id"`
-	Name        *string `json:"name" validate:"omitempty,min=1,max=200"`
-	Description *string `json:"description" validate:"omitempty,max=10000"`
-	Price       *int64  `json:"price" validate:"omitempty,gte=1,lte=10000000000"`
-	IsActive    *bool   `json:"is_active"`
+	return h.WriteProduct(c, http.StatusCreated, p)
 }
 
 // UpdateProduct changes a product's content, honouring If-Match.
 func (h *HTTP) UpdateProduct(c echo.Context) error {
-	var req updateProductRequest
-	id, err := httpserver.BindID(c, "id", &req)
+	var patch ProductPatch
+	id, err := httpserver.BindID(c, "id", &patch)
 	if err != nil {
 		return err
 	}
-	patch := ProductPatch{CategoryID: req.CategoryID, Name: req.Name, Description: req.Description, Price: req.Price, IsActive: req.IsActive}
 	if im := strings.TrimSpace(c.Request().Header.Get("If-Match")); im != "" && im != "*" {
 		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(im, "W/"), `"`))
 		if err != nil {
@@ -250,7 +224,7 @@ func (h *HTTP) UpdateProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.writeProduct(c, http.StatusOK, p)
+	return h.WriteProduct(c, http.StatusOK, p)
 }
 
 // DeleteProduct soft-deletes a product.
@@ -264,26 +238,4 @@ func (h *HTTP) DeleteProduct(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-type adjustStockRequest struct {
-	QuantityChange *int   `json:"quantity_change" validate:"required,ne=0,gte=-1000000000,lte=1000000000"`
-	Reason         string `json:"reason" validate:"required,oneof=restock adjustment return damage"`
-}
-
-// AdjustStock changes a product's stock and records the movement.
-func (h *HTTP) AdjustStock(c echo.Context) error {
-	var req adjustStockRequest
-	id, err := httpserver.BindID(c, "id", &req)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
-		return h.Svc.AdjustStock(ctx, db, id, *req.QuantityChange, inventorymovement.Reason(req.Reason))
-	})
-	if err != nil {
-		return err
-	}
-	return h.writeProduct(c, http.StatusOK, p)
 }

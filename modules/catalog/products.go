@@ -3,10 +3,8 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"shop/ent"
-	"shop/ent/inventorymovement"
 	"shop/ent/predicate"
 	"shop/ent/product"
 	"shop/internal/apperr"
@@ -99,55 +97,39 @@ func (s *Service) GetProduct(ctx context.Context, db *ent.Client, id int, withHi
 	return p, nil
 }
 
-// ProductInput creates a product.
-type ProductInput struct {
-	CategoryID  int
-	Name        string
-	Description string
-	Price       int64
-	Stock       int
-	IsActive    bool
-}
-
 // CreateProduct makes a product and records its initial stock as an
 // `initial` movement, on db (run it in a transaction).
 // Errors: validation_failed, not_found (category).
 func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductInput) (*ent.Product, error) {
-	if err := s.liveCategory(ctx, db, in.CategoryID, "no such category"); err != nil {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.liveCategory(ctx, db, *in.CategoryID, "no such category"); err != nil {
 		return nil, err
 	}
 	p, err := db.Product.Create().
-		SetCategoryID(in.CategoryID).
+		SetCategoryID(*in.CategoryID).
 		SetName(in.Name).
 		SetDescription(in.Description).
-		SetPrice(in.Price).
-		SetStock(in.Stock).
-		SetIsActive(in.IsActive).
+		SetPrice(*in.Price).
+		SetStock(*in.Stock).
+		SetIsActive(in.IsActive == nil || *in.IsActive).
 		Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("create product: %w", err)
 	}
-	if err := s.Stock.RecordInitial(ctx, db, p.ID, in.Stock); err != nil {
+	if err := s.Stock.RecordInitial(ctx, db, p.ID, *in.Stock); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// ProductPatch changes a product; nil fields are left alone. Stock is not
-// here: it changes only through stock adjustments, checkout and cancel.
-type ProductPatch struct {
-	CategoryID  *int
-	Name        *string
-	Description *string
-	Price       *int64
-	IsActive    *bool
-	// IfVersion, when set, makes the update conditional on the version.
-	IfVersion *int
-}
-
 // UpdateProduct applies a patch. Errors: not_found (product or category),
 // version_conflict (IfVersion is stale), validation_failed.
 func (s *Service) UpdateProduct(ctx context.Context, db *ent.Client, id int, p ProductPatch) (*ent.Product, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	cur, err := db.Product.Get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("product %d: %w", id, err)
@@ -200,34 +182,4 @@ func (s *Service) DeleteProduct(ctx context.Context, db *ent.Client, id int) err
 		return fmt.Errorf("delete product %d: %w", id, err)
 	}
 	return nil
-}
-
-// AdjustReasons are the reasons an admin may give for a stock adjustment.
-var AdjustReasons = []inventorymovement.Reason{
-	inventorymovement.ReasonRestock, inventorymovement.ReasonAdjustment,
-	inventorymovement.ReasonReturn, inventorymovement.ReasonDamage,
-}
-
-// AdjustStock changes a product's stock by change with one guarded update
-// and its movement, on db (run it in a transaction). An inactive product
-// can be adjusted; a deleted one is not_found.
-// Errors: not_found, insufficient_stock, validation_failed.
-func (s *Service) AdjustStock(ctx context.Context, db *ent.Client, id, change int, reason inventorymovement.Reason) (*ent.Product, error) {
-	var fields []apperr.FieldError
-	if change == 0 || change < -schema.MaxStock || change > schema.MaxStock {
-		fields = append(fields, apperr.Field("quantity_change", "must be a non-zero integer from -1000000000 to 1000000000"))
-	}
-	if !slices.Contains(AdjustReasons, reason) {
-		fields = append(fields, apperr.Field("reason", "must be one of restock, adjustment, return, damage"))
-	}
-	if len(fields) > 0 {
-		return nil, apperr.Validation(fields...)
-	}
-	if _, err := db.Product.Get(ctx, id); err != nil {
-		return nil, fmt.Errorf("product %d: %w", id, err)
-	}
-	if err := s.Stock.Adjust(ctx, db, id, change, reason, nil); err != nil {
-		return nil, err
-	}
-	return db.Product.Get(ctx, id)
 }

@@ -65,12 +65,11 @@ func (s *Service) Seed(ctx context.Context, db *ent.Client) (int, error) {
 				continue
 			}
 			_, err = s.CreateProduct(ctx, db, ProductInput{
-				CategoryID:  c.ID,
+				CategoryID:  new(c.ID),
 				Name:        name,
 				Description: fmt.Sprintf("%s from the demo catalog of %s.", name, sc.name),
-				Price:       int64(499 + (n*7919)%150000), // deterministic, 4.99 .. 1,504.98
-				Stock:       (n * 37) % 120,
-				IsActive:    true,
+				Price:       new(int64(499 + (n*7919)%150000)), // deterministic, 4.99 .. 1,504.98
+				Stock:       new((n * 37) % 120),
 			})
 			if err != nil {
 				return created, fmt.Errorf("seed product %s: %w", name, err)

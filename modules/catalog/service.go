@@ -6,15 +6,12 @@ import (
 	"context"
 
 	"shop/ent"
-	"shop/ent/inventorymovement"
 )
 
 // Stock is what catalog needs from inventory: recording a new product's
-// initial stock as a movement, and adjusting stock with its movement, in the
-// caller's transaction.
+// initial stock as a movement, in the caller's transaction.
 type Stock interface {
 	RecordInitial(ctx context.Context, db *ent.Client, productID, stock int) error
-	Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error
 }
 
 // Service implements the catalog's use cases on the caller's client.

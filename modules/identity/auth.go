@@ -18,9 +18,12 @@ import (
 // Authenticate checks email and password and returns the user. A wrong
 // password and an unknown email both return the same unauthorized error
 // after the same bcrypt work, so neither the message nor the timing tells
-// which emails exist.
-func (s *Service) Authenticate(ctx context.Context, db *ent.Client, email, password string) (*ent.User, error) {
-	u, err := db.User.Query().Where(user.Email(NormalizeEmail(email))).Only(ctx)
+// which emails exist. Errors: validation_failed, unauthorized.
+func (s *Service) Authenticate(ctx context.Context, db *ent.Client, c Credentials) (*ent.User, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	u, err := db.User.Query().Where(user.Email(NormalizeEmail(c.Email))).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
@@ -29,7 +32,7 @@ func (s *Service) Authenticate(ctx context.Context, db *ent.Client, email, passw
 		hash = []byte(u.PasswordHash)
 	}
 	// The comparison runs whether or not the user exists.
-	match := bcrypt.CompareHashAndPassword(hash, prehash(password)) == nil
+	match := bcrypt.CompareHashAndPassword(hash, prehash(c.Password)) == nil
 	if !match || u == nil {
 		return nil, apperr.New(apperr.Unauthorized, "wrong email or password")
 	}

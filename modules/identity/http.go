@@ -41,32 +41,22 @@ type authResponse struct {
 	Token string   `json:"token"`
 }
 
-type registerRequest struct {
-	Email    string `json:"email" validate:"required,email,max=254"`
-	Password string `json:"password" validate:"required,min=8,max=128"`
-	Name     string `json:"name" validate:"required,min=1,max=200"`
-}
-
 // Register creates a customer account and answers it with a token.
 func (h *HTTP) Register(c echo.Context) error {
 	if err := h.limit(c, h.PerIP, "ip:"+c.RealIP()); err != nil {
 		return err
 	}
-	var req registerRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	var in CreateUserInput
+	if err := httpserver.Bind(c, &in); err != nil {
 		return err
 	}
+	in.Role = RoleCustomer
 	ctx := c.Request().Context()
-	u, err := h.Svc.CreateUser(ctx, h.DB, CreateUserInput{Email: req.Email, Password: req.Password, Name: req.Name, Role: RoleCustomer})
+	u, err := h.Svc.CreateUser(ctx, h.DB, in)
 	if err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusCreated, u)
-}
-
-type loginRequest struct {
-	Email    string `json:"email" validate:"required,max=254"`
-	Password string `json:"password" validate:"required,max=128"`
 }
 
 // Login exchanges an email and password for a token, within the rate limits.
@@ -74,14 +64,19 @@ func (h *HTTP) Login(c echo.Context) error {
 	if err := h.limit(c, h.PerIP, "ip:"+c.RealIP()); err != nil {
 		return err
 	}
-	var req loginRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	var in Credentials
+	if err := httpserver.Bind(c, &in); err != nil {
 		return err
 	}
-	if err := h.limit(c, h.PerEmail, "email:"+NormalizeEmail(req.Email)); err != nil {
+	// Authenticate validates too; a refused body must not spend the
+	// email's attempts, so the input is checked before the email's limit.
+	if err := in.Validate(); err != nil {
 		return err
 	}
-	u, err := h.Svc.Authenticate(c.Request().Context(), h.DB, req.Email, req.Password)
+	if err := h.limit(c, h.PerEmail, "email:"+NormalizeEmail(in.Email)); err != nil {
+		return err
+	}
+	u, err := h.Svc.Authenticate(c.Request().Context(), h.DB, in)
 	if err != nil {
 		return err
 	}

@@ -9,19 +9,19 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"shop/ent"
 	"shop/ent/user"
-	"shop/internal/apperr"
+	"shop/internal/valid"
+	"shop/schema"
 )
 
 // Roles.
 const (
-	RoleCustomer = "customer"
-	RoleAdmin    = "admin"
+	RoleCustomer = schema.RoleCustomer
+	RoleAdmin    = schema.RoleAdmin
 )
 
 // Service holds identity's settings; it keeps no database handle: every
@@ -33,12 +33,55 @@ type Service struct {
 	dummy     []byte
 }
 
-// CreateUserInput is a new user. Password is the clear text, 8..128 chars.
+// CreateUserInput is a new user (REST: the register body; the role is
+// set by the caller, never by the body). Password is the clear text.
 type CreateUserInput struct {
-	Email    string
-	Password string
-	Name     string
-	Role     string
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+	Role     string `json:"-"`
+}
+
+// Password lengths, in characters. Passwords are not stored (their bcrypt
+// hash is), so these are identity's limits, not the schema's.
+const (
+	MinPassword = 8
+	MaxPassword = 128
+)
+
+// Validate checks every field.
+func (in CreateUserInput) Validate() error {
+	var f valid.Fields
+	if f.Required("email", in.Email != "") {
+		f.Email("email", in.Email)
+		f.Text("email", in.Email, 0, schema.MaxEmail)
+	}
+	if f.Required("password", in.Password != "") {
+		f.Text("password", in.Password, MinPassword, MaxPassword)
+	}
+	if f.Required("name", strings.TrimSpace(in.Name) != "") {
+		f.Text("name", in.Name, 1, schema.MaxUserName)
+	}
+	f.OneOf("role", in.Role, schema.Roles...)
+	return f.Err()
+}
+
+// Credentials are a login's email and password.
+type Credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Validate checks that both are given and not longer than any user's.
+func (c Credentials) Validate() error {
+	var f valid.Fields
+	if f.Required("email", c.Email != "") {
+		f.Text("email", c.Email, 0, schema.MaxEmail)
+	}
+	if f.Required("password", c.Password != "") {
+		f.Text("password", c.Password, 0, MaxPassword)
+	}
+	return f.Err()
 }
 
 // NormalizeEmail is the form emails are stored and looked up in.
@@ -47,24 +90,10 @@ func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 // CreateUser makes a user with a bcrypt hash of the password.
 // Errors: validation_failed, conflict (email taken).
 func (s *Service) CreateUser(ctx context.Context, db *ent.Client, in CreateUserInput) (*ent.User, error) {
-	var fields []apperr.FieldError
-	email := NormalizeEmail(in.Email)
-	if !strings.Contains(email, "@") || len(email) > 254 {
-		fields = append(fields, apperr.Field("email", "must be an email address"))
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
-	if n := utf8.RuneCountInString(in.Password); n < 8 || n > 128 {
-		fields = append(fields, apperr.Field("password", "must be 8 to 128 characters"))
-	}
-	name := strings.TrimSpace(in.Name)
-	if name == "" || utf8.RuneCountInString(name) > 200 {
-		fields = append(fields, apperr.Field("name", "must be 1 to 200 characters"))
-	}
-	if in.Role != RoleCustomer && in.Role != RoleAdmin {
-		fields = append(fields, apperr.Field("role", "must be customer or admin"))
-	}
-	if len(fields) > 0 {
-		return nil, apperr.Validation(fields...)
-	}
+	email, name := NormalizeEmail(in.Email), strings.TrimSpace(in.Name)
 	hash, err := bcrypt.GenerateFromPassword(prehash(in.Password), s.cost())
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)

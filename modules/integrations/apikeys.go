@@ -68,15 +68,18 @@ func hashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Create makes a key named name and returns it with its plain text, which
-// is never stored or shown again.
-func (k Keys) Create(ctx context.Context, db *ent.Client, name string) (*ent.APIKey, string, error) {
+// Create makes a key named in.Name and returns it with its plain text,
+// which is never stored or shown again. Errors: validation_failed.
+func (k Keys) Create(ctx context.Context, db *ent.Client, in KeyInput) (*ent.APIKey, string, error) {
+	if err := in.Validate(); err != nil {
+		return nil, "", err
+	}
 	key, err := newKey()
 	if err != nil {
 		return nil, "", err
 	}
 	row, err := db.APIKey.Create().
-		SetName(name).
+		SetName(in.Name).
 		SetPrefix(key[:len(KeyPrefix)+8]).
 		SetKeyHash(hashKey(key)).
 		Save(ctx)

@@ -41,21 +41,15 @@ func toWebhookJSON(w *ent.Webhook) WebhookJSON {
 	return WebhookJSON{ID: w.ID, URL: w.URL, Events: evs, Description: w.Description, Active: w.Active, CreatedAt: w.CreatedAt.UTC()}
 }
 
-type createWebhookRequest struct {
-	URL         string   `json:"url" validate:"required,max=2048"`
-	Events      []string `json:"events" validate:"required"`
-	Description string   `json:"description" validate:"max=500"`
-}
-
 // CreateWebhook subscribes an endpoint to event types.
 func (h *HTTP) CreateWebhook(c echo.Context) error {
-	var req createWebhookRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	var in WebhookInput
+	if err := httpserver.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	w, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Webhook, error) {
-		return h.Webhooks.Create(ctx, db, WebhookInput(req))
+		return h.Webhooks.Create(ctx, db, in)
 	})
 	if err != nil {
 		return err
@@ -81,23 +75,16 @@ func (h *HTTP) ListWebhooks(c echo.Context) error {
 	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toWebhookJSON, page.ByID(func(w *ent.Webhook) int { return w.ID })))
 }
 
-type updateWebhookRequest struct {
-	URL         *string  `json:"url" validate:"omitempty,max=2048"`
-	Events      []string `json:"events"`
-	Description *string  `json:"description" validate:"omitempty,max=500"`
-	Active      *bool    `json:"active"`
-}
-
 // UpdateWebhook changes an endpoint's URL, events, description or active flag.
 func (h *HTTP) UpdateWebhook(c echo.Context) error {
-	var req updateWebhookRequest
-	id, err := httpserver.BindID(c, "id", &req)
+	var patch WebhookPatch
+	id, err := httpserver.BindID(c, "id", &patch)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	w, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Webhook, error) {
-		return h.Webhooks.Update(ctx, db, id, WebhookPatch(req))
+		return h.Webhooks.Update(ctx, db, id, patch)
 	})
 	if err != nil {
 		return err

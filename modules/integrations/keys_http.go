@@ -47,20 +47,16 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-type createKeyRequest struct {
-	Name string `json:"name" validate:"required,min=1,max=200"`
-}
-
 // CreateKey creates an API key and answers it, the only time it is shown.
 func (h *HTTP) CreateKey(c echo.Context) error {
-	var req createKeyRequest
-	if err := httpserver.Bind(c, &req); err != nil {
+	var in KeyInput
+	if err := httpserver.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	var key string
 	row, err := database.Write(ctx, h.DB, func(db *ent.Client) (k *ent.APIKey, err error) {
-		k, key, err = h.Keys.Create(ctx, db, req.Name)
+		k, key, err = h.Keys.Create(ctx, db, in)
 		return k, err
 	})
 	if err != nil {

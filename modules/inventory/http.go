@@ -9,14 +9,42 @@ import (
 	"shop/ent"
 	"shop/ent/inventorymovement"
 	"shop/ent/predicate"
+	"shop/internal/database"
 	"shop/internal/httpserver"
 	"shop/internal/page"
 	"shop/schema"
 )
 
-// HTTP serves the ledger reads of API.md.
+// HTTP serves the stock adjustments and the ledger reads of API.md.
 type HTTP struct {
-	DB *ent.Client
+	Svc Service
+	DB  *ent.Client
+	// Products answers with a product the way the catalog does (its JSON
+	// and ETag): a stock adjustment returns the adjusted product.
+	Products ProductWriter
+}
+
+// ProductWriter is what inventory needs from the catalog's HTTP layer.
+type ProductWriter interface {
+	WriteProduct(c echo.Context, status int, p *ent.Product) error
+}
+
+// AdjustStock changes a product's stock with its movement and answers the
+// product.
+func (h *HTTP) AdjustStock(c echo.Context) error {
+	var in Adjustment
+	id, err := httpserver.BindID(c, "id", &in)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
+		return h.Svc.AdjustStock(ctx, db, id, in)
+	})
+	if err != nil {
+		return err
+	}
+	return h.Products.WriteProduct(c, http.StatusOK, p)
 }
 
 // MovementJSON is the Movement of API.md.

@@ -26,11 +26,13 @@ const IdempotencyTTL = 24 * time.Hour
 
 // CheckoutInput is one checkout request.
 type CheckoutInput struct {
-	UserID        int
-	ExpectedTotal *int64
+	UserID int `json:"-"`
+	// ExpectedTotal, when given, must equal the cart's total (else
+	// price_changed); REST's body is this member only.
+	ExpectedTotal *int64 `json:"expected_total"`
 	// IdempotencyKey, if not empty, makes a repeat of the same request by
 	// the same user return the first order.
-	IdempotencyKey string
+	IdempotencyKey string `json:"-"`
 }
 
 // requestHash identifies what was asked, so a key reused for a different
@@ -51,9 +53,12 @@ func (in CheckoutInput) requestHash() string {
 //
 // Errors: empty_cart, product_unavailable, price_changed,
 // insufficient_stock (every short line), idempotency_key_reused,
-// validation_failed (a total beyond int64), database.ErrRetry (run the
-// transaction again).
+// validation_failed (a negative expected_total, a total beyond int64),
+// database.ErrRetry (run the transaction again).
 func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput) (*ent.Order, bool, error) {
+	if err := in.Validate(); err != nil {
+		return nil, false, err
+	}
 	now := time.Now().UTC()
 	hash := in.requestHash()
 	var keyID int

@@ -19,6 +19,7 @@ import (
 	"shop/internal/database"
 	"shop/internal/invariants"
 	"shop/internal/testdb"
+	"shop/modules/cart"
 	"shop/modules/catalog"
 	"shop/modules/identity"
 	"shop/modules/inventory"
@@ -61,7 +62,7 @@ func newEnv(tb testing.TB, dia, locking string) *env {
 		}
 		for i := range 10 {
 			p, err := e.svc.Catalog.CreateProduct(ctx, tx.Client(), catalog.ProductInput{
-				CategoryID: c.ID, Name: fmt.Sprintf("P%d", i), Price: int64(100 + i), Stock: 1_000_000_000, IsActive: true,
+				CategoryID: new(c.ID), Name: fmt.Sprintf("P%d", i), Price: new(int64(100 + i)), Stock: new(1_000_000_000),
 			})
 			if err != nil {
 				return err
@@ -82,7 +83,7 @@ func (e *env) fill(tb testing.TB, n int) {
 	ctx := context.Background()
 	for _, id := range e.products[:n] {
 		err := database.WithTx(ctx, e.client, func(tx *ent.Tx) error {
-			return e.svc.Cart.Add(ctx, tx.Client(), e.userID, id, 1+id%3)
+			return e.svc.Cart.Add(ctx, tx.Client(), e.userID, cart.AddInput{ProductID: new(id), Quantity: new(1 + id%3)})
 		})
 		if err != nil {
 			tb.Fatal(err)

@@ -67,10 +67,6 @@ func ToOrderJSON(o *ent.Order) OrderJSON {
 		Currency: o.Currency, Items: items, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
 
-type checkoutRequest struct {
-	ExpectedTotal *int64 `json:"expected_total" validate:"omitempty,gte=0"`
-}
-
 // Checkout turns the caller's cart into an order, once per Idempotency-Key.
 func (h *HTTP) Checkout(c echo.Context) error {
 	key := c.Request().Header.Get("Idempotency-Key")
@@ -79,12 +75,12 @@ func (h *HTTP) Checkout(c echo.Context) error {
 		h.outcomes.WithLabelValues(string(apperr.ValidationFailed)).Inc()
 		return apperr.Validation(apperr.Field("Idempotency-Key", "must be 1 to 255 characters"))
 	}
-	var req checkoutRequest
-	if err := httpserver.BindOptional(c, &req); err != nil {
+	var in CheckoutInput
+	if err := httpserver.BindOptional(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	in := CheckoutInput{UserID: identity.UserID(c), ExpectedTotal: req.ExpectedTotal, IdempotencyKey: key}
+	in.UserID, in.IdempotencyKey = identity.UserID(c), key
 	var (
 		o        *ent.Order
 		replayed bool
@@ -114,7 +110,7 @@ func (h *HTTP) Checkout(c echo.Context) error {
 func (h *HTTP) list(c echo.Context, scope Scope, byUser bool) error {
 	q := httpserver.NewQuery(c)
 	var f OrderFilter
-	f.Status = q.OneOf("status", "", schema.StatusPending, schema.StatusProcessing, schema.StatusShipped, schema.StatusDelivered, schema.StatusCancelled)
+	f.Status = q.OneOf("status", "", schema.Statuses...)
 	if byUser {
 		if uid := q.Int64("user_id", 1, 1<<53); uid != nil {
 			scope = ForUser(int(*uid))
@@ -160,18 +156,14 @@ func (h *HTTP) Cancel(c echo.Context) error {
 	return h.transition(c, id, ForUser(identity.UserID(c)), order.StatusCancelled)
 }
 
-type statusRequest struct {
-	Status string `json:"status" validate:"required,oneof=pending processing shipped delivered cancelled"`
-}
-
 // SetStatus moves any order along the state machine.
 func (h *HTTP) SetStatus(c echo.Context) error {
-	var req statusRequest
-	id, err := httpserver.BindID(c, "id", &req)
+	var in StatusChange
+	id, err := httpserver.BindID(c, "id", &in)
 	if err != nil {
 		return err
 	}
-	return h.transition(c, id, AllUsers(), order.Status(req.Status))
+	return h.transition(c, id, AllUsers(), order.Status(in.Status))
 }
 
 func (h *HTTP) transition(c echo.Context, id int, scope Scope, to order.Status) error {

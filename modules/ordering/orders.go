@@ -106,10 +106,14 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id int, scope Sc
 
 // SetStatus moves an order of the scope to a new status. The schema's hook
 // enforces the state machine and restocks a cancelled order in the same
-// transaction; db must be a transaction's client. Errors: not_found (also
-// for an order outside the scope), invalid_status_transition, conflict (a
-// concurrent change won); ErrNoScope for a zero scope.
+// transaction; db must be a transaction's client. Errors: validation_failed
+// (no such status), not_found (also for an order outside the scope),
+// invalid_status_transition, conflict (a concurrent change won); ErrNoScope
+// for a zero scope.
 func (s *Service) SetStatus(ctx context.Context, db *ent.Client, id int, scope Scope, to order.Status) (*ent.Order, error) {
+	if err := (StatusChange{Status: string(to)}).Validate(); err != nil {
+		return nil, err
+	}
 	if _, err := s.GetOrder(ctx, db, id, scope); err != nil {
 		return nil, err
 	}

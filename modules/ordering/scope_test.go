@@ -11,6 +11,7 @@ import (
 	"shop/internal/database"
 	"shop/internal/page"
 	"shop/internal/testdb"
+	"shop/modules/cart"
 	"shop/modules/identity"
 	"shop/modules/ordering"
 )
@@ -21,7 +22,7 @@ func (e *env) placeOrder(t *testing.T, userID int) *ent.Order {
 	ctx := context.Background()
 	var o *ent.Order
 	err := database.WithTx(ctx, e.client, func(tx *ent.Tx) (err error) {
-		if err := e.svc.Cart.Add(ctx, tx.Client(), userID, e.products[0], 1); err != nil {
+		if err := e.svc.Cart.Add(ctx, tx.Client(), userID, cart.AddInput{ProductID: &e.products[0], Quantity: new(1)}); err != nil {
 			return err
 		}
 		o, _, err = e.svc.Ordering.Checkout(ctx, tx.Client(), ordering.CheckoutInput{UserID: userID})

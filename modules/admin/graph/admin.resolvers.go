@@ -8,11 +8,11 @@ package graph
 import (
 	"context"
 	"shop/ent"
-	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/internal/apperr"
 	"shop/modules/catalog"
 	"shop/modules/integrations"
+	"shop/modules/inventory"
 	"shop/modules/ordering"
 )
 
@@ -54,8 +54,8 @@ func (r *mutationResolver) DeleteCategory(ctx context.Context, id int) (bool, er
 // CreateProduct is the resolver for the createProduct field.
 func (r *mutationResolver) CreateProduct(ctx context.Context, input NewProductInput) (*ent.Product, error) {
 	in := catalog.ProductInput{
-		CategoryID: input.CategoryID, Name: input.Name, Price: int64(input.Price),
-		Stock: input.InitialStock, IsActive: input.IsActive == nil || *input.IsActive,
+		CategoryID: &input.CategoryID, Name: input.Name, Price: new(int64(input.Price)),
+		Stock: &input.InitialStock, IsActive: input.IsActive,
 	}
 	if input.Description != nil {
 		in.Description = *input.Description
@@ -83,7 +83,7 @@ func (r *mutationResolver) DeleteProduct(ctx context.Context, id int) (bool, err
 
 // AdjustStock is the resolver for the adjustStock field.
 func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quantityChange int, reason StockAdjustmentReason) (*ent.Product, error) {
-	return r.Catalog.AdjustStock(ctx, r.db(ctx), productID, quantityChange, inventorymovement.Reason(reason))
+	return r.Inventory.AdjustStock(ctx, r.db(ctx), productID, inventory.Adjustment{QuantityChange: &quantityChange, Reason: string(reason)})
 }
 
 // SetOrderStatus is the resolver for the setOrderStatus field.

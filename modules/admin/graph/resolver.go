@@ -10,6 +10,7 @@ import (
 	"shop/internal/apperr"
 	"shop/modules/catalog"
 	"shop/modules/integrations"
+	"shop/modules/inventory"
 	"shop/modules/ordering"
 	"shop/schema"
 )
@@ -23,9 +24,10 @@ const DefaultPage = 20
 // Resolver holds the services the resolvers call. Mutations run inside the
 // request's transaction (entgql.Transactioner) and pass its client down.
 type Resolver struct {
-	Client   *ent.Client
-	Catalog  *catalog.Service
-	Ordering *ordering.Service
+	Client    *ent.Client
+	Catalog   *catalog.Service
+	Inventory inventory.Service
+	Ordering  *ordering.Service
 	// DeliveryLog reads the webhook delivery log (River's job table); nil
 	// makes Webhook.deliveries answer unavailable.
 	DeliveryLog *integrations.Runner

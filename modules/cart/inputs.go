@@ -1,0 +1,40 @@
+package cart
+
+import (
+	"shop/internal/valid"
+	"shop/schema"
+)
+
+// AddInput is a product and a quantity to add to the cart (REST: the
+// POST /cart/items body). Add validates it first.
+type AddInput struct {
+	ProductID *int `json:"product_id"`
+	Quantity  *int `json:"quantity"`
+}
+
+// Validate checks that both are given and the quantity is in the line range.
+func (in AddInput) Validate() error {
+	var f valid.Fields
+	f.Required("product_id", in.ProductID != nil)
+	quantity(&f, in.Quantity)
+	return f.Err()
+}
+
+// QuantityInput is a line's new quantity (REST: the PATCH body).
+// SetQuantity validates it first.
+type QuantityInput struct {
+	Quantity *int `json:"quantity"`
+}
+
+// Validate checks that the quantity is given and in the line range.
+func (in QuantityInput) Validate() error {
+	var f valid.Fields
+	quantity(&f, in.Quantity)
+	return f.Err()
+}
+
+func quantity(f *valid.Fields, q *int) {
+	if f.Required("quantity", q != nil) {
+		f.Range("quantity", int64(*q), schema.MinLineQuantity, schema.MaxLineQuantity)
+	}
+}
