@@ -7,12 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"shop/ent"
 	"shop/ent/cartitem"
-	"shop/internal/database"
-	"shop/internal/migrate"
 	"shop/internal/testdb"
 	"shop/modules/cart"
 )
@@ -31,23 +28,12 @@ type counter struct {
 // point at loopback (no workers run: nothing is delivered).
 func countingShop(t *testing.T, dia string) (*shop, *counter) {
 	t.Helper()
-	db, ctr, err := database.OpenCounting(testdb.URL(t, dia), database.Options{MaxOpenConns: 32, MaxIdleConns: 32, BusyTimeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, ctr := testdb.NewCounting(t, dia)
 	c := &counter{}
 	ctr.Before = func(_ context.Context, _ int64, query string) {
 		c.mu.Lock()
 		c.queries = append(c.queries, query)
 		c.mu.Unlock()
-	}
-	dir, err := migrate.Dir(db.Dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate.Up(t.Context(), db.SQL, db.Dialect, dir); err != nil {
-		t.Fatal(err)
 	}
 	return startShop(t, db, withEnv("SHOP_WEBHOOK_ALLOW_PRIVATE", "true")), c
 }

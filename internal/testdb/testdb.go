@@ -41,12 +41,15 @@ func URL(t testing.TB, dia string) string {
 	return url
 }
 
+// poolOptions fit concurrency tests. A generous SQLite busy timeout: on a
+// loaded 2-core CI machine a writer (a whole migration under -race) can
+// hold the lock for seconds.
+var poolOptions = database.Options{MaxOpenConns: 32, MaxIdleConns: 32, BusyTimeout: time.Minute}
+
 // Open opens the test database at url with a pool fit for concurrency tests.
 func Open(t testing.TB, url string) *database.DB {
 	t.Helper()
-	// A generous SQLite busy timeout: on a loaded 2-core CI machine a writer
-	// (a whole migration under -race) can hold the lock for seconds.
-	db, err := database.Open(url, database.Options{MaxOpenConns: 32, MaxIdleConns: 32, BusyTimeout: time.Minute})
+	db, err := database.Open(url, poolOptions)
 	if err != nil {
 		t.Fatalf("testdb: open: %v", err)
 	}
@@ -59,6 +62,27 @@ func Open(t testing.TB, url string) *database.DB {
 func New(t testing.TB, dia string) *database.DB {
 	t.Helper()
 	db := Open(t, URL(t, dia))
+	up(t, db)
+	return db
+}
+
+// NewCounting is New on a pool that counts every statement it sends
+// (database.OpenCounting): round-trip budgets, and faults injected before
+// a chosen statement.
+func NewCounting(t testing.TB, dia string) (*database.DB, *database.Counter) {
+	t.Helper()
+	db, c, err := database.OpenCounting(URL(t, dia), poolOptions)
+	if err != nil {
+		t.Fatalf("testdb: open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	up(t, db)
+	return db, c
+}
+
+// up brings db up through the real migrations.
+func up(t testing.TB, db *database.DB) {
+	t.Helper()
 	dir, err := migrate.Dir(db.Dialect)
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
@@ -66,5 +90,4 @@ func New(t testing.TB, dia string) *database.DB {
 	if _, err := migrate.Up(context.Background(), db.SQL, db.Dialect, dir); err != nil {
 		t.Fatalf("testdb: migrate up: %v", err)
 	}
-	return db
 }
