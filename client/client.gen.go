@@ -1624,7 +1624,7 @@ type ClientInterface interface {
 
 	// CreateStockAdjustmentWithBody Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`.
+	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1633,7 +1633,7 @@ type ClientInterface interface {
 
 	// CreateStockAdjustment Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`.
+	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2371,7 +2371,7 @@ func (c *Client) ListProductMovements(ctx context.Context, id ID, params *ListPr
 
 // CreateStockAdjustmentWithBody Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`.
+// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2390,7 +2390,7 @@ func (c *Client) CreateStockAdjustmentWithBody(ctx context.Context, id ID, conte
 
 // CreateStockAdjustment Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`.
+// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5375,7 +5375,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStockAdjustmentWithBodyWithResponse Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`.
+	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5384,7 +5384,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStockAdjustmentWithResponse Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`.
+	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8918,7 +8918,7 @@ func (c *ClientWithResponses) ListProductMovementsWithResponse(ctx context.Conte
 
 // CreateStockAdjustmentWithBodyWithResponse Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`.
+// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8933,7 +8933,7 @@ func (c *ClientWithResponses) CreateStockAdjustmentWithBodyWithResponse(ctx cont
 
 // CreateStockAdjustmentWithResponse Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`.
+// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
