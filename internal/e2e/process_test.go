@@ -104,7 +104,7 @@ func startShopProc(t testing.TB, env []string) *shopProc {
 	p.Start()
 	t.Cleanup(func() {
 		p.Kill()
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SHOP_TEST_PROC_LOG") != "" {
 			t.Logf("shop serve's log:\n%s", p.log.String())
 		}
 	})

@@ -29,13 +29,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	status := e.Code.HTTPStatus()
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
 	switch {
+	case status >= 500 && errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		// The client went away and its request was cut short: not a fault,
+		// even when the cut left a connection closed (which alone reads as
+		// an unreachable database), so this is checked first.
+		s.log.InfoContext(c.Request().Context(), "client went away", slog.String("request_id", reqID), slog.String("route", c.Path()))
 	case e.Code == apperr.Unavailable:
 		// An outage fails every request the same way: one line a second,
 		// with how many it stands for, not thousands of lines.
 		s.unavailableLog.log(c.Request().Context(), s.log, reqID, err)
-	case status >= 500 && errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
-		// The client went away and its request was cut short: not a fault.
-		s.log.InfoContext(c.Request().Context(), "client went away", slog.String("request_id", reqID), slog.String("route", c.Path()))
 	case status >= 500:
 		s.log.ErrorContext(c.Request().Context(), "request failed",
 			slog.String("request_id", reqID), slog.String("route", c.Path()), slog.Any("error", err))

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"shop/internal/httpserver"
@@ -242,5 +245,29 @@ func TestServe_ShutdownDeadline(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a stuck request kept the server from stopping")
+	}
+}
+
+// TestErrors_ClientWentAway: a request cut short because its client went
+// away fails with context.Canceled and, often, a connection the cut closed
+// (which alone reads as an unreachable database). That is logged as the
+// client's doing, at INFO, never as a database outage.
+func TestErrors_ClientWentAway(t *testing.T) {
+	var logged strings.Builder
+	srv := httpserver.New(httpserver.Options{Logger: slog.New(slog.NewJSONHandler(&logged, nil))})
+	srv.Echo.POST("/checkout", func(c echo.Context) error {
+		<-c.Request().Context().Done()
+		return errors.Join(fmt.Errorf("move stock: %w", c.Request().Context().Err()), fmt.Errorf("rollback: %w", pgconn.ErrConnClosed))
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/checkout", nil)
+	srv.Echo.ServeHTTP(httptest.NewRecorder(), req)
+	out := logged.String()
+	if !strings.Contains(out, `"msg":"client went away"`) || !strings.Contains(out, `"level":"INFO"`) {
+		t.Errorf("log %q, want the client's going away at INFO", out)
+	}
+	if strings.Contains(out, "service unavailable") || strings.Contains(out, `"level":"ERROR"`) {
+		t.Errorf("a client going away was logged as an outage: %q", out)
 	}
 }
