@@ -160,11 +160,24 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
+// maxBeginRetries bounds WithTx's retries of a BEGIN refused with
+// driver.ErrBadConn.
+const maxBeginRetries = 32
+
 // WithTx runs fn inside one transaction on client: committed when fn returns
 // nil, rolled back when it returns an error or panics. The caller owns the
 // transaction; fn passes tx.Client() to every module it calls.
 func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
 	tx, err := client.Tx(ctx)
+	// BEGIN on a pooled connection that died since its last use (closed
+	// under a request whose client went away) fails with ErrBadConn.
+	// database/sql tries three connections, but when the pool is at its
+	// limit a waiting BEGIN is handed released connections, which after a
+	// burst of cancelled requests may all be dead. Nothing ran: try again,
+	// each attempt drops one dead connection.
+	for try := 0; try < maxBeginRetries && errors.Is(err, driver.ErrBadConn); try++ {
+		tx, err = client.Tx(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -183,9 +196,14 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 	if err := tx.Commit(); err != nil {
 		if errors.Is(err, sql.ErrTxDone) {
 			// Closed under us, not by us (fn succeeded and nothing else
-			// ends this transaction): its connection or its request was
-			// lost, and it was rolled back.
-			err = errors.Join(err, errTxLost)
+			// ends this transaction), and rolled back: by its request's
+			// end (the client went away, or the deadline passed), or
+			// because its connection was lost.
+			if cerr := ctx.Err(); cerr != nil {
+				err = errors.Join(err, cerr)
+			} else {
+				err = errors.Join(err, errTxLost)
+			}
 		}
 		return fmt.Errorf("commit: %w", err)
 	}

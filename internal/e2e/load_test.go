@@ -138,14 +138,6 @@ func (l *checkoutLoad) Replay(t testing.TB, base string) {
 	l.mu.Unlock()
 	for key, tok := range pending {
 		st, _, b, err := rawDo(context.Background(), l.Client, "POST", base+"/api/v1/checkout", tok, nil, map[string]string{"Idempotency-Key": key})
-		// 503 unavailable (with Retry-After) is the contract's "try again":
-		// a client that follows it sends the key again, as here, a few
-		// times; the test then judges what the retry answers.
-		for try := 0; err == nil && st == http.StatusServiceUnavailable && try < 5; try++ {
-			t.Logf("replay %s: 503 %s; retrying", key, b)
-			time.Sleep(time.Second)
-			st, _, b, err = rawDo(context.Background(), l.Client, "POST", base+"/api/v1/checkout", tok, nil, map[string]string{"Idempotency-Key": key})
-		}
 		switch {
 		case err != nil:
 			t.Fatalf("replay %s: %v", key, err)
