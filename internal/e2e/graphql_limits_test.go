@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,40 +12,12 @@ import (
 
 	"shop/internal/testdb"
 	"shop/modules/admin"
+	"shop/modules/admin/attacks"
 )
 
 // refusalBound is the generous bound on a refusal: the contract is "under
 // 100 ms", the machine running the tests is shared and noisy.
 const refusalBound = time.Second
-
-// fanout is issue 10's fragment fan-out: each of n fragments spreads the
-// next one twice, so the operation expands to 2^(n-1) fields from ~40 bytes
-// per level.
-func fanout(n int) string {
-	var b strings.Builder
-	b.WriteString("query { ...F0 }\n")
-	for i := range n - 1 {
-		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n-1)
-	return b.String()
-}
-
-// repeated writes field n times inside one operation; with alias, each
-// copy gets its own alias (a0: ..., a1: ...).
-func repeated(field string, n int, alias bool) string {
-	var b strings.Builder
-	b.WriteString("{ ")
-	for i := range n {
-		if alias {
-			fmt.Fprintf(&b, "a%d: ", i)
-		}
-		b.WriteString(field)
-		b.WriteString(" ")
-	}
-	b.WriteString("}")
-	return b.String()
-}
 
 // TestGraphQL_Limits sends each attack of issue 10 item 1 and asserts the
 // refusal: HTTP 422, a GraphQL error naming the limit with extensions.code
@@ -98,20 +69,20 @@ func TestGraphQL_Limits(t *testing.T) {
 		}
 		refused := func(t *testing.T, query, limit string) { t.Helper(); refusedVars(t, query, nil, limit) }
 
-		t.Run("FragmentFanout23", func(t *testing.T) { refused(t, fanout(23), "selections") })
-		t.Run("FragmentFanout30", func(t *testing.T) { refused(t, fanout(30), "selections") })
-		t.Run("FragmentFanout64", func(t *testing.T) { refused(t, fanout(64), "selections") })
+		t.Run("FragmentFanout23", func(t *testing.T) { refused(t, attacks.Fanout(23), "selections") })
+		t.Run("FragmentFanout30", func(t *testing.T) { refused(t, attacks.Fanout(30), "selections") })
+		t.Run("FragmentFanout64", func(t *testing.T) { refused(t, attacks.Fanout(64), "selections") })
 		t.Run("RepeatedTotalCount5000", func(t *testing.T) {
-			refused(t, repeated("products(first:1){totalCount}", 5000, false), "size")
+			refused(t, attacks.Repeated("products(first:1){totalCount}", 5000, false), "size")
 		})
 		t.Run("AliasedTotalCount9000", func(t *testing.T) {
-			refused(t, repeated("orders(first:1){totalCount}", 9000, true), "size")
+			refused(t, attacks.Repeated("orders(first:1){totalCount}", 9000, true), "size")
 		})
 		t.Run("ManyFieldsUnderTheSizeLimit", func(t *testing.T) {
-			refused(t, repeated("__typename", admin.MaxSelections+1, false), "selections")
+			refused(t, attacks.Repeated("__typename", admin.MaxSelections+1, false), "selections")
 		})
 		t.Run("FieldsInAnUnusedFragment", func(t *testing.T) {
-			refused(t, "{ __typename } fragment U on Query "+repeated("__typename", admin.MaxSelections, false), "selections")
+			refused(t, "{ __typename } fragment U on Query "+attacks.Repeated("__typename", admin.MaxSelections, false), "selections")
 		})
 		t.Run("TooDeep", func(t *testing.T) {
 			refused(t, `{ categories { edges { node { products { category { products { category { products { id } } } } } } } } }`, "depth")
@@ -119,9 +90,9 @@ func TestGraphQL_Limits(t *testing.T) {
 		t.Run("TotalCounts", func(t *testing.T) {
 			// Each costs 1 + CountCost: 99 fit under MaxCost, 100 don't.
 			n := admin.MaxCost / (1 + admin.CountCost)
-			refused(t, repeated("orders(first:1){totalCount}", n+1, true), "cost")
+			refused(t, attacks.Repeated("orders(first:1){totalCount}", n+1, true), "cost")
 			start := time.Now()
-			g := s.gql(t, a.Token, repeated("orders(first:1){totalCount}", n, true), nil)
+			g := s.gql(t, a.Token, attacks.Repeated("orders(first:1){totalCount}", n, true), nil)
 			if len(g.Errors) > 0 || len(g.Data) != n || string(g.Data["a0"]) != `{"totalCount":1}` {
 				t.Fatalf("%d totalCounts: %+v", n, g.Errors)
 			}

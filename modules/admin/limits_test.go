@@ -19,30 +19,9 @@ import (
 
 	"shop/internal/apperr"
 	"shop/internal/database"
+	"shop/modules/admin/attacks"
 	"shop/modules/admin/graph"
 )
-
-func fanout(n int) string {
-	var b strings.Builder
-	b.WriteString("query { ...F0 }\n")
-	for i := range n - 1 {
-		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n-1)
-	return b.String()
-}
-
-func repeated(field string, n int, alias bool) string {
-	var b strings.Builder
-	b.WriteString("{ ")
-	for i := range n {
-		if alias {
-			fmt.Fprintf(&b, "a%d: ", i)
-		}
-		b.WriteString(field + " ")
-	}
-	return b.String() + "}"
-}
 
 func TestShapes(t *testing.T) {
 	for _, tc := range []struct {
@@ -52,8 +31,8 @@ func TestShapes(t *testing.T) {
 	}{
 		{"Flat", "{ a b c }", 3, 1},
 		{"Nested", "{ a { b { c } } d }", 4, 3},
-		{"FragmentFanout10", fanout(10), 512, 1},
-		{"FragmentFanout62", fanout(62), saturation, 1},
+		{"FragmentFanout10", attacks.Fanout(10), 512, 1},
+		{"FragmentFanout62", attacks.Fanout(62), saturation, 1},
 		{"InlineFragment", "{ a { ... on T { b { c } } } }", 3, 3},
 		{"FragmentAtDepth", "{ a { ...F } b { c { ...F } } } fragment F on T { x { y } }", 7, 4},
 		{"IntrospectionDepthNotCounted", "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }", 10, 0},
@@ -104,14 +83,14 @@ func BenchmarkLimits(b *testing.B) {
 		name, body string
 		status     int
 	}{
-		{"FragmentFanout23", quote(fanout(23)), 422},
-		{"FragmentFanout30", quote(fanout(30)), 422},
-		{"RepeatedTotalCount5000", quote(repeated("products(first:1){totalCount}", 5000, false)), 422},
-		{"AliasedTotalCount9000", quote(repeated("orders(first:1){totalCount}", 9000, true)), 422},
-		{"AliasedTotalCount101", quote(repeated("orders(first:1){totalCount}", 101, true)), 422},
-		{"Typename1001", quote(repeated("__typename", MaxSelections+1, false)), 422},
-		{"Typename1000Accepted", quote(repeated("__typename", MaxSelections, false)), 200},
-		{"ProductsTotalCount500Overlapping", quote(repeated("products(first:1){totalCount}", MaxSelections/2, false)), 422},
+		{"FragmentFanout23", quote(attacks.Fanout(23)), 422},
+		{"FragmentFanout30", quote(attacks.Fanout(30)), 422},
+		{"RepeatedTotalCount5000", quote(attacks.Repeated("products(first:1){totalCount}", 5000, false)), 422},
+		{"AliasedTotalCount9000", quote(attacks.Repeated("orders(first:1){totalCount}", 9000, true)), 422},
+		{"AliasedTotalCount101", quote(attacks.Repeated("orders(first:1){totalCount}", 101, true)), 422},
+		{"Typename1001", quote(attacks.Repeated("__typename", MaxSelections+1, false)), 422},
+		{"Typename1000Accepted", quote(attacks.Repeated("__typename", MaxSelections, false)), 200},
+		{"ProductsTotalCount500Overlapping", quote(attacks.Repeated("products(first:1){totalCount}", MaxSelections/2, false)), 422},
 		{"Introspection", quote(string(introspection)), 200},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
