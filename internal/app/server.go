@@ -42,7 +42,8 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 	// the delivery log (read through a River client that works no jobs).
 	configureEvents(cfg)
 	tokens.Keys = integrations.KeyVerifier{DB: db.Client}
-	deliveries, err := integrations.NewRunner(integrationOptions(cfg, db, logger, nil), false)
+	opts := integrationOptions(cfg, db, logger, nil)
+	deliveries, err := integrations.NewRunner(opts, false)
 	if err != nil {
 		logger.Error("webhook delivery log unavailable", slog.String("err", err.Error()))
 	}
@@ -62,7 +63,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		reports:   &ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect},
 		auditLog:  &shopadmin.AuditLogHTTP{DB: db.Client},
 		integrations: &integrations.HTTP{DB: db.Client, Runner: deliveries,
-			Webhooks: integrations.Webhooks{Guard: integrations.Guard{AllowPrivate: cfg.WebhookAllowPrivate}}},
+			Webhooks: integrations.Webhooks{Guard: opts.Guard}},
 		graphql: shopadmin.ServeGraphQL(shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog,
 			Inventory: svc.Inventory, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, logger)),
 		authenticate: tokens.Authenticate,

@@ -96,11 +96,7 @@ func violation(err error) (name string, ok bool) {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		switch pg.Code {
-		case "23505":
-			return pg.ConstraintName, true
-		case "23503":
-			return pg.ConstraintName, true
-		case "23514":
+		case "23505", "23503", "23514": // unique, foreign key, check
 			return pg.ConstraintName, true
 		}
 		return "", false

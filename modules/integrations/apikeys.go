@@ -16,11 +16,12 @@ import (
 	"shop/ent/apikey"
 	"shop/ent/predicate"
 	"shop/internal/page"
+	"shop/modules/identity"
 )
 
-// KeyPrefix starts every API key, so the auth middleware tells a key from a
-// JWT without trying both.
-const KeyPrefix = "sk_"
+// KeyPrefix starts every API key: identity's, whose auth middleware tells
+// a key from a JWT by it.
+const KeyPrefix = identity.APIKeyPrefix
 
 // keyAlphabet is base62: 40 characters carry ~238 bits of randomness.
 const keyAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -48,6 +48,9 @@ func (h *HTTP) CreateWebhook(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	if err := h.Webhooks.Check(ctx, in); err != nil {
+		return err
+	}
 	w, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Webhook, error) {
 		return h.Webhooks.Create(ctx, db, in)
 	})
@@ -83,6 +86,9 @@ func (h *HTTP) UpdateWebhook(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	if err := h.Webhooks.CheckPatch(ctx, patch); err != nil {
+		return err
+	}
 	w, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Webhook, error) {
 		return h.Webhooks.Update(ctx, db, id, patch)
 	})

@@ -9,9 +9,10 @@ import (
 	"shop/schema"
 )
 
-// The integrations' inputs validate themselves (Validate); the service
-// methods run the same checks first, plus the SSRF guard on the url, which
-// needs the network and so is not part of Validate. REST decodes its
+// The integrations' inputs validate themselves (Validate), and the service
+// methods run the same checks first. The SSRF guard on a webhook's url
+// needs the network and so is not part of Validate: Webhooks.Check runs it
+// before the write transaction. REST decodes its
 // bodies straight into these types.
 
 // WebhookInput is a new endpoint.

@@ -333,9 +333,9 @@ func TestRetryable(t *testing.T) {
 	}
 }
 
-// TestDecrement_Unavailable: the guarded decrement also refuses a product
+// TestSell_Unavailable: the guarded decrement also refuses a product
 // deactivated or deleted after the cart was read, and says so.
-func TestDecrement_Unavailable(t *testing.T) {
+func TestSell_Unavailable(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()

@@ -6,7 +6,7 @@ import (
 )
 
 // StatusChange is an admin's move of an order to another status (REST:
-// the PATCH body; GraphQL: setOrderStatus's status, which its enum already
+// the POST body; GraphQL: setOrderStatus's status, which its enum already
 // holds to the same list). SetStatus validates it first.
 type StatusChange struct {
 	Status string `json:"status"`
