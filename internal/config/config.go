@@ -97,8 +97,13 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.WebhookBackoffBase <= 0 || c.WebhookBackoffCap < c.WebhookBackoffBase || c.WebhookRetryWindow <= 0 {
 		return Config{}, fmt.Errorf("SHOP_WEBHOOK_BACKOFF_BASE, _CAP and SHOP_WEBHOOK_RETRY_WINDOW: want 0 < base <= cap and a positive window")
 	}
-	if c.WorkerPollInterval <= 0 || c.LowStockThreshold < 0 {
-		return Config{}, fmt.Errorf("SHOP_WORKER_POLL_INTERVAL must be positive and SHOP_LOW_STOCK_THRESHOLD 0 or more")
+	if c.WorkerPollInterval < 100*time.Millisecond {
+		// River refuses a poll interval shorter than its fetch cooldown
+		// (100 ms), and would only say so when the workers start.
+		return Config{}, fmt.Errorf("SHOP_WORKER_POLL_INTERVAL: want at least 100ms, got %s", c.WorkerPollInterval)
+	}
+	if c.LowStockThreshold < 0 {
+		return Config{}, fmt.Errorf("SHOP_LOW_STOCK_THRESHOLD: want 0 or more, got %d", c.LowStockThreshold)
 	}
 	if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 10000 {
 		return Config{}, fmt.Errorf("SHOP_WORKER_CONCURRENCY: want 1..10000, got %d", c.WorkerConcurrency)

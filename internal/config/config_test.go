@@ -121,6 +121,8 @@ func TestLoadBadValues(t *testing.T) {
 		{"SHOP_CURRENCY", "US"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "0"},
 		{"SHOP_WORKER_CONCURRENCY", "0"},
+		{"SHOP_WORKER_POLL_INTERVAL", "50ms"},
+		{"SHOP_LOW_STOCK_THRESHOLD", "-1"},
 		{"SHOP_WORKER_CONCURRENCY", "many"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "-1"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "many"},

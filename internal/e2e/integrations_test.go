@@ -19,6 +19,7 @@ import (
 
 	"shop/ent/apikey"
 	"shop/ent/auditlog"
+	"shop/ent/webhook"
 	"shop/internal/app"
 	"shop/internal/testdb"
 	"shop/modules/integrations"
@@ -251,7 +252,7 @@ func TestWebhooks_SSRF(t *testing.T) {
 		s.do(t, req{method: "POST", path: "/api/v1/admin/webhooks", token: admin.Token, invalid: true, body: map[string]any{
 			"url": "http://93.184.216.34/hook", "events": []string{"order.shipped"},
 		}}).wantProblem(422, "validation_failed")
-		s.do(t, req{method: "POST", path: "/api/v1/admin/webhooks", token: admin.Token, body: map[string]any{
+		s.do(t, req{method: "POST", path: "/api/v1/admin/webhooks", token: admin.Token, invalid: true, body: map[string]any{
 			"url": "http://93.184.216.34/hook", "events": []string{},
 		}}).wantProblem(422, "validation_failed")
 
@@ -277,6 +278,9 @@ func TestWebhooks_SSRF(t *testing.T) {
 			t.Fatalf("stored %+v", got)
 		}
 		s.do(t, req{method: "DELETE", path: path("/api/v1/admin/webhooks/%d", id), token: admin.Token}).wantStatus(204)
+		if s.ent.Webhook.Query().Where(webhook.ID(id)).ExistX(context.Background()) {
+			t.Fatal("the deleted webhook is still stored")
+		}
 		s.do(t, req{method: "GET", path: path("/api/v1/admin/webhooks/%d/deliveries", id), token: admin.Token}).wantProblem(404, "not_found")
 	})
 }
