@@ -114,9 +114,8 @@ func orderItemEventsHook(next ent.Mutator) ent.Mutator {
 }
 
 // productEventsHook records product.created, product.updated (a change of
-// its content: stock alone moving is not an update event), product.deleted
-// (deleted_at set) and inventory.low_stock (stock taken from at least the
-// threshold to below it).
+// its content) and product.deleted (deleted_at set). Stock moves only
+// through MoveStock, which records inventory.low_stock itself.
 func productEventsHook(next ent.Mutator) ent.Mutator {
 	return hook.ProductFunc(func(ctx context.Context, m *gen.ProductMutation) (ent.Value, error) {
 		if m.Op().Is(ent.OpCreate) {
@@ -138,8 +137,7 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 				}
 			}
 		}
-		delta, _ := m.AddedStock()
-		if typ == "" && delta >= 0 {
+		if typ == "" {
 			return next.Mutate(ctx, m)
 		}
 		// A bulk update's rows are found before it runs: its predicates
@@ -163,17 +161,8 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 				return nil, fmt.Errorf("product event: %w", err)
 			}
 		}
-		change, after := map[int]int{}, map[int]int{}
 		for _, p := range ps {
-			if typ != "" {
-				if err := events.Record(ctx, m.Client(), typ, "", events.NewProduct(p)); err != nil {
-					return nil, err
-				}
-			}
-			change[p.ID], after[p.ID] = delta, p.Stock
-		}
-		if delta < 0 {
-			if err := events.RecordLowStock(ctx, m.Client(), change, after); err != nil {
+			if err := events.Record(ctx, m.Client(), typ, "", events.NewProduct(p)); err != nil {
 				return nil, err
 			}
 		}

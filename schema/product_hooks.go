@@ -2,22 +2,22 @@ package schema
 
 import (
 	"context"
-	"errors"
 
 	"entgo.io/ent"
 
 	gen "shop/ent"
 	"shop/ent/hook"
 	"shop/ent/product"
+	"shop/internal/apperr"
 )
 
-// ErrStockSet is returned when an update sets a product's stock outright:
-// stock only moves by increments that come with a ledger movement
-// (adjustments, checkout, cancellation).
-var ErrStockSet = errors.New("stock cannot be set directly; adjust it with a movement")
+// ErrStockSet is returned when an Ent update sets or adds to a product's
+// stock: stock only moves through MoveStock (stock.go), which writes the
+// ledger movement with the change (adjustments, checkout, cancellation).
+var ErrStockSet = apperr.Validation(apperr.Field("stock", "stock cannot be changed directly; adjust it with a movement"))
 
-// Hooks of the Product: every write is audited, stock is never set
-// outright on update, and any change of its content (not of stock alone)
+// Hooks of the Product: every write is audited, stock never changes
+// through an Ent update (only MoveStock's guarded statement moves it), and any change of its content (not of stock alone)
 // increments its version, which the REST API serves as the ETag.
 func (Product) Hooks() []ent.Hook {
 	return []ent.Hook{
@@ -25,7 +25,9 @@ func (Product) Hooks() []ent.Hook {
 		auditHook("product"),
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.ProductFunc(func(ctx context.Context, m *gen.ProductMutation) (ent.Value, error) {
-				if _, set := m.Stock(); set {
+				_, set := m.Stock()
+				_, added := m.AddedStock()
+				if set || added {
 					return nil, ErrStockSet
 				}
 				return next.Mutate(ctx, m)

@@ -91,24 +91,32 @@ func TestChecks(t *testing.T) {
 		f := newFixture(t, dia, 5)
 
 		t.Run("StockNeverNegative", func(t *testing.T) {
-			// AddStock bypasses Ent's field validator: the CHECK must hold.
-			err := f.c.Product.UpdateOneID(f.product.ID).AddStock(-6).Exec(ctx)
-			if !ent.IsConstraintError(err) {
-				t.Fatalf("stock below zero: %v, want a constraint error", err)
+			// Below Ent (whose hook refuses any stock change outside
+			// MoveStock), the CHECK must hold.
+			_, err := f.db.SQL.ExecContext(ctx, fmt.Sprintf("UPDATE products SET stock = stock - 6 WHERE id = %d", f.product.ID))
+			if err == nil {
+				t.Fatal("stock below zero: accepted, want the CHECK to refuse it")
 			}
 			if got := f.stock(t); got != 5 {
 				t.Fatalf("stock = %d after refused update, want 5", got)
 			}
-			for _, v := range []int{-1, 100} {
-				if err := f.c.Product.UpdateOneID(f.product.ID).SetStock(v).Exec(ctx); !errors.Is(err, schema.ErrStockSet) {
-					t.Fatalf("SetStock(%d): %v, want ErrStockSet", v, err)
+		})
+		t.Run("StockOnlyThroughMoveStock", func(t *testing.T) {
+			for name, upd := range map[string]*ent.ProductUpdateOne{
+				"SetStock(-1)":  f.c.Product.UpdateOneID(f.product.ID).SetStock(-1),
+				"SetStock(100)": f.c.Product.UpdateOneID(f.product.ID).SetStock(100),
+				"AddStock(1)":   f.c.Product.UpdateOneID(f.product.ID).AddStock(1),
+				"AddStock(-1)":  f.c.Product.UpdateOneID(f.product.ID).AddStock(-1),
+			} {
+				if err := upd.Exec(ctx); !errors.Is(err, schema.ErrStockSet) {
+					t.Fatalf("%s: %v, want ErrStockSet", name, err)
 				}
 			}
-		})
-		t.Run("GuardedDecrement", func(t *testing.T) {
-			err := f.c.Product.UpdateOneID(f.product.ID).Where(product.StockGTE(6)).AddStock(-6).Exec(ctx)
-			if !ent.IsNotFound(err) {
-				t.Fatalf("guarded decrement past stock: %v, want not found", err)
+			if err := f.c.Product.Update().Where(product.ID(f.product.ID)).AddStock(1).Exec(ctx); !errors.Is(err, schema.ErrStockSet) {
+				t.Fatalf("bulk AddStock: %v, want ErrStockSet", err)
+			}
+			if got := f.stock(t); got != 5 {
+				t.Fatalf("stock = %d after refused updates, want 5", got)
 			}
 		})
 		t.Run("PricePositive", func(t *testing.T) {

@@ -98,7 +98,7 @@ func TestTranslate(t *testing.T) {
 				return c.CartItem.Create().SetUserID(u.ID).SetProductID(p.ID).SetQuantity(1).Exec(ctx)
 			}, apperr.Conflict, "the change conflicts with the data already stored", nil},
 			{"check constraint", func() error {
-				return c.Product.UpdateOneID(p.ID).AddStock(2_000_000_000).Exec(ctx)
+				return c.Product.UpdateOneID(p.ID).AddPrice(-p.Price).Exec(ctx) // price ≥ 1
 			}, apperr.Conflict, "the change conflicts with the data already stored", nil},
 			{"foreign key to a vanished user", func() error {
 				return c.CartItem.Create().SetUserID(u.ID + 1000).SetProductID(p.ID).SetQuantity(1).Exec(ctx)
