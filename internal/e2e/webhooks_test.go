@@ -150,6 +150,15 @@ func TestWebhooks_RetryThenSucceed(t *testing.T) {
 		if d.Attempts != 3 || d.EventID != ids[0] || d.LastStatusCode == nil || *d.LastStatusCode != 200 || d.DeliveredAt == nil {
 			t.Fatalf("delivery %+v", d)
 		}
+		// A full last page has no next page.
+		var full struct {
+			Items      []struct{ ID int64 }
+			NextCursor *string `json:"next_cursor"`
+		}
+		s.do(t, req{method: "GET", path: path("/api/v1/admin/webhooks/%d/deliveries?status=succeeded&limit=1", hookID), token: admin.Token}).wantStatus(200).JSON(&full)
+		if len(full.Items) != 1 || full.NextCursor != nil {
+			t.Fatalf("the only delivery, limit 1: %+v, want it and next_cursor null", full)
+		}
 		s.do(t, req{method: "GET", path: path("/api/v1/admin/webhooks/%d/deliveries?status=failed", hookID), token: admin.Token}).wantStatus(200).JSON(&list)
 		if len(list.Items) != 0 {
 			t.Fatalf("failed deliveries: %+v", list.Items)

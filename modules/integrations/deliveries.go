@@ -110,6 +110,15 @@ func (r *Runner) ListDeliveries(ctx context.Context, webhookID int, status strin
 	}
 	next := ""
 	if len(res.Jobs) == limit && res.LastCursor != nil {
+		// A full page has a next one only if a job follows it: the last
+		// page's next_cursor is null, as on every other list.
+		more, err := r.Client.JobList(ctx, params.After(res.LastCursor).First(1))
+		if err != nil {
+			return nil, "", fmt.Errorf("list deliveries: %w", err)
+		}
+		if len(more.Jobs) == 0 {
+			return out, "", nil
+		}
 		text, err := res.LastCursor.MarshalText()
 		if err != nil {
 			return nil, "", err

@@ -112,15 +112,15 @@ func (r *webhookResolver) Deliveries(ctx context.Context, obj *ent.Webhook, firs
 	if after != nil {
 		cursor = *after
 	}
+	if *n == 0 {
+		return &DeliveryConnection{Edges: []*DeliveryEdge{}, PageInfo: &DeliveryPageInfo{}}, nil
+	}
 	// The REST delivery log's own service function: one query implementation.
-	items, next, err := r.DeliveryLog.ListDeliveries(ctx, obj.ID, st, max(*n, 1), cursor)
+	items, next, err := r.DeliveryLog.ListDeliveries(ctx, obj.ID, st, *n, cursor)
 	if err != nil {
 		return nil, err
 	}
 	conn := &DeliveryConnection{Edges: make([]*DeliveryEdge, 0, len(items)), PageInfo: &DeliveryPageInfo{}}
-	if *n == 0 {
-		return conn, nil
-	}
 	for i := range items {
 		conn.Edges = append(conn.Edges, &DeliveryEdge{Node: &items[i]})
 	}
