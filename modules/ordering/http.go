@@ -55,16 +55,12 @@ type (
 	OrderJSON = events.Order
 )
 
-// ToOrderJSON maps an order loaded with its items.
+// ToOrderJSON maps an order loaded with its items (events.NewOrder, the
+// one mapping), lines by product id.
 func ToOrderJSON(o *ent.Order) OrderJSON {
-	items := make([]ItemJSON, len(o.Edges.Items))
-	for i, it := range o.Edges.Items {
-		items[i] = ItemJSON{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity,
-			UnitPrice: it.UnitPrice, Subtotal: it.UnitPrice * int64(it.Quantity)}
-	}
-	sort.Slice(items, func(i, j int) bool { return items[i].ProductID < items[j].ProductID })
-	return OrderJSON{ID: o.ID, UserID: o.UserID, Status: string(o.Status), TotalAmount: o.TotalAmount,
-		Currency: o.Currency, Items: items, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
+	out := *events.NewOrder(o, o.Edges.Items)
+	sort.Slice(out.Items, func(i, j int) bool { return out.Items[i].ProductID < out.Items[j].ProductID })
+	return out
 }
 
 // Checkout turns the caller's cart into an order, once per Idempotency-Key.
