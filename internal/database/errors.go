@@ -10,6 +10,12 @@ import (
 	"shop/internal/apperr"
 )
 
+// ErrUnknownUser is the answer to a write by a valid token whose user no
+// longer exists (401).
+func ErrUnknownUser() *apperr.Error {
+	return apperr.New(apperr.Unauthorized, "the user of this token no longer exists")
+}
+
 // Translate returns the API error err stands for. It is the one place that
 // knows what Ent's and the database drivers' errors mean; the REST error
 // handler, the GraphQL error presenter and the command line all ask it, and
@@ -35,7 +41,7 @@ func Translate(err error) *apperr.Error {
 		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unreachable; retry later", Err: err}
 	}
 	if UnknownUser(err) {
-		return &apperr.Error{Code: apperr.Unauthorized, Message: "the user of this token no longer exists", Err: err}
+		return ErrUnknownUser().Wrap(err)
 	}
 	var e *apperr.Error
 	if errors.As(err, &e) {

@@ -79,8 +79,12 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	if len(lines) == 0 {
 		// A user who no longer exists has an empty cart too; tell them
 		// apart on this refusal only, so a checkout costs no extra read.
-		if exists, err := db.User.Query().Where(user.ID(in.UserID)).Exist(ctx); err == nil && !exists {
-			return nil, false, apperr.New(apperr.Unauthorized, "the user of this token no longer exists")
+		exists, err := db.User.Query().Where(user.ID(in.UserID)).Exist(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("checkout: find user: %w", err)
+		}
+		if !exists {
+			return nil, false, database.ErrUnknownUser()
 		}
 		return nil, false, apperr.New(apperr.EmptyCart, "the cart is empty")
 	}
