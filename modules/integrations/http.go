@@ -2,7 +2,6 @@ package integrations
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -154,16 +153,15 @@ func (h *HTTP) RetryDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	raw := c.Param("delivery_id")
-	did, perr := strconv.ParseInt(raw, 10, 64)
-	if perr != nil || did <= 0 || strconv.FormatInt(did, 10) != raw {
-		return apperr.New(apperr.NotFound, "no such delivery")
+	did, err := httpserver.PathID(c, "delivery_id") // River's ids stay below 2^53
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	if _, err := h.Webhooks.Get(ctx, h.DB, id); err != nil {
 		return err
 	}
-	d, err := h.Runner.RetryDelivery(ctx, id, did)
+	d, err := h.Runner.RetryDelivery(ctx, id, int64(did))
 	if err != nil {
 		return err
 	}
