@@ -69,7 +69,7 @@ type shop struct {
 	cfg  config.Config
 	http *http.Client
 	srv  *httpserver.Server
-	log  *logBuffer // what the server logged (warnings and errors)
+	log  *syncBuffer // what the server logged (warnings and errors)
 }
 
 // option changes the configuration of a test shop.
@@ -114,7 +114,7 @@ func newShopOn(t testing.TB, db *database.DB, logOut io.Writer, opts ...option) 
 			logOut = os.Stderr
 		}
 	}
-	logs := &logBuffer{}
+	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(logOut, logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := app.NewServer(cfg, db, logger)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -139,20 +139,21 @@ func newShopOn(t testing.TB, db *database.DB, logOut io.Writer, opts ...option) 
 	}
 }
 
-// logBuffer keeps what a test server logs, for tests that assert on it.
-type logBuffer struct {
+// syncBuffer keeps what a server (in process or a subprocess) logs, safe
+// for concurrent writers, for tests that assert on it.
+type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *logBuffer) Write(p []byte) (int, error) {
+func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-// String returns everything logged so far.
-func (b *logBuffer) String() string {
+// String is everything written so far.
+func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
