@@ -12,6 +12,7 @@ import (
 
 	"shop/ent"
 	"shop/ent/cartitem"
+	"shop/ent/predicate"
 	"shop/ent/product"
 	"shop/internal/apperr"
 	"shop/schema"
@@ -147,11 +148,19 @@ func buildWhy(d string) string {
 	return query
 }
 
-// forSale is the SQL of the "for sale" rule on the products row alias t:
-// active and not deleted. Every guarded cart statement uses it.
+// The "for sale" rule (active and not deleted) of the cart's guarded
+// statements: forSale is its SQL on the products row alias t, for the raw
+// statements; forSalePredicate the same rule for Ent's queries; onSale for
+// a product already read.
 func forSale(t string) string {
 	return "(" + t + ".is_active AND " + t + ".deleted_at IS NULL)"
 }
+
+func forSalePredicate() predicate.Product {
+	return product.And(product.IsActive(true), product.DeletedAtIsNil())
+}
+
+func onSale(p *ent.Product) bool { return p.IsActive && p.DeletedAt == nil }
 
 // Add puts quantity units of a product in the cart, adding to an existing
 // line, in ONE guarded upsert on the unique (user, product) line:
@@ -248,7 +257,7 @@ func (s Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID
 		n, err := db.CartItem.Update().
 			Where(cartitem.ID(itemID), cartitem.UserID(userID), cartitem.Or(
 				cartitem.QuantityGTE(quantity),
-				cartitem.HasProductWith(product.IsActive(true), product.DeletedAtIsNil(), product.StockGTE(quantity)),
+				cartitem.HasProductWith(forSalePredicate(), product.StockGTE(quantity)),
 			)).
 			SetQuantity(quantity).
 			Save(schema.SkipSoftDelete(ctx))
@@ -269,7 +278,7 @@ func (s Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID
 		line, p := lines[0], lines[0].Edges.Product
 		switch {
 		case quantity <= line.Quantity:
-		case !p.IsActive || p.DeletedAt != nil:
+		case !onSale(p):
 			return unavailable(p.ID)
 		case quantity > p.Stock:
 			return insufficient(p.ID, quantity, p.Stock)
