@@ -6,6 +6,7 @@ import (
 
 	"shop/ent"
 	"shop/ent/inventorymovement"
+	"shop/internal/apperr"
 	"shop/internal/valid"
 	"shop/schema"
 )
@@ -34,7 +35,8 @@ func (a Adjustment) Validate() error {
 // AdjustStock validates a and applies it to the product with its movement,
 // on db (run it in a transaction), and returns the product as it is now.
 // An inactive product can be adjusted; a deleted one is not_found.
-// Errors: validation_failed, not_found, insufficient_stock.
+// Errors: validation_failed, not_found, insufficient_stock, conflict
+// (above schema.MaxStock).
 func (s Service) AdjustStock(ctx context.Context, db *ent.Client, productID int, a Adjustment) (*ent.Product, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
@@ -42,8 +44,14 @@ func (s Service) AdjustStock(ctx context.Context, db *ent.Client, productID int,
 	if _, err := db.Product.Get(ctx, productID); err != nil {
 		return nil, fmt.Errorf("product %d: %w", productID, err)
 	}
-	if err := s.Adjust(ctx, db, productID, *a.QuantityChange, inventorymovement.Reason(a.Reason), nil); err != nil {
+	r, err := schema.MoveStock(ctx, db, []schema.StockMove{{ProductID: productID, Change: *a.QuantityChange, Reason: inventorymovement.Reason(a.Reason)}})
+	switch {
+	case err != nil: // the maximum is a coded conflict
 		return nil, err
+	case len(r.Unavailable) > 0: // gone meanwhile
+		return nil, apperr.New(apperr.NotFound, "no such product")
+	case len(r.Short) > 0:
+		return nil, apperr.New(apperr.InsufficientStock, "not enough stock").With("items", r.Short)
 	}
 	return db.Product.Get(ctx, productID)
 }

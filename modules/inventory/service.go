@@ -8,8 +8,6 @@ import (
 	"context"
 
 	"shop/ent"
-	"shop/ent/inventorymovement"
-	"shop/internal/apperr"
 	"shop/schema"
 )
 
@@ -17,23 +15,6 @@ import (
 type Service struct {
 	// Dialect is the database's (dialect.Postgres or dialect.SQLite).
 	Dialect string
-}
-
-// Adjust changes a product's stock by change (≠ 0) with its movement, on db
-// (the caller's transaction), through schema.MoveStock.
-// Errors: not_found, insufficient_stock (the result would be below zero),
-// conflict (above schema.MaxStock).
-func (Service) Adjust(ctx context.Context, db *ent.Client, productID, change int, reason inventorymovement.Reason, orderID *int) error {
-	r, err := schema.MoveStock(ctx, db, []schema.StockMove{{ProductID: productID, Change: change, Reason: reason, OrderID: orderID}})
-	switch {
-	case err != nil:
-		return err
-	case len(r.Unavailable) > 0: // gone meanwhile
-		return apperr.New(apperr.NotFound, "no such product")
-	case len(r.Short) > 0:
-		return apperr.New(apperr.InsufficientStock, "not enough stock").With("items", r.Short)
-	}
-	return nil
 }
 
 // RecordInitial records a new product's initial stock as its `initial`
