@@ -9,24 +9,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"shop/ent"
+	"shop/internal/actor"
 )
 
 const issuer = "shop"
-
-// Viewer is the signed-in user of a request.
-type Viewer struct {
-	UserID int
-	Role   string
-	// Current is true when Role was read from the database during this
-	// request (RequireAdmin, or a credential checked there, like an API
-	// key), false when it is the token's claim, which may be stale.
-	Current bool
-	// APIKeyID is set when an API key acts (UserID is then 0).
-	APIKeyID int
-}
-
-// IsAdmin reports whether the viewer is an administrator.
-func (v Viewer) IsAdmin() bool { return v.Role == RoleAdmin }
 
 // Tokens issues and checks signed JWTs (HS256) with an expiry.
 type Tokens struct {
@@ -70,8 +56,9 @@ func (t *Tokens) Issue(u *ent.User) (string, error) {
 // ErrInvalidToken is returned for a token that is malformed, forged or expired.
 var ErrInvalidToken = errors.New("invalid or expired token")
 
-// Parse checks a token and returns its viewer.
-func (t *Tokens) Parse(token string) (Viewer, error) {
+// Parse checks a token and returns its principal: the user and the role it
+// claims (not Current).
+func (t *Tokens) Parse(token string) (actor.Actor, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.Secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -80,11 +67,11 @@ func (t *Tokens) Parse(token string) (Viewer, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	if err != nil {
-		return Viewer{}, ErrInvalidToken
+		return actor.Actor{}, ErrInvalidToken
 	}
 	id, err := strconv.Atoi(c.Subject)
 	if err != nil || id <= 0 || (c.Role != RoleCustomer && c.Role != RoleAdmin) {
-		return Viewer{}, ErrInvalidToken
+		return actor.Actor{}, ErrInvalidToken
 	}
-	return Viewer{UserID: id, Role: c.Role}, nil
+	return actor.Actor{UserID: id, Role: c.Role}, nil
 }
