@@ -48,12 +48,16 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		logger.Error("webhook delivery log unavailable", slog.String("err", err.Error()))
 	}
 
+	// Login, register and failed credentials spend one budget per client.
+	perIP := ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit)
+	tokens.Failures = perIP
+
 	catalogHTTP := &catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Tx: run, Currency: cfg.Currency}
 	addRoutes(srv.Echo, handlers{
 		ops: srv,
 		identity: &identity.HTTP{
 			Svc: svc.Identity, Tokens: tokens, DB: db.Client,
-			PerIP:    ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
+			PerIP:    perIP,
 			PerEmail: ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
 		},
 		catalog:   catalogHTTP,

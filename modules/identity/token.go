@@ -10,6 +10,7 @@ import (
 
 	"shop/ent"
 	"shop/internal/actor"
+	"shop/internal/ratelimit"
 )
 
 const issuer = "shop"
@@ -20,6 +21,9 @@ type Tokens struct {
 	TTL    time.Duration
 	Now    func() time.Time // nil: time.Now
 	Keys   KeyVerifier      // checks "sk_" API keys; nil refuses them
+	// Failures limits failed credentials per client (ClientKey), with the
+	// budget of login and register; nil limits nothing.
+	Failures ratelimit.Attempts
 }
 
 type claims struct {
@@ -56,6 +60,9 @@ func (t *Tokens) Issue(u *ent.User) (string, error) {
 // ErrInvalidToken is returned for a token that is malformed, forged or expired.
 var ErrInvalidToken = errors.New("invalid or expired token")
 
+// errTokenExpired is an ErrInvalidToken that we signed but has expired.
+var errTokenExpired = fmt.Errorf("%w: expired", ErrInvalidToken)
+
 // Parse checks a token and returns its principal: the user and the role it
 // claims (not Current).
 func (t *Tokens) Parse(token string) (actor.Actor, error) {
@@ -66,6 +73,9 @@ func (t *Tokens) Parse(token string) (actor.Actor, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
 	)
+	if errors.Is(err, jwt.ErrTokenExpired) {
+		return actor.Actor{}, errTokenExpired
+	}
 	if err != nil {
 		return actor.Actor{}, ErrInvalidToken
 	}
