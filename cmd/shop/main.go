@@ -15,7 +15,6 @@ import (
 
 	"shop/internal/config"
 	"shop/internal/database"
-	"shop/internal/events"
 
 	_ "shop/ent/runtime" // hooks, interceptors, defaults and validators
 )
@@ -71,7 +70,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := newLogger(cfg.LogLevel, stderr)
-	events.Configure(events.Settings{Currency: cfg.Currency, LowStockThreshold: cfg.LowStockThreshold})
 	switch args[0] {
 	case "serve":
 		return serve(ctx, cfg, logger, args[1:], stdout)

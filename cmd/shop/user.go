@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 
+	"shop/ent"
 	"shop/internal/app"
 	"shop/internal/config"
+	"shop/internal/database"
 	"shop/modules/identity"
 )
 
@@ -39,8 +41,10 @@ func userCmd(ctx context.Context, cfg config.Config, args []string, stdout, stde
 	}
 	defer db.Close()
 	svc := app.NewServices(cfg, db.Dialect)
-	u, err := svc.Identity.CreateUser(ctx, db.Client, identity.CreateUserInput{
-		Email: *email, Password: *password, Name: *name, Role: *role,
+	u, err := database.Write(ctx, app.NewRunner(cfg, db), func(ctx context.Context, db *ent.Client) (*ent.User, error) {
+		return svc.Identity.CreateUser(ctx, db, identity.CreateUserInput{
+			Email: *email, Password: *password, Name: *name, Role: *role,
+		})
 	})
 	if err != nil {
 		return app.Describe(err)
