@@ -15,7 +15,6 @@ import (
 
 	"shop/internal/config"
 	"shop/internal/database"
-	"shop/internal/events"
 
 	_ "shop/ent/runtime" // hooks, interceptors, defaults and validators
 )
@@ -189,7 +188,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	events.Configure(events.Settings{Currency: cfg.Currency, LowStockThreshold: cfg.LowStockThreshold})
 	err = action(ctx, deps{cfg: cfg, logger: newLogger(cfg.LogLevel, stderr), stdout: stdout, stderr: stderr})
 	if code, _ := exitCode(err); err != nil && code == exitUsage {
 		// A check of the flags together (a required one, a range), made

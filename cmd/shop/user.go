@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 
+	"shop/ent"
 	"shop/internal/app"
+	"shop/internal/database"
 	"shop/modules/identity"
 )
 
@@ -33,8 +35,10 @@ func userCreateFlags(fs *flag.FlagSet) func(context.Context, deps) error {
 		}
 		defer db.Close()
 		svc := app.NewServices(e.cfg, db.Dialect)
-		u, err := svc.Identity.CreateUser(ctx, db.Client, identity.CreateUserInput{
-			Email: *email, Password: *password, Name: *name, Role: *role,
+		u, err := database.Write(ctx, app.NewRunner(e.cfg, db), func(ctx context.Context, db *ent.Client) (*ent.User, error) {
+			return svc.Identity.CreateUser(ctx, db, identity.CreateUserInput{
+				Email: *email, Password: *password, Name: *name, Role: *role,
+			})
 		})
 		if err != nil {
 			return app.Describe(err)
