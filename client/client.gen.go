@@ -131,6 +131,7 @@ const (
 	ErrorCodeRateLimited             ErrorCode = "rate_limited"
 	ErrorCodeUnauthorized            ErrorCode = "unauthorized"
 	ErrorCodeUnavailable             ErrorCode = "unavailable"
+	ErrorCodeUnsupportedMediaType    ErrorCode = "unsupported_media_type"
 	ErrorCodeValidationFailed        ErrorCode = "validation_failed"
 	ErrorCodeVersionConflict         ErrorCode = "version_conflict"
 )
@@ -167,6 +168,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeUnauthorized:
 		return true
 	case ErrorCodeUnavailable:
+		return true
+	case ErrorCodeUnsupportedMediaType:
 		return true
 	case ErrorCodeValidationFailed:
 		return true
@@ -1456,14 +1459,14 @@ type ClientInterface interface {
 
 	// ListAPIKeys List API keys
 	//
-	// Every key, newest first, never with the key itself.
+	// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Corresponds with GET /api/v1/admin/api-keys (the `ListAPIKeys` operationId).
 	ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateAPIKeyWithBody Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1472,7 +1475,7 @@ type ClientInterface interface {
 
 	// CreateAPIKey Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1481,7 +1484,7 @@ type ClientInterface interface {
 
 	// RevokeAPIKey Revoke an API key
 	//
-	// The key is refused (401) from the next request on, on every replica.
+	// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Corresponds with DELETE /api/v1/admin/api-keys/{id} (the `RevokeAPIKey` operationId).
 	RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2003,7 +2006,7 @@ func (c *Client) ExecuteGraphQL(ctx context.Context, body ExecuteGraphQLJSONRequ
 
 // ListAPIKeys List API keys
 //
-// Every key, newest first, never with the key itself.
+// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Corresponds with GET /api/v1/admin/api-keys (the `ListAPIKeys` operationId).
 func (c *Client) ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2020,7 +2023,7 @@ func (c *Client) ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, req
 
 // CreateAPIKeyWithBody Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2039,7 +2042,7 @@ func (c *Client) CreateAPIKeyWithBody(ctx context.Context, contentType string, b
 
 // CreateAPIKey Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2058,7 +2061,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, body CreateAPIKeyJSONRequestB
 
 // RevokeAPIKey Revoke an API key
 //
-// The key is refused (401) from the next request on, on every replica.
+// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Corresponds with DELETE /api/v1/admin/api-keys/{id} (the `RevokeAPIKey` operationId).
 func (c *Client) RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5191,7 +5194,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListAPIKeysWithResponse List API keys
 	//
-	// Every key, newest first, never with the key itself.
+	// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5200,7 +5203,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAPIKeyWithBodyWithResponse Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5209,7 +5212,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAPIKeyWithResponse Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5218,7 +5221,7 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeAPIKeyWithResponse Revoke an API key
 	//
-	// The key is refused (401) from the next request on, on every replica.
+	// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8614,7 +8617,7 @@ func (c *ClientWithResponses) ExecuteGraphQLWithResponse(ctx context.Context, bo
 
 // ListAPIKeysWithResponse List API keys
 //
-// Every key, newest first, never with the key itself.
+// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8629,7 +8632,7 @@ func (c *ClientWithResponses) ListAPIKeysWithResponse(ctx context.Context, param
 
 // CreateAPIKeyWithBodyWithResponse Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8644,7 +8647,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithBodyWithResponse(ctx context.Conte
 
 // CreateAPIKeyWithResponse Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8659,7 +8662,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithResponse(ctx context.Context, body
 
 // RevokeAPIKeyWithResponse Revoke an API key
 //
-// The key is refused (401) from the next request on, on every replica.
+// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Returns a wrapper object for the known response body format(s).
 //

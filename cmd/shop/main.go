@@ -216,6 +216,7 @@ func openDB(cfg config.Config) (*database.DB, error) {
 		MaxOpenConns:    cfg.DBMaxOpenConns,
 		MaxIdleConns:    cfg.DBMaxIdleConns,
 		ConnMaxLifetime: cfg.DBConnMaxLife,
+		ConnMaxIdleTime: cfg.DBConnMaxIdle,
 		BusyTimeout:     cfg.DBBusyTimeout,
 		Pooler:          cfg.DBPooler,
 	})
