@@ -26,8 +26,9 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-## test-short: the quick inner loop: -short (no crash, outage, PgBouncer or browser tests), no race
-## detector, one database (SHOP_TEST_DIALECT=postgres or sqlite; postgres by default)
+## test-short: the quick inner loop: -short (no crash, outage, PgBouncer or browser tests, no
+## concurrency stress or migration replays), no race detector, one database
+## (SHOP_TEST_DIALECT=postgres or sqlite; postgres by default)
 SHOP_TEST_DIALECT ?= postgres
 test-short:
 	SHOP_TEST_DIALECT=$(SHOP_TEST_DIALECT) $(GO) test -short -count=1 -timeout 10m ./...
