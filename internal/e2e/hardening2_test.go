@@ -47,7 +47,9 @@ func TestAPIKeys_CantManageKeys(t *testing.T) {
 		// manages keys over REST and GraphQL.
 		s.do(t, req{method: "GET", path: "/api/v1/admin/inventory/reconciliation", token: k.Key}).wantStatus(200)
 		s.do(t, req{method: "GET", path: "/api/v1/admin/api-keys", token: admin.Token}).wantStatus(200)
-		var keys struct{ Edges []struct{ Node struct{ Name string } } }
+		var keys struct {
+			Edges []struct{ Node struct{ Name string } }
+		}
 		s.gql(t, admin.Token, `{ apiKeys(first: 10) { edges { node { id name } } } }`, nil).ok(t, "apiKeys", &keys)
 		if len(keys.Edges) != 2 {
 			t.Fatalf("admin sees %d keys over GraphQL", len(keys.Edges))

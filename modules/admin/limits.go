@@ -290,7 +290,9 @@ func (c *coster) field(f *ast.Field, page int) int {
 }
 
 // isConnection reports whether t is a Relay connection type.
-func isConnection(t *ast.Type) bool { return t.Elem == nil && strings.HasSuffix(t.Name(), "Connection") }
+func isConnection(t *ast.Type) bool {
+	return t.Elem == nil && strings.HasSuffix(t.Name(), "Connection")
+}
 
 // pageSize is the page a connection field asks for, as the resolver will
 // serve it: first or last coerced as gqlgen's Int coerces them, else
