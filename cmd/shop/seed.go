@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
@@ -9,6 +10,10 @@ import (
 	"shop/internal/app"
 	"shop/internal/config"
 )
+
+func seedFlags(*flag.FlagSet) func(context.Context, deps) error {
+	return func(ctx context.Context, e deps) error { return seedCmd(ctx, e.cfg, e.stdout) }
+}
 
 func seedCmd(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	db, err := openDB(cfg)

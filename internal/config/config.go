@@ -17,8 +17,9 @@ type Config struct {
 	TokenTTL        time.Duration // SHOP_TOKEN_TTL
 	Currency        string        // SHOP_CURRENCY
 	DBMaxOpenConns  int           // SHOP_DB_MAX_OPEN_CONNS
-	DBMaxIdleConns  int           // SHOP_DB_MAX_IDLE_CONNS
+	DBMaxIdleConns  int           // SHOP_DB_MAX_IDLE_CONNS (at most SHOP_DB_MAX_OPEN_CONNS)
 	DBConnMaxLife   time.Duration // SHOP_DB_CONN_MAX_LIFETIME
+	DBConnMaxIdle   time.Duration // SHOP_DB_CONN_MAX_IDLE_TIME: an idle connection is closed after this
 	DBBusyTimeout   time.Duration // SHOP_DB_BUSY_TIMEOUT (SQLite)
 	CheckoutLocking string        // SHOP_CHECKOUT_LOCKING
 	AuthRateLimit   int           // SHOP_AUTH_RATE_LIMIT (per minute, per client IP; 0 = off)
@@ -42,6 +43,15 @@ type Config struct {
 	WorkerConcurrency   int           // SHOP_WORKER_CONCURRENCY: jobs (events, deliveries) one process works at once
 }
 
+// MinJWTSecretBytes is the shortest SHOP_JWT_SECRET the shop starts with:
+// the 256 bits RFC 7518 §3.2 requires of an HS256 key.
+const MinJWTSecretBytes = 32
+
+// DefaultMaxIdleConns is how many idle connections a process keeps when
+// SHOP_DB_MAX_IDLE_CONNS is unset: well below the open limit, so several
+// processes don't hold a server's connection slots while idle.
+const DefaultMaxIdleConns = 5
+
 // Load reads the configuration through getenv (os.Getenv in main, a map in
 // tests). It fails on a value that is present but malformed.
 func Load(getenv func(string) string) (Config, error) {
@@ -53,8 +63,9 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenTTL:        r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
 		Currency:        strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
 		DBMaxOpenConns:  r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
-		DBMaxIdleConns:  r.int("SHOP_DB_MAX_IDLE_CONNS", 20),
+		DBMaxIdleConns:  r.int("SHOP_DB_MAX_IDLE_CONNS", -1), // -1: unset, DefaultMaxIdleConns below
 		DBConnMaxLife:   r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBConnMaxIdle:   r.dur("SHOP_DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
 		DBBusyTimeout:   r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
 		CheckoutLocking: r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
 		AuthRateLimit:   r.int("SHOP_AUTH_RATE_LIMIT", 20),
@@ -87,6 +98,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBMaxOpenConns < 1 {
 		return Config{}, fmt.Errorf("SHOP_DB_MAX_OPEN_CONNS: want at least 1, got %d", c.DBMaxOpenConns)
+	}
+	switch {
+	case c.DBMaxIdleConns == -1:
+		// Unset: a few warm connections, never more than the pool.
+		c.DBMaxIdleConns = min(DefaultMaxIdleConns, c.DBMaxOpenConns)
+	case c.DBMaxIdleConns < 1 || c.DBMaxIdleConns > c.DBMaxOpenConns:
+		return Config{}, fmt.Errorf("SHOP_DB_MAX_IDLE_CONNS: want 1..SHOP_DB_MAX_OPEN_CONNS (%d), got %d", c.DBMaxOpenConns, c.DBMaxIdleConns)
+	}
+	if c.DBConnMaxIdle <= 0 || c.DBConnMaxLife <= 0 {
+		return Config{}, fmt.Errorf("SHOP_DB_CONN_MAX_IDLE_TIME and SHOP_DB_CONN_MAX_LIFETIME: want positive durations")
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < MinJWTSecretBytes {
+		// An HMAC-SHA256 key shorter than the hash is guessable offline
+		// from any one token (RFC 7518 §3.2 requires at least 256 bits).
+		return Config{}, fmt.Errorf("SHOP_JWT_SECRET: want at least %d bytes (e.g. `openssl rand -hex 32`), got %d", MinJWTSecretBytes, len(c.JWTSecret))
 	}
 	if c.DBPooler != "" && c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
 		return Config{}, fmt.Errorf("SHOP_DB_POOLER: want transaction, session or none, got %q", c.DBPooler)

@@ -25,6 +25,7 @@ type Options struct {
 	MaxOpenConns    int
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
+	ConnMaxIdleTime time.Duration // an idle connection is closed after this
 	BusyTimeout     time.Duration // SQLite only
 	// Pooler is "transaction" when PostgreSQL is reached through a pooler
 	// in transaction mode (PgBouncer pool_mode=transaction): successive
@@ -80,6 +81,9 @@ func open(rawURL string, opt Options, wrap func(driver.Connector) driver.Connect
 	}
 	if opt.ConnMaxLifetime > 0 {
 		sqlDB.SetConnMaxLifetime(opt.ConnMaxLifetime)
+	}
+	if opt.ConnMaxIdleTime > 0 {
+		sqlDB.SetConnMaxIdleTime(opt.ConnMaxIdleTime)
 	}
 	var drv dialect.Driver = entsql.OpenDB(dia, sqlDB)
 	if dia == dialect.Postgres {
