@@ -36,6 +36,19 @@ const (
 	MaxCost = 10000
 	// CountCost is the cost of one totalCount: a COUNT query over a table.
 	CountCost = 100
+	// MaxInputNodes caps the values in one operation's arguments (where
+	// filters and the rest, literals and variables alike): every object
+	// member and list element counts. The query text is capped by size,
+	// but variables can fill the 1 MiB body, and a filter of thousands of
+	// terms is a statement PostgreSQL spends minutes planning and
+	// compiling, past any cancellation.
+	MaxInputNodes = 500
+	// MaxInputDepth caps how deep argument values nest (and/or/not and
+	// has...With filters inside each other).
+	MaxInputDepth = 8
+	// MaxInputList caps one list in an argument (idIn and friends), far
+	// below the driver's 65,535 parameters of one statement.
+	MaxInputList = 1000
 )
 
 // boundedList is the most items a list field that is not a connection can
@@ -112,6 +125,9 @@ func (limits) MutateOperationParameters(ctx context.Context, p *graphql.RawParam
 // MutateOperationContext runs after validation, with the operation and its
 // variables known, and refuses an operation whose cost is over MaxCost.
 func (limits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if err := inputLimits(oc.Operation, oc.Variables); err != nil {
+		return err
+	}
 	c := coster{vars: oc.Variables, memo: map[costKey]int{}}
 	n := c.set(oc.Operation.SelectionSet, 0)
 	if c.err != nil {
@@ -124,6 +140,78 @@ func (limits) MutateOperationContext(ctx context.Context, oc *graphql.OperationC
 		return gqlerror.WrapIfUnwrapped(err)
 	}
 	return nil
+}
+
+// inputLimits measures every argument of every field the operation
+// selects (fragments included), with the variables as sent: the values
+// (nodes), their nesting (depth) and the longest list. It refuses the
+// first one over MaxInputNodes, MaxInputDepth or MaxInputList, naming the
+// limit ("input", "input_depth", "input_list") and the argument.
+func inputLimits(op *ast.OperationDefinition, vars map[string]any) *gqlerror.Error {
+	m := inputMeter{seen: map[string]bool{}}
+	m.set(op.SelectionSet, vars)
+	switch {
+	case m.nodes > MaxInputNodes:
+		return limitError("input", m.nodes, MaxInputNodes, "the operation's arguments hold %d values (where filters included); the input limit is %d")
+	case m.depth > MaxInputDepth:
+		return limitError("input_depth", m.depth, MaxInputDepth, "an argument nests %d levels deep (where filters in filters); the input_depth limit is %d")
+	case m.list > MaxInputList:
+		return limitError("input_list", m.list, MaxInputList, "an argument has a list of %d values (idIn and the like); the input_list limit is %d")
+	}
+	return nil
+}
+
+// inputMeter adds up the argument values of a selection set.
+type inputMeter struct {
+	nodes, depth, list int
+	seen               map[string]bool // fragments measured once
+}
+
+func (m *inputMeter) set(set ast.SelectionSet, vars map[string]any) {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			for _, a := range s.Arguments {
+				v, err := a.Value.Value(vars)
+				if err == nil {
+					m.value(v, 1)
+				}
+			}
+			m.set(s.SelectionSet, vars)
+		case *ast.InlineFragment:
+			m.set(s.SelectionSet, vars)
+		case *ast.FragmentSpread:
+			if !m.seen[s.Name] && s.Definition != nil {
+				m.seen[s.Name] = true
+				m.set(s.Definition.SelectionSet, vars)
+			}
+		}
+		if m.nodes > MaxInputNodes {
+			return
+		}
+	}
+}
+
+func (m *inputMeter) value(v any, depth int) {
+	m.nodes++
+	m.depth = max(m.depth, depth)
+	if m.nodes > MaxInputNodes || m.depth > MaxInputDepth {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			m.value(e, depth+1)
+		}
+	case []any:
+		m.list = max(m.list, len(x))
+		if m.list > MaxInputList {
+			return
+		}
+		for _, e := range x {
+			m.value(e, depth) // a list is not a level of nesting
+		}
+	}
 }
 
 // writtenFields counts the fields written in the document, in every
