@@ -1456,14 +1456,14 @@ type ClientInterface interface {
 
 	// ListAPIKeys List API keys
 	//
-	// Every key, newest first, never with the key itself.
+	// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Corresponds with GET /api/v1/admin/api-keys (the `ListAPIKeys` operationId).
 	ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateAPIKeyWithBody Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1472,7 +1472,7 @@ type ClientInterface interface {
 
 	// CreateAPIKey Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1481,7 +1481,7 @@ type ClientInterface interface {
 
 	// RevokeAPIKey Revoke an API key
 	//
-	// The key is refused (401) from the next request on, on every replica.
+	// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Corresponds with DELETE /api/v1/admin/api-keys/{id} (the `RevokeAPIKey` operationId).
 	RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1879,7 +1879,7 @@ type ClientInterface interface {
 
 	// GetProduct One product
 	//
-	// 404 if inactive or deleted, except for admins. The `ETag` header is the product's version.
+	// 404 if inactive or deleted, except for admins. The `ETag` header covers the product's content (its version) and its stock; `If-None-Match` with the current one is 304 with no body.
 	//
 	// Corresponds with GET /api/v1/products/{id} (the `GetProduct` operationId).
 	GetProduct(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2003,7 +2003,7 @@ func (c *Client) ExecuteGraphQL(ctx context.Context, body ExecuteGraphQLJSONRequ
 
 // ListAPIKeys List API keys
 //
-// Every key, newest first, never with the key itself.
+// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Corresponds with GET /api/v1/admin/api-keys (the `ListAPIKeys` operationId).
 func (c *Client) ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2020,7 +2020,7 @@ func (c *Client) ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, req
 
 // CreateAPIKeyWithBody Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2039,7 +2039,7 @@ func (c *Client) CreateAPIKeyWithBody(ctx context.Context, contentType string, b
 
 // CreateAPIKey Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2058,7 +2058,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, body CreateAPIKeyJSONRequestB
 
 // RevokeAPIKey Revoke an API key
 //
-// The key is refused (401) from the next request on, on every replica.
+// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Corresponds with DELETE /api/v1/admin/api-keys/{id} (the `RevokeAPIKey` operationId).
 func (c *Client) RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2926,7 +2926,7 @@ func (c *Client) ListProducts(ctx context.Context, params *ListProductsParams, r
 
 // GetProduct One product
 //
-// 404 if inactive or deleted, except for admins. The `ETag` header is the product's version.
+// 404 if inactive or deleted, except for admins. The `ETag` header covers the product's content (its version) and its stock; `If-None-Match` with the current one is 304 with no body.
 //
 // Corresponds with GET /api/v1/products/{id} (the `GetProduct` operationId).
 func (c *Client) GetProduct(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5191,7 +5191,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListAPIKeysWithResponse List API keys
 	//
-	// Every key, newest first, never with the key itself.
+	// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5200,7 +5200,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAPIKeyWithBodyWithResponse Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5209,7 +5209,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAPIKeyWithResponse Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5218,7 +5218,7 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeAPIKeyWithResponse Revoke an API key
 	//
-	// The key is refused (401) from the next request on, on every replica.
+	// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5658,7 +5658,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetProductWithResponse One product
 	//
-	// 404 if inactive or deleted, except for admins. The `ETag` header is the product's version.
+	// 404 if inactive or deleted, except for admins. The `ETag` header covers the product's content (its version) and its stock; `If-None-Match` with the current one is 304 with no body.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8231,6 +8231,12 @@ type GetProductResponse200Headers struct {
 	XRequestID string
 }
 
+// GetProductResponse304Headers the declared response headers of an HTTP 304 response for GetProduct
+type GetProductResponse304Headers struct {
+	ETag       string
+	XRequestID string
+}
+
 // GetProductResponseDefaultHeaders the declared response headers of an HTTP default response for GetProduct
 type GetProductResponseDefaultHeaders struct {
 	Allow      *string
@@ -8247,6 +8253,8 @@ type GetProductResponse struct {
 	ApplicationProblemJSONDefault *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProductResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetProductResponse304Headers
 	// HeadersDefault the parsed response headers for an HTTP default response
 	HeadersDefault *GetProductResponseDefaultHeaders
 }
@@ -8614,7 +8622,7 @@ func (c *ClientWithResponses) ExecuteGraphQLWithResponse(ctx context.Context, bo
 
 // ListAPIKeysWithResponse List API keys
 //
-// Every key, newest first, never with the key itself.
+// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8629,7 +8637,7 @@ func (c *ClientWithResponses) ListAPIKeysWithResponse(ctx context.Context, param
 
 // CreateAPIKeyWithBodyWithResponse Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8644,7 +8652,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithBodyWithResponse(ctx context.Conte
 
 // CreateAPIKeyWithResponse Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8659,7 +8667,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithResponse(ctx context.Context, body
 
 // RevokeAPIKeyWithResponse Revoke an API key
 //
-// The key is refused (401) from the next request on, on every replica.
+// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -9381,7 +9389,7 @@ func (c *ClientWithResponses) ListProductsWithResponse(ctx context.Context, para
 
 // GetProductWithResponse One product
 //
-// 404 if inactive or deleted, except for admins. The `ETag` header is the product's version.
+// 404 if inactive or deleted, except for admins. The `ETag` header covers the product's content (its version) and its stock; `If-None-Match` with the current one is 304 with no body.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12325,6 +12333,9 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12352,6 +12363,23 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetProductResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
 	case true:
 		var headers GetProductResponseDefaultHeaders
 		if values := rsp.Header.Values("Allow"); len(values) > 0 {
