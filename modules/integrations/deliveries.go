@@ -15,6 +15,14 @@ import (
 	"shop/internal/apperr"
 )
 
+// The delivery statuses of API.md (REST's strings; GraphQL's DeliveryStatus
+// binds its PENDING, SUCCEEDED and FAILED to them).
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
 // Delivery statuses of API.md, each a set of River job states: River's job
 // table is the delivery log (no second copy to keep in step).
 var deliveryStates = map[string][]rivertype.JobState{
