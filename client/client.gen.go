@@ -131,6 +131,7 @@ const (
 	ErrorCodeRateLimited             ErrorCode = "rate_limited"
 	ErrorCodeUnauthorized            ErrorCode = "unauthorized"
 	ErrorCodeUnavailable             ErrorCode = "unavailable"
+	ErrorCodeUnsupportedMediaType    ErrorCode = "unsupported_media_type"
 	ErrorCodeValidationFailed        ErrorCode = "validation_failed"
 	ErrorCodeVersionConflict         ErrorCode = "version_conflict"
 )
@@ -167,6 +168,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeUnauthorized:
 		return true
 	case ErrorCodeUnavailable:
+		return true
+	case ErrorCodeUnsupportedMediaType:
 		return true
 	case ErrorCodeValidationFailed:
 		return true

@@ -20,7 +20,7 @@ func (Category) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, SoftDelete
 // Fields of the Category.
 func (Category) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().Validate(MaxRunes(MaxCategoryName)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxCategoryName)).Validate(NotBlank).
 			Annotations(entgql.OrderField("NAME")),
 		field.String("slug").NotEmpty().MaxLen(MaxSlug).Match(SlugPattern).
 			Annotations(entgql.OrderField("SLUG")),

@@ -33,7 +33,7 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.OrderField("EMAIL")),
 		field.String("password_hash").Sensitive().NotEmpty().
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("name").NotEmpty().Validate(MaxRunes(MaxUserName)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxUserName)).Validate(NotBlank).
 			Annotations(entgql.OrderField("NAME")),
 		field.Enum("role").Values(Roles...).Default(RoleCustomer),
 	}
