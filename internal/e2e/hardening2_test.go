@@ -228,7 +228,8 @@ func TestGraphQL_WhereBounds(t *testing.T) {
 		if n := len(mustJSON(t, map[string]any{"or": or})); n < 200_000 {
 			t.Fatalf("the where is %d bytes, want the issue's ~213 KB", n)
 		}
-		refused(q, map[string]any{"w": map[string]any{"or": or}}, "input")
+		refused(q, map[string]any{"w": map[string]any{"or": or}}, "input_list")
+		refused(q, map[string]any{"w": map[string]any{"or": or[:200]}}, "input")
 		// Nesting alone.
 		deep := map[string]any{"nameContains": "x"}
 		for range 12 {

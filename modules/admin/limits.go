@@ -99,6 +99,15 @@ func (limits) MutateOperationParameters(ctx context.Context, p *graphql.RawParam
 	if n := len(p.Query); n > MaxQueryBytes {
 		return limitError("size", n, MaxQueryBytes, "the query is %d bytes; the size limit is %d bytes")
 	}
+	// Variables as sent, before gqlgen coerces them (which walks them):
+	// bounded like literals (inputLimits, after validation, sees both).
+	m := inputMeter{}
+	for _, v := range p.Variables {
+		m.value(v, 1)
+	}
+	if err := m.err(); err != nil {
+		return err
+	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
 	if err != nil {
 		return nil
@@ -150,6 +159,11 @@ func (limits) MutateOperationContext(ctx context.Context, oc *graphql.OperationC
 func inputLimits(op *ast.OperationDefinition, vars map[string]any) *gqlerror.Error {
 	m := inputMeter{seen: map[string]bool{}}
 	m.set(op.SelectionSet, vars)
+	return m.err()
+}
+
+// err is the refusal of what the meter measured, if over a limit.
+func (m *inputMeter) err() *gqlerror.Error {
 	switch {
 	case m.nodes > MaxInputNodes:
 		return limitError("input", m.nodes, MaxInputNodes, "the operation's arguments hold %d values (where filters included); the input limit is %d")
