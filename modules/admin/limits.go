@@ -37,8 +37,9 @@ const (
 	// CountCost is the cost of one totalCount: a COUNT query over a table.
 	CountCost = 100
 	// MaxInputNodes caps the values in one operation's arguments (where
-	// filters and the rest, literals and variables alike): every object
-	// member and list element counts. The query text is capped by size,
+	// filters and the rest, literals and variables alike): every object,
+	// object member and list counts (not the scalars inside a list, which
+	// MaxInputList bounds). The query text is capped by size,
 	// but variables can fill the 1 MiB body, and a filter of thousands of
 	// terms is a statement PostgreSQL spends minutes planning and
 	// compiling, past any cancellation.
@@ -223,7 +224,12 @@ func (m *inputMeter) value(v any, depth int) {
 			return
 		}
 		for _, e := range x {
-			m.value(e, depth) // a list is not a level of nesting
+			switch e.(type) {
+			case map[string]any, []any:
+				m.value(e, depth) // a list is not a level of nesting
+			}
+			// A scalar in a list (an id of idIn) is one parameter of one
+			// IN list: bounded by MaxInputList, not counted as a value.
 		}
 	}
 }
