@@ -170,7 +170,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AdjustStock    func(childComplexity int, productID int, quantityChange int, reason StockAdjustmentReason) int
+		AdjustStock    func(childComplexity int, productID int, quantityChange int, reason inventorymovement.Reason) int
 		CreateCategory func(childComplexity int, input NewCategoryInput) int
 		CreateProduct  func(childComplexity int, input NewProductInput) int
 		DeleteCategory func(childComplexity int, id int) int
@@ -298,7 +298,7 @@ type ComplexityRoot struct {
 	Webhook struct {
 		Active      func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
-		Deliveries  func(childComplexity int, first *int, after *string, status *DeliveryStatus) int
+		Deliveries  func(childComplexity int, first *int, after *string, status *string) int
 		Description func(childComplexity int) int
 		Events      func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -325,7 +325,7 @@ type ComplexityRoot struct {
 type DeliveryResolver interface {
 	ID(ctx context.Context, obj *integrations.Delivery) (int, error)
 
-	Status(ctx context.Context, obj *integrations.Delivery) (DeliveryStatus, error)
+	Status(ctx context.Context, obj *integrations.Delivery) (string, error)
 }
 type InventoryMovementResolver interface {
 	Product(ctx context.Context, obj *ent.InventoryMovement) (*ent.Product, error)
@@ -337,7 +337,7 @@ type MutationResolver interface {
 	CreateProduct(ctx context.Context, input NewProductInput) (*ent.Product, error)
 	UpdateProduct(ctx context.Context, id int, input ProductPatch) (*ent.Product, error)
 	DeleteProduct(ctx context.Context, id int) (bool, error)
-	AdjustStock(ctx context.Context, productID int, quantityChange int, reason StockAdjustmentReason) (*ent.Product, error)
+	AdjustStock(ctx context.Context, productID int, quantityChange int, reason inventorymovement.Reason) (*ent.Product, error)
 	SetOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error)
 }
 type OrderItemResolver interface {
@@ -359,7 +359,7 @@ type QueryResolver interface {
 	Webhooks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder, where *ent.WebhookWhereInput) (*ent.WebhookConnection, error)
 }
 type WebhookResolver interface {
-	Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *DeliveryStatus) (*DeliveryConnection, error)
+	Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *string) (*DeliveryConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -848,7 +848,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AdjustStock(childComplexity, args["productID"].(int), args["quantityChange"].(int), args["reason"].(StockAdjustmentReason)), true
+		return e.ComplexityRoot.Mutation.AdjustStock(childComplexity, args["productID"].(int), args["quantityChange"].(int), args["reason"].(inventorymovement.Reason)), true
 	case "Mutation.createCategory":
 		if e.ComplexityRoot.Mutation.CreateCategory == nil {
 			break
@@ -1467,7 +1467,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Webhook.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*DeliveryStatus)), true
+		return e.ComplexityRoot.Webhook.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*string)), true
 	case "Webhook.description":
 		if e.ComplexityRoot.Webhook.Description == nil {
 			break
@@ -2390,8 +2390,8 @@ func (ec *executionContext) field_Mutation_adjustStock_args(ctx context.Context,
 	}
 	args["quantityChange"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
-		func(ctx context.Context, v any) (StockAdjustmentReason, error) {
-			return ec.unmarshalNStockAdjustmentReason2shopᚋmodulesᚋadminᚋgraphᚐStockAdjustmentReason(ctx, v)
+		func(ctx context.Context, v any) (inventorymovement.Reason, error) {
+			return ec.unmarshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3178,8 +3178,8 @@ func (ec *executionContext) field_Webhook_deliveries_args(ctx context.Context, r
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*DeliveryStatus, error) {
-			return ec.unmarshalODeliveryStatus2ᚖshopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalODeliveryStatus2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4450,8 +4450,8 @@ func (ec *executionContext) _Delivery_status(ctx context.Context, field graphql.
 			return ec.Resolvers.Delivery().Status(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v DeliveryStatus) graphql.Marshaler {
-			return ec.marshalNDeliveryStatus2shopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDeliveryStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5414,7 +5414,7 @@ func (ec *executionContext) _Mutation_adjustStock(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AdjustStock(ctx, fc.Args["productID"].(int), fc.Args["quantityChange"].(int), fc.Args["reason"].(StockAdjustmentReason))
+			return ec.Resolvers.Mutation().AdjustStock(ctx, fc.Args["productID"].(int), fc.Args["quantityChange"].(int), fc.Args["reason"].(inventorymovement.Reason))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
@@ -7835,7 +7835,7 @@ func (ec *executionContext) _Webhook_deliveries(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Webhook().Deliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*DeliveryStatus))
+			return ec.Resolvers.Webhook().Deliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *DeliveryConnection) graphql.Marshaler {
@@ -16542,14 +16542,32 @@ func (ec *executionContext) unmarshalNAPIKeyWhereInput2ᚖshopᚋentᚐAPIKeyWhe
 }
 
 func (ec *executionContext) unmarshalNAuditLogAction2shopᚋentᚋauditlogᚐAction(ctx context.Context, v any) (auditlog.Action, error) {
-	var res auditlog.Action
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNAuditLogAction2shopᚋentᚋauditlogᚐAction[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAuditLogAction2shopᚋentᚋauditlogᚐAction(ctx context.Context, sel ast.SelectionSet, v auditlog.Action) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNAuditLogAction2shopᚋentᚋauditlogᚐAction[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AuditLogAction!")
+	}
+	return res
 }
+
+var (
+	unmarshalNAuditLogAction2shopᚋentᚋauditlogᚐAction = map[string]auditlog.Action{
+		"CREATE": auditlog.ActionCreate,
+		"UPDATE": auditlog.ActionUpdate,
+		"DELETE": auditlog.ActionDelete,
+	}
+	marshalNAuditLogAction2shopᚋentᚋauditlogᚐAction = map[auditlog.Action]string{
+		auditlog.ActionCreate: "CREATE",
+		auditlog.ActionUpdate: "UPDATE",
+		auditlog.ActionDelete: "DELETE",
+	}
+)
 
 func (ec *executionContext) marshalNAuditLogConnection2ᚖshopᚋentᚐAuditLogConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogConnection) graphql.Marshaler {
 	if v == nil {
@@ -16690,15 +16708,33 @@ func (ec *executionContext) marshalNDeliveryPageInfo2ᚖshopᚋmodulesᚋadmin�
 	return ec._DeliveryPageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNDeliveryStatus2shopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx context.Context, v any) (DeliveryStatus, error) {
-	var res DeliveryStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNDeliveryStatus2string(ctx context.Context, v any) (string, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDeliveryStatus2string[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDeliveryStatus2shopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v DeliveryStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNDeliveryStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDeliveryStatus2string[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DeliveryStatus!")
+	}
+	return res
 }
+
+var (
+	unmarshalNDeliveryStatus2string = map[string]string{
+		"PENDING":   integrations.DeliveryPending,
+		"SUCCEEDED": integrations.DeliverySucceeded,
+		"FAILED":    integrations.DeliveryFailed,
+	}
+	marshalNDeliveryStatus2string = map[string]string{
+		integrations.DeliveryPending:   "PENDING",
+		integrations.DeliverySucceeded: "SUCCEEDED",
+		integrations.DeliveryFailed:    "FAILED",
+	}
+)
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalIntID(v)
@@ -16794,14 +16830,40 @@ func (ec *executionContext) marshalNInventoryMovementOrderField2ᚖshopᚋentᚐ
 }
 
 func (ec *executionContext) unmarshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason(ctx context.Context, v any) (inventorymovement.Reason, error) {
-	var res inventorymovement.Reason
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason(ctx context.Context, sel ast.SelectionSet, v inventorymovement.Reason) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "InventoryMovementReason!")
+	}
+	return res
 }
+
+var (
+	unmarshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason = map[string]inventorymovement.Reason{
+		"INITIAL":      inventorymovement.ReasonInitial,
+		"SALE":         inventorymovement.ReasonSale,
+		"CANCELLATION": inventorymovement.ReasonCancellation,
+		"RESTOCK":      inventorymovement.ReasonRestock,
+		"ADJUSTMENT":   inventorymovement.ReasonAdjustment,
+		"RETURN":       inventorymovement.ReasonReturn,
+		"DAMAGE":       inventorymovement.ReasonDamage,
+	}
+	marshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason = map[inventorymovement.Reason]string{
+		inventorymovement.ReasonInitial:      "INITIAL",
+		inventorymovement.ReasonSale:         "SALE",
+		inventorymovement.ReasonCancellation: "CANCELLATION",
+		inventorymovement.ReasonRestock:      "RESTOCK",
+		inventorymovement.ReasonAdjustment:   "ADJUSTMENT",
+		inventorymovement.ReasonReturn:       "RETURN",
+		inventorymovement.ReasonDamage:       "DAMAGE",
+	}
+)
 
 func (ec *executionContext) unmarshalNInventoryMovementWhereInput2ᚖshopᚋentᚐInventoryMovementWhereInput(ctx context.Context, v any) (*ent.InventoryMovementWhereInput, error) {
 	res, err := ec.unmarshalInputInventoryMovementWhereInput(ctx, v)
@@ -16914,14 +16976,36 @@ func (ec *executionContext) marshalNOrderOrderField2ᚖshopᚋentᚐOrderOrderFi
 }
 
 func (ec *executionContext) unmarshalNOrderStatus2shopᚋentᚋorderᚐStatus(ctx context.Context, v any) (order.Status, error) {
-	var res order.Status
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNOrderStatus2shopᚋentᚋorderᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNOrderStatus2shopᚋentᚋorderᚐStatus(ctx context.Context, sel ast.SelectionSet, v order.Status) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNOrderStatus2shopᚋentᚋorderᚐStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderStatus!")
+	}
+	return res
 }
+
+var (
+	unmarshalNOrderStatus2shopᚋentᚋorderᚐStatus = map[string]order.Status{
+		"PENDING":    order.StatusPending,
+		"PROCESSING": order.StatusProcessing,
+		"SHIPPED":    order.StatusShipped,
+		"DELIVERED":  order.StatusDelivered,
+		"CANCELLED":  order.StatusCancelled,
+	}
+	marshalNOrderStatus2shopᚋentᚋorderᚐStatus = map[order.Status]string{
+		order.StatusPending:    "PENDING",
+		order.StatusProcessing: "PROCESSING",
+		order.StatusShipped:    "SHIPPED",
+		order.StatusDelivered:  "DELIVERED",
+		order.StatusCancelled:  "CANCELLED",
+	}
+)
 
 func (ec *executionContext) unmarshalNOrderWhereInput2ᚖshopᚋentᚐOrderWhereInput(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
 	res, err := ec.unmarshalInputOrderWhereInput(ctx, v)
@@ -16972,15 +17056,35 @@ func (ec *executionContext) unmarshalNProductWhereInput2ᚖshopᚋentᚐProductW
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNStockAdjustmentReason2shopᚋmodulesᚋadminᚋgraphᚐStockAdjustmentReason(ctx context.Context, v any) (StockAdjustmentReason, error) {
-	var res StockAdjustmentReason
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason(ctx context.Context, v any) (inventorymovement.Reason, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNStockAdjustmentReason2shopᚋmodulesᚋadminᚋgraphᚐStockAdjustmentReason(ctx context.Context, sel ast.SelectionSet, v StockAdjustmentReason) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason(ctx context.Context, sel ast.SelectionSet, v inventorymovement.Reason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "StockAdjustmentReason!")
+	}
+	return res
 }
+
+var (
+	unmarshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason = map[string]inventorymovement.Reason{
+		"RESTOCK":    inventorymovement.ReasonRestock,
+		"ADJUSTMENT": inventorymovement.ReasonAdjustment,
+		"RETURN":     inventorymovement.ReasonReturn,
+		"DAMAGE":     inventorymovement.ReasonDamage,
+	}
+	marshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason = map[inventorymovement.Reason]string{
+		inventorymovement.ReasonRestock:    "RESTOCK",
+		inventorymovement.ReasonAdjustment: "ADJUSTMENT",
+		inventorymovement.ReasonReturn:     "RETURN",
+		inventorymovement.ReasonDamage:     "DAMAGE",
+	}
+)
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
@@ -17070,14 +17174,30 @@ func (ec *executionContext) marshalNUserOrderField2ᚖshopᚋentᚐUserOrderFiel
 }
 
 func (ec *executionContext) unmarshalNUserRole2shopᚋentᚋuserᚐRole(ctx context.Context, v any) (user.Role, error) {
-	var res user.Role
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNUserRole2shopᚋentᚋuserᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUserRole2shopᚋentᚋuserᚐRole(ctx context.Context, sel ast.SelectionSet, v user.Role) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNUserRole2shopᚋentᚋuserᚐRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UserRole!")
+	}
+	return res
 }
+
+var (
+	unmarshalNUserRole2shopᚋentᚋuserᚐRole = map[string]user.Role{
+		"CUSTOMER": user.RoleCustomer,
+		"ADMIN":    user.RoleAdmin,
+	}
+	marshalNUserRole2shopᚋentᚋuserᚐRole = map[user.Role]string{
+		user.RoleCustomer: "CUSTOMER",
+		user.RoleAdmin:    "ADMIN",
+	}
+)
 
 func (ec *executionContext) unmarshalNUserWhereInput2ᚖshopᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
 	res, err := ec.unmarshalInputUserWhereInput(ctx, v)
@@ -17360,17 +17480,33 @@ func (ec *executionContext) unmarshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐ
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(auditlog.Action)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction(ctx context.Context, sel ast.SelectionSet, v *auditlog.Action) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction[*v])
+	return res
 }
+
+var (
+	unmarshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction = map[string]auditlog.Action{
+		"CREATE": auditlog.ActionCreate,
+		"UPDATE": auditlog.ActionUpdate,
+		"DELETE": auditlog.ActionDelete,
+	}
+	marshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction = map[auditlog.Action]string{
+		auditlog.ActionCreate: "CREATE",
+		auditlog.ActionUpdate: "UPDATE",
+		auditlog.ActionDelete: "DELETE",
+	}
+)
 
 func (ec *executionContext) marshalOAuditLogEdge2ᚕᚖshopᚋentᚐAuditLogEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditLogEdge) graphql.Marshaler {
 	if v == nil {
@@ -17531,21 +17667,37 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
-func (ec *executionContext) unmarshalODeliveryStatus2ᚖshopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx context.Context, v any) (*DeliveryStatus, error) {
+func (ec *executionContext) unmarshalODeliveryStatus2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(DeliveryStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODeliveryStatus2ᚖstring[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalODeliveryStatus2ᚖshopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v *DeliveryStatus) graphql.Marshaler {
+func (ec *executionContext) marshalODeliveryStatus2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODeliveryStatus2ᚖstring[*v])
+	return res
 }
+
+var (
+	unmarshalODeliveryStatus2ᚖstring = map[string]string{
+		"PENDING":   integrations.DeliveryPending,
+		"SUCCEEDED": integrations.DeliverySucceeded,
+		"FAILED":    integrations.DeliveryFailed,
+	}
+	marshalODeliveryStatus2ᚖstring = map[string]string{
+		integrations.DeliveryPending:   "PENDING",
+		integrations.DeliverySucceeded: "SUCCEEDED",
+		integrations.DeliveryFailed:    "FAILED",
+	}
+)
 
 func (ec *executionContext) unmarshalOID2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
@@ -17781,17 +17933,41 @@ func (ec *executionContext) unmarshalOInventoryMovementReason2ᚖshopᚋentᚋin
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(inventorymovement.Reason)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason(ctx context.Context, sel ast.SelectionSet, v *inventorymovement.Reason) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason[*v])
+	return res
 }
+
+var (
+	unmarshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason = map[string]inventorymovement.Reason{
+		"INITIAL":      inventorymovement.ReasonInitial,
+		"SALE":         inventorymovement.ReasonSale,
+		"CANCELLATION": inventorymovement.ReasonCancellation,
+		"RESTOCK":      inventorymovement.ReasonRestock,
+		"ADJUSTMENT":   inventorymovement.ReasonAdjustment,
+		"RETURN":       inventorymovement.ReasonReturn,
+		"DAMAGE":       inventorymovement.ReasonDamage,
+	}
+	marshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason = map[inventorymovement.Reason]string{
+		inventorymovement.ReasonInitial:      "INITIAL",
+		inventorymovement.ReasonSale:         "SALE",
+		inventorymovement.ReasonCancellation: "CANCELLATION",
+		inventorymovement.ReasonRestock:      "RESTOCK",
+		inventorymovement.ReasonAdjustment:   "ADJUSTMENT",
+		inventorymovement.ReasonReturn:       "RETURN",
+		inventorymovement.ReasonDamage:       "DAMAGE",
+	}
+)
 
 func (ec *executionContext) unmarshalOInventoryMovementWhereInput2ᚕᚖshopᚋentᚐInventoryMovementWhereInputᚄ(ctx context.Context, v any) ([]*ent.InventoryMovementWhereInput, error) {
 	if v == nil {
@@ -17960,17 +18136,37 @@ func (ec *executionContext) unmarshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(order.Status)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus(ctx context.Context, sel ast.SelectionSet, v *order.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus[*v])
+	return res
 }
+
+var (
+	unmarshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus = map[string]order.Status{
+		"PENDING":    order.StatusPending,
+		"PROCESSING": order.StatusProcessing,
+		"SHIPPED":    order.StatusShipped,
+		"DELIVERED":  order.StatusDelivered,
+		"CANCELLED":  order.StatusCancelled,
+	}
+	marshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus = map[order.Status]string{
+		order.StatusPending:    "PENDING",
+		order.StatusProcessing: "PROCESSING",
+		order.StatusShipped:    "SHIPPED",
+		order.StatusDelivered:  "DELIVERED",
+		order.StatusCancelled:  "CANCELLED",
+	}
+)
 
 func (ec *executionContext) unmarshalOOrderWhereInput2ᚕᚖshopᚋentᚐOrderWhereInputᚄ(ctx context.Context, v any) ([]*ent.OrderWhereInput, error) {
 	if v == nil {
@@ -18238,17 +18434,31 @@ func (ec *executionContext) unmarshalOUserRole2ᚖshopᚋentᚋuserᚐRole(ctx c
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(user.Role)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOUserRole2ᚖshopᚋentᚋuserᚐRole[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOUserRole2ᚖshopᚋentᚋuserᚐRole(ctx context.Context, sel ast.SelectionSet, v *user.Role) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOUserRole2ᚖshopᚋentᚋuserᚐRole[*v])
+	return res
 }
+
+var (
+	unmarshalOUserRole2ᚖshopᚋentᚋuserᚐRole = map[string]user.Role{
+		"CUSTOMER": user.RoleCustomer,
+		"ADMIN":    user.RoleAdmin,
+	}
+	marshalOUserRole2ᚖshopᚋentᚋuserᚐRole = map[user.Role]string{
+		user.RoleCustomer: "CUSTOMER",
+		user.RoleAdmin:    "ADMIN",
+	}
+)
 
 func (ec *executionContext) unmarshalOUserWhereInput2ᚕᚖshopᚋentᚐUserWhereInputᚄ(ctx context.Context, v any) ([]*ent.UserWhereInput, error) {
 	if v == nil {
