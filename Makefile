@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
+.PHONY: check-clients run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
 
 # The OpenAPI linters from npm, pinned; npx fetches them on first use.
 SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
@@ -74,6 +74,15 @@ lint-openapi:
 	@out=$$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint docs/openapi.yaml --config redocly.yaml --format=summary 2>&1); rc=$$?; \
 		echo "$$out" | grep -v '^\s*$$' | grep -iv 'node\.js\|deprecation\|nodejs\|═\|║'; \
 		if [ $$rc -ne 0 ] || echo "$$out" | grep -q '^warning'; then echo "lint-openapi: Redocly reports errors or warnings"; exit 1; fi
+
+## check-clients: TypeScript consumers: openapi-typescript makes types of docs/openapi.yaml, and a typed
+## storefront journey (internal/tools/tsclient/journey.ts: register, cart, checkout) must pass tsc --noEmit
+TSCLIENT := internal/tools/tsclient
+check-clients:
+	cd $(TSCLIENT) && npm install --no-audit --no-fund --no-package-lock --silent
+	cd $(TSCLIENT) && npx --no-install openapi-typescript ../../../docs/openapi.yaml --output schema.gen.ts
+	cd $(TSCLIENT) && npx --no-install tsc --noEmit -p tsconfig.json
+	@echo "check-clients: the TypeScript journey type-checks against docs/openapi.yaml"
 
 ## fmt: gofmt every hand-written Go file (generated ent/ excluded)
 fmt:
