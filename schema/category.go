@@ -32,8 +32,9 @@ func (Category) Fields() []ent.Field {
 func (Category) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("children", Category.Type).
+			Annotations(entgql.RelayConnection()). // paged and costed, never a plain list (modules/admin/limits.go)
 			From("parent").Field("parent_id").Unique(),
-		edge.To("products", Product.Type),
+		edge.To("products", Product.Type).Annotations(entgql.RelayConnection()),
 	}
 }
 

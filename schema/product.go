@@ -47,7 +47,7 @@ func (Product) Edges() []ent.Edge {
 			Field("category_id").Unique().Required(),
 		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("order_items", OrderItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
-		edge.To("inventory_movements", InventoryMovement.Type),
+		edge.To("inventory_movements", InventoryMovement.Type).Annotations(entgql.RelayConnection()), // paged and costed (modules/admin/limits.go)
 	}
 }
 

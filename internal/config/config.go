@@ -26,11 +26,17 @@ type Config struct {
 	BcryptCost      int           // SHOP_BCRYPT_COST
 	ShutdownTimeout time.Duration // SHOP_SHUTDOWN_TIMEOUT
 	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
-	LogLevel        string        // SHOP_LOG_LEVEL
-	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
-	CORSOrigins     []string      // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
-	DBPooler        string        // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
-	DebugAddr       string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
+	// DBStatementTimeout is PostgreSQL's statement_timeout for the serving
+	// processes (serve, worker): SHOP_DB_STATEMENT_TIMEOUT, by default
+	// SHOP_REQUEST_TIMEOUT plus a second (a statement can't usefully
+	// outlive its request; the request's own cancellation comes first);
+	// 0 = the server's setting.
+	DBStatementTimeout time.Duration
+	LogLevel           string   // SHOP_LOG_LEVEL
+	TrustProxy         bool     // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
+	CORSOrigins        []string // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
+	DBPooler           string   // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
+	DebugAddr          string   // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 
 	// Integrations (webhooks on River).
 	Workers             bool          // SHOP_WORKERS: run the webhook workers in `shop serve` (false: API only)
@@ -87,8 +93,12 @@ func Load(getenv func(string) string) (Config, error) {
 		WorkerPollInterval:  r.dur("SHOP_WORKER_POLL_INTERVAL", time.Second),
 		WorkerConcurrency:   r.int("SHOP_WORKER_CONCURRENCY", 100),
 	}
+	c.DBStatementTimeout = r.dur("SHOP_DB_STATEMENT_TIMEOUT", c.RequestTimeout+time.Second)
 	if r.err != nil {
 		return Config{}, r.err
+	}
+	if c.DBStatementTimeout < 0 {
+		return Config{}, fmt.Errorf("SHOP_DB_STATEMENT_TIMEOUT: want 0 (off) or a positive duration, got %s", c.DBStatementTimeout)
 	}
 	if len(c.Currency) != 3 {
 		return Config{}, fmt.Errorf("SHOP_CURRENCY: want a 3-letter ISO 4217 code, got %q", c.Currency)

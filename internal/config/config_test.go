@@ -37,7 +37,9 @@ func TestLoadDefaults(t *testing.T) {
 		ShutdownTimeout: 10 * time.Second,
 		RequestTimeout:  30 * time.Second,
 		LogLevel:        "info",
-		TrustProxy:      false,
+		// A statement ends a second after its request would.
+		DBStatementTimeout: 31 * time.Second,
+		TrustProxy:         false,
 		// Integrations: workers run in serve, low stock below 5, a retry
 		// schedule over more than a day.
 		Workers:            true,

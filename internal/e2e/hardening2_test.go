@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"shop/ent/apikey"
 	"shop/ent/category"
@@ -47,7 +48,9 @@ func TestAPIKeys_CantManageKeys(t *testing.T) {
 		// manages keys over REST and GraphQL.
 		s.do(t, req{method: "GET", path: "/api/v1/admin/inventory/reconciliation", token: k.Key}).wantStatus(200)
 		s.do(t, req{method: "GET", path: "/api/v1/admin/api-keys", token: admin.Token}).wantStatus(200)
-		var keys struct{ Edges []struct{ Node struct{ Name string } } }
+		var keys struct {
+			Edges []struct{ Node struct{ Name string } }
+		}
 		s.gql(t, admin.Token, `{ apiKeys(first: 10) { edges { node { id name } } } }`, nil).ok(t, "apiKeys", &keys)
 		if len(keys.Edges) != 2 {
 			t.Fatalf("admin sees %d keys over GraphQL", len(keys.Edges))
@@ -187,5 +190,75 @@ func TestUnsupportedMediaType(t *testing.T) {
 		}
 		s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token, body: `{"name":"Garden","slug":"garden"}`,
 			header: map[string]string{"Content-Type": "application/json; charset=utf-8"}}).wantStatus(201)
+	})
+}
+
+// TestGraphQL_WhereBounds is issue 18 item 3: where inputs in variables
+// had no bound. Before: a 213 KB where of 2,000 nested or-terms answered
+// 503 at the request timeout while its PostgreSQL backend ran on for 235 s;
+// a 100,000-element idIn was a 500 (the driver's 65,535 parameters). After:
+// both are refused before any resolver (422, the limit named), and no
+// statement of the shop's database is running afterwards.
+func TestGraphQL_WhereBounds(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia, withEnv("SHOP_REQUEST_TIMEOUT", "2s"))
+		a := s.admin(t)
+		refused := func(query string, vars map[string]any, limit string) {
+			t.Helper()
+			body := mustJSON(t, map[string]any{"query": query, "variables": vars})
+			r := s.do(t, req{method: "POST", path: "/admin/graphql", token: a.Token, body: body})
+			var g gqlResponse
+			r.JSON(&g)
+			if r.Status != http.StatusUnprocessableEntity || len(g.Errors) != 1 || g.Errors[0].Extensions["limit"] != limit {
+				t.Fatalf("%d-byte body: %d %.300s; want 422 naming the %s limit", len(body), r.Status, r.Body, limit)
+			}
+			t.Logf("%d-byte body refused: %s", len(body), g.Errors[0].Message)
+		}
+		// The issue's shape: 2,000 × {hasCategoryWith: [{hasProductsWith:
+		// [{hasInventoryMovementsWith: [...]}]}]}.
+		term := map[string]any{"hasCategoryWith": []any{map[string]any{"hasProductsWith": []any{map[string]any{
+			"hasInventoryMovementsWith": []any{map[string]any{"quantityChangeGT": 5, "hasProductWith": []any{map[string]any{"nameContains": "x"}}}},
+		}}}}}
+		or := make([]any, 2000)
+		for i := range or {
+			or[i] = term
+		}
+		q := `query($w: ProductWhereInput) { products(first: 1, where: $w) { totalCount } }`
+		if n := len(mustJSON(t, map[string]any{"or": or})); n < 200_000 {
+			t.Fatalf("the where is %d bytes, want the issue's ~213 KB", n)
+		}
+		refused(q, map[string]any{"w": map[string]any{"or": or}}, "input")
+		// Nesting alone.
+		deep := map[string]any{"nameContains": "x"}
+		for range 12 {
+			deep = map[string]any{"not": deep}
+		}
+		refused(q, map[string]any{"w": deep}, "input_depth")
+		// A list over the limit, as a variable and as a literal.
+		ids := make([]int, 100_000)
+		for i := range ids {
+			ids[i] = i + 1
+		}
+		refused(`query($ids: [ID!]) { products(first: 1, where: {idIn: $ids}) { totalCount } }`, map[string]any{"ids": ids}, "input_list")
+		refused(`query($w: ProductWhereInput) { products(first: 1, where: $w) { totalCount } }`, map[string]any{"w": map[string]any{"idIn": ids[:1001]}}, "input_list")
+		// Under the limits it runs.
+		var c struct{ TotalCount int }
+		s.gql(t, a.Token, `query($ids: [ID!]) { products(first: 1, where: {idIn: $ids}) { totalCount } }`, map[string]any{"ids": ids[:1000]}).ok(t, "products", &c)
+		s.gql(t, a.Token, q, map[string]any{"w": map[string]any{"or": or[:20]}}).ok(t, "products", &c)
+
+		if dia == "postgres" {
+			// Nothing of this database is still running (the refused
+			// operations never reached it).
+			time.Sleep(2 * time.Second)
+			var n int
+			if err := s.db.SQL.QueryRowContext(context.Background(), `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Fatalf("%d statements still running on the shop's database", n)
+			}
+		}
 	})
 }

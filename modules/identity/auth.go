@@ -240,7 +240,7 @@ func RefuseAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// NotAPIKey returns forbidden when the viewer of ctx is an API key: the
+// NotAPIKey returns forbidden when the principal of ctx is an API key: the
 // one rule RefuseAPIKey and the GraphQL reads of API keys share.
 func NotAPIKey(ctx context.Context) error {
 	if p, ok := Principal(ctx); ok && p.APIKeyID != 0 {
