@@ -72,6 +72,7 @@ const (
 	AuditEntityCategory AuditEntity = "category"
 	AuditEntityOrder    AuditEntity = "order"
 	AuditEntityProduct  AuditEntity = "product"
+	AuditEntityVariant  AuditEntity = "variant"
 	AuditEntityWebhook  AuditEntity = "webhook"
 )
 
@@ -85,6 +86,8 @@ func (e AuditEntity) Valid() bool {
 	case AuditEntityOrder:
 		return true
 	case AuditEntityProduct:
+		return true
+	case AuditEntityVariant:
 		return true
 	case AuditEntityWebhook:
 		return true
@@ -129,9 +132,11 @@ const (
 	ErrorCodePriceChanged            ErrorCode = "price_changed"
 	ErrorCodeProductUnavailable      ErrorCode = "product_unavailable"
 	ErrorCodeRateLimited             ErrorCode = "rate_limited"
+	ErrorCodeStockChanged            ErrorCode = "stock_changed"
 	ErrorCodeUnauthorized            ErrorCode = "unauthorized"
 	ErrorCodeUnavailable             ErrorCode = "unavailable"
 	ErrorCodeValidationFailed        ErrorCode = "validation_failed"
+	ErrorCodeVariantRequired         ErrorCode = "variant_required"
 	ErrorCodeVersionConflict         ErrorCode = "version_conflict"
 )
 
@@ -164,11 +169,15 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeRateLimited:
 		return true
+	case ErrorCodeStockChanged:
+		return true
 	case ErrorCodeUnauthorized:
 		return true
 	case ErrorCodeUnavailable:
 		return true
 	case ErrorCodeValidationFailed:
+		return true
+	case ErrorCodeVariantRequired:
 		return true
 	case ErrorCodeVersionConflict:
 		return true
@@ -397,10 +406,11 @@ type APIKeyList struct {
 	NextCursor nullable.Nullable[NextCursor] `json:"next_cursor"`
 }
 
-// AddCartItemRequest A product to add (adds to its line if it has one).
+// AddCartItemRequest A variant to add (adds to its line if it has one), or a product that has one variant; exactly one of `variant_id` and `product_id`.
 type AddCartItemRequest struct {
-	ProductID int `json:"product_id"`
-	Quantity  int `json:"quantity"`
+	ProductID *int `json:"product_id,omitempty"`
+	Quantity  int  `json:"quantity"`
+	VariantID *int `json:"variant_id,omitempty"`
 }
 
 // AdjustmentReason Why an admin changes stock.
@@ -462,13 +472,18 @@ type Cart struct {
 
 // CartItem One line of the cart; `available` is false when it can't be bought now.
 type CartItem struct {
-	Available   bool   `json:"available"`
-	ID          int    `json:"id"`
-	ProductID   int    `json:"product_id"`
-	ProductName string `json:"product_name"`
-	Quantity    int    `json:"quantity"`
-	Subtotal    int64  `json:"subtotal"`
-	UnitPrice   int64  `json:"unit_price"`
+	Available bool `json:"available"`
+	ID        int  `json:"id"`
+
+	// Options A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+	Options     VariantOptions            `json:"options"`
+	ProductID   int                       `json:"product_id"`
+	ProductName string                    `json:"product_name"`
+	Quantity    int                       `json:"quantity"`
+	Sku         nullable.Nullable[string] `json:"sku"`
+	Subtotal    int64                     `json:"subtotal"`
+	UnitPrice   int64                     `json:"unit_price"`
+	VariantID   int                       `json:"variant_id"`
 }
 
 // Category A category; `parent_id` gives the tree.
@@ -506,14 +521,28 @@ type CreateCategoryRequest struct {
 	Slug     string                 `json:"slug"`
 }
 
-// CreateProductRequest A new product; its stock is recorded as an `initial` movement.
+// CreateProductRequest A new product: with `stock` (and optionally `sku`), one variant without options; or with `options` and `variants`, those variants. Each variant's stock is recorded as an `initial` movement.
 type CreateProductRequest struct {
-	CategoryID  int     `json:"category_id"`
-	Description *string `json:"description,omitempty"`
-	IsActive    *bool   `json:"is_active,omitempty"`
-	Name        string  `json:"name"`
-	Price       int64   `json:"price"`
-	Stock       int     `json:"stock"`
+	CategoryID  int                     `json:"category_id"`
+	Description *string                 `json:"description,omitempty"`
+	IsActive    *bool                   `json:"is_active,omitempty"`
+	Name        string                  `json:"name"`
+	Options     *[]string               `json:"options,omitempty"`
+	Price       int64                   `json:"price"`
+	Sku         *string                 `json:"sku,omitempty"`
+	Stock       *int                    `json:"stock,omitempty"`
+	Variants    *[]CreateVariantRequest `json:"variants,omitempty"`
+}
+
+// CreateVariantRequest A new variant; its stock (default 0) is recorded as an `initial` movement.
+type CreateVariantRequest struct {
+	IsActive *bool `json:"is_active,omitempty"`
+
+	// Options A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+	Options *VariantOptions `json:"options,omitempty"`
+	Price   *int64          `json:"price,omitempty"`
+	Sku     *string         `json:"sku,omitempty"`
+	Stock   *int            `json:"stock,omitempty"`
 }
 
 // CreateWebhookRequest A new webhook endpoint.
@@ -554,11 +583,12 @@ type DeliveryList struct {
 // DeliveryStatus pending (waiting or being retried), succeeded, failed (retries exhausted or dropped).
 type DeliveryStatus string
 
-// Discrepancy A product whose stock differs from its ledger.
+// Discrepancy A variant whose stock differs from its ledger's sum, or (variant_id null) a product whose stock differs from its live variants' sum (in ledger_sum).
 type Discrepancy struct {
-	LedgerSum int `json:"ledger_sum"`
-	ProductID int `json:"product_id"`
-	Stock     int `json:"stock"`
+	LedgerSum int                    `json:"ledger_sum"`
+	ProductID int                    `json:"product_id"`
+	Stock     int                    `json:"stock"`
+	VariantID nullable.Nullable[int] `json:"variant_id"`
 }
 
 // ErrorCode The stable, machine-readable name of an error.
@@ -610,7 +640,7 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
-// Movement One entry of a product's stock ledger.
+// Movement One entry of a variant's stock ledger.
 type Movement struct {
 	CreatedAt time.Time `json:"created_at"`
 	ID        int       `json:"id"`
@@ -621,7 +651,8 @@ type Movement struct {
 	QuantityChange int                    `json:"quantity_change"`
 
 	// Reason Why stock moved.
-	Reason MovementReason `json:"reason"`
+	Reason    MovementReason `json:"reason"`
+	VariantID int            `json:"variant_id"`
 }
 
 // MovementList A page of movements, newest first.
@@ -665,11 +696,15 @@ type Order struct {
 
 // OrderItem One line of an order (name and price as they were at checkout).
 type OrderItem struct {
-	ProductID   int    `json:"product_id"`
-	ProductName string `json:"product_name"`
-	Quantity    int    `json:"quantity"`
-	Subtotal    int64  `json:"subtotal"`
-	UnitPrice   int64  `json:"unit_price"`
+	// Options A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+	Options     VariantOptions            `json:"options"`
+	ProductID   int                       `json:"product_id"`
+	ProductName string                    `json:"product_name"`
+	Quantity    int                       `json:"quantity"`
+	Sku         nullable.Nullable[string] `json:"sku"`
+	Subtotal    int64                     `json:"subtotal"`
+	UnitPrice   int64                     `json:"unit_price"`
+	VariantID   int                       `json:"variant_id"`
 }
 
 // OrderList A page of orders, newest first.
@@ -703,6 +738,9 @@ type Problem struct {
 	// Errors With `validation_failed`, one entry per bad field or query parameter.
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// ExpectedStock With `stock_changed`: the stock the client expected.
+	ExpectedStock *int `json:"expected_stock,omitempty"`
+
 	// ExpectedTotal With `price_changed`: the total the client sent.
 	ExpectedTotal *int64 `json:"expected_total,omitempty"`
 
@@ -712,7 +750,7 @@ type Problem struct {
 	// Items With `insufficient_stock`, the lines that are short.
 	Items *[]StockShortage `json:"items,omitempty"`
 
-	// ProductIds With `product_unavailable`, the products that are inactive or deleted.
+	// ProductIds With `product_unavailable`, the products of the variants that are not for sale.
 	ProductIds *[]int `json:"product_ids,omitempty"`
 
 	// RequestID The request's id (also in the server log).
@@ -724,6 +762,9 @@ type Problem struct {
 	// Status The HTTP status.
 	Status int `json:"status"`
 
+	// Stock With `stock_changed`: the variant's current stock.
+	Stock *int `json:"stock,omitempty"`
+
 	// Title The HTTP status text.
 	Title string `json:"title"`
 
@@ -731,7 +772,10 @@ type Problem struct {
 	To *string `json:"to,omitempty"`
 
 	// Type A URI naming the kind of problem.
-	Type                 string                 `json:"type"`
+	Type string `json:"type"`
+
+	// VariantIds With `product_unavailable`, the variants not for sale; with `variant_required`, the product's variants to choose from.
+	VariantIds           *[]int                 `json:"variant_ids,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
@@ -744,9 +788,17 @@ type Product struct {
 	ID          int       `json:"id"`
 	IsActive    bool      `json:"is_active"`
 	Name        string    `json:"name"`
-	Price       int64     `json:"price"`
-	Stock       int       `json:"stock"`
-	UpdatedAt   time.Time `json:"updated_at"`
+
+	// Options The product's option names (empty for a product with one variant and no options).
+	Options []string `json:"options"`
+	Price   int64    `json:"price"`
+
+	// Stock The sum of its live variants' stock.
+	Stock     int       `json:"stock"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Variants Its variants in id order (the public sees the active ones; admins every live one).
+	Variants []Variant `json:"variants"`
 }
 
 // ProductList A page of products.
@@ -760,10 +812,11 @@ type ProductList struct {
 // ProductSort Product order; a leading `-` is descending.
 type ProductSort string
 
-// Reconciliation Every product's stock checked against the sum of its movements.
+// Reconciliation Every variant's stock checked against the sum of its movements, and every product's against the sum of its live variants'.
 type Reconciliation struct {
 	Discrepancies   []Discrepancy `json:"discrepancies"`
 	ProductsChecked int           `json:"products_checked"`
+	VariantsChecked int           `json:"variants_checked"`
 }
 
 // RegisterRequest A new customer account.
@@ -807,6 +860,7 @@ type StockShortage struct {
 	Available int `json:"available"`
 	ProductID int `json:"product_id"`
 	Requested int `json:"requested"`
+	VariantID int `json:"variant_id"`
 }
 
 // UpdateCartItemRequest A line's new quantity.
@@ -850,6 +904,25 @@ type User struct {
 	// Role What a user may do.
 	Role Role `json:"role"`
 }
+
+// Variant What is actually sold and stocked; `price` is its own, else its product's.
+type Variant struct {
+	CreatedAt time.Time `json:"created_at"`
+	Currency  string    `json:"currency"`
+	ID        int       `json:"id"`
+	IsActive  bool      `json:"is_active"`
+
+	// Options A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+	Options   VariantOptions            `json:"options"`
+	Price     int64                     `json:"price"`
+	ProductID int                       `json:"product_id"`
+	Sku       nullable.Nullable[string] `json:"sku"`
+	Stock     int                       `json:"stock"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+}
+
+// VariantOptions A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+type VariantOptions map[string]string
 
 // Webhook A webhook endpoint; secret is present only in the answer to its creation.
 type Webhook struct {
@@ -1139,6 +1212,14 @@ func (a *Problem) UnmarshalJSON(b []byte) error {
 		delete(object, "errors")
 	}
 
+	if raw, found := object["expected_stock"]; found {
+		err = json.Unmarshal(raw, &a.ExpectedStock)
+		if err != nil {
+			return fmt.Errorf("error reading 'expected_stock': %w", err)
+		}
+		delete(object, "expected_stock")
+	}
+
 	if raw, found := object["expected_total"]; found {
 		err = json.Unmarshal(raw, &a.ExpectedTotal)
 		if err != nil {
@@ -1195,6 +1276,14 @@ func (a *Problem) UnmarshalJSON(b []byte) error {
 		delete(object, "status")
 	}
 
+	if raw, found := object["stock"]; found {
+		err = json.Unmarshal(raw, &a.Stock)
+		if err != nil {
+			return fmt.Errorf("error reading 'stock': %w", err)
+		}
+		delete(object, "stock")
+	}
+
 	if raw, found := object["title"]; found {
 		err = json.Unmarshal(raw, &a.Title)
 		if err != nil {
@@ -1217,6 +1306,14 @@ func (a *Problem) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'type': %w", err)
 		}
 		delete(object, "type")
+	}
+
+	if raw, found := object["variant_ids"]; found {
+		err = json.Unmarshal(raw, &a.VariantIds)
+		if err != nil {
+			return fmt.Errorf("error reading 'variant_ids': %w", err)
+		}
+		delete(object, "variant_ids")
 	}
 
 	if len(object) != 0 {
@@ -1259,6 +1356,13 @@ func (a Problem) MarshalJSON() ([]byte, error) {
 		object["errors"], err = json.Marshal(a.Errors)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'errors': %w", err)
+		}
+	}
+
+	if a.ExpectedStock != nil {
+		object["expected_stock"], err = json.Marshal(a.ExpectedStock)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'expected_stock': %w", err)
 		}
 	}
 
@@ -1309,6 +1413,13 @@ func (a Problem) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("error marshaling 'status': %w", err)
 	}
 
+	if a.Stock != nil {
+		object["stock"], err = json.Marshal(a.Stock)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'stock': %w", err)
+		}
+	}
+
 	object["title"], err = json.Marshal(a.Title)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'title': %w", err)
@@ -1324,6 +1435,13 @@ func (a Problem) MarshalJSON() ([]byte, error) {
 	object["type"], err = json.Marshal(a.Type)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	if a.VariantIds != nil {
+		object["variant_ids"], err = json.Marshal(a.VariantIds)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'variant_ids': %w", err)
+		}
 	}
 
 	for fieldName, field := range a.AdditionalProperties {

@@ -103,11 +103,9 @@ func orderItemEventsHook(next ent.Mutator) ent.Mutator {
 		}
 		orderID, _ := m.OrderID()
 		if o, ok := events.Lookup(m.Client(), orderEventKey(orderID)).(*events.Order); ok {
-			pid, _ := m.ProductID()
-			name, _ := m.ProductName()
-			qty, _ := m.Quantity()
-			price, _ := m.UnitPrice()
-			o.AddItem(pid, name, qty, price)
+			it := v.(*gen.OrderItem)
+			o.AddItem(events.OrderItem{ProductID: it.ProductID, VariantID: it.VariantID, SKU: it.Sku, Options: it.Options,
+				ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: it.UnitPrice})
 		}
 		return v, nil
 	})

@@ -34,6 +34,8 @@ const (
 	RateLimited             Code = "rate_limited"
 	Unavailable             Code = "unavailable"
 	Internal                Code = "internal"
+	VariantRequired         Code = "variant_required"
+	StockChanged            Code = "stock_changed"
 )
 
 var statuses = map[Code]int{
@@ -45,6 +47,8 @@ var statuses = map[Code]int{
 	InsufficientStock:       http.StatusConflict,
 	InvalidStatusTransition: http.StatusConflict,
 	ProductUnavailable:      http.StatusConflict,
+	VariantRequired:         http.StatusUnprocessableEntity,
+	StockChanged:            http.StatusConflict,
 	PriceChanged:            http.StatusConflict,
 	Conflict:                http.StatusConflict,
 	VersionConflict:         http.StatusPreconditionFailed,

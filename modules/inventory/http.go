@@ -51,6 +51,7 @@ func (h *HTTP) AdjustStock(c echo.Context) error {
 type MovementJSON struct {
 	ID             int       `json:"id"`
 	ProductID      int       `json:"product_id"`
+	VariantID      int       `json:"variant_id"`
 	QuantityChange int       `json:"quantity_change"`
 	Reason         string    `json:"reason"`
 	OrderID        *int      `json:"order_id"`
@@ -58,7 +59,7 @@ type MovementJSON struct {
 }
 
 func toMovementJSON(m *ent.InventoryMovement) MovementJSON {
-	return MovementJSON{ID: m.ID, ProductID: m.ProductID, QuantityChange: m.QuantityChange,
+	return MovementJSON{ID: m.ID, ProductID: m.ProductID, VariantID: m.VariantID, QuantityChange: m.QuantityChange,
 		Reason: string(m.Reason), OrderID: m.OrderID, CreatedAt: m.CreatedAt.UTC()}
 }
 

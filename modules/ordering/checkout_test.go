@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"shop/ent"
+	"shop/ent/variant"
+	"shop/schema"
 	"shop/ent/cartitem"
 	"shop/internal/app"
 	"shop/internal/apperr"
@@ -159,7 +161,7 @@ func TestCheckout_DecrementLast(t *testing.T) {
 					t.Fatal(err)
 				}
 				n := len(sent)
-				if n < 3 || !strings.HasPrefix(sent[n-3], "UPDATE products SET stock") || !isEventInsert(sent[n-2]) || sent[n-1] != "COMMIT" {
+				if n < 3 || !strings.HasPrefix(sent[n-3], "UPDATE variants SET stock") || !isEventInsert(sent[n-2]) || sent[n-1] != "COMMIT" {
 					t.Errorf("%s, key %q: the checkout does not end with the decrement, its events' INSERT, then COMMIT: %q", locking, key, sent)
 				}
 			}
@@ -345,7 +347,10 @@ func TestSell_Unavailable(t *testing.T) {
 		e.client.Product.DeleteOneID(gone).ExecX(ctx)
 		stock := inventory.Service{Dialect: dia}
 		err := database.WithTx(ctx, e.client, func(tx *ent.Tx) error {
-			lines := []inventory.Line{{ProductID: ok, Quantity: 1}, {ProductID: gone, Quantity: 1}, {ProductID: off, Quantity: 1}}
+			vid := func(productID int) int {
+				return tx.Variant.Query().Where(variant.ProductID(productID)).OnlyIDX(schema.SkipSoftDelete(ctx))
+			}
+			lines := []inventory.Line{{ProductID: ok, VariantID: vid(ok), Quantity: 1}, {ProductID: gone, VariantID: vid(gone), Quantity: 1}, {ProductID: off, VariantID: vid(off), Quantity: 1}}
 			o := tx.Order.Create().SetUserID(e.userID).SetTotalAmount(3).SetCurrency("USD").SaveX(ctx)
 			taken, err := stock.Sell(ctx, tx.Client(), o.ID, lines)
 			if err != nil {
