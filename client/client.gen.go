@@ -1574,14 +1574,14 @@ type ClientInterface interface {
 
 	// ListAPIKeys List API keys
 	//
-	// Every key, newest first, never with the key itself.
+	// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Corresponds with GET /api/v1/admin/api-keys (the `ListAPIKeys` operationId).
 	ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateAPIKeyWithBody Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1590,7 +1590,7 @@ type ClientInterface interface {
 
 	// CreateAPIKey Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1599,7 +1599,7 @@ type ClientInterface interface {
 
 	// RevokeAPIKey Revoke an API key
 	//
-	// The key is refused (401) from the next request on, on every replica.
+	// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Corresponds with DELETE /api/v1/admin/api-keys/{id} (the `RevokeAPIKey` operationId).
 	RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2121,7 +2121,7 @@ func (c *Client) ExecuteGraphQL(ctx context.Context, body ExecuteGraphQLJSONRequ
 
 // ListAPIKeys List API keys
 //
-// Every key, newest first, never with the key itself.
+// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Corresponds with GET /api/v1/admin/api-keys (the `ListAPIKeys` operationId).
 func (c *Client) ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2138,7 +2138,7 @@ func (c *Client) ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, req
 
 // CreateAPIKeyWithBody Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2157,7 +2157,7 @@ func (c *Client) CreateAPIKeyWithBody(ctx context.Context, contentType string, b
 
 // CreateAPIKey Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2176,7 +2176,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, body CreateAPIKeyJSONRequestB
 
 // RevokeAPIKey Revoke an API key
 //
-// The key is refused (401) from the next request on, on every replica.
+// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Corresponds with DELETE /api/v1/admin/api-keys/{id} (the `RevokeAPIKey` operationId).
 func (c *Client) RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5309,7 +5309,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListAPIKeysWithResponse List API keys
 	//
-	// Every key, newest first, never with the key itself.
+	// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5318,7 +5318,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAPIKeyWithBodyWithResponse Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5327,7 +5327,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAPIKeyWithResponse Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5336,7 +5336,7 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeAPIKeyWithResponse Revoke an API key
 	//
-	// The key is refused (401) from the next request on, on every replica.
+	// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8732,7 +8732,7 @@ func (c *ClientWithResponses) ExecuteGraphQLWithResponse(ctx context.Context, bo
 
 // ListAPIKeysWithResponse List API keys
 //
-// Every key, newest first, never with the key itself.
+// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8747,7 +8747,7 @@ func (c *ClientWithResponses) ListAPIKeysWithResponse(ctx context.Context, param
 
 // CreateAPIKeyWithBodyWithResponse Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8762,7 +8762,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithBodyWithResponse(ctx context.Conte
 
 // CreateAPIKeyWithResponse Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8777,7 +8777,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithResponse(ctx context.Context, body
 
 // RevokeAPIKeyWithResponse Revoke an API key
 //
-// The key is refused (401) from the next request on, on every replica.
+// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Returns a wrapper object for the known response body format(s).
 //

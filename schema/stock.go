@@ -149,9 +149,7 @@ func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefu
 		v := after[id]
 		low = append(low, events.StockChange{ProductID: v.productID, VariantID: id, SKU: v.sku, Change: change[id], Stock: v.stock})
 	}
-	if err := events.RecordLowStock(ctx, c, low); err != nil {
-		return StockRefusal{}, err
-	}
+	events.AddLowStock(ctx, low)
 	if sale {
 		return StockRefusal{}, nil
 	}

@@ -2,33 +2,10 @@ package events
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	gen "shop/ent"
 )
-
-// Settings are the process settings events are built with: the store
-// currency (money in event data carries it, as in the REST API) and the
-// low-stock threshold. cmd/shop sets them from the environment at start;
-// every replica reads the same environment.
-type Settings struct {
-	Currency          string
-	LowStockThreshold int
-}
-
-var settings atomic.Pointer[Settings]
-
-// Configure sets the settings of this process.
-func Configure(s Settings) { settings.Store(&s) }
-
-// Current returns the settings (USD and 5 until Configure runs).
-func Current() Settings {
-	if s := settings.Load(); s != nil {
-		return *s
-	}
-	return Settings{Currency: "USD", LowStockThreshold: 5}
-}
 
 // Order is the data of order.created and the order of order.status_changed:
 // the Order of API.md.
@@ -137,13 +114,9 @@ func (o *Order) AddItem(it OrderItem) {
 	o.Items = append(o.Items, it)
 }
 
-// NewProduct maps a product to event data.
-// with the variants loaded on it (p.Edges.Variants), in the store currency.
-func NewProduct(p *gen.Product) Product { return NewProductIn(p, Current().Currency) }
-
-// NewProductIn maps a product, with the variants loaded on it, to its data
-// in currency.
-func NewProductIn(p *gen.Product, currency string) Product {
+// NewProduct maps a product, with the variants loaded on it
+// (p.Edges.Variants), to event data; currency is the store's.
+func NewProduct(p *gen.Product, currency string) Product {
 	opts := p.Options
 	if opts == nil {
 		opts = []string{}
@@ -164,17 +137,18 @@ type StockChange struct {
 	Change, Stock        int
 }
 
-// RecordLowStock records inventory.low_stock for each variant whose stock
-// went from at least the threshold to below it, in the transaction of c.
-func RecordLowStock(ctx context.Context, c *gen.Client, changes []StockChange) error {
-	t := Current().LowStockThreshold
+// AddLowStock records, in the outbox of ctx, inventory.low_stock for each
+// variant whose stock went from at least the threshold to below it. Every
+// stock change (schema.MoveStock) calls it.
+func AddLowStock(ctx context.Context, changes []StockChange) {
+	o := FromContext(ctx)
+	if o == nil {
+		return
+	}
+	t := o.settings.LowStockThreshold
 	for _, ch := range changes {
 		if ch.Change < 0 && ch.Stock < t && ch.Stock-ch.Change >= t {
-			data := LowStock{ProductID: ch.ProductID, VariantID: ch.VariantID, SKU: ch.SKU, Stock: ch.Stock, Threshold: t}
-			if err := Record(ctx, c, InventoryLowStock, "", data); err != nil {
-				return err
-			}
+			o.Add(InventoryLowStock, LowStock{ProductID: ch.ProductID, VariantID: ch.VariantID, SKU: ch.SKU, Stock: ch.Stock, Threshold: t})
 		}
 	}
-	return nil
 }
