@@ -886,6 +886,13 @@ type UpdateProductRequest struct {
 	Price       *int64  `json:"price,omitempty"`
 }
 
+// UpdateVariantRequest The members to change; `price: null` makes the variant follow its product's price again.
+type UpdateVariantRequest struct {
+	IsActive *bool                    `json:"is_active,omitempty"`
+	Price    nullable.Nullable[int64] `json:"price,omitempty"`
+	Sku      *string                  `json:"sku,omitempty"`
+}
+
 // UpdateWebhookRequest The members of a webhook endpoint to change.
 type UpdateWebhookRequest struct {
 	Active      *bool        `json:"active,omitempty"`
@@ -921,8 +928,27 @@ type Variant struct {
 	UpdatedAt time.Time                 `json:"updated_at"`
 }
 
+// VariantList A page of variants, in id order.
+type VariantList struct {
+	Items []Variant `json:"items"`
+
+	// NextCursor The cursor of the next page; null on the last page.
+	NextCursor nullable.Nullable[NextCursor] `json:"next_cursor"`
+}
+
 // VariantOptions A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
 type VariantOptions map[string]string
+
+// VariantStockAdjustmentRequest A stock change of one variant recorded as a movement; with `expected_stock` it applies only if the stock is exactly that.
+type VariantStockAdjustmentRequest struct {
+	ExpectedStock *int `json:"expected_stock,omitempty"`
+
+	// QuantityChange Not zero.
+	QuantityChange int `json:"quantity_change"`
+
+	// Reason Why an admin changes stock.
+	Reason AdjustmentReason `json:"reason"`
+}
 
 // Webhook A webhook endpoint; secret is present only in the answer to its creation.
 type Webhook struct {
@@ -1044,6 +1070,36 @@ type GetSalesReportParams struct {
 	GroupBy *SalesGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
 }
 
+// ListVariantsParams defines parameters for ListVariants.
+type ListVariantsParams struct {
+	// Sku An exact SKU.
+	Sku *string `form:"sku,omitempty" json:"sku,omitempty"`
+
+	// ProductID One product's variants.
+	ProductID *int `form:"product_id,omitempty" json:"product_id,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The previous page's `next_cursor` (opaque).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdateVariantParams defines parameters for UpdateVariant.
+type UpdateVariantParams struct {
+	// IfMatch An ETag from an earlier read, or `*`.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListVariantMovementsParams defines parameters for ListVariantMovements.
+type ListVariantMovementsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The previous page's `next_cursor` (opaque).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListWebhooksParams defines parameters for ListWebhooks.
 type ListWebhooksParams struct {
 	// Limit Page size.
@@ -1133,6 +1189,15 @@ type UpdateProductJSONRequestBody = UpdateProductRequest
 
 // CreateStockAdjustmentJSONRequestBody defines body for CreateStockAdjustment for application/json ContentType.
 type CreateStockAdjustmentJSONRequestBody = StockAdjustmentRequest
+
+// CreateVariantJSONRequestBody defines body for CreateVariant for application/json ContentType.
+type CreateVariantJSONRequestBody = CreateVariantRequest
+
+// UpdateVariantJSONRequestBody defines body for UpdateVariant for application/json ContentType.
+type UpdateVariantJSONRequestBody = UpdateVariantRequest
+
+// CreateVariantStockAdjustmentJSONRequestBody defines body for CreateVariantStockAdjustment for application/json ContentType.
+type CreateVariantStockAdjustmentJSONRequestBody = VariantStockAdjustmentRequest
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = CreateWebhookRequest
@@ -1735,14 +1800,14 @@ type ClientInterface interface {
 
 	// ListProductMovements A product's stock movements
 	//
-	// The product's ledger, newest first; its sum is the product's stock.
+	// The ledger of all the product's variants, newest first.
 	//
 	// Corresponds with GET /api/v1/admin/products/{id}/movements (the `ListProductMovements` operationId).
 	ListProductMovements(ctx context.Context, id ID, params *ListProductMovementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateStockAdjustmentWithBody Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+	// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1751,12 +1816,30 @@ type ClientInterface interface {
 
 	// CreateStockAdjustment Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+	// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/admin/products/{id}/stock-adjustments (the `CreateStockAdjustment` operationId).
 	CreateStockAdjustment(ctx context.Context, id ID, body CreateStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariantWithBody Add a variant to a product
+	//
+	// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+	CreateVariantWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariant Add a variant to a product
+	//
+	// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+	CreateVariant(ctx context.Context, id ID, body CreateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSalesReport Sales report
 	//
@@ -1764,6 +1847,70 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/admin/reports/sales (the `GetSalesReport` operationId).
 	GetSalesReport(ctx context.Context, params *GetSalesReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVariants List variants
+	//
+	// Live variants of live products, in id order.
+	//
+	// Corresponds with GET /api/v1/admin/variants (the `ListVariants` operationId).
+	ListVariants(ctx context.Context, params *ListVariantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteVariant Delete a variant
+	//
+	// Soft delete, kept for order history; the product's last live variant is 409 `conflict`.
+	//
+	// Corresponds with DELETE /api/v1/admin/variants/{id} (the `DeleteVariant` operationId).
+	DeleteVariant(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVariant A variant
+	//
+	// A live variant with its ETag; a deleted one (or one of a deleted product) is 404.
+	//
+	// Corresponds with GET /api/v1/admin/variants/{id} (the `GetVariant` operationId).
+	GetVariant(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariantWithBody Change a variant
+	//
+	// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+	UpdateVariantWithBody(ctx context.Context, id ID, params *UpdateVariantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariant Change a variant
+	//
+	// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+	UpdateVariant(ctx context.Context, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVariantMovements A variant's stock movements
+	//
+	// The variant's ledger, newest first; its sum is the variant's stock.
+	//
+	// Corresponds with GET /api/v1/admin/variants/{id}/movements (the `ListVariantMovements` operationId).
+	ListVariantMovements(ctx context.Context, id ID, params *ListVariantMovementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariantStockAdjustmentWithBody Adjust a variant's stock
+	//
+	// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+	CreateVariantStockAdjustmentWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariantStockAdjustment Adjust a variant's stock
+	//
+	// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+	CreateVariantStockAdjustment(ctx context.Context, id ID, body CreateVariantStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhooks List webhook endpoints
 	//
@@ -2472,7 +2619,7 @@ func (c *Client) UpdateProduct(ctx context.Context, id ID, params *UpdateProduct
 
 // ListProductMovements A product's stock movements
 //
-// The product's ledger, newest first; its sum is the product's stock.
+// The ledger of all the product's variants, newest first.
 //
 // Corresponds with GET /api/v1/admin/products/{id}/movements (the `ListProductMovements` operationId).
 func (c *Client) ListProductMovements(ctx context.Context, id ID, params *ListProductMovementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2489,7 +2636,7 @@ func (c *Client) ListProductMovements(ctx context.Context, id ID, params *ListPr
 
 // CreateStockAdjustmentWithBody Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2508,13 +2655,51 @@ func (c *Client) CreateStockAdjustmentWithBody(ctx context.Context, id ID, conte
 
 // CreateStockAdjustment Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/admin/products/{id}/stock-adjustments (the `CreateStockAdjustment` operationId).
 func (c *Client) CreateStockAdjustment(ctx context.Context, id ID, body CreateStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateStockAdjustmentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariantWithBody Add a variant to a product
+//
+// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+func (c *Client) CreateVariantWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariantRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariant Add a variant to a product
+//
+// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+func (c *Client) CreateVariant(ctx context.Context, id ID, body CreateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariantRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2532,6 +2717,150 @@ func (c *Client) CreateStockAdjustment(ctx context.Context, id ID, body CreateSt
 // Corresponds with GET /api/v1/admin/reports/sales (the `GetSalesReport` operationId).
 func (c *Client) GetSalesReport(ctx context.Context, params *GetSalesReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSalesReportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVariants List variants
+//
+// Live variants of live products, in id order.
+//
+// Corresponds with GET /api/v1/admin/variants (the `ListVariants` operationId).
+func (c *Client) ListVariants(ctx context.Context, params *ListVariantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVariantsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteVariant Delete a variant
+//
+// Soft delete, kept for order history; the product's last live variant is 409 `conflict`.
+//
+// Corresponds with DELETE /api/v1/admin/variants/{id} (the `DeleteVariant` operationId).
+func (c *Client) DeleteVariant(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteVariantRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVariant A variant
+//
+// A live variant with its ETag; a deleted one (or one of a deleted product) is 404.
+//
+// Corresponds with GET /api/v1/admin/variants/{id} (the `GetVariant` operationId).
+func (c *Client) GetVariant(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVariantRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariantWithBody Change a variant
+//
+// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+func (c *Client) UpdateVariantWithBody(ctx context.Context, id ID, params *UpdateVariantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariantRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariant Change a variant
+//
+// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+func (c *Client) UpdateVariant(ctx context.Context, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariantRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVariantMovements A variant's stock movements
+//
+// The variant's ledger, newest first; its sum is the variant's stock.
+//
+// Corresponds with GET /api/v1/admin/variants/{id}/movements (the `ListVariantMovements` operationId).
+func (c *Client) ListVariantMovements(ctx context.Context, id ID, params *ListVariantMovementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVariantMovementsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariantStockAdjustmentWithBody Adjust a variant's stock
+//
+// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+func (c *Client) CreateVariantStockAdjustmentWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariantStockAdjustmentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariantStockAdjustment Adjust a variant's stock
+//
+// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+func (c *Client) CreateVariantStockAdjustment(ctx context.Context, id ID, body CreateVariantStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariantStockAdjustmentRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4041,6 +4370,53 @@ func NewCreateStockAdjustmentRequestWithBody(server string, id ID, contentType s
 	return req, nil
 }
 
+// NewCreateVariantRequest calls the generic CreateVariant builder with application/json body
+func NewCreateVariantRequest(server string, id ID, body CreateVariantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateVariantRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateVariantRequestWithBody constructs an http.Request for the CreateVariant method, with any body, and a specified content type
+func NewCreateVariantRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/products/%s/variants", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetSalesReportRequest constructs an http.Request for the GetSalesReport method
 func NewGetSalesReportRequest(server string, params *GetSalesReportParams) (*http.Request, error) {
 	var err error
@@ -4107,6 +4483,346 @@ func NewGetSalesReportRequest(server string, params *GetSalesReportParams) (*htt
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListVariantsRequest constructs an http.Request for the ListVariants method
+func NewListVariantsRequest(server string, params *ListVariantsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sku != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sku", *params.Sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProductID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "product_id", *params.ProductID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteVariantRequest constructs an http.Request for the DeleteVariant method
+func NewDeleteVariantRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetVariantRequest constructs an http.Request for the GetVariant method
+func NewGetVariantRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateVariantRequest calls the generic UpdateVariant builder with application/json body
+func NewUpdateVariantRequest(server string, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateVariantRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdateVariantRequestWithBody constructs an http.Request for the UpdateVariant method, with any body, and a specified content type
+func NewUpdateVariantRequestWithBody(server string, id ID, params *UpdateVariantParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListVariantMovementsRequest constructs an http.Request for the ListVariantMovements method
+func NewListVariantMovementsRequest(server string, id ID, params *ListVariantMovementsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s/movements", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateVariantStockAdjustmentRequest calls the generic CreateVariantStockAdjustment builder with application/json body
+func NewCreateVariantStockAdjustmentRequest(server string, id ID, body CreateVariantStockAdjustmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateVariantStockAdjustmentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateVariantStockAdjustmentRequestWithBody constructs an http.Request for the CreateVariantStockAdjustment method, with any body, and a specified content type
+func NewCreateVariantStockAdjustmentRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s/stock-adjustments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5484,7 +6200,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListProductMovementsWithResponse A product's stock movements
 	//
-	// The product's ledger, newest first; its sum is the product's stock.
+	// The ledger of all the product's variants, newest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5493,7 +6209,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStockAdjustmentWithBodyWithResponse Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+	// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5502,12 +6218,30 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStockAdjustmentWithResponse Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+	// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/admin/products/{id}/stock-adjustments (the `CreateStockAdjustment` operationId).
 	CreateStockAdjustmentWithResponse(ctx context.Context, id ID, body CreateStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStockAdjustmentResponse, error)
+
+	// CreateVariantWithBodyWithResponse Add a variant to a product
+	//
+	// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+	CreateVariantWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariantResponse, error)
+
+	// CreateVariantWithResponse Add a variant to a product
+	//
+	// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+	CreateVariantWithResponse(ctx context.Context, id ID, body CreateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariantResponse, error)
 
 	// GetSalesReportWithResponse Sales report
 	//
@@ -5517,6 +6251,78 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/admin/reports/sales (the `GetSalesReport` operationId).
 	GetSalesReportWithResponse(ctx context.Context, params *GetSalesReportParams, reqEditors ...RequestEditorFn) (*GetSalesReportResponse, error)
+
+	// ListVariantsWithResponse List variants
+	//
+	// Live variants of live products, in id order.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/admin/variants (the `ListVariants` operationId).
+	ListVariantsWithResponse(ctx context.Context, params *ListVariantsParams, reqEditors ...RequestEditorFn) (*ListVariantsResponse, error)
+
+	// DeleteVariantWithResponse Delete a variant
+	//
+	// Soft delete, kept for order history; the product's last live variant is 409 `conflict`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/admin/variants/{id} (the `DeleteVariant` operationId).
+	DeleteVariantWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeleteVariantResponse, error)
+
+	// GetVariantWithResponse A variant
+	//
+	// A live variant with its ETag; a deleted one (or one of a deleted product) is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/admin/variants/{id} (the `GetVariant` operationId).
+	GetVariantWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetVariantResponse, error)
+
+	// UpdateVariantWithBodyWithResponse Change a variant
+	//
+	// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+	UpdateVariantWithBodyWithResponse(ctx context.Context, id ID, params *UpdateVariantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVariantResponse, error)
+
+	// UpdateVariantWithResponse Change a variant
+	//
+	// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+	UpdateVariantWithResponse(ctx context.Context, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariantResponse, error)
+
+	// ListVariantMovementsWithResponse A variant's stock movements
+	//
+	// The variant's ledger, newest first; its sum is the variant's stock.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/admin/variants/{id}/movements (the `ListVariantMovements` operationId).
+	ListVariantMovementsWithResponse(ctx context.Context, id ID, params *ListVariantMovementsParams, reqEditors ...RequestEditorFn) (*ListVariantMovementsResponse, error)
+
+	// CreateVariantStockAdjustmentWithBodyWithResponse Adjust a variant's stock
+	//
+	// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+	CreateVariantStockAdjustmentWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariantStockAdjustmentResponse, error)
+
+	// CreateVariantStockAdjustmentWithResponse Adjust a variant's stock
+	//
+	// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+	CreateVariantStockAdjustmentWithResponse(ctx context.Context, id ID, body CreateVariantStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariantStockAdjustmentResponse, error)
 
 	// ListWebhooksWithResponse List webhook endpoints
 	//
@@ -6967,6 +7773,71 @@ func (r CreateStockAdjustmentResponse) ContentType() string {
 	return ""
 }
 
+// CreateVariantResponse201Headers the declared response headers of an HTTP 201 response for CreateVariant
+type CreateVariantResponse201Headers struct {
+	ETag       string
+	XRequestID string
+}
+
+// CreateVariantResponseDefaultHeaders the declared response headers of an HTTP default response for CreateVariant
+type CreateVariantResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type CreateVariantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Variant
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateVariantResponse201Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateVariantResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateVariantResponse) GetJSON201() *Variant {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateVariantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateVariantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateVariantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateVariantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateVariantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetSalesReportResponse200Headers the declared response headers of an HTTP 200 response for GetSalesReport
 type GetSalesReportResponse200Headers struct {
 	XRequestID string
@@ -7025,6 +7896,386 @@ func (r GetSalesReportResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetSalesReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVariantsResponse200Headers the declared response headers of an HTTP 200 response for ListVariants
+type ListVariantsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListVariantsResponseDefaultHeaders the declared response headers of an HTTP default response for ListVariants
+type ListVariantsResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type ListVariantsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VariantList
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListVariantsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListVariantsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVariantsResponse) GetJSON200() *VariantList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListVariantsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVariantsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVariantsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVariantsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVariantsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteVariantResponse204Headers the declared response headers of an HTTP 204 response for DeleteVariant
+type DeleteVariantResponse204Headers struct {
+	XRequestID string
+}
+
+// DeleteVariantResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteVariant
+type DeleteVariantResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type DeleteVariantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteVariantResponse204Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteVariantResponseDefaultHeaders
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteVariantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteVariantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteVariantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteVariantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteVariantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVariantResponse200Headers the declared response headers of an HTTP 200 response for GetVariant
+type GetVariantResponse200Headers struct {
+	ETag       string
+	XRequestID string
+}
+
+// GetVariantResponseDefaultHeaders the declared response headers of an HTTP default response for GetVariant
+type GetVariantResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type GetVariantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variant
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetVariantResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetVariantResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVariantResponse) GetJSON200() *Variant {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetVariantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVariantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVariantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVariantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVariantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateVariantResponse200Headers the declared response headers of an HTTP 200 response for UpdateVariant
+type UpdateVariantResponse200Headers struct {
+	ETag       string
+	XRequestID string
+}
+
+// UpdateVariantResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateVariant
+type UpdateVariantResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type UpdateVariantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variant
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateVariantResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateVariantResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateVariantResponse) GetJSON200() *Variant {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateVariantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateVariantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateVariantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateVariantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateVariantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVariantMovementsResponse200Headers the declared response headers of an HTTP 200 response for ListVariantMovements
+type ListVariantMovementsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListVariantMovementsResponseDefaultHeaders the declared response headers of an HTTP default response for ListVariantMovements
+type ListVariantMovementsResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type ListVariantMovementsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MovementList
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListVariantMovementsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListVariantMovementsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVariantMovementsResponse) GetJSON200() *MovementList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListVariantMovementsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVariantMovementsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVariantMovementsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVariantMovementsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVariantMovementsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateVariantStockAdjustmentResponse200Headers the declared response headers of an HTTP 200 response for CreateVariantStockAdjustment
+type CreateVariantStockAdjustmentResponse200Headers struct {
+	ETag       string
+	XRequestID string
+}
+
+// CreateVariantStockAdjustmentResponseDefaultHeaders the declared response headers of an HTTP default response for CreateVariantStockAdjustment
+type CreateVariantStockAdjustmentResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type CreateVariantStockAdjustmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variant
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateVariantStockAdjustmentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateVariantStockAdjustmentResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateVariantStockAdjustmentResponse) GetJSON200() *Variant {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateVariantStockAdjustmentResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateVariantStockAdjustmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateVariantStockAdjustmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateVariantStockAdjustmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateVariantStockAdjustmentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9021,7 +10272,7 @@ func (c *ClientWithResponses) UpdateProductWithResponse(ctx context.Context, id 
 
 // ListProductMovementsWithResponse A product's stock movements
 //
-// The product's ledger, newest first; its sum is the product's stock.
+// The ledger of all the product's variants, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -9036,7 +10287,7 @@ func (c *ClientWithResponses) ListProductMovementsWithResponse(ctx context.Conte
 
 // CreateStockAdjustmentWithBodyWithResponse Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9051,7 +10302,7 @@ func (c *ClientWithResponses) CreateStockAdjustmentWithBodyWithResponse(ctx cont
 
 // CreateStockAdjustmentWithResponse Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9062,6 +10313,36 @@ func (c *ClientWithResponses) CreateStockAdjustmentWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseCreateStockAdjustmentResponse(rsp)
+}
+
+// CreateVariantWithBodyWithResponse Add a variant to a product
+//
+// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+func (c *ClientWithResponses) CreateVariantWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariantResponse, error) {
+	rsp, err := c.CreateVariantWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariantResponse(rsp)
+}
+
+// CreateVariantWithResponse Add a variant to a product
+//
+// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+func (c *ClientWithResponses) CreateVariantWithResponse(ctx context.Context, id ID, body CreateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariantResponse, error) {
+	rsp, err := c.CreateVariant(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariantResponse(rsp)
 }
 
 // GetSalesReportWithResponse Sales report
@@ -9077,6 +10358,126 @@ func (c *ClientWithResponses) GetSalesReportWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseGetSalesReportResponse(rsp)
+}
+
+// ListVariantsWithResponse List variants
+//
+// Live variants of live products, in id order.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/admin/variants (the `ListVariants` operationId).
+func (c *ClientWithResponses) ListVariantsWithResponse(ctx context.Context, params *ListVariantsParams, reqEditors ...RequestEditorFn) (*ListVariantsResponse, error) {
+	rsp, err := c.ListVariants(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVariantsResponse(rsp)
+}
+
+// DeleteVariantWithResponse Delete a variant
+//
+// Soft delete, kept for order history; the product's last live variant is 409 `conflict`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/admin/variants/{id} (the `DeleteVariant` operationId).
+func (c *ClientWithResponses) DeleteVariantWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeleteVariantResponse, error) {
+	rsp, err := c.DeleteVariant(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteVariantResponse(rsp)
+}
+
+// GetVariantWithResponse A variant
+//
+// A live variant with its ETag; a deleted one (or one of a deleted product) is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/admin/variants/{id} (the `GetVariant` operationId).
+func (c *ClientWithResponses) GetVariantWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetVariantResponse, error) {
+	rsp, err := c.GetVariant(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVariantResponse(rsp)
+}
+
+// UpdateVariantWithBodyWithResponse Change a variant
+//
+// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+func (c *ClientWithResponses) UpdateVariantWithBodyWithResponse(ctx context.Context, id ID, params *UpdateVariantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVariantResponse, error) {
+	rsp, err := c.UpdateVariantWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariantResponse(rsp)
+}
+
+// UpdateVariantWithResponse Change a variant
+//
+// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+func (c *ClientWithResponses) UpdateVariantWithResponse(ctx context.Context, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariantResponse, error) {
+	rsp, err := c.UpdateVariant(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariantResponse(rsp)
+}
+
+// ListVariantMovementsWithResponse A variant's stock movements
+//
+// The variant's ledger, newest first; its sum is the variant's stock.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/admin/variants/{id}/movements (the `ListVariantMovements` operationId).
+func (c *ClientWithResponses) ListVariantMovementsWithResponse(ctx context.Context, id ID, params *ListVariantMovementsParams, reqEditors ...RequestEditorFn) (*ListVariantMovementsResponse, error) {
+	rsp, err := c.ListVariantMovements(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVariantMovementsResponse(rsp)
+}
+
+// CreateVariantStockAdjustmentWithBodyWithResponse Adjust a variant's stock
+//
+// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+func (c *ClientWithResponses) CreateVariantStockAdjustmentWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariantStockAdjustmentResponse, error) {
+	rsp, err := c.CreateVariantStockAdjustmentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariantStockAdjustmentResponse(rsp)
+}
+
+// CreateVariantStockAdjustmentWithResponse Adjust a variant's stock
+//
+// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+func (c *ClientWithResponses) CreateVariantStockAdjustmentWithResponse(ctx context.Context, id ID, body CreateVariantStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariantStockAdjustmentResponse, error) {
+	rsp, err := c.CreateVariantStockAdjustment(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariantStockAdjustmentResponse(rsp)
 }
 
 // ListWebhooksWithResponse List webhook endpoints
@@ -10881,6 +12282,83 @@ func ParseCreateStockAdjustmentResponse(rsp *http.Response) (*CreateStockAdjustm
 	return response, nil
 }
 
+// ParseCreateVariantResponse parses an HTTP response from a CreateVariantWithResponse call
+func ParseCreateVariantResponse(rsp *http.Response) (*CreateVariantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateVariantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Variant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateVariantResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case true:
+		var headers CreateVariantResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetSalesReportResponse parses an HTTP response from a GetSalesReportWithResponse call
 func ParseGetSalesReportResponse(rsp *http.Response) (*GetSalesReportResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10924,6 +12402,443 @@ func ParseGetSalesReportResponse(rsp *http.Response) (*GetSalesReportResponse, e
 		response.Headers200 = &headers
 	case true:
 		var headers GetSalesReportResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVariantsResponse parses an HTTP response from a ListVariantsWithResponse call
+func ParseListVariantsResponse(rsp *http.Response) (*ListVariantsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVariantsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VariantList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListVariantsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListVariantsResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteVariantResponse parses an HTTP response from a DeleteVariantWithResponse call
+func ParseDeleteVariantResponse(rsp *http.Response) (*DeleteVariantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteVariantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteVariantResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers204 = &headers
+	case true:
+		var headers DeleteVariantResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVariantResponse parses an HTTP response from a GetVariantWithResponse call
+func ParseGetVariantResponse(rsp *http.Response) (*GetVariantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVariantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetVariantResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers GetVariantResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateVariantResponse parses an HTTP response from a UpdateVariantWithResponse call
+func ParseUpdateVariantResponse(rsp *http.Response) (*UpdateVariantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateVariantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateVariantResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateVariantResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVariantMovementsResponse parses an HTTP response from a ListVariantMovementsWithResponse call
+func ParseListVariantMovementsResponse(rsp *http.Response) (*ListVariantMovementsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVariantMovementsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MovementList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListVariantMovementsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListVariantMovementsResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateVariantStockAdjustmentResponse parses an HTTP response from a CreateVariantStockAdjustmentWithResponse call
+func ParseCreateVariantStockAdjustmentResponse(rsp *http.Response) (*CreateVariantStockAdjustmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateVariantStockAdjustmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateVariantStockAdjustmentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateVariantStockAdjustmentResponseDefaultHeaders
 		if values := rsp.Header.Values("Allow"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"shop/ent"
+	"shop/ent/predicate"
 	"shop/ent/product"
 	"shop/ent/variant"
 	"shop/internal/apperr"
@@ -109,10 +110,8 @@ func (s *Service) ListVariants(ctx context.Context, db *ent.Client, f VariantFil
 	if f.ProductID != nil {
 		q.Where(variant.ProductID(*f.ProductID))
 	}
-	if p.Cursor != nil {
-		q.Where(variant.IDGT(p.Cursor.ID))
-	}
-	return q.Order(ent.Asc(variant.FieldID)).Limit(p.Limit + 1).WithProduct().All(ctx)
+	q.Where(predicate.Variant(page.IDOrder.After(p.Cursor)))
+	return q.Order(page.IDOrder.Order()).Limit(p.Limit + 1).WithProduct().All(ctx)
 }
 
 // UpdateVariant applies a patch. Errors: not_found, version_conflict,
