@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"shop/ent/auditlog"
-	"shop/ent/variant"
 	"shop/ent/category"
 	"shop/ent/inventorymovement"
+	"shop/ent/variant"
 	"shop/internal/testdb"
 	"shop/modules/admin"
 	"shop/modules/ordering"

@@ -122,7 +122,11 @@ func TestVariants(t *testing.T) {
 		if s.stock(t, p.ID) != 12 {
 			t.Fatalf("product stock %d after selling 3, want 12", s.stock(t, p.ID))
 		}
-		var moves struct{ Items []struct{ VariantID int `json:"variant_id"` } }
+		var moves struct {
+			Items []struct {
+				VariantID int `json:"variant_id"`
+			}
+		}
 		s.do(t, req{method: "GET", path: path("/api/v1/admin/variants/%d/movements", medium.ID), token: a.Token}).wantStatus(200).JSON(&moves)
 		if len(moves.Items) != 2 || moves.Items[0].VariantID != medium.ID {
 			t.Fatalf("medium movements = %+v", moves)

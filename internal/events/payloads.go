@@ -27,9 +27,9 @@ type OrderItem struct {
 	SKU         *string           `json:"sku"`
 	Options     map[string]string `json:"options"`
 	ProductName string            `json:"product_name"`
-	Quantity    int    `json:"quantity"`
-	UnitPrice   int64  `json:"unit_price"`
-	Subtotal    int64  `json:"subtotal"`
+	Quantity    int               `json:"quantity"`
+	UnitPrice   int64             `json:"unit_price"`
+	Subtotal    int64             `json:"subtotal"`
 }
 
 // StatusChange is the data of order.status_changed.

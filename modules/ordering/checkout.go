@@ -92,8 +92,8 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	var (
 		unavailable, unavailableVariants []int
 		total                            int64
-		stockLines  = make([]inventory.Line, len(lines))
-		lineIDs     = make([]int, len(lines))
+		stockLines                       = make([]inventory.Line, len(lines))
+		lineIDs                          = make([]int, len(lines))
 	)
 	for i, l := range lines { // lines are in variant-id order
 		if !l.ForSale {

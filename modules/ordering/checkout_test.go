@@ -11,9 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"shop/ent"
-	"shop/ent/variant"
-	"shop/schema"
 	"shop/ent/cartitem"
+	"shop/ent/variant"
 	"shop/internal/app"
 	"shop/internal/apperr"
 	"shop/internal/config"
@@ -25,6 +24,7 @@ import (
 	"shop/modules/identity"
 	"shop/modules/inventory"
 	"shop/modules/ordering"
+	"shop/schema"
 )
 
 // env is a database with a counting driver, the shop's services, a user and
