@@ -344,6 +344,7 @@ const (
 	SalesGroupByCategory SalesGroupBy = "category"
 	SalesGroupByDay      SalesGroupBy = "day"
 	SalesGroupByProduct  SalesGroupBy = "product"
+	SalesGroupByVariant  SalesGroupBy = "variant"
 )
 
 // Valid indicates whether the value is a known member of the SalesGroupBy enum.
@@ -354,6 +355,8 @@ func (e SalesGroupBy) Valid() bool {
 	case SalesGroupByDay:
 		return true
 	case SalesGroupByProduct:
+		return true
+	case SalesGroupByVariant:
 		return true
 	default:
 		return false
@@ -829,7 +832,7 @@ type RegisterRequest struct {
 // Role What a user may do.
 type Role string
 
-// SalesGroupBy How rows are keyed: `day` (YYYY-MM-DD), `category` (slug) or `product` (id).
+// SalesGroupBy How rows are keyed: `day` (YYYY-MM-DD), `category` (slug), `product` (id) or `variant` (id).
 type SalesGroupBy string
 
 // SalesReport Sales in a date range; cancelled orders excluded.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"shop/internal/events"
 	"shop/internal/testdb"
@@ -121,6 +122,18 @@ func TestVariants(t *testing.T) {
 		}
 		if s.stock(t, p.ID) != 12 {
 			t.Fatalf("product stock %d after selling 3, want 12", s.stock(t, p.ID))
+		}
+		var report struct {
+			Rows []struct {
+				Key   string
+				Units int
+			}
+		}
+		day := time.Now().UTC()
+		s.do(t, req{method: "GET", path: "/api/v1/admin/reports/sales?group_by=variant&from=" + day.Format(time.DateOnly) + "&to=" + day.AddDate(0, 0, 1).Format(time.DateOnly), token: a.Token}).
+			wantStatus(200).JSON(&report)
+		if fmt.Sprint(report.Rows) != fmt.Sprintf("[{%d 2} {%d 1}]", medium.ID, large.ID) {
+			t.Fatalf("sales by variant = %+v", report.Rows)
 		}
 		var moves struct {
 			Items []struct {
