@@ -36,6 +36,7 @@ func OptionsKey(options map[string]string) string {
 // change of its content increments its version (the REST ETag).
 func (Variant) Hooks() []ent.Hook {
 	return []ent.Hook{
+		variantEventsHook, // event_hooks.go: product.updated of its product
 		auditHook("variant"),
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.VariantFunc(func(ctx context.Context, m *gen.VariantMutation) (ent.Value, error) {

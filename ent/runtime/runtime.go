@@ -503,6 +503,7 @@ func init() {
 	variant.Hooks[1] = variantHooks[0]
 	variant.Hooks[2] = variantHooks[1]
 	variant.Hooks[3] = variantHooks[2]
+	variant.Hooks[4] = variantHooks[3]
 	variantMixinInters1 := variantMixin[1].Interceptors()
 	variant.Interceptors[0] = variantMixinInters1[0]
 	variantMixinFields0 := variantMixin[0].Fields()
