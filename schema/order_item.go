@@ -57,9 +57,10 @@ func (OrderItem) Indexes() []ent.Index {
 	}
 }
 
-// Annotations of the OrderItem.
+// Annotations of the OrderItem: a Relay connection type, for Order.items.
 func (OrderItem) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		entgql.RelayConnection(),
 		entsql.Checks(map[string]string{
 			"order_item_quantity_range": fmt.Sprintf("quantity >= %d AND quantity <= %d", MinLineQuantity, MaxLineQuantity),
 			"order_item_price_positive": "unit_price > 0",

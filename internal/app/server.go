@@ -62,7 +62,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		},
 		catalog:   catalogHTTP,
 		inventory: &inventory.HTTP{Svc: svc.Inventory, DB: db.Client, Tx: run, Products: catalogHTTP},
-		cart:      &cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency},
+		cart:      &cart.HTTP{Svc: svc.Cart, DB: db.Client, Tx: run, Currency: cfg.Currency},
 		ordering:  ordering.NewHTTP(svc.Ordering, run, srv.Registry),
 		reports:   &ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect},
 		auditLog:  &shopadmin.AuditLogHTTP{DB: db.Client},

@@ -34,6 +34,7 @@ const (
 	RateLimited             Code = "rate_limited"
 	Unavailable             Code = "unavailable"
 	Internal                Code = "internal"
+	UnsupportedMediaType    Code = "unsupported_media_type"
 	VariantRequired         Code = "variant_required"
 	StockChanged            Code = "stock_changed"
 )
@@ -58,6 +59,7 @@ var statuses = map[Code]int{
 	RateLimited:             http.StatusTooManyRequests,
 	Unavailable:             http.StatusServiceUnavailable,
 	Internal:                http.StatusInternalServerError,
+	UnsupportedMediaType:    http.StatusUnsupportedMediaType,
 }
 
 // HTTPStatus is the HTTP status of a code.

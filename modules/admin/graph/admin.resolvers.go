@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"shop/ent"
+	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/internal/apperr"
 	"shop/modules/catalog"
@@ -22,8 +23,8 @@ func (r *deliveryResolver) ID(ctx context.Context, obj *integrations.Delivery) (
 }
 
 // Status is the resolver for the status field.
-func (r *deliveryResolver) Status(ctx context.Context, obj *integrations.Delivery) (DeliveryStatus, error) {
-	return DeliveryStatus(obj.Status), nil
+func (r *deliveryResolver) Status(ctx context.Context, obj *integrations.Delivery) (string, error) {
+	return obj.Status, nil
 }
 
 // CreateCategory is the resolver for the createCategory field.
@@ -82,7 +83,7 @@ func (r *mutationResolver) DeleteProduct(ctx context.Context, id int) (bool, err
 }
 
 // AdjustStock is the resolver for the adjustStock field.
-func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quantityChange int, reason StockAdjustmentReason) (*ent.Product, error) {
+func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quantityChange int, reason inventorymovement.Reason) (*ent.Product, error) {
 	return r.Inventory.AdjustStock(ctx, r.db(ctx), productID, inventory.Adjustment{QuantityChange: &quantityChange, Reason: string(reason)})
 }
 
@@ -97,7 +98,7 @@ func (r *productResolver) Currency(ctx context.Context, obj *ent.Product) (strin
 }
 
 // Deliveries is the resolver for the deliveries field.
-func (r *webhookResolver) Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *DeliveryStatus) (*DeliveryConnection, error) {
+func (r *webhookResolver) Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *string) (*DeliveryConnection, error) {
 	if r.DeliveryLog == nil {
 		return nil, apperr.New(apperr.Unavailable, "the delivery log is unavailable")
 	}
