@@ -72,6 +72,7 @@ const (
 	AuditEntityCategory AuditEntity = "category"
 	AuditEntityOrder    AuditEntity = "order"
 	AuditEntityProduct  AuditEntity = "product"
+	AuditEntityVariant  AuditEntity = "variant"
 	AuditEntityWebhook  AuditEntity = "webhook"
 )
 
@@ -85,6 +86,8 @@ func (e AuditEntity) Valid() bool {
 	case AuditEntityOrder:
 		return true
 	case AuditEntityProduct:
+		return true
+	case AuditEntityVariant:
 		return true
 	case AuditEntityWebhook:
 		return true
@@ -129,10 +132,12 @@ const (
 	ErrorCodePriceChanged            ErrorCode = "price_changed"
 	ErrorCodeProductUnavailable      ErrorCode = "product_unavailable"
 	ErrorCodeRateLimited             ErrorCode = "rate_limited"
+	ErrorCodeStockChanged            ErrorCode = "stock_changed"
 	ErrorCodeUnauthorized            ErrorCode = "unauthorized"
 	ErrorCodeUnavailable             ErrorCode = "unavailable"
 	ErrorCodeUnsupportedMediaType    ErrorCode = "unsupported_media_type"
 	ErrorCodeValidationFailed        ErrorCode = "validation_failed"
+	ErrorCodeVariantRequired         ErrorCode = "variant_required"
 	ErrorCodeVersionConflict         ErrorCode = "version_conflict"
 )
 
@@ -165,6 +170,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeRateLimited:
 		return true
+	case ErrorCodeStockChanged:
+		return true
 	case ErrorCodeUnauthorized:
 		return true
 	case ErrorCodeUnavailable:
@@ -172,6 +179,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeUnsupportedMediaType:
 		return true
 	case ErrorCodeValidationFailed:
+		return true
+	case ErrorCodeVariantRequired:
 		return true
 	case ErrorCodeVersionConflict:
 		return true
@@ -338,6 +347,7 @@ const (
 	SalesGroupByCategory SalesGroupBy = "category"
 	SalesGroupByDay      SalesGroupBy = "day"
 	SalesGroupByProduct  SalesGroupBy = "product"
+	SalesGroupByVariant  SalesGroupBy = "variant"
 )
 
 // Valid indicates whether the value is a known member of the SalesGroupBy enum.
@@ -348,6 +358,8 @@ func (e SalesGroupBy) Valid() bool {
 	case SalesGroupByDay:
 		return true
 	case SalesGroupByProduct:
+		return true
+	case SalesGroupByVariant:
 		return true
 	default:
 		return false
@@ -400,10 +412,11 @@ type APIKeyList struct {
 	NextCursor nullable.Nullable[NextCursor] `json:"next_cursor"`
 }
 
-// AddCartItemRequest A product to add (adds to its line if it has one).
+// AddCartItemRequest A variant to add (adds to its line if it has one), or a product that has one variant; exactly one of `variant_id` and `product_id`.
 type AddCartItemRequest struct {
-	ProductID int `json:"product_id"`
-	Quantity  int `json:"quantity"`
+	ProductID *int `json:"product_id,omitempty"`
+	Quantity  int  `json:"quantity"`
+	VariantID *int `json:"variant_id,omitempty"`
 }
 
 // AdjustmentReason Why an admin changes stock.
@@ -465,13 +478,18 @@ type Cart struct {
 
 // CartItem One line of the cart; `available` is false when it can't be bought now.
 type CartItem struct {
-	Available   bool   `json:"available"`
-	ID          int    `json:"id"`
-	ProductID   int    `json:"product_id"`
-	ProductName string `json:"product_name"`
-	Quantity    int    `json:"quantity"`
-	Subtotal    int64  `json:"subtotal"`
-	UnitPrice   int64  `json:"unit_price"`
+	Available bool `json:"available"`
+	ID        int  `json:"id"`
+
+	// Options A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+	Options     VariantOptions            `json:"options"`
+	ProductID   int                       `json:"product_id"`
+	ProductName string                    `json:"product_name"`
+	Quantity    int                       `json:"quantity"`
+	Sku         nullable.Nullable[string] `json:"sku"`
+	Subtotal    int64                     `json:"subtotal"`
+	UnitPrice   int64                     `json:"unit_price"`
+	VariantID   int                       `json:"variant_id"`
 }
 
 // Category A category; `parent_id` gives the tree.
@@ -509,14 +527,28 @@ type CreateCategoryRequest struct {
 	Slug     string                 `json:"slug"`
 }
 
-// CreateProductRequest A new product; its stock is recorded as an `initial` movement.
+// CreateProductRequest A new product: with `stock` (and optionally `sku`), one variant without options; or with `options` and `variants`, those variants. Each variant's stock is recorded as an `initial` movement.
 type CreateProductRequest struct {
-	CategoryID  int     `json:"category_id"`
-	Description *string `json:"description,omitempty"`
-	IsActive    *bool   `json:"is_active,omitempty"`
-	Name        string  `json:"name"`
-	Price       int64   `json:"price"`
-	Stock       int     `json:"stock"`
+	CategoryID  int                     `json:"category_id"`
+	Description *string                 `json:"description,omitempty"`
+	IsActive    *bool                   `json:"is_active,omitempty"`
+	Name        string                  `json:"name"`
+	Options     *[]string               `json:"options,omitempty"`
+	Price       int64                   `json:"price"`
+	Sku         *string                 `json:"sku,omitempty"`
+	Stock       *int                    `json:"stock,omitempty"`
+	Variants    *[]CreateVariantRequest `json:"variants,omitempty"`
+}
+
+// CreateVariantRequest A new variant; its stock (default 0) is recorded as an `initial` movement.
+type CreateVariantRequest struct {
+	IsActive *bool `json:"is_active,omitempty"`
+
+	// Options A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+	Options *VariantOptions `json:"options,omitempty"`
+	Price   *int64          `json:"price,omitempty"`
+	Sku     *string         `json:"sku,omitempty"`
+	Stock   *int            `json:"stock,omitempty"`
 }
 
 // CreateWebhookRequest A new webhook endpoint.
@@ -557,11 +589,12 @@ type DeliveryList struct {
 // DeliveryStatus pending (waiting or being retried), succeeded, failed (retries exhausted or dropped).
 type DeliveryStatus string
 
-// Discrepancy A product whose stock differs from its ledger.
+// Discrepancy A variant whose stock differs from its ledger's sum, or (variant_id null) a product whose stock differs from its live variants' sum (in ledger_sum).
 type Discrepancy struct {
-	LedgerSum int `json:"ledger_sum"`
-	ProductID int `json:"product_id"`
-	Stock     int `json:"stock"`
+	LedgerSum int                    `json:"ledger_sum"`
+	ProductID int                    `json:"product_id"`
+	Stock     int                    `json:"stock"`
+	VariantID nullable.Nullable[int] `json:"variant_id"`
 }
 
 // ErrorCode The stable, machine-readable name of an error.
@@ -653,7 +686,7 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
-// Movement One entry of a product's stock ledger.
+// Movement One entry of a variant's stock ledger.
 type Movement struct {
 	CreatedAt time.Time `json:"created_at"`
 	ID        int       `json:"id"`
@@ -664,7 +697,8 @@ type Movement struct {
 	QuantityChange int                    `json:"quantity_change"`
 
 	// Reason Why stock moved.
-	Reason MovementReason `json:"reason"`
+	Reason    MovementReason `json:"reason"`
+	VariantID int            `json:"variant_id"`
 }
 
 // MovementList A page of movements, newest first.
@@ -708,11 +742,15 @@ type Order struct {
 
 // OrderItem One line of an order (name and price as they were at checkout).
 type OrderItem struct {
-	ProductID   int    `json:"product_id"`
-	ProductName string `json:"product_name"`
-	Quantity    int    `json:"quantity"`
-	Subtotal    int64  `json:"subtotal"`
-	UnitPrice   int64  `json:"unit_price"`
+	// Options A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+	Options     VariantOptions            `json:"options"`
+	ProductID   int                       `json:"product_id"`
+	ProductName string                    `json:"product_name"`
+	Quantity    int                       `json:"quantity"`
+	Sku         nullable.Nullable[string] `json:"sku"`
+	Subtotal    int64                     `json:"subtotal"`
+	UnitPrice   int64                     `json:"unit_price"`
+	VariantID   int                       `json:"variant_id"`
 }
 
 // OrderList A page of orders, newest first.
@@ -746,6 +784,9 @@ type Problem struct {
 	// Errors With `validation_failed`, one entry per bad field or query parameter.
 	Errors *[]FieldError `json:"errors,omitempty"`
 
+	// ExpectedStock With `stock_changed`: the stock the client expected.
+	ExpectedStock *int `json:"expected_stock,omitempty"`
+
 	// ExpectedTotal With `price_changed`: the total the client sent.
 	ExpectedTotal *int64 `json:"expected_total,omitempty"`
 
@@ -755,7 +796,7 @@ type Problem struct {
 	// Items With `insufficient_stock`, the lines that are short.
 	Items *[]StockShortage `json:"items,omitempty"`
 
-	// ProductIds With `product_unavailable`, the products that are inactive or deleted.
+	// ProductIds With `product_unavailable`, the products of the variants that are not for sale.
 	ProductIds *[]int `json:"product_ids,omitempty"`
 
 	// RequestID The request's id (also in the server log).
@@ -767,6 +808,9 @@ type Problem struct {
 	// Status The HTTP status.
 	Status int `json:"status"`
 
+	// Stock With `stock_changed`: the variant's current stock.
+	Stock *int `json:"stock,omitempty"`
+
 	// Title The HTTP status text.
 	Title string `json:"title"`
 
@@ -774,7 +818,10 @@ type Problem struct {
 	To *string `json:"to,omitempty"`
 
 	// Type A URI naming the kind of problem.
-	Type                 string                 `json:"type"`
+	Type string `json:"type"`
+
+	// VariantIds With `product_unavailable`, the variants not for sale; with `variant_required`, the product's variants to choose from.
+	VariantIds           *[]int                 `json:"variant_ids,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
@@ -787,9 +834,17 @@ type Product struct {
 	ID          int       `json:"id"`
 	IsActive    bool      `json:"is_active"`
 	Name        string    `json:"name"`
-	Price       int64     `json:"price"`
-	Stock       int       `json:"stock"`
-	UpdatedAt   time.Time `json:"updated_at"`
+
+	// Options The product's option names (empty for a product with one variant and no options).
+	Options []string `json:"options"`
+	Price   int64    `json:"price"`
+
+	// Stock The sum of its live variants' stock.
+	Stock     int       `json:"stock"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Variants Its variants in id order (the public sees the active ones; admins every live one).
+	Variants []Variant `json:"variants"`
 }
 
 // ProductList A page of products.
@@ -803,10 +858,11 @@ type ProductList struct {
 // ProductSort Product order; a leading `-` is descending.
 type ProductSort string
 
-// Reconciliation Every product's stock checked against the sum of its movements.
+// Reconciliation Every variant's stock checked against the sum of its movements, and every product's against the sum of its live variants'.
 type Reconciliation struct {
 	Discrepancies   []Discrepancy `json:"discrepancies"`
 	ProductsChecked int           `json:"products_checked"`
+	VariantsChecked int           `json:"variants_checked"`
 }
 
 // RegisterRequest A new customer account.
@@ -819,7 +875,7 @@ type RegisterRequest struct {
 // Role What a user may do.
 type Role string
 
-// SalesGroupBy How rows are keyed: `day` (YYYY-MM-DD), `category` (slug) or `product` (id).
+// SalesGroupBy How rows are keyed: `day` (YYYY-MM-DD), `category` (slug), `product` (id) or `variant` (id).
 type SalesGroupBy string
 
 // SalesReport Sales in a date range; cancelled orders excluded.
@@ -850,6 +906,7 @@ type StockShortage struct {
 	Available int `json:"available"`
 	ProductID int `json:"product_id"`
 	Requested int `json:"requested"`
+	VariantID int `json:"variant_id"`
 }
 
 // UpdateCartItemRequest A line's new quantity.
@@ -875,6 +932,13 @@ type UpdateProductRequest struct {
 	Price       *int64  `json:"price,omitempty"`
 }
 
+// UpdateVariantRequest The members to change; `price: null` makes the variant follow its product's price again.
+type UpdateVariantRequest struct {
+	IsActive *bool                    `json:"is_active,omitempty"`
+	Price    nullable.Nullable[int64] `json:"price,omitempty"`
+	Sku      *string                  `json:"sku,omitempty"`
+}
+
 // UpdateWebhookRequest The members of a webhook endpoint to change.
 type UpdateWebhookRequest struct {
 	Active      *bool        `json:"active,omitempty"`
@@ -892,6 +956,44 @@ type User struct {
 
 	// Role What a user may do.
 	Role Role `json:"role"`
+}
+
+// Variant What is actually sold and stocked; `price` is its own, else its product's.
+type Variant struct {
+	CreatedAt time.Time `json:"created_at"`
+	Currency  string    `json:"currency"`
+	ID        int       `json:"id"`
+	IsActive  bool      `json:"is_active"`
+
+	// Options A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+	Options   VariantOptions            `json:"options"`
+	Price     int64                     `json:"price"`
+	ProductID int                       `json:"product_id"`
+	Sku       nullable.Nullable[string] `json:"sku"`
+	Stock     int                       `json:"stock"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+}
+
+// VariantList A page of variants, in id order.
+type VariantList struct {
+	Items []Variant `json:"items"`
+
+	// NextCursor The cursor of the next page; null on the last page.
+	NextCursor nullable.Nullable[NextCursor] `json:"next_cursor"`
+}
+
+// VariantOptions A variant's value of each of its product's options, e.g. {"Size": "M"}; {} for a product without options.
+type VariantOptions map[string]string
+
+// VariantStockAdjustmentRequest A stock change of one variant recorded as a movement; with `expected_stock` it applies only if the stock is exactly that.
+type VariantStockAdjustmentRequest struct {
+	ExpectedStock *int `json:"expected_stock,omitempty"`
+
+	// QuantityChange Not zero.
+	QuantityChange int `json:"quantity_change"`
+
+	// Reason Why an admin changes stock.
+	Reason AdjustmentReason `json:"reason"`
 }
 
 // Webhook A webhook endpoint; secret is present only in the answer to its creation.
@@ -1032,6 +1134,36 @@ type GetSalesReportParams struct {
 	GroupBy *SalesGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
 }
 
+// ListVariantsParams defines parameters for ListVariants.
+type ListVariantsParams struct {
+	// Sku An exact SKU.
+	Sku *string `form:"sku,omitempty" json:"sku,omitempty"`
+
+	// ProductID One product's variants.
+	ProductID *int `form:"product_id,omitempty" json:"product_id,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The previous page's `next_cursor` (opaque).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdateVariantParams defines parameters for UpdateVariant.
+type UpdateVariantParams struct {
+	// IfMatch An ETag from an earlier read, or `*`.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ListVariantMovementsParams defines parameters for ListVariantMovements.
+type ListVariantMovementsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The previous page's `next_cursor` (opaque).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListWebhooksParams defines parameters for ListWebhooks.
 type ListWebhooksParams struct {
 	// Limit Page size.
@@ -1122,6 +1254,15 @@ type UpdateProductJSONRequestBody = UpdateProductRequest
 // CreateStockAdjustmentJSONRequestBody defines body for CreateStockAdjustment for application/json ContentType.
 type CreateStockAdjustmentJSONRequestBody = StockAdjustmentRequest
 
+// CreateVariantJSONRequestBody defines body for CreateVariant for application/json ContentType.
+type CreateVariantJSONRequestBody = CreateVariantRequest
+
+// UpdateVariantJSONRequestBody defines body for UpdateVariant for application/json ContentType.
+type UpdateVariantJSONRequestBody = UpdateVariantRequest
+
+// CreateVariantStockAdjustmentJSONRequestBody defines body for CreateVariantStockAdjustment for application/json ContentType.
+type CreateVariantStockAdjustmentJSONRequestBody = VariantStockAdjustmentRequest
+
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = CreateWebhookRequest
 
@@ -1200,6 +1341,14 @@ func (a *Problem) UnmarshalJSON(b []byte) error {
 		delete(object, "errors")
 	}
 
+	if raw, found := object["expected_stock"]; found {
+		err = json.Unmarshal(raw, &a.ExpectedStock)
+		if err != nil {
+			return fmt.Errorf("error reading 'expected_stock': %w", err)
+		}
+		delete(object, "expected_stock")
+	}
+
 	if raw, found := object["expected_total"]; found {
 		err = json.Unmarshal(raw, &a.ExpectedTotal)
 		if err != nil {
@@ -1256,6 +1405,14 @@ func (a *Problem) UnmarshalJSON(b []byte) error {
 		delete(object, "status")
 	}
 
+	if raw, found := object["stock"]; found {
+		err = json.Unmarshal(raw, &a.Stock)
+		if err != nil {
+			return fmt.Errorf("error reading 'stock': %w", err)
+		}
+		delete(object, "stock")
+	}
+
 	if raw, found := object["title"]; found {
 		err = json.Unmarshal(raw, &a.Title)
 		if err != nil {
@@ -1278,6 +1435,14 @@ func (a *Problem) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'type': %w", err)
 		}
 		delete(object, "type")
+	}
+
+	if raw, found := object["variant_ids"]; found {
+		err = json.Unmarshal(raw, &a.VariantIds)
+		if err != nil {
+			return fmt.Errorf("error reading 'variant_ids': %w", err)
+		}
+		delete(object, "variant_ids")
 	}
 
 	if len(object) != 0 {
@@ -1320,6 +1485,13 @@ func (a Problem) MarshalJSON() ([]byte, error) {
 		object["errors"], err = json.Marshal(a.Errors)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'errors': %w", err)
+		}
+	}
+
+	if a.ExpectedStock != nil {
+		object["expected_stock"], err = json.Marshal(a.ExpectedStock)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'expected_stock': %w", err)
 		}
 	}
 
@@ -1370,6 +1542,13 @@ func (a Problem) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("error marshaling 'status': %w", err)
 	}
 
+	if a.Stock != nil {
+		object["stock"], err = json.Marshal(a.Stock)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'stock': %w", err)
+		}
+	}
+
 	object["title"], err = json.Marshal(a.Title)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'title': %w", err)
@@ -1385,6 +1564,13 @@ func (a Problem) MarshalJSON() ([]byte, error) {
 	object["type"], err = json.Marshal(a.Type)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	if a.VariantIds != nil {
+		object["variant_ids"], err = json.Marshal(a.VariantIds)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'variant_ids': %w", err)
+		}
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -1958,14 +2144,14 @@ type ClientInterface interface {
 
 	// ListProductMovements A product's stock movements
 	//
-	// The product's ledger, newest first; its sum is the product's stock.
+	// The ledger of all the product's variants, newest first.
 	//
 	// Corresponds with GET /api/v1/admin/products/{id}/movements (the `ListProductMovements` operationId).
 	ListProductMovements(ctx context.Context, id ID, params *ListProductMovementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateStockAdjustmentWithBody Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+	// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1974,12 +2160,30 @@ type ClientInterface interface {
 
 	// CreateStockAdjustment Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+	// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/admin/products/{id}/stock-adjustments (the `CreateStockAdjustment` operationId).
 	CreateStockAdjustment(ctx context.Context, id ID, body CreateStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariantWithBody Add a variant to a product
+	//
+	// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+	CreateVariantWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariant Add a variant to a product
+	//
+	// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+	CreateVariant(ctx context.Context, id ID, body CreateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSalesReport Sales report
 	//
@@ -1987,6 +2191,70 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/admin/reports/sales (the `GetSalesReport` operationId).
 	GetSalesReport(ctx context.Context, params *GetSalesReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVariants List variants
+	//
+	// Live variants of live products, in id order.
+	//
+	// Corresponds with GET /api/v1/admin/variants (the `ListVariants` operationId).
+	ListVariants(ctx context.Context, params *ListVariantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteVariant Delete a variant
+	//
+	// Soft delete, kept for order history; the product's last live variant is 409 `conflict`.
+	//
+	// Corresponds with DELETE /api/v1/admin/variants/{id} (the `DeleteVariant` operationId).
+	DeleteVariant(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVariant A variant
+	//
+	// A live variant with its ETag; a deleted one (or one of a deleted product) is 404.
+	//
+	// Corresponds with GET /api/v1/admin/variants/{id} (the `GetVariant` operationId).
+	GetVariant(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariantWithBody Change a variant
+	//
+	// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+	UpdateVariantWithBody(ctx context.Context, id ID, params *UpdateVariantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariant Change a variant
+	//
+	// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+	UpdateVariant(ctx context.Context, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVariantMovements A variant's stock movements
+	//
+	// The variant's ledger, newest first; its sum is the variant's stock.
+	//
+	// Corresponds with GET /api/v1/admin/variants/{id}/movements (the `ListVariantMovements` operationId).
+	ListVariantMovements(ctx context.Context, id ID, params *ListVariantMovementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariantStockAdjustmentWithBody Adjust a variant's stock
+	//
+	// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+	CreateVariantStockAdjustmentWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariantStockAdjustment Adjust a variant's stock
+	//
+	// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+	CreateVariantStockAdjustment(ctx context.Context, id ID, body CreateVariantStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhooks List webhook endpoints
 	//
@@ -2695,7 +2963,7 @@ func (c *Client) UpdateProduct(ctx context.Context, id ID, params *UpdateProduct
 
 // ListProductMovements A product's stock movements
 //
-// The product's ledger, newest first; its sum is the product's stock.
+// The ledger of all the product's variants, newest first.
 //
 // Corresponds with GET /api/v1/admin/products/{id}/movements (the `ListProductMovements` operationId).
 func (c *Client) ListProductMovements(ctx context.Context, id ID, params *ListProductMovementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2712,7 +2980,7 @@ func (c *Client) ListProductMovements(ctx context.Context, id ID, params *ListPr
 
 // CreateStockAdjustmentWithBody Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2731,13 +2999,51 @@ func (c *Client) CreateStockAdjustmentWithBody(ctx context.Context, id ID, conte
 
 // CreateStockAdjustment Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/admin/products/{id}/stock-adjustments (the `CreateStockAdjustment` operationId).
 func (c *Client) CreateStockAdjustment(ctx context.Context, id ID, body CreateStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateStockAdjustmentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariantWithBody Add a variant to a product
+//
+// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+func (c *Client) CreateVariantWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariantRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariant Add a variant to a product
+//
+// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+func (c *Client) CreateVariant(ctx context.Context, id ID, body CreateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariantRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2755,6 +3061,150 @@ func (c *Client) CreateStockAdjustment(ctx context.Context, id ID, body CreateSt
 // Corresponds with GET /api/v1/admin/reports/sales (the `GetSalesReport` operationId).
 func (c *Client) GetSalesReport(ctx context.Context, params *GetSalesReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSalesReportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVariants List variants
+//
+// Live variants of live products, in id order.
+//
+// Corresponds with GET /api/v1/admin/variants (the `ListVariants` operationId).
+func (c *Client) ListVariants(ctx context.Context, params *ListVariantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVariantsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteVariant Delete a variant
+//
+// Soft delete, kept for order history; the product's last live variant is 409 `conflict`.
+//
+// Corresponds with DELETE /api/v1/admin/variants/{id} (the `DeleteVariant` operationId).
+func (c *Client) DeleteVariant(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteVariantRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVariant A variant
+//
+// A live variant with its ETag; a deleted one (or one of a deleted product) is 404.
+//
+// Corresponds with GET /api/v1/admin/variants/{id} (the `GetVariant` operationId).
+func (c *Client) GetVariant(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVariantRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariantWithBody Change a variant
+//
+// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+func (c *Client) UpdateVariantWithBody(ctx context.Context, id ID, params *UpdateVariantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariantRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariant Change a variant
+//
+// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+func (c *Client) UpdateVariant(ctx context.Context, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariantRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVariantMovements A variant's stock movements
+//
+// The variant's ledger, newest first; its sum is the variant's stock.
+//
+// Corresponds with GET /api/v1/admin/variants/{id}/movements (the `ListVariantMovements` operationId).
+func (c *Client) ListVariantMovements(ctx context.Context, id ID, params *ListVariantMovementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVariantMovementsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariantStockAdjustmentWithBody Adjust a variant's stock
+//
+// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+func (c *Client) CreateVariantStockAdjustmentWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariantStockAdjustmentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariantStockAdjustment Adjust a variant's stock
+//
+// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+func (c *Client) CreateVariantStockAdjustment(ctx context.Context, id ID, body CreateVariantStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariantStockAdjustmentRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4264,6 +4714,53 @@ func NewCreateStockAdjustmentRequestWithBody(server string, id ID, contentType s
 	return req, nil
 }
 
+// NewCreateVariantRequest calls the generic CreateVariant builder with application/json body
+func NewCreateVariantRequest(server string, id ID, body CreateVariantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateVariantRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateVariantRequestWithBody constructs an http.Request for the CreateVariant method, with any body, and a specified content type
+func NewCreateVariantRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/products/%s/variants", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetSalesReportRequest constructs an http.Request for the GetSalesReport method
 func NewGetSalesReportRequest(server string, params *GetSalesReportParams) (*http.Request, error) {
 	var err error
@@ -4330,6 +4827,346 @@ func NewGetSalesReportRequest(server string, params *GetSalesReportParams) (*htt
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListVariantsRequest constructs an http.Request for the ListVariants method
+func NewListVariantsRequest(server string, params *ListVariantsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sku != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sku", *params.Sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProductID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "product_id", *params.ProductID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteVariantRequest constructs an http.Request for the DeleteVariant method
+func NewDeleteVariantRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetVariantRequest constructs an http.Request for the GetVariant method
+func NewGetVariantRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateVariantRequest calls the generic UpdateVariant builder with application/json body
+func NewUpdateVariantRequest(server string, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateVariantRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdateVariantRequestWithBody constructs an http.Request for the UpdateVariant method, with any body, and a specified content type
+func NewUpdateVariantRequestWithBody(server string, id ID, params *UpdateVariantParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListVariantMovementsRequest constructs an http.Request for the ListVariantMovements method
+func NewListVariantMovementsRequest(server string, id ID, params *ListVariantMovementsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s/movements", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateVariantStockAdjustmentRequest calls the generic CreateVariantStockAdjustment builder with application/json body
+func NewCreateVariantStockAdjustmentRequest(server string, id ID, body CreateVariantStockAdjustmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateVariantStockAdjustmentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateVariantStockAdjustmentRequestWithBody constructs an http.Request for the CreateVariantStockAdjustment method, with any body, and a specified content type
+func NewCreateVariantStockAdjustmentRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/admin/variants/%s/stock-adjustments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5707,7 +6544,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListProductMovementsWithResponse A product's stock movements
 	//
-	// The product's ledger, newest first; its sum is the product's stock.
+	// The ledger of all the product's variants, newest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5716,7 +6553,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStockAdjustmentWithBodyWithResponse Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+	// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5725,12 +6562,30 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStockAdjustmentWithResponse Adjust a product's stock
 	//
-	// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+	// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/admin/products/{id}/stock-adjustments (the `CreateStockAdjustment` operationId).
 	CreateStockAdjustmentWithResponse(ctx context.Context, id ID, body CreateStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStockAdjustmentResponse, error)
+
+	// CreateVariantWithBodyWithResponse Add a variant to a product
+	//
+	// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+	CreateVariantWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariantResponse, error)
+
+	// CreateVariantWithResponse Add a variant to a product
+	//
+	// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+	CreateVariantWithResponse(ctx context.Context, id ID, body CreateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariantResponse, error)
 
 	// GetSalesReportWithResponse Sales report
 	//
@@ -5740,6 +6595,78 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/admin/reports/sales (the `GetSalesReport` operationId).
 	GetSalesReportWithResponse(ctx context.Context, params *GetSalesReportParams, reqEditors ...RequestEditorFn) (*GetSalesReportResponse, error)
+
+	// ListVariantsWithResponse List variants
+	//
+	// Live variants of live products, in id order.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/admin/variants (the `ListVariants` operationId).
+	ListVariantsWithResponse(ctx context.Context, params *ListVariantsParams, reqEditors ...RequestEditorFn) (*ListVariantsResponse, error)
+
+	// DeleteVariantWithResponse Delete a variant
+	//
+	// Soft delete, kept for order history; the product's last live variant is 409 `conflict`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/admin/variants/{id} (the `DeleteVariant` operationId).
+	DeleteVariantWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeleteVariantResponse, error)
+
+	// GetVariantWithResponse A variant
+	//
+	// A live variant with its ETag; a deleted one (or one of a deleted product) is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/admin/variants/{id} (the `GetVariant` operationId).
+	GetVariantWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetVariantResponse, error)
+
+	// UpdateVariantWithBodyWithResponse Change a variant
+	//
+	// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+	UpdateVariantWithBodyWithResponse(ctx context.Context, id ID, params *UpdateVariantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVariantResponse, error)
+
+	// UpdateVariantWithResponse Change a variant
+	//
+	// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+	UpdateVariantWithResponse(ctx context.Context, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariantResponse, error)
+
+	// ListVariantMovementsWithResponse A variant's stock movements
+	//
+	// The variant's ledger, newest first; its sum is the variant's stock.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/admin/variants/{id}/movements (the `ListVariantMovements` operationId).
+	ListVariantMovementsWithResponse(ctx context.Context, id ID, params *ListVariantMovementsParams, reqEditors ...RequestEditorFn) (*ListVariantMovementsResponse, error)
+
+	// CreateVariantStockAdjustmentWithBodyWithResponse Adjust a variant's stock
+	//
+	// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+	CreateVariantStockAdjustmentWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariantStockAdjustmentResponse, error)
+
+	// CreateVariantStockAdjustmentWithResponse Adjust a variant's stock
+	//
+	// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+	CreateVariantStockAdjustmentWithResponse(ctx context.Context, id ID, body CreateVariantStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariantStockAdjustmentResponse, error)
 
 	// ListWebhooksWithResponse List webhook endpoints
 	//
@@ -7864,26 +8791,6 @@ type ListProductMovementsResponse200Headers struct {
 	XRequestID string
 }
 
-// ListProductMovementsResponse401Headers the declared response headers of an HTTP 401 response for ListProductMovements
-type ListProductMovementsResponse401Headers struct {
-	XRequestID string
-}
-
-// ListProductMovementsResponse403Headers the declared response headers of an HTTP 403 response for ListProductMovements
-type ListProductMovementsResponse403Headers struct {
-	XRequestID string
-}
-
-// ListProductMovementsResponse404Headers the declared response headers of an HTTP 404 response for ListProductMovements
-type ListProductMovementsResponse404Headers struct {
-	XRequestID string
-}
-
-// ListProductMovementsResponse422Headers the declared response headers of an HTTP 422 response for ListProductMovements
-type ListProductMovementsResponse422Headers struct {
-	XRequestID string
-}
-
 // ListProductMovementsResponseDefaultHeaders the declared response headers of an HTTP default response for ListProductMovements
 type ListProductMovementsResponseDefaultHeaders struct {
 	Allow      *string
@@ -7896,26 +8803,10 @@ type ListProductMovementsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *MovementList
-	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationProblemJSON401 *Unauthorized
-	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationProblemJSON403 *Forbidden
-	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationProblemJSON404 *NotFound
-	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationProblemJSON422 *ValidationFailed
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListProductMovementsResponse200Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ListProductMovementsResponse401Headers
-	// Headers403 the parsed response headers for an HTTP 403 response
-	Headers403 *ListProductMovementsResponse403Headers
-	// Headers404 the parsed response headers for an HTTP 404 response
-	Headers404 *ListProductMovementsResponse404Headers
-	// Headers422 the parsed response headers for an HTTP 422 response
-	Headers422 *ListProductMovementsResponse422Headers
 	// HeadersDefault the parsed response headers for an HTTP default response
 	HeadersDefault *ListProductMovementsResponseDefaultHeaders
 }
@@ -7923,26 +8814,6 @@ type ListProductMovementsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListProductMovementsResponse) GetJSON200() *MovementList {
 	return r.JSON200
-}
-
-// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListProductMovementsResponse) GetApplicationProblemJSON401() *Unauthorized {
-	return r.ApplicationProblemJSON401
-}
-
-// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ListProductMovementsResponse) GetApplicationProblemJSON403() *Forbidden {
-	return r.ApplicationProblemJSON403
-}
-
-// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ListProductMovementsResponse) GetApplicationProblemJSON404() *NotFound {
-	return r.ApplicationProblemJSON404
-}
-
-// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r ListProductMovementsResponse) GetApplicationProblemJSON422() *ValidationFailed {
-	return r.ApplicationProblemJSON422
 }
 
 // GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -8114,6 +8985,71 @@ func (r CreateStockAdjustmentResponse) ContentType() string {
 	return ""
 }
 
+// CreateVariantResponse201Headers the declared response headers of an HTTP 201 response for CreateVariant
+type CreateVariantResponse201Headers struct {
+	ETag       string
+	XRequestID string
+}
+
+// CreateVariantResponseDefaultHeaders the declared response headers of an HTTP default response for CreateVariant
+type CreateVariantResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type CreateVariantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Variant
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateVariantResponse201Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateVariantResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateVariantResponse) GetJSON201() *Variant {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateVariantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateVariantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateVariantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateVariantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateVariantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetSalesReportResponse200Headers the declared response headers of an HTTP 200 response for GetSalesReport
 type GetSalesReportResponse200Headers struct {
 	XRequestID string
@@ -8214,6 +9150,442 @@ func (r GetSalesReportResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetSalesReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVariantsResponse200Headers the declared response headers of an HTTP 200 response for ListVariants
+type ListVariantsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListVariantsResponseDefaultHeaders the declared response headers of an HTTP default response for ListVariants
+type ListVariantsResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type ListVariantsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VariantList
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListVariantsResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListVariantsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVariantsResponse) GetJSON200() *VariantList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListVariantsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVariantsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVariantsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVariantsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVariantsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteVariantResponse204Headers the declared response headers of an HTTP 204 response for DeleteVariant
+type DeleteVariantResponse204Headers struct {
+	XRequestID string
+}
+
+// DeleteVariantResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteVariant
+type DeleteVariantResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type DeleteVariantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteVariantResponse204Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteVariantResponseDefaultHeaders
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteVariantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteVariantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteVariantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteVariantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteVariantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVariantResponse200Headers the declared response headers of an HTTP 200 response for GetVariant
+type GetVariantResponse200Headers struct {
+	ETag       string
+	XRequestID string
+}
+
+// GetVariantResponseDefaultHeaders the declared response headers of an HTTP default response for GetVariant
+type GetVariantResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type GetVariantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variant
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetVariantResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetVariantResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVariantResponse) GetJSON200() *Variant {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetVariantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVariantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVariantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVariantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVariantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateVariantResponse200Headers the declared response headers of an HTTP 200 response for UpdateVariant
+type UpdateVariantResponse200Headers struct {
+	ETag       string
+	XRequestID string
+}
+
+// UpdateVariantResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateVariant
+type UpdateVariantResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type UpdateVariantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variant
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateVariantResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateVariantResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateVariantResponse) GetJSON200() *Variant {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateVariantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateVariantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateVariantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateVariantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateVariantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVariantMovementsResponse200Headers the declared response headers of an HTTP 200 response for ListVariantMovements
+type ListVariantMovementsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListVariantMovementsResponse401Headers the declared response headers of an HTTP 401 response for ListVariantMovements
+type ListVariantMovementsResponse401Headers struct {
+	XRequestID string
+}
+
+// ListVariantMovementsResponse403Headers the declared response headers of an HTTP 403 response for ListVariantMovements
+type ListVariantMovementsResponse403Headers struct {
+	XRequestID string
+}
+
+// ListVariantMovementsResponse404Headers the declared response headers of an HTTP 404 response for ListVariantMovements
+type ListVariantMovementsResponse404Headers struct {
+	XRequestID string
+}
+
+// ListVariantMovementsResponse422Headers the declared response headers of an HTTP 422 response for ListVariantMovements
+type ListVariantMovementsResponse422Headers struct {
+	XRequestID string
+}
+
+// ListVariantMovementsResponseDefaultHeaders the declared response headers of an HTTP default response for ListVariantMovements
+type ListVariantMovementsResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type ListVariantMovementsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MovementList
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ValidationFailed
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListVariantMovementsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListVariantMovementsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListVariantMovementsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListVariantMovementsResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListVariantMovementsResponse422Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListVariantMovementsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVariantMovementsResponse) GetJSON200() *MovementList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListVariantMovementsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListVariantMovementsResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListVariantMovementsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListVariantMovementsResponse) GetApplicationProblemJSON422() *ValidationFailed {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListVariantMovementsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVariantMovementsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVariantMovementsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVariantMovementsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVariantMovementsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateVariantStockAdjustmentResponse200Headers the declared response headers of an HTTP 200 response for CreateVariantStockAdjustment
+type CreateVariantStockAdjustmentResponse200Headers struct {
+	ETag       string
+	XRequestID string
+}
+
+// CreateVariantStockAdjustmentResponseDefaultHeaders the declared response headers of an HTTP default response for CreateVariantStockAdjustment
+type CreateVariantStockAdjustmentResponseDefaultHeaders struct {
+	Allow      *string
+	RetryAfter *int
+	XRequestID string
+}
+
+type CreateVariantStockAdjustmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variant
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateVariantStockAdjustmentResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateVariantStockAdjustmentResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateVariantStockAdjustmentResponse) GetJSON200() *Variant {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateVariantStockAdjustmentResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateVariantStockAdjustmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateVariantStockAdjustmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateVariantStockAdjustmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateVariantStockAdjustmentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11044,7 +12416,7 @@ func (c *ClientWithResponses) UpdateProductWithResponse(ctx context.Context, id 
 
 // ListProductMovementsWithResponse A product's stock movements
 //
-// The product's ledger, newest first; its sum is the product's stock.
+// The ledger of all the product's variants, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11059,7 +12431,7 @@ func (c *ClientWithResponses) ListProductMovementsWithResponse(ctx context.Conte
 
 // CreateStockAdjustmentWithBodyWithResponse Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11074,7 +12446,7 @@ func (c *ClientWithResponses) CreateStockAdjustmentWithBodyWithResponse(ctx cont
 
 // CreateStockAdjustmentWithResponse Adjust a product's stock
 //
-// Records a movement with the reason; taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
+// Records a movement with the reason on the product's only variant (a product with several is 422 `variant_required`); taking stock below zero is 409 `insufficient_stock`, above 1,000,000,000 is 409 `conflict` (docs/api-decisions.md).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11085,6 +12457,36 @@ func (c *ClientWithResponses) CreateStockAdjustmentWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseCreateStockAdjustmentResponse(rsp)
+}
+
+// CreateVariantWithBodyWithResponse Add a variant to a product
+//
+// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+func (c *ClientWithResponses) CreateVariantWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariantResponse, error) {
+	rsp, err := c.CreateVariantWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariantResponse(rsp)
+}
+
+// CreateVariantWithResponse Add a variant to a product
+//
+// Adds a variant to a product that has options (a product without options takes no more, 422); its options must name a value for exactly each of the product's options, and no two live variants of a product share their options nor any two live variants a SKU (409 `conflict`). Its stock is recorded as an `initial` movement.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/products/{id}/variants (the `CreateVariant` operationId).
+func (c *ClientWithResponses) CreateVariantWithResponse(ctx context.Context, id ID, body CreateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariantResponse, error) {
+	rsp, err := c.CreateVariant(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariantResponse(rsp)
 }
 
 // GetSalesReportWithResponse Sales report
@@ -11100,6 +12502,126 @@ func (c *ClientWithResponses) GetSalesReportWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseGetSalesReportResponse(rsp)
+}
+
+// ListVariantsWithResponse List variants
+//
+// Live variants of live products, in id order.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/admin/variants (the `ListVariants` operationId).
+func (c *ClientWithResponses) ListVariantsWithResponse(ctx context.Context, params *ListVariantsParams, reqEditors ...RequestEditorFn) (*ListVariantsResponse, error) {
+	rsp, err := c.ListVariants(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVariantsResponse(rsp)
+}
+
+// DeleteVariantWithResponse Delete a variant
+//
+// Soft delete, kept for order history; the product's last live variant is 409 `conflict`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/admin/variants/{id} (the `DeleteVariant` operationId).
+func (c *ClientWithResponses) DeleteVariantWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeleteVariantResponse, error) {
+	rsp, err := c.DeleteVariant(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteVariantResponse(rsp)
+}
+
+// GetVariantWithResponse A variant
+//
+// A live variant with its ETag; a deleted one (or one of a deleted product) is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/admin/variants/{id} (the `GetVariant` operationId).
+func (c *ClientWithResponses) GetVariantWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetVariantResponse, error) {
+	rsp, err := c.GetVariant(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVariantResponse(rsp)
+}
+
+// UpdateVariantWithBodyWithResponse Change a variant
+//
+// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+func (c *ClientWithResponses) UpdateVariantWithBodyWithResponse(ctx context.Context, id ID, params *UpdateVariantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVariantResponse, error) {
+	rsp, err := c.UpdateVariantWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariantResponse(rsp)
+}
+
+// UpdateVariantWithResponse Change a variant
+//
+// Changes any of sku, price (null follows the product's price again) and is_active (not stock, not options). With `If-Match` the change applies only to that version (412 `version_conflict` otherwise).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/admin/variants/{id} (the `UpdateVariant` operationId).
+func (c *ClientWithResponses) UpdateVariantWithResponse(ctx context.Context, id ID, params *UpdateVariantParams, body UpdateVariantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariantResponse, error) {
+	rsp, err := c.UpdateVariant(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariantResponse(rsp)
+}
+
+// ListVariantMovementsWithResponse A variant's stock movements
+//
+// The variant's ledger, newest first; its sum is the variant's stock.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/admin/variants/{id}/movements (the `ListVariantMovements` operationId).
+func (c *ClientWithResponses) ListVariantMovementsWithResponse(ctx context.Context, id ID, params *ListVariantMovementsParams, reqEditors ...RequestEditorFn) (*ListVariantMovementsResponse, error) {
+	rsp, err := c.ListVariantMovements(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVariantMovementsResponse(rsp)
+}
+
+// CreateVariantStockAdjustmentWithBodyWithResponse Adjust a variant's stock
+//
+// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+func (c *ClientWithResponses) CreateVariantStockAdjustmentWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariantStockAdjustmentResponse, error) {
+	rsp, err := c.CreateVariantStockAdjustmentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariantStockAdjustmentResponse(rsp)
+}
+
+// CreateVariantStockAdjustmentWithResponse Adjust a variant's stock
+//
+// Records a movement with the reason. With `expected_stock` the change applies only if the variant's stock is exactly that (else 409 `stock_changed`, nothing written). Below zero is 409 `insufficient_stock`, above 1,000,000,000 409 `conflict`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/admin/variants/{id}/stock-adjustments (the `CreateVariantStockAdjustment` operationId).
+func (c *ClientWithResponses) CreateVariantStockAdjustmentWithResponse(ctx context.Context, id ID, body CreateVariantStockAdjustmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariantStockAdjustmentResponse, error) {
+	rsp, err := c.CreateVariantStockAdjustment(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariantStockAdjustmentResponse(rsp)
 }
 
 // ListWebhooksWithResponse List webhook endpoints
@@ -13747,34 +15269,6 @@ func ParseListProductMovementsResponse(rsp *http.Response) (*ListProductMovement
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationProblemJSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationProblemJSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationProblemJSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationProblemJSON422 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13795,46 +15289,6 @@ func ParseListProductMovementsResponse(rsp *http.Response) (*ListProductMovement
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 401:
-		var headers ListProductMovementsResponse401Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = value
-		}
-		response.Headers401 = &headers
-	case rsp.StatusCode == 403:
-		var headers ListProductMovementsResponse403Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = value
-		}
-		response.Headers403 = &headers
-	case rsp.StatusCode == 404:
-		var headers ListProductMovementsResponse404Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = value
-		}
-		response.Headers404 = &headers
-	case rsp.StatusCode == 422:
-		var headers ListProductMovementsResponse422Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = value
-		}
-		response.Headers422 = &headers
 	case true:
 		var headers ListProductMovementsResponseDefaultHeaders
 		if values := rsp.Header.Values("Allow"); len(values) > 0 {
@@ -14026,6 +15480,83 @@ func ParseCreateStockAdjustmentResponse(rsp *http.Response) (*CreateStockAdjustm
 	return response, nil
 }
 
+// ParseCreateVariantResponse parses an HTTP response from a CreateVariantWithResponse call
+func ParseCreateVariantResponse(rsp *http.Response) (*CreateVariantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateVariantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Variant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateVariantResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case true:
+		var headers CreateVariantResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetSalesReportResponse parses an HTTP response from a GetSalesReportWithResponse call
 func ParseGetSalesReportResponse(rsp *http.Response) (*GetSalesReportResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14120,6 +15651,511 @@ func ParseGetSalesReportResponse(rsp *http.Response) (*GetSalesReportResponse, e
 		response.Headers422 = &headers
 	case true:
 		var headers GetSalesReportResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVariantsResponse parses an HTTP response from a ListVariantsWithResponse call
+func ParseListVariantsResponse(rsp *http.Response) (*ListVariantsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVariantsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VariantList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListVariantsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ListVariantsResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteVariantResponse parses an HTTP response from a DeleteVariantWithResponse call
+func ParseDeleteVariantResponse(rsp *http.Response) (*DeleteVariantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteVariantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteVariantResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers204 = &headers
+	case true:
+		var headers DeleteVariantResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVariantResponse parses an HTTP response from a GetVariantWithResponse call
+func ParseGetVariantResponse(rsp *http.Response) (*GetVariantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVariantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetVariantResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers GetVariantResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateVariantResponse parses an HTTP response from a UpdateVariantWithResponse call
+func ParseUpdateVariantResponse(rsp *http.Response) (*UpdateVariantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateVariantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateVariantResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers UpdateVariantResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVariantMovementsResponse parses an HTTP response from a ListVariantMovementsWithResponse call
+func ParseListVariantMovementsResponse(rsp *http.Response) (*ListVariantMovementsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVariantMovementsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MovementList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListVariantMovementsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListVariantMovementsResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListVariantMovementsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListVariantMovementsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListVariantMovementsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case true:
+		var headers ListVariantMovementsResponseDefaultHeaders
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateVariantStockAdjustmentResponse parses an HTTP response from a CreateVariantStockAdjustmentWithResponse call
+func ParseCreateVariantStockAdjustmentResponse(rsp *http.Response) (*CreateVariantStockAdjustmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateVariantStockAdjustmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateVariantStockAdjustmentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers CreateVariantStockAdjustmentResponseDefaultHeaders
 		if values := rsp.Header.Values("Allow"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"shop/ent/cartitem"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type CartItem struct {
 	UserID int `json:"user_id,omitempty"`
 	// ProductID holds the value of the "product_id" field.
 	ProductID int `json:"product_id,omitempty"`
+	// VariantID holds the value of the "variant_id" field.
+	VariantID int `json:"variant_id,omitempty"`
 	// Quantity holds the value of the "quantity" field.
 	Quantity int `json:"quantity,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -41,9 +44,11 @@ type CartItemEdges struct {
 	User *User `json:"user,omitempty"`
 	// Product holds the value of the product edge.
 	Product *Product `json:"product,omitempty"`
+	// Variant holds the value of the variant edge.
+	Variant *Variant `json:"variant,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 }
@@ -70,12 +75,23 @@ func (e CartItemEdges) ProductOrErr() (*Product, error) {
 	return nil, &NotLoadedError{edge: "product"}
 }
 
+// VariantOrErr returns the Variant value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CartItemEdges) VariantOrErr() (*Variant, error) {
+	if e.Variant != nil {
+		return e.Variant, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: variant.Label}
+	}
+	return nil, &NotLoadedError{edge: "variant"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*CartItem) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case cartitem.FieldID, cartitem.FieldUserID, cartitem.FieldProductID, cartitem.FieldQuantity:
+		case cartitem.FieldID, cartitem.FieldUserID, cartitem.FieldProductID, cartitem.FieldVariantID, cartitem.FieldQuantity:
 			values[i] = new(sql.NullInt64)
 		case cartitem.FieldCreatedAt, cartitem.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -124,6 +140,12 @@ func (_m *CartItem) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ProductID = int(value.Int64)
 			}
+		case cartitem.FieldVariantID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field variant_id", values[i])
+			} else if value.Valid {
+				_m.VariantID = int(value.Int64)
+			}
 		case cartitem.FieldQuantity:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field quantity", values[i])
@@ -151,6 +173,11 @@ func (_m *CartItem) QueryUser() *UserQuery {
 // QueryProduct queries the "product" edge of the CartItem entity.
 func (_m *CartItem) QueryProduct() *ProductQuery {
 	return NewCartItemClient(_m.config).QueryProduct(_m)
+}
+
+// QueryVariant queries the "variant" edge of the CartItem entity.
+func (_m *CartItem) QueryVariant() *VariantQuery {
+	return NewCartItemClient(_m.config).QueryVariant(_m)
 }
 
 // Update returns a builder for updating this CartItem.
@@ -187,6 +214,9 @@ func (_m *CartItem) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("product_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ProductID))
+	builder.WriteString(", ")
+	builder.WriteString("variant_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.VariantID))
 	builder.WriteString(", ")
 	builder.WriteString("quantity=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Quantity))

@@ -9,6 +9,7 @@ import (
 	"shop/ent/cartitem"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -64,6 +65,12 @@ func (_c *CartItemCreate) SetProductID(v int) *CartItemCreate {
 	return _c
 }
 
+// SetVariantID sets the "variant_id" field.
+func (_c *CartItemCreate) SetVariantID(v int) *CartItemCreate {
+	_c.mutation.SetVariantID(v)
+	return _c
+}
+
 // SetQuantity sets the "quantity" field.
 func (_c *CartItemCreate) SetQuantity(v int) *CartItemCreate {
 	_c.mutation.SetQuantity(v)
@@ -78,6 +85,11 @@ func (_c *CartItemCreate) SetUser(v *User) *CartItemCreate {
 // SetProduct sets the "product" edge to the Product entity.
 func (_c *CartItemCreate) SetProduct(v *Product) *CartItemCreate {
 	return _c.SetProductID(v.ID)
+}
+
+// SetVariant sets the "variant" edge to the Variant entity.
+func (_c *CartItemCreate) SetVariant(v *Variant) *CartItemCreate {
+	return _c.SetVariantID(v.ID)
 }
 
 // Mutation returns the CartItemMutation object of the builder.
@@ -139,6 +151,9 @@ func (_c *CartItemCreate) check() error {
 	if _, ok := _c.mutation.ProductID(); !ok {
 		return &ValidationError{Name: "product_id", err: errors.New(`ent: missing required field "CartItem.product_id"`)}
 	}
+	if _, ok := _c.mutation.VariantID(); !ok {
+		return &ValidationError{Name: "variant_id", err: errors.New(`ent: missing required field "CartItem.variant_id"`)}
+	}
 	if _, ok := _c.mutation.Quantity(); !ok {
 		return &ValidationError{Name: "quantity", err: errors.New(`ent: missing required field "CartItem.quantity"`)}
 	}
@@ -152,6 +167,9 @@ func (_c *CartItemCreate) check() error {
 	}
 	if len(_c.mutation.ProductIDs()) == 0 {
 		return &ValidationError{Name: "product", err: errors.New(`ent: missing required edge "CartItem.product"`)}
+	}
+	if len(_c.mutation.VariantIDs()) == 0 {
+		return &ValidationError{Name: "variant", err: errors.New(`ent: missing required edge "CartItem.variant"`)}
 	}
 	return nil
 }
@@ -224,6 +242,23 @@ func (_c *CartItemCreate) createSpec() (*CartItem, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ProductID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.VariantIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cartitem.VariantTable,
+			Columns: []string{cartitem.VariantColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.VariantID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -311,6 +346,18 @@ func (u *CartItemUpsert) SetProductID(v int) *CartItemUpsert {
 // UpdateProductID sets the "product_id" field to the value that was provided on create.
 func (u *CartItemUpsert) UpdateProductID() *CartItemUpsert {
 	u.SetExcluded(cartitem.FieldProductID)
+	return u
+}
+
+// SetVariantID sets the "variant_id" field.
+func (u *CartItemUpsert) SetVariantID(v int) *CartItemUpsert {
+	u.Set(cartitem.FieldVariantID, v)
+	return u
+}
+
+// UpdateVariantID sets the "variant_id" field to the value that was provided on create.
+func (u *CartItemUpsert) UpdateVariantID() *CartItemUpsert {
+	u.SetExcluded(cartitem.FieldVariantID)
 	return u
 }
 
@@ -416,6 +463,20 @@ func (u *CartItemUpsertOne) SetProductID(v int) *CartItemUpsertOne {
 func (u *CartItemUpsertOne) UpdateProductID() *CartItemUpsertOne {
 	return u.Update(func(s *CartItemUpsert) {
 		s.UpdateProductID()
+	})
+}
+
+// SetVariantID sets the "variant_id" field.
+func (u *CartItemUpsertOne) SetVariantID(v int) *CartItemUpsertOne {
+	return u.Update(func(s *CartItemUpsert) {
+		s.SetVariantID(v)
+	})
+}
+
+// UpdateVariantID sets the "variant_id" field to the value that was provided on create.
+func (u *CartItemUpsertOne) UpdateVariantID() *CartItemUpsertOne {
+	return u.Update(func(s *CartItemUpsert) {
+		s.UpdateVariantID()
 	})
 }
 
@@ -690,6 +751,20 @@ func (u *CartItemUpsertBulk) SetProductID(v int) *CartItemUpsertBulk {
 func (u *CartItemUpsertBulk) UpdateProductID() *CartItemUpsertBulk {
 	return u.Update(func(s *CartItemUpsert) {
 		s.UpdateProductID()
+	})
+}
+
+// SetVariantID sets the "variant_id" field.
+func (u *CartItemUpsertBulk) SetVariantID(v int) *CartItemUpsertBulk {
+	return u.Update(func(s *CartItemUpsert) {
+		s.SetVariantID(v)
+	})
+}
+
+// UpdateVariantID sets the "variant_id" field to the value that was provided on create.
+func (u *CartItemUpsertBulk) UpdateVariantID() *CartItemUpsertBulk {
+	return u.Update(func(s *CartItemUpsert) {
+		s.UpdateVariantID()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"shop/ent/predicate"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -65,6 +66,20 @@ func (_u *CartItemUpdate) SetNillableProductID(v *int) *CartItemUpdate {
 	return _u
 }
 
+// SetVariantID sets the "variant_id" field.
+func (_u *CartItemUpdate) SetVariantID(v int) *CartItemUpdate {
+	_u.mutation.SetVariantID(v)
+	return _u
+}
+
+// SetNillableVariantID sets the "variant_id" field if the given value is not nil.
+func (_u *CartItemUpdate) SetNillableVariantID(v *int) *CartItemUpdate {
+	if v != nil {
+		_u.SetVariantID(*v)
+	}
+	return _u
+}
+
 // SetQuantity sets the "quantity" field.
 func (_u *CartItemUpdate) SetQuantity(v int) *CartItemUpdate {
 	_u.mutation.ResetQuantity()
@@ -96,6 +111,11 @@ func (_u *CartItemUpdate) SetProduct(v *Product) *CartItemUpdate {
 	return _u.SetProductID(v.ID)
 }
 
+// SetVariant sets the "variant" edge to the Variant entity.
+func (_u *CartItemUpdate) SetVariant(v *Variant) *CartItemUpdate {
+	return _u.SetVariantID(v.ID)
+}
+
 // Mutation returns the CartItemMutation object of the builder.
 func (_u *CartItemUpdate) Mutation() *CartItemMutation {
 	return _u.mutation
@@ -110,6 +130,12 @@ func (_u *CartItemUpdate) ClearUser() *CartItemUpdate {
 // ClearProduct clears the "product" edge to the Product entity.
 func (_u *CartItemUpdate) ClearProduct() *CartItemUpdate {
 	_u.mutation.ClearProduct()
+	return _u
+}
+
+// ClearVariant clears the "variant" edge to the Variant entity.
+func (_u *CartItemUpdate) ClearVariant() *CartItemUpdate {
+	_u.mutation.ClearVariant()
 	return _u
 }
 
@@ -161,6 +187,9 @@ func (_u *CartItemUpdate) check() error {
 	}
 	if _u.mutation.ProductCleared() && len(_u.mutation.ProductIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CartItem.product"`)
+	}
+	if _u.mutation.VariantCleared() && len(_u.mutation.VariantIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "CartItem.variant"`)
 	}
 	return nil
 }
@@ -250,6 +279,35 @@ func (_u *CartItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.VariantCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cartitem.VariantTable,
+			Columns: []string{cartitem.VariantColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VariantIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cartitem.VariantTable,
+			Columns: []string{cartitem.VariantColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -306,6 +364,20 @@ func (_u *CartItemUpdateOne) SetNillableProductID(v *int) *CartItemUpdateOne {
 	return _u
 }
 
+// SetVariantID sets the "variant_id" field.
+func (_u *CartItemUpdateOne) SetVariantID(v int) *CartItemUpdateOne {
+	_u.mutation.SetVariantID(v)
+	return _u
+}
+
+// SetNillableVariantID sets the "variant_id" field if the given value is not nil.
+func (_u *CartItemUpdateOne) SetNillableVariantID(v *int) *CartItemUpdateOne {
+	if v != nil {
+		_u.SetVariantID(*v)
+	}
+	return _u
+}
+
 // SetQuantity sets the "quantity" field.
 func (_u *CartItemUpdateOne) SetQuantity(v int) *CartItemUpdateOne {
 	_u.mutation.ResetQuantity()
@@ -337,6 +409,11 @@ func (_u *CartItemUpdateOne) SetProduct(v *Product) *CartItemUpdateOne {
 	return _u.SetProductID(v.ID)
 }
 
+// SetVariant sets the "variant" edge to the Variant entity.
+func (_u *CartItemUpdateOne) SetVariant(v *Variant) *CartItemUpdateOne {
+	return _u.SetVariantID(v.ID)
+}
+
 // Mutation returns the CartItemMutation object of the builder.
 func (_u *CartItemUpdateOne) Mutation() *CartItemMutation {
 	return _u.mutation
@@ -351,6 +428,12 @@ func (_u *CartItemUpdateOne) ClearUser() *CartItemUpdateOne {
 // ClearProduct clears the "product" edge to the Product entity.
 func (_u *CartItemUpdateOne) ClearProduct() *CartItemUpdateOne {
 	_u.mutation.ClearProduct()
+	return _u
+}
+
+// ClearVariant clears the "variant" edge to the Variant entity.
+func (_u *CartItemUpdateOne) ClearVariant() *CartItemUpdateOne {
+	_u.mutation.ClearVariant()
 	return _u
 }
 
@@ -415,6 +498,9 @@ func (_u *CartItemUpdateOne) check() error {
 	}
 	if _u.mutation.ProductCleared() && len(_u.mutation.ProductIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CartItem.product"`)
+	}
+	if _u.mutation.VariantCleared() && len(_u.mutation.VariantIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "CartItem.variant"`)
 	}
 	return nil
 }
@@ -514,6 +600,35 @@ func (_u *CartItemUpdateOne) sqlSave(ctx context.Context) (_node *CartItem, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.VariantCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cartitem.VariantTable,
+			Columns: []string{cartitem.VariantColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VariantIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cartitem.VariantTable,
+			Columns: []string{cartitem.VariantColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

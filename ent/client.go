@@ -22,6 +22,7 @@ import (
 	"shop/ent/product"
 	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"shop/ent/webhook"
 
 	"entgo.io/ent"
@@ -59,6 +60,8 @@ type Client struct {
 	RateLimitBucket *RateLimitBucketClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Variant is the client for interacting with the Variant builders.
+	Variant *VariantClient
 	// Webhook is the client for interacting with the Webhook builders.
 	Webhook *WebhookClient
 	// additional fields for node api
@@ -85,6 +88,7 @@ func (c *Client) init() {
 	c.Product = NewProductClient(c.config)
 	c.RateLimitBucket = NewRateLimitBucketClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.Variant = NewVariantClient(c.config)
 	c.Webhook = NewWebhookClient(c.config)
 }
 
@@ -189,6 +193,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Product:           NewProductClient(cfg),
 		RateLimitBucket:   NewRateLimitBucketClient(cfg),
 		User:              NewUserClient(cfg),
+		Variant:           NewVariantClient(cfg),
 		Webhook:           NewWebhookClient(cfg),
 	}, nil
 }
@@ -220,6 +225,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Product:           NewProductClient(cfg),
 		RateLimitBucket:   NewRateLimitBucketClient(cfg),
 		User:              NewUserClient(cfg),
+		Variant:           NewVariantClient(cfg),
 		Webhook:           NewWebhookClient(cfg),
 	}, nil
 }
@@ -252,7 +258,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditLog, c.CartItem, c.Category, c.IdempotencyKey,
 		c.InventoryMovement, c.Order, c.OrderItem, c.Product, c.RateLimitBucket,
-		c.User, c.Webhook,
+		c.User, c.Variant, c.Webhook,
 	} {
 		n.Use(hooks...)
 	}
@@ -264,7 +270,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditLog, c.CartItem, c.Category, c.IdempotencyKey,
 		c.InventoryMovement, c.Order, c.OrderItem, c.Product, c.RateLimitBucket,
-		c.User, c.Webhook,
+		c.User, c.Variant, c.Webhook,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -335,6 +341,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.RateLimitBucket.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *VariantMutation:
+		return c.Variant.mutate(ctx, m)
 	case *WebhookMutation:
 		return c.Webhook.mutate(ctx, m)
 	default:
@@ -759,6 +767,22 @@ func (c *CartItemClient) QueryProduct(_m *CartItem) *ProductQuery {
 			sqlgraph.From(cartitem.Table, cartitem.FieldID, id),
 			sqlgraph.To(product.Table, product.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, cartitem.ProductTable, cartitem.ProductColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVariant queries the variant edge of a CartItem.
+func (c *CartItemClient) QueryVariant(_m *CartItem) *VariantQuery {
+	query := (&VariantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cartitem.Table, cartitem.FieldID, id),
+			sqlgraph.To(variant.Table, variant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cartitem.VariantTable, cartitem.VariantColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1263,6 +1287,22 @@ func (c *InventoryMovementClient) QueryProduct(_m *InventoryMovement) *ProductQu
 	return query
 }
 
+// QueryVariant queries the variant edge of a InventoryMovement.
+func (c *InventoryMovementClient) QueryVariant(_m *InventoryMovement) *VariantQuery {
+	query := (&VariantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(inventorymovement.Table, inventorymovement.FieldID, id),
+			sqlgraph.To(variant.Table, variant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, inventorymovement.VariantTable, inventorymovement.VariantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryOrder queries the order edge of a InventoryMovement.
 func (c *InventoryMovementClient) QueryOrder(_m *InventoryMovement) *OrderQuery {
 	query := (&OrderClient{config: c.config}).Query()
@@ -1659,6 +1699,22 @@ func (c *OrderItemClient) QueryProduct(_m *OrderItem) *ProductQuery {
 	return query
 }
 
+// QueryVariant queries the variant edge of a OrderItem.
+func (c *OrderItemClient) QueryVariant(_m *OrderItem) *VariantQuery {
+	query := (&VariantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(orderitem.Table, orderitem.FieldID, id),
+			sqlgraph.To(variant.Table, variant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, orderitem.VariantTable, orderitem.VariantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *OrderItemClient) Hooks() []Hook {
 	hooks := c.hooks.OrderItem
@@ -1850,6 +1906,22 @@ func (c *ProductClient) QueryInventoryMovements(_m *Product) *InventoryMovementQ
 			sqlgraph.From(product.Table, product.FieldID, id),
 			sqlgraph.To(inventorymovement.Table, inventorymovement.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, product.InventoryMovementsTable, product.InventoryMovementsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVariants queries the variants edge of a Product.
+func (c *ProductClient) QueryVariants(_m *Product) *VariantQuery {
+	query := (&VariantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, id),
+			sqlgraph.To(variant.Table, variant.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.VariantsTable, product.VariantsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2230,6 +2302,205 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// VariantClient is a client for the Variant schema.
+type VariantClient struct {
+	config
+}
+
+// NewVariantClient returns a client for the Variant from the given config.
+func NewVariantClient(c config) *VariantClient {
+	return &VariantClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `variant.Hooks(f(g(h())))`.
+func (c *VariantClient) Use(hooks ...Hook) {
+	c.hooks.Variant = append(c.hooks.Variant, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `variant.Intercept(f(g(h())))`.
+func (c *VariantClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Variant = append(c.inters.Variant, interceptors...)
+}
+
+// Create returns a builder for creating a Variant entity.
+func (c *VariantClient) Create() *VariantCreate {
+	mutation := newVariantMutation(c.config, OpCreate)
+	return &VariantCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Variant entities.
+func (c *VariantClient) CreateBulk(builders ...*VariantCreate) *VariantCreateBulk {
+	return &VariantCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *VariantClient) MapCreateBulk(slice any, setFunc func(*VariantCreate, int)) *VariantCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &VariantCreateBulk{err: fmt.Errorf("calling to VariantClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*VariantCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &VariantCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Variant.
+func (c *VariantClient) Update() *VariantUpdate {
+	mutation := newVariantMutation(c.config, OpUpdate)
+	return &VariantUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *VariantClient) UpdateOne(_m *Variant) *VariantUpdateOne {
+	mutation := newVariantMutation(c.config, OpUpdateOne, withVariant(_m))
+	return &VariantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *VariantClient) UpdateOneID(id int) *VariantUpdateOne {
+	mutation := newVariantMutation(c.config, OpUpdateOne, withVariantID(id))
+	return &VariantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Variant.
+func (c *VariantClient) Delete() *VariantDelete {
+	mutation := newVariantMutation(c.config, OpDelete)
+	return &VariantDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *VariantClient) DeleteOne(_m *Variant) *VariantDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *VariantClient) DeleteOneID(id int) *VariantDeleteOne {
+	builder := c.Delete().Where(variant.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &VariantDeleteOne{builder}
+}
+
+// Query returns a query builder for Variant.
+func (c *VariantClient) Query() *VariantQuery {
+	return &VariantQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeVariant},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Variant entity by its id.
+func (c *VariantClient) Get(ctx context.Context, id int) (*Variant, error) {
+	return c.Query().Where(variant.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *VariantClient) GetX(ctx context.Context, id int) *Variant {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProduct queries the product edge of a Variant.
+func (c *VariantClient) QueryProduct(_m *Variant) *ProductQuery {
+	query := (&ProductClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(variant.Table, variant.FieldID, id),
+			sqlgraph.To(product.Table, product.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, variant.ProductTable, variant.ProductColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCartItems queries the cart_items edge of a Variant.
+func (c *VariantClient) QueryCartItems(_m *Variant) *CartItemQuery {
+	query := (&CartItemClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(variant.Table, variant.FieldID, id),
+			sqlgraph.To(cartitem.Table, cartitem.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, variant.CartItemsTable, variant.CartItemsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOrderItems queries the order_items edge of a Variant.
+func (c *VariantClient) QueryOrderItems(_m *Variant) *OrderItemQuery {
+	query := (&OrderItemClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(variant.Table, variant.FieldID, id),
+			sqlgraph.To(orderitem.Table, orderitem.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, variant.OrderItemsTable, variant.OrderItemsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryInventoryMovements queries the inventory_movements edge of a Variant.
+func (c *VariantClient) QueryInventoryMovements(_m *Variant) *InventoryMovementQuery {
+	query := (&InventoryMovementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(variant.Table, variant.FieldID, id),
+			sqlgraph.To(inventorymovement.Table, inventorymovement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, variant.InventoryMovementsTable, variant.InventoryMovementsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *VariantClient) Hooks() []Hook {
+	hooks := c.hooks.Variant
+	return append(hooks[:len(hooks):len(hooks)], variant.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *VariantClient) Interceptors() []Interceptor {
+	inters := c.inters.Variant
+	return append(inters[:len(inters):len(inters)], variant.Interceptors[:]...)
+}
+
+func (c *VariantClient) mutate(ctx context.Context, m *VariantMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&VariantCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&VariantUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&VariantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&VariantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Variant mutation op: %q", m.Op())
+	}
+}
+
 // WebhookClient is a client for the Webhook schema.
 type WebhookClient struct {
 	config
@@ -2368,11 +2639,11 @@ func (c *WebhookClient) mutate(ctx context.Context, m *WebhookMutation) (Value, 
 type (
 	hooks struct {
 		APIKey, AuditLog, CartItem, Category, IdempotencyKey, InventoryMovement, Order,
-		OrderItem, Product, RateLimitBucket, User, Webhook []ent.Hook
+		OrderItem, Product, RateLimitBucket, User, Variant, Webhook []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditLog, CartItem, Category, IdempotencyKey, InventoryMovement, Order,
-		OrderItem, Product, RateLimitBucket, User, Webhook []ent.Interceptor
+		OrderItem, Product, RateLimitBucket, User, Variant, Webhook []ent.Interceptor
 	}
 )
 

@@ -18,6 +18,7 @@ import (
 	"shop/ent/product"
 	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"shop/ent/webhook"
 	"sync"
 
@@ -95,6 +96,7 @@ func checkColumn(t, c string) error {
 			product.Table:           product.ValidColumn,
 			ratelimitbucket.Table:   ratelimitbucket.ValidColumn,
 			user.Table:              user.ValidColumn,
+			variant.Table:           variant.ValidColumn,
 			webhook.Table:           webhook.ValidColumn,
 		})
 	})

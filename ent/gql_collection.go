@@ -657,6 +657,11 @@ func (_q *InventoryMovementQuery) collectField(ctx context.Context, oneNode bool
 				selectedFields = append(selectedFields, inventorymovement.FieldProductID)
 				fieldSeen[inventorymovement.FieldProductID] = struct{}{}
 			}
+		case "variantID":
+			if _, ok := fieldSeen[inventorymovement.FieldVariantID]; !ok {
+				selectedFields = append(selectedFields, inventorymovement.FieldVariantID)
+				fieldSeen[inventorymovement.FieldVariantID] = struct{}{}
+			}
 		case "quantityChange":
 			if _, ok := fieldSeen[inventorymovement.FieldQuantityChange]; !ok {
 				selectedFields = append(selectedFields, inventorymovement.FieldQuantityChange)
@@ -1023,6 +1028,16 @@ func (_q *OrderItemQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[orderitem.FieldProductID]; !ok {
 				selectedFields = append(selectedFields, orderitem.FieldProductID)
 				fieldSeen[orderitem.FieldProductID] = struct{}{}
+			}
+		case "variantID":
+			if _, ok := fieldSeen[orderitem.FieldVariantID]; !ok {
+				selectedFields = append(selectedFields, orderitem.FieldVariantID)
+				fieldSeen[orderitem.FieldVariantID] = struct{}{}
+			}
+		case "sku":
+			if _, ok := fieldSeen[orderitem.FieldSku]; !ok {
+				selectedFields = append(selectedFields, orderitem.FieldSku)
+				fieldSeen[orderitem.FieldSku] = struct{}{}
 			}
 		case "productName":
 			if _, ok := fieldSeen[orderitem.FieldProductName]; !ok {

@@ -1255,6 +1255,12 @@ type InventoryMovementWhereInput struct {
 	ProductIDIn    []int `json:"productIDIn,omitempty"`
 	ProductIDNotIn []int `json:"productIDNotIn,omitempty"`
 
+	// "variant_id" field predicates.
+	VariantID      *int  `json:"variantID,omitempty"`
+	VariantIDNEQ   *int  `json:"variantIDNEQ,omitempty"`
+	VariantIDIn    []int `json:"variantIDIn,omitempty"`
+	VariantIDNotIn []int `json:"variantIDNotIn,omitempty"`
+
 	// "quantity_change" field predicates.
 	QuantityChange      *int  `json:"quantityChange,omitempty"`
 	QuantityChangeNEQ   *int  `json:"quantityChangeNEQ,omitempty"`
@@ -1430,6 +1436,18 @@ func (i *InventoryMovementWhereInput) P() (predicate.InventoryMovement, error) {
 	}
 	if len(i.ProductIDNotIn) > 0 {
 		predicates = append(predicates, inventorymovement.ProductIDNotIn(i.ProductIDNotIn...))
+	}
+	if i.VariantID != nil {
+		predicates = append(predicates, inventorymovement.VariantIDEQ(*i.VariantID))
+	}
+	if i.VariantIDNEQ != nil {
+		predicates = append(predicates, inventorymovement.VariantIDNEQ(*i.VariantIDNEQ))
+	}
+	if len(i.VariantIDIn) > 0 {
+		predicates = append(predicates, inventorymovement.VariantIDIn(i.VariantIDIn...))
+	}
+	if len(i.VariantIDNotIn) > 0 {
+		predicates = append(predicates, inventorymovement.VariantIDNotIn(i.VariantIDNotIn...))
 	}
 	if i.QuantityChange != nil {
 		predicates = append(predicates, inventorymovement.QuantityChangeEQ(*i.QuantityChange))
@@ -1967,6 +1985,29 @@ type OrderItemWhereInput struct {
 	ProductIDIn    []int `json:"productIDIn,omitempty"`
 	ProductIDNotIn []int `json:"productIDNotIn,omitempty"`
 
+	// "variant_id" field predicates.
+	VariantID      *int  `json:"variantID,omitempty"`
+	VariantIDNEQ   *int  `json:"variantIDNEQ,omitempty"`
+	VariantIDIn    []int `json:"variantIDIn,omitempty"`
+	VariantIDNotIn []int `json:"variantIDNotIn,omitempty"`
+
+	// "sku" field predicates.
+	Sku             *string  `json:"sku,omitempty"`
+	SkuNEQ          *string  `json:"skuNEQ,omitempty"`
+	SkuIn           []string `json:"skuIn,omitempty"`
+	SkuNotIn        []string `json:"skuNotIn,omitempty"`
+	SkuGT           *string  `json:"skuGT,omitempty"`
+	SkuGTE          *string  `json:"skuGTE,omitempty"`
+	SkuLT           *string  `json:"skuLT,omitempty"`
+	SkuLTE          *string  `json:"skuLTE,omitempty"`
+	SkuContains     *string  `json:"skuContains,omitempty"`
+	SkuHasPrefix    *string  `json:"skuHasPrefix,omitempty"`
+	SkuHasSuffix    *string  `json:"skuHasSuffix,omitempty"`
+	SkuIsNil        bool     `json:"skuIsNil,omitempty"`
+	SkuNotNil       bool     `json:"skuNotNil,omitempty"`
+	SkuEqualFold    *string  `json:"skuEqualFold,omitempty"`
+	SkuContainsFold *string  `json:"skuContainsFold,omitempty"`
+
 	// "product_name" field predicates.
 	ProductName             *string  `json:"productName,omitempty"`
 	ProductNameNEQ          *string  `json:"productNameNEQ,omitempty"`
@@ -2153,6 +2194,63 @@ func (i *OrderItemWhereInput) P() (predicate.OrderItem, error) {
 	}
 	if len(i.ProductIDNotIn) > 0 {
 		predicates = append(predicates, orderitem.ProductIDNotIn(i.ProductIDNotIn...))
+	}
+	if i.VariantID != nil {
+		predicates = append(predicates, orderitem.VariantIDEQ(*i.VariantID))
+	}
+	if i.VariantIDNEQ != nil {
+		predicates = append(predicates, orderitem.VariantIDNEQ(*i.VariantIDNEQ))
+	}
+	if len(i.VariantIDIn) > 0 {
+		predicates = append(predicates, orderitem.VariantIDIn(i.VariantIDIn...))
+	}
+	if len(i.VariantIDNotIn) > 0 {
+		predicates = append(predicates, orderitem.VariantIDNotIn(i.VariantIDNotIn...))
+	}
+	if i.Sku != nil {
+		predicates = append(predicates, orderitem.SkuEQ(*i.Sku))
+	}
+	if i.SkuNEQ != nil {
+		predicates = append(predicates, orderitem.SkuNEQ(*i.SkuNEQ))
+	}
+	if len(i.SkuIn) > 0 {
+		predicates = append(predicates, orderitem.SkuIn(i.SkuIn...))
+	}
+	if len(i.SkuNotIn) > 0 {
+		predicates = append(predicates, orderitem.SkuNotIn(i.SkuNotIn...))
+	}
+	if i.SkuGT != nil {
+		predicates = append(predicates, orderitem.SkuGT(*i.SkuGT))
+	}
+	if i.SkuGTE != nil {
+		predicates = append(predicates, orderitem.SkuGTE(*i.SkuGTE))
+	}
+	if i.SkuLT != nil {
+		predicates = append(predicates, orderitem.SkuLT(*i.SkuLT))
+	}
+	if i.SkuLTE != nil {
+		predicates = append(predicates, orderitem.SkuLTE(*i.SkuLTE))
+	}
+	if i.SkuContains != nil {
+		predicates = append(predicates, orderitem.SkuContains(*i.SkuContains))
+	}
+	if i.SkuHasPrefix != nil {
+		predicates = append(predicates, orderitem.SkuHasPrefix(*i.SkuHasPrefix))
+	}
+	if i.SkuHasSuffix != nil {
+		predicates = append(predicates, orderitem.SkuHasSuffix(*i.SkuHasSuffix))
+	}
+	if i.SkuIsNil {
+		predicates = append(predicates, orderitem.SkuIsNil())
+	}
+	if i.SkuNotNil {
+		predicates = append(predicates, orderitem.SkuNotNil())
+	}
+	if i.SkuEqualFold != nil {
+		predicates = append(predicates, orderitem.SkuEqualFold(*i.SkuEqualFold))
+	}
+	if i.SkuContainsFold != nil {
+		predicates = append(predicates, orderitem.SkuContainsFold(*i.SkuContainsFold))
 	}
 	if i.ProductName != nil {
 		predicates = append(predicates, orderitem.ProductNameEQ(*i.ProductName))

@@ -8,6 +8,7 @@ import (
 	"shop/ent/order"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"strings"
 	"time"
 
@@ -24,6 +25,8 @@ type InventoryMovement struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ProductID holds the value of the "product_id" field.
 	ProductID int `json:"product_id,omitempty"`
+	// VariantID holds the value of the "variant_id" field.
+	VariantID int `json:"variant_id,omitempty"`
 	// QuantityChange holds the value of the "quantity_change" field.
 	QuantityChange int `json:"quantity_change,omitempty"`
 	// Reason holds the value of the "reason" field.
@@ -42,13 +45,15 @@ type InventoryMovement struct {
 type InventoryMovementEdges struct {
 	// Product holds the value of the product edge.
 	Product *Product `json:"product,omitempty"`
+	// Variant holds the value of the variant edge.
+	Variant *Variant `json:"variant,omitempty"`
 	// Order holds the value of the order edge.
 	Order *Order `json:"order,omitempty"`
 	// Actor holds the value of the actor edge.
 	Actor *User `json:"actor,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
 }
@@ -64,12 +69,23 @@ func (e InventoryMovementEdges) ProductOrErr() (*Product, error) {
 	return nil, &NotLoadedError{edge: "product"}
 }
 
+// VariantOrErr returns the Variant value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e InventoryMovementEdges) VariantOrErr() (*Variant, error) {
+	if e.Variant != nil {
+		return e.Variant, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: variant.Label}
+	}
+	return nil, &NotLoadedError{edge: "variant"}
+}
+
 // OrderOrErr returns the Order value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e InventoryMovementEdges) OrderOrErr() (*Order, error) {
 	if e.Order != nil {
 		return e.Order, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[2] {
 		return nil, &NotFoundError{label: order.Label}
 	}
 	return nil, &NotLoadedError{edge: "order"}
@@ -80,7 +96,7 @@ func (e InventoryMovementEdges) OrderOrErr() (*Order, error) {
 func (e InventoryMovementEdges) ActorOrErr() (*User, error) {
 	if e.Actor != nil {
 		return e.Actor, nil
-	} else if e.loadedTypes[2] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "actor"}
@@ -91,7 +107,7 @@ func (*InventoryMovement) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case inventorymovement.FieldID, inventorymovement.FieldProductID, inventorymovement.FieldQuantityChange, inventorymovement.FieldOrderID, inventorymovement.FieldActorID:
+		case inventorymovement.FieldID, inventorymovement.FieldProductID, inventorymovement.FieldVariantID, inventorymovement.FieldQuantityChange, inventorymovement.FieldOrderID, inventorymovement.FieldActorID:
 			values[i] = new(sql.NullInt64)
 		case inventorymovement.FieldReason:
 			values[i] = new(sql.NullString)
@@ -129,6 +145,12 @@ func (_m *InventoryMovement) assignValues(columns []string, values []any) error 
 				return fmt.Errorf("unexpected type %T for field product_id", values[i])
 			} else if value.Valid {
 				_m.ProductID = int(value.Int64)
+			}
+		case inventorymovement.FieldVariantID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field variant_id", values[i])
+			} else if value.Valid {
+				_m.VariantID = int(value.Int64)
 			}
 		case inventorymovement.FieldQuantityChange:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -174,6 +196,11 @@ func (_m *InventoryMovement) QueryProduct() *ProductQuery {
 	return NewInventoryMovementClient(_m.config).QueryProduct(_m)
 }
 
+// QueryVariant queries the "variant" edge of the InventoryMovement entity.
+func (_m *InventoryMovement) QueryVariant() *VariantQuery {
+	return NewInventoryMovementClient(_m.config).QueryVariant(_m)
+}
+
 // QueryOrder queries the "order" edge of the InventoryMovement entity.
 func (_m *InventoryMovement) QueryOrder() *OrderQuery {
 	return NewInventoryMovementClient(_m.config).QueryOrder(_m)
@@ -212,6 +239,9 @@ func (_m *InventoryMovement) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("product_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ProductID))
+	builder.WriteString(", ")
+	builder.WriteString("variant_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.VariantID))
 	builder.WriteString(", ")
 	builder.WriteString("quantity_change=")
 	builder.WriteString(fmt.Sprintf("%v", _m.QuantityChange))

@@ -10,6 +10,7 @@ import (
 	"shop/ent/order"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -42,6 +43,12 @@ func (_c *InventoryMovementCreate) SetNillableCreatedAt(v *time.Time) *Inventory
 // SetProductID sets the "product_id" field.
 func (_c *InventoryMovementCreate) SetProductID(v int) *InventoryMovementCreate {
 	_c.mutation.SetProductID(v)
+	return _c
+}
+
+// SetVariantID sets the "variant_id" field.
+func (_c *InventoryMovementCreate) SetVariantID(v int) *InventoryMovementCreate {
+	_c.mutation.SetVariantID(v)
 	return _c
 }
 
@@ -88,6 +95,11 @@ func (_c *InventoryMovementCreate) SetNillableActorID(v *int) *InventoryMovement
 // SetProduct sets the "product" edge to the Product entity.
 func (_c *InventoryMovementCreate) SetProduct(v *Product) *InventoryMovementCreate {
 	return _c.SetProductID(v.ID)
+}
+
+// SetVariant sets the "variant" edge to the Variant entity.
+func (_c *InventoryMovementCreate) SetVariant(v *Variant) *InventoryMovementCreate {
+	return _c.SetVariantID(v.ID)
 }
 
 // SetOrder sets the "order" edge to the Order entity.
@@ -155,6 +167,9 @@ func (_c *InventoryMovementCreate) check() error {
 	if _, ok := _c.mutation.ProductID(); !ok {
 		return &ValidationError{Name: "product_id", err: errors.New(`ent: missing required field "InventoryMovement.product_id"`)}
 	}
+	if _, ok := _c.mutation.VariantID(); !ok {
+		return &ValidationError{Name: "variant_id", err: errors.New(`ent: missing required field "InventoryMovement.variant_id"`)}
+	}
 	if _, ok := _c.mutation.QuantityChange(); !ok {
 		return &ValidationError{Name: "quantity_change", err: errors.New(`ent: missing required field "InventoryMovement.quantity_change"`)}
 	}
@@ -168,6 +183,9 @@ func (_c *InventoryMovementCreate) check() error {
 	}
 	if len(_c.mutation.ProductIDs()) == 0 {
 		return &ValidationError{Name: "product", err: errors.New(`ent: missing required edge "InventoryMovement.product"`)}
+	}
+	if len(_c.mutation.VariantIDs()) == 0 {
+		return &ValidationError{Name: "variant", err: errors.New(`ent: missing required edge "InventoryMovement.variant"`)}
 	}
 	return nil
 }
@@ -223,6 +241,23 @@ func (_c *InventoryMovementCreate) createSpec() (*InventoryMovement, *sqlgraph.C
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ProductID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.VariantIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   inventorymovement.VariantTable,
+			Columns: []string{inventorymovement.VariantColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.VariantID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.OrderIDs(); len(nodes) > 0 {
@@ -327,6 +362,9 @@ func (u *InventoryMovementUpsertOne) UpdateNewValues() *InventoryMovementUpsertO
 		}
 		if _, exists := u.create.mutation.ProductID(); exists {
 			s.SetIgnore(inventorymovement.FieldProductID)
+		}
+		if _, exists := u.create.mutation.VariantID(); exists {
+			s.SetIgnore(inventorymovement.FieldVariantID)
 		}
 		if _, exists := u.create.mutation.QuantityChange(); exists {
 			s.SetIgnore(inventorymovement.FieldQuantityChange)
@@ -552,6 +590,9 @@ func (u *InventoryMovementUpsertBulk) UpdateNewValues() *InventoryMovementUpsert
 			}
 			if _, exists := b.mutation.ProductID(); exists {
 				s.SetIgnore(inventorymovement.FieldProductID)
+			}
+			if _, exists := b.mutation.VariantID(); exists {
+				s.SetIgnore(inventorymovement.FieldVariantID)
 			}
 			if _, exists := b.mutation.QuantityChange(); exists {
 				s.SetIgnore(inventorymovement.FieldQuantityChange)

@@ -11,6 +11,7 @@ import (
 	"shop/ent/predicate"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -27,6 +28,7 @@ type InventoryMovementQuery struct {
 	inters      []Interceptor
 	predicates  []predicate.InventoryMovement
 	withProduct *ProductQuery
+	withVariant *VariantQuery
 	withOrder   *OrderQuery
 	withActor   *UserQuery
 	loadTotal   []func(context.Context, []*InventoryMovement) error
@@ -82,6 +84,28 @@ func (_q *InventoryMovementQuery) QueryProduct() *ProductQuery {
 			sqlgraph.From(inventorymovement.Table, inventorymovement.FieldID, selector),
 			sqlgraph.To(product.Table, product.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, inventorymovement.ProductTable, inventorymovement.ProductColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryVariant chains the current query on the "variant" edge.
+func (_q *InventoryMovementQuery) QueryVariant() *VariantQuery {
+	query := (&VariantClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(inventorymovement.Table, inventorymovement.FieldID, selector),
+			sqlgraph.To(variant.Table, variant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, inventorymovement.VariantTable, inventorymovement.VariantColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -326,6 +350,7 @@ func (_q *InventoryMovementQuery) Clone() *InventoryMovementQuery {
 		inters:      append([]Interceptor{}, _q.inters...),
 		predicates:  append([]predicate.InventoryMovement{}, _q.predicates...),
 		withProduct: _q.withProduct.Clone(),
+		withVariant: _q.withVariant.Clone(),
 		withOrder:   _q.withOrder.Clone(),
 		withActor:   _q.withActor.Clone(),
 		// clone intermediate query.
@@ -343,6 +368,17 @@ func (_q *InventoryMovementQuery) WithProduct(opts ...func(*ProductQuery)) *Inve
 		opt(query)
 	}
 	_q.withProduct = query
+	return _q
+}
+
+// WithVariant tells the query-builder to eager-load the nodes that are connected to
+// the "variant" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *InventoryMovementQuery) WithVariant(opts ...func(*VariantQuery)) *InventoryMovementQuery {
+	query := (&VariantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withVariant = query
 	return _q
 }
 
@@ -446,8 +482,9 @@ func (_q *InventoryMovementQuery) sqlAll(ctx context.Context, hooks ...queryHook
 	var (
 		nodes       = []*InventoryMovement{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withProduct != nil,
+			_q.withVariant != nil,
 			_q.withOrder != nil,
 			_q.withActor != nil,
 		}
@@ -476,6 +513,12 @@ func (_q *InventoryMovementQuery) sqlAll(ctx context.Context, hooks ...queryHook
 	if query := _q.withProduct; query != nil {
 		if err := _q.loadProduct(ctx, query, nodes, nil,
 			func(n *InventoryMovement, e *Product) { n.Edges.Product = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withVariant; query != nil {
+		if err := _q.loadVariant(ctx, query, nodes, nil,
+			func(n *InventoryMovement, e *Variant) { n.Edges.Variant = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -521,6 +564,35 @@ func (_q *InventoryMovementQuery) loadProduct(ctx context.Context, query *Produc
 		nodes, ok := nodeids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected foreign-key "product_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *InventoryMovementQuery) loadVariant(ctx context.Context, query *VariantQuery, nodes []*InventoryMovement, init func(*InventoryMovement), assign func(*InventoryMovement, *Variant)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*InventoryMovement)
+	for i := range nodes {
+		fk := nodes[i].VariantID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(variant.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "variant_id" returned %v`, n.ID)
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
@@ -623,6 +695,9 @@ func (_q *InventoryMovementQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withProduct != nil {
 			_spec.Node.AddColumnOnce(inventorymovement.FieldProductID)
+		}
+		if _q.withVariant != nil {
+			_spec.Node.AddColumnOnce(inventorymovement.FieldVariantID)
 		}
 		if _q.withOrder != nil {
 			_spec.Node.AddColumnOnce(inventorymovement.FieldOrderID)

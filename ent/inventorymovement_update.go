@@ -65,6 +65,9 @@ func (_u *InventoryMovementUpdate) check() error {
 	if _u.mutation.ProductCleared() && len(_u.mutation.ProductIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "InventoryMovement.product"`)
 	}
+	if _u.mutation.VariantCleared() && len(_u.mutation.VariantIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "InventoryMovement.variant"`)
+	}
 	return nil
 }
 
@@ -157,6 +160,9 @@ func (_u *InventoryMovementUpdateOne) ExecX(ctx context.Context) {
 func (_u *InventoryMovementUpdateOne) check() error {
 	if _u.mutation.ProductCleared() && len(_u.mutation.ProductIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "InventoryMovement.product"`)
+	}
+	if _u.mutation.VariantCleared() && len(_u.mutation.VariantIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "InventoryMovement.variant"`)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"shop/ent/product"
 	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"shop/ent/webhook"
 	"sync"
 	"time"
@@ -46,6 +47,7 @@ const (
 	TypeProduct           = "Product"
 	TypeRateLimitBucket   = "RateLimitBucket"
 	TypeUser              = "User"
+	TypeVariant           = "Variant"
 	TypeWebhook           = "Webhook"
 )
 
@@ -1624,6 +1626,8 @@ type CartItemMutation struct {
 	cleareduser    bool
 	product        *int
 	clearedproduct bool
+	variant        *int
+	clearedvariant bool
 	done           bool
 	oldValue       func(context.Context) (*CartItem, error)
 	predicates     []predicate.CartItem
@@ -1871,6 +1875,42 @@ func (m *CartItemMutation) ResetProductID() {
 	m.product = nil
 }
 
+// SetVariantID sets the "variant_id" field.
+func (m *CartItemMutation) SetVariantID(i int) {
+	m.variant = &i
+}
+
+// VariantID returns the value of the "variant_id" field in the mutation.
+func (m *CartItemMutation) VariantID() (r int, exists bool) {
+	v := m.variant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariantID returns the old "variant_id" field's value of the CartItem entity.
+// If the CartItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartItemMutation) OldVariantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariantID: %w", err)
+	}
+	return oldValue.VariantID, nil
+}
+
+// ResetVariantID resets all changes to the "variant_id" field.
+func (m *CartItemMutation) ResetVariantID() {
+	m.variant = nil
+}
+
 // SetQuantity sets the "quantity" field.
 func (m *CartItemMutation) SetQuantity(i int) {
 	m.quantity = &i
@@ -1981,6 +2021,33 @@ func (m *CartItemMutation) ResetProduct() {
 	m.clearedproduct = false
 }
 
+// ClearVariant clears the "variant" edge to the Variant entity.
+func (m *CartItemMutation) ClearVariant() {
+	m.clearedvariant = true
+	m.clearedFields[cartitem.FieldVariantID] = struct{}{}
+}
+
+// VariantCleared reports if the "variant" edge to the Variant entity was cleared.
+func (m *CartItemMutation) VariantCleared() bool {
+	return m.clearedvariant
+}
+
+// VariantIDs returns the "variant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// VariantID instead. It exists only for internal usage by the builders.
+func (m *CartItemMutation) VariantIDs() (ids []int) {
+	if id := m.variant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetVariant resets all changes to the "variant" edge.
+func (m *CartItemMutation) ResetVariant() {
+	m.variant = nil
+	m.clearedvariant = false
+}
+
 // Where appends a list predicates to the CartItemMutation builder.
 func (m *CartItemMutation) Where(ps ...predicate.CartItem) {
 	m.predicates = append(m.predicates, ps...)
@@ -2015,7 +2082,7 @@ func (m *CartItemMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CartItemMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.created_at != nil {
 		fields = append(fields, cartitem.FieldCreatedAt)
 	}
@@ -2027,6 +2094,9 @@ func (m *CartItemMutation) Fields() []string {
 	}
 	if m.product != nil {
 		fields = append(fields, cartitem.FieldProductID)
+	}
+	if m.variant != nil {
+		fields = append(fields, cartitem.FieldVariantID)
 	}
 	if m.quantity != nil {
 		fields = append(fields, cartitem.FieldQuantity)
@@ -2047,6 +2117,8 @@ func (m *CartItemMutation) Field(name string) (ent.Value, bool) {
 		return m.UserID()
 	case cartitem.FieldProductID:
 		return m.ProductID()
+	case cartitem.FieldVariantID:
+		return m.VariantID()
 	case cartitem.FieldQuantity:
 		return m.Quantity()
 	}
@@ -2066,6 +2138,8 @@ func (m *CartItemMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldUserID(ctx)
 	case cartitem.FieldProductID:
 		return m.OldProductID(ctx)
+	case cartitem.FieldVariantID:
+		return m.OldVariantID(ctx)
 	case cartitem.FieldQuantity:
 		return m.OldQuantity(ctx)
 	}
@@ -2104,6 +2178,13 @@ func (m *CartItemMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetProductID(v)
+		return nil
+	case cartitem.FieldVariantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariantID(v)
 		return nil
 	case cartitem.FieldQuantity:
 		v, ok := value.(int)
@@ -2188,6 +2269,9 @@ func (m *CartItemMutation) ResetField(name string) error {
 	case cartitem.FieldProductID:
 		m.ResetProductID()
 		return nil
+	case cartitem.FieldVariantID:
+		m.ResetVariantID()
+		return nil
 	case cartitem.FieldQuantity:
 		m.ResetQuantity()
 		return nil
@@ -2197,12 +2281,15 @@ func (m *CartItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CartItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.user != nil {
 		edges = append(edges, cartitem.EdgeUser)
 	}
 	if m.product != nil {
 		edges = append(edges, cartitem.EdgeProduct)
+	}
+	if m.variant != nil {
+		edges = append(edges, cartitem.EdgeVariant)
 	}
 	return edges
 }
@@ -2219,13 +2306,17 @@ func (m *CartItemMutation) AddedIDs(name string) []ent.Value {
 		if id := m.product; id != nil {
 			return []ent.Value{*id}
 		}
+	case cartitem.EdgeVariant:
+		if id := m.variant; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CartItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -2237,12 +2328,15 @@ func (m *CartItemMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CartItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.cleareduser {
 		edges = append(edges, cartitem.EdgeUser)
 	}
 	if m.clearedproduct {
 		edges = append(edges, cartitem.EdgeProduct)
+	}
+	if m.clearedvariant {
+		edges = append(edges, cartitem.EdgeVariant)
 	}
 	return edges
 }
@@ -2255,6 +2349,8 @@ func (m *CartItemMutation) EdgeCleared(name string) bool {
 		return m.cleareduser
 	case cartitem.EdgeProduct:
 		return m.clearedproduct
+	case cartitem.EdgeVariant:
+		return m.clearedvariant
 	}
 	return false
 }
@@ -2269,6 +2365,9 @@ func (m *CartItemMutation) ClearEdge(name string) error {
 	case cartitem.EdgeProduct:
 		m.ClearProduct()
 		return nil
+	case cartitem.EdgeVariant:
+		m.ClearVariant()
+		return nil
 	}
 	return fmt.Errorf("unknown CartItem unique edge %s", name)
 }
@@ -2282,6 +2381,9 @@ func (m *CartItemMutation) ResetEdge(name string) error {
 		return nil
 	case cartitem.EdgeProduct:
 		m.ResetProduct()
+		return nil
+	case cartitem.EdgeVariant:
+		m.ResetVariant()
 		return nil
 	}
 	return fmt.Errorf("unknown CartItem edge %s", name)
@@ -3883,6 +3985,8 @@ type InventoryMovementMutation struct {
 	clearedFields      map[string]struct{}
 	product            *int
 	clearedproduct     bool
+	variant            *int
+	clearedvariant     bool
 	_order             *int
 	cleared_order      bool
 	actor              *int
@@ -4060,6 +4164,42 @@ func (m *InventoryMovementMutation) OldProductID(ctx context.Context) (v int, er
 // ResetProductID resets all changes to the "product_id" field.
 func (m *InventoryMovementMutation) ResetProductID() {
 	m.product = nil
+}
+
+// SetVariantID sets the "variant_id" field.
+func (m *InventoryMovementMutation) SetVariantID(i int) {
+	m.variant = &i
+}
+
+// VariantID returns the value of the "variant_id" field in the mutation.
+func (m *InventoryMovementMutation) VariantID() (r int, exists bool) {
+	v := m.variant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariantID returns the old "variant_id" field's value of the InventoryMovement entity.
+// If the InventoryMovement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InventoryMovementMutation) OldVariantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariantID: %w", err)
+	}
+	return oldValue.VariantID, nil
+}
+
+// ResetVariantID resets all changes to the "variant_id" field.
+func (m *InventoryMovementMutation) ResetVariantID() {
+	m.variant = nil
 }
 
 // SetQuantityChange sets the "quantity_change" field.
@@ -4279,6 +4419,33 @@ func (m *InventoryMovementMutation) ResetProduct() {
 	m.clearedproduct = false
 }
 
+// ClearVariant clears the "variant" edge to the Variant entity.
+func (m *InventoryMovementMutation) ClearVariant() {
+	m.clearedvariant = true
+	m.clearedFields[inventorymovement.FieldVariantID] = struct{}{}
+}
+
+// VariantCleared reports if the "variant" edge to the Variant entity was cleared.
+func (m *InventoryMovementMutation) VariantCleared() bool {
+	return m.clearedvariant
+}
+
+// VariantIDs returns the "variant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// VariantID instead. It exists only for internal usage by the builders.
+func (m *InventoryMovementMutation) VariantIDs() (ids []int) {
+	if id := m.variant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetVariant resets all changes to the "variant" edge.
+func (m *InventoryMovementMutation) ResetVariant() {
+	m.variant = nil
+	m.clearedvariant = false
+}
+
 // ClearOrder clears the "order" edge to the Order entity.
 func (m *InventoryMovementMutation) ClearOrder() {
 	m.cleared_order = true
@@ -4367,12 +4534,15 @@ func (m *InventoryMovementMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InventoryMovementMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, inventorymovement.FieldCreatedAt)
 	}
 	if m.product != nil {
 		fields = append(fields, inventorymovement.FieldProductID)
+	}
+	if m.variant != nil {
+		fields = append(fields, inventorymovement.FieldVariantID)
 	}
 	if m.quantity_change != nil {
 		fields = append(fields, inventorymovement.FieldQuantityChange)
@@ -4398,6 +4568,8 @@ func (m *InventoryMovementMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case inventorymovement.FieldProductID:
 		return m.ProductID()
+	case inventorymovement.FieldVariantID:
+		return m.VariantID()
 	case inventorymovement.FieldQuantityChange:
 		return m.QuantityChange()
 	case inventorymovement.FieldReason:
@@ -4419,6 +4591,8 @@ func (m *InventoryMovementMutation) OldField(ctx context.Context, name string) (
 		return m.OldCreatedAt(ctx)
 	case inventorymovement.FieldProductID:
 		return m.OldProductID(ctx)
+	case inventorymovement.FieldVariantID:
+		return m.OldVariantID(ctx)
 	case inventorymovement.FieldQuantityChange:
 		return m.OldQuantityChange(ctx)
 	case inventorymovement.FieldReason:
@@ -4449,6 +4623,13 @@ func (m *InventoryMovementMutation) SetField(name string, value ent.Value) error
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetProductID(v)
+		return nil
+	case inventorymovement.FieldVariantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariantID(v)
 		return nil
 	case inventorymovement.FieldQuantityChange:
 		v, ok := value.(int)
@@ -4563,6 +4744,9 @@ func (m *InventoryMovementMutation) ResetField(name string) error {
 	case inventorymovement.FieldProductID:
 		m.ResetProductID()
 		return nil
+	case inventorymovement.FieldVariantID:
+		m.ResetVariantID()
+		return nil
 	case inventorymovement.FieldQuantityChange:
 		m.ResetQuantityChange()
 		return nil
@@ -4581,9 +4765,12 @@ func (m *InventoryMovementMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *InventoryMovementMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.product != nil {
 		edges = append(edges, inventorymovement.EdgeProduct)
+	}
+	if m.variant != nil {
+		edges = append(edges, inventorymovement.EdgeVariant)
 	}
 	if m._order != nil {
 		edges = append(edges, inventorymovement.EdgeOrder)
@@ -4602,6 +4789,10 @@ func (m *InventoryMovementMutation) AddedIDs(name string) []ent.Value {
 		if id := m.product; id != nil {
 			return []ent.Value{*id}
 		}
+	case inventorymovement.EdgeVariant:
+		if id := m.variant; id != nil {
+			return []ent.Value{*id}
+		}
 	case inventorymovement.EdgeOrder:
 		if id := m._order; id != nil {
 			return []ent.Value{*id}
@@ -4616,7 +4807,7 @@ func (m *InventoryMovementMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *InventoryMovementMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -4628,9 +4819,12 @@ func (m *InventoryMovementMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *InventoryMovementMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedproduct {
 		edges = append(edges, inventorymovement.EdgeProduct)
+	}
+	if m.clearedvariant {
+		edges = append(edges, inventorymovement.EdgeVariant)
 	}
 	if m.cleared_order {
 		edges = append(edges, inventorymovement.EdgeOrder)
@@ -4647,6 +4841,8 @@ func (m *InventoryMovementMutation) EdgeCleared(name string) bool {
 	switch name {
 	case inventorymovement.EdgeProduct:
 		return m.clearedproduct
+	case inventorymovement.EdgeVariant:
+		return m.clearedvariant
 	case inventorymovement.EdgeOrder:
 		return m.cleared_order
 	case inventorymovement.EdgeActor:
@@ -4661,6 +4857,9 @@ func (m *InventoryMovementMutation) ClearEdge(name string) error {
 	switch name {
 	case inventorymovement.EdgeProduct:
 		m.ClearProduct()
+		return nil
+	case inventorymovement.EdgeVariant:
+		m.ClearVariant()
 		return nil
 	case inventorymovement.EdgeOrder:
 		m.ClearOrder()
@@ -4678,6 +4877,9 @@ func (m *InventoryMovementMutation) ResetEdge(name string) error {
 	switch name {
 	case inventorymovement.EdgeProduct:
 		m.ResetProduct()
+		return nil
+	case inventorymovement.EdgeVariant:
+		m.ResetVariant()
 		return nil
 	case inventorymovement.EdgeOrder:
 		m.ResetOrder()
@@ -5633,6 +5835,8 @@ type OrderItemMutation struct {
 	typ            string
 	id             *int
 	created_at     *time.Time
+	sku            *string
+	options        *map[string]string
 	product_name   *string
 	unit_price     *int64
 	addunit_price  *int64
@@ -5643,6 +5847,8 @@ type OrderItemMutation struct {
 	cleared_order  bool
 	product        *int
 	clearedproduct bool
+	variant        *int
+	clearedvariant bool
 	done           bool
 	oldValue       func(context.Context) (*OrderItem, error)
 	predicates     []predicate.OrderItem
@@ -5854,6 +6060,127 @@ func (m *OrderItemMutation) ResetProductID() {
 	m.product = nil
 }
 
+// SetVariantID sets the "variant_id" field.
+func (m *OrderItemMutation) SetVariantID(i int) {
+	m.variant = &i
+}
+
+// VariantID returns the value of the "variant_id" field in the mutation.
+func (m *OrderItemMutation) VariantID() (r int, exists bool) {
+	v := m.variant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVariantID returns the old "variant_id" field's value of the OrderItem entity.
+// If the OrderItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderItemMutation) OldVariantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVariantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVariantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVariantID: %w", err)
+	}
+	return oldValue.VariantID, nil
+}
+
+// ResetVariantID resets all changes to the "variant_id" field.
+func (m *OrderItemMutation) ResetVariantID() {
+	m.variant = nil
+}
+
+// SetSku sets the "sku" field.
+func (m *OrderItemMutation) SetSku(s string) {
+	m.sku = &s
+}
+
+// Sku returns the value of the "sku" field in the mutation.
+func (m *OrderItemMutation) Sku() (r string, exists bool) {
+	v := m.sku
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSku returns the old "sku" field's value of the OrderItem entity.
+// If the OrderItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderItemMutation) OldSku(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSku is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSku requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSku: %w", err)
+	}
+	return oldValue.Sku, nil
+}
+
+// ClearSku clears the value of the "sku" field.
+func (m *OrderItemMutation) ClearSku() {
+	m.sku = nil
+	m.clearedFields[orderitem.FieldSku] = struct{}{}
+}
+
+// SkuCleared returns if the "sku" field was cleared in this mutation.
+func (m *OrderItemMutation) SkuCleared() bool {
+	_, ok := m.clearedFields[orderitem.FieldSku]
+	return ok
+}
+
+// ResetSku resets all changes to the "sku" field.
+func (m *OrderItemMutation) ResetSku() {
+	m.sku = nil
+	delete(m.clearedFields, orderitem.FieldSku)
+}
+
+// SetOptions sets the "options" field.
+func (m *OrderItemMutation) SetOptions(value map[string]string) {
+	m.options = &value
+}
+
+// Options returns the value of the "options" field in the mutation.
+func (m *OrderItemMutation) Options() (r map[string]string, exists bool) {
+	v := m.options
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOptions returns the old "options" field's value of the OrderItem entity.
+// If the OrderItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderItemMutation) OldOptions(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOptions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOptions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOptions: %w", err)
+	}
+	return oldValue.Options, nil
+}
+
+// ResetOptions resets all changes to the "options" field.
+func (m *OrderItemMutation) ResetOptions() {
+	m.options = nil
+}
+
 // SetProductName sets the "product_name" field.
 func (m *OrderItemMutation) SetProductName(s string) {
 	m.product_name = &s
@@ -6056,6 +6383,33 @@ func (m *OrderItemMutation) ResetProduct() {
 	m.clearedproduct = false
 }
 
+// ClearVariant clears the "variant" edge to the Variant entity.
+func (m *OrderItemMutation) ClearVariant() {
+	m.clearedvariant = true
+	m.clearedFields[orderitem.FieldVariantID] = struct{}{}
+}
+
+// VariantCleared reports if the "variant" edge to the Variant entity was cleared.
+func (m *OrderItemMutation) VariantCleared() bool {
+	return m.clearedvariant
+}
+
+// VariantIDs returns the "variant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// VariantID instead. It exists only for internal usage by the builders.
+func (m *OrderItemMutation) VariantIDs() (ids []int) {
+	if id := m.variant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetVariant resets all changes to the "variant" edge.
+func (m *OrderItemMutation) ResetVariant() {
+	m.variant = nil
+	m.clearedvariant = false
+}
+
 // Where appends a list predicates to the OrderItemMutation builder.
 func (m *OrderItemMutation) Where(ps ...predicate.OrderItem) {
 	m.predicates = append(m.predicates, ps...)
@@ -6090,7 +6444,7 @@ func (m *OrderItemMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderItemMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, orderitem.FieldCreatedAt)
 	}
@@ -6099,6 +6453,15 @@ func (m *OrderItemMutation) Fields() []string {
 	}
 	if m.product != nil {
 		fields = append(fields, orderitem.FieldProductID)
+	}
+	if m.variant != nil {
+		fields = append(fields, orderitem.FieldVariantID)
+	}
+	if m.sku != nil {
+		fields = append(fields, orderitem.FieldSku)
+	}
+	if m.options != nil {
+		fields = append(fields, orderitem.FieldOptions)
 	}
 	if m.product_name != nil {
 		fields = append(fields, orderitem.FieldProductName)
@@ -6123,6 +6486,12 @@ func (m *OrderItemMutation) Field(name string) (ent.Value, bool) {
 		return m.OrderID()
 	case orderitem.FieldProductID:
 		return m.ProductID()
+	case orderitem.FieldVariantID:
+		return m.VariantID()
+	case orderitem.FieldSku:
+		return m.Sku()
+	case orderitem.FieldOptions:
+		return m.Options()
 	case orderitem.FieldProductName:
 		return m.ProductName()
 	case orderitem.FieldUnitPrice:
@@ -6144,6 +6513,12 @@ func (m *OrderItemMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldOrderID(ctx)
 	case orderitem.FieldProductID:
 		return m.OldProductID(ctx)
+	case orderitem.FieldVariantID:
+		return m.OldVariantID(ctx)
+	case orderitem.FieldSku:
+		return m.OldSku(ctx)
+	case orderitem.FieldOptions:
+		return m.OldOptions(ctx)
 	case orderitem.FieldProductName:
 		return m.OldProductName(ctx)
 	case orderitem.FieldUnitPrice:
@@ -6179,6 +6554,27 @@ func (m *OrderItemMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetProductID(v)
+		return nil
+	case orderitem.FieldVariantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVariantID(v)
+		return nil
+	case orderitem.FieldSku:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSku(v)
+		return nil
+	case orderitem.FieldOptions:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOptions(v)
 		return nil
 	case orderitem.FieldProductName:
 		v, ok := value.(string)
@@ -6257,7 +6653,11 @@ func (m *OrderItemMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *OrderItemMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(orderitem.FieldSku) {
+		fields = append(fields, orderitem.FieldSku)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -6270,6 +6670,11 @@ func (m *OrderItemMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *OrderItemMutation) ClearField(name string) error {
+	switch name {
+	case orderitem.FieldSku:
+		m.ClearSku()
+		return nil
+	}
 	return fmt.Errorf("unknown OrderItem nullable field %s", name)
 }
 
@@ -6286,6 +6691,15 @@ func (m *OrderItemMutation) ResetField(name string) error {
 	case orderitem.FieldProductID:
 		m.ResetProductID()
 		return nil
+	case orderitem.FieldVariantID:
+		m.ResetVariantID()
+		return nil
+	case orderitem.FieldSku:
+		m.ResetSku()
+		return nil
+	case orderitem.FieldOptions:
+		m.ResetOptions()
+		return nil
 	case orderitem.FieldProductName:
 		m.ResetProductName()
 		return nil
@@ -6301,12 +6715,15 @@ func (m *OrderItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrderItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m._order != nil {
 		edges = append(edges, orderitem.EdgeOrder)
 	}
 	if m.product != nil {
 		edges = append(edges, orderitem.EdgeProduct)
+	}
+	if m.variant != nil {
+		edges = append(edges, orderitem.EdgeVariant)
 	}
 	return edges
 }
@@ -6323,13 +6740,17 @@ func (m *OrderItemMutation) AddedIDs(name string) []ent.Value {
 		if id := m.product; id != nil {
 			return []ent.Value{*id}
 		}
+	case orderitem.EdgeVariant:
+		if id := m.variant; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrderItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -6341,12 +6762,15 @@ func (m *OrderItemMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrderItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.cleared_order {
 		edges = append(edges, orderitem.EdgeOrder)
 	}
 	if m.clearedproduct {
 		edges = append(edges, orderitem.EdgeProduct)
+	}
+	if m.clearedvariant {
+		edges = append(edges, orderitem.EdgeVariant)
 	}
 	return edges
 }
@@ -6359,6 +6783,8 @@ func (m *OrderItemMutation) EdgeCleared(name string) bool {
 		return m.cleared_order
 	case orderitem.EdgeProduct:
 		return m.clearedproduct
+	case orderitem.EdgeVariant:
+		return m.clearedvariant
 	}
 	return false
 }
@@ -6373,6 +6799,9 @@ func (m *OrderItemMutation) ClearEdge(name string) error {
 	case orderitem.EdgeProduct:
 		m.ClearProduct()
 		return nil
+	case orderitem.EdgeVariant:
+		m.ClearVariant()
+		return nil
 	}
 	return fmt.Errorf("unknown OrderItem unique edge %s", name)
 }
@@ -6386,6 +6815,9 @@ func (m *OrderItemMutation) ResetEdge(name string) error {
 		return nil
 	case orderitem.EdgeProduct:
 		m.ResetProduct()
+		return nil
+	case orderitem.EdgeVariant:
+		m.ResetVariant()
 		return nil
 	}
 	return fmt.Errorf("unknown OrderItem edge %s", name)
@@ -6407,6 +6839,8 @@ type ProductMutation struct {
 	stock                      *int
 	addstock                   *int
 	is_active                  *bool
+	options                    *[]string
+	appendoptions              []string
 	version                    *int
 	addversion                 *int
 	clearedFields              map[string]struct{}
@@ -6421,6 +6855,9 @@ type ProductMutation struct {
 	inventory_movements        map[int]struct{}
 	removedinventory_movements map[int]struct{}
 	clearedinventory_movements bool
+	variants                   map[int]struct{}
+	removedvariants            map[int]struct{}
+	clearedvariants            bool
 	done                       bool
 	oldValue                   func(context.Context) (*Product, error)
 	predicates                 []predicate.Product
@@ -6901,6 +7338,57 @@ func (m *ProductMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// SetOptions sets the "options" field.
+func (m *ProductMutation) SetOptions(s []string) {
+	m.options = &s
+	m.appendoptions = nil
+}
+
+// Options returns the value of the "options" field in the mutation.
+func (m *ProductMutation) Options() (r []string, exists bool) {
+	v := m.options
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOptions returns the old "options" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldOptions(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOptions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOptions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOptions: %w", err)
+	}
+	return oldValue.Options, nil
+}
+
+// AppendOptions adds s to the "options" field.
+func (m *ProductMutation) AppendOptions(s []string) {
+	m.appendoptions = append(m.appendoptions, s...)
+}
+
+// AppendedOptions returns the list of values that were appended to the "options" field in this mutation.
+func (m *ProductMutation) AppendedOptions() ([]string, bool) {
+	if len(m.appendoptions) == 0 {
+		return nil, false
+	}
+	return m.appendoptions, true
+}
+
+// ResetOptions resets all changes to the "options" field.
+func (m *ProductMutation) ResetOptions() {
+	m.options = nil
+	m.appendoptions = nil
+}
+
 // SetVersion sets the "version" field.
 func (m *ProductMutation) SetVersion(i int) {
 	m.version = &i
@@ -7146,6 +7634,60 @@ func (m *ProductMutation) ResetInventoryMovements() {
 	m.removedinventory_movements = nil
 }
 
+// AddVariantIDs adds the "variants" edge to the Variant entity by ids.
+func (m *ProductMutation) AddVariantIDs(ids ...int) {
+	if m.variants == nil {
+		m.variants = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.variants[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVariants clears the "variants" edge to the Variant entity.
+func (m *ProductMutation) ClearVariants() {
+	m.clearedvariants = true
+}
+
+// VariantsCleared reports if the "variants" edge to the Variant entity was cleared.
+func (m *ProductMutation) VariantsCleared() bool {
+	return m.clearedvariants
+}
+
+// RemoveVariantIDs removes the "variants" edge to the Variant entity by IDs.
+func (m *ProductMutation) RemoveVariantIDs(ids ...int) {
+	if m.removedvariants == nil {
+		m.removedvariants = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.variants, ids[i])
+		m.removedvariants[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVariants returns the removed IDs of the "variants" edge to the Variant entity.
+func (m *ProductMutation) RemovedVariantsIDs() (ids []int) {
+	for id := range m.removedvariants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VariantsIDs returns the "variants" edge IDs in the mutation.
+func (m *ProductMutation) VariantsIDs() (ids []int) {
+	for id := range m.variants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVariants resets all changes to the "variants" edge.
+func (m *ProductMutation) ResetVariants() {
+	m.variants = nil
+	m.clearedvariants = false
+	m.removedvariants = nil
+}
+
 // Where appends a list predicates to the ProductMutation builder.
 func (m *ProductMutation) Where(ps ...predicate.Product) {
 	m.predicates = append(m.predicates, ps...)
@@ -7180,7 +7722,7 @@ func (m *ProductMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProductMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, product.FieldCreatedAt)
 	}
@@ -7207,6 +7749,9 @@ func (m *ProductMutation) Fields() []string {
 	}
 	if m.is_active != nil {
 		fields = append(fields, product.FieldIsActive)
+	}
+	if m.options != nil {
+		fields = append(fields, product.FieldOptions)
 	}
 	if m.version != nil {
 		fields = append(fields, product.FieldVersion)
@@ -7237,6 +7782,8 @@ func (m *ProductMutation) Field(name string) (ent.Value, bool) {
 		return m.Stock()
 	case product.FieldIsActive:
 		return m.IsActive()
+	case product.FieldOptions:
+		return m.Options()
 	case product.FieldVersion:
 		return m.Version()
 	}
@@ -7266,6 +7813,8 @@ func (m *ProductMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldStock(ctx)
 	case product.FieldIsActive:
 		return m.OldIsActive(ctx)
+	case product.FieldOptions:
+		return m.OldOptions(ctx)
 	case product.FieldVersion:
 		return m.OldVersion(ctx)
 	}
@@ -7339,6 +7888,13 @@ func (m *ProductMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIsActive(v)
+		return nil
+	case product.FieldOptions:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOptions(v)
 		return nil
 	case product.FieldVersion:
 		v, ok := value.(int)
@@ -7471,6 +8027,9 @@ func (m *ProductMutation) ResetField(name string) error {
 	case product.FieldIsActive:
 		m.ResetIsActive()
 		return nil
+	case product.FieldOptions:
+		m.ResetOptions()
+		return nil
 	case product.FieldVersion:
 		m.ResetVersion()
 		return nil
@@ -7480,7 +8039,7 @@ func (m *ProductMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProductMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.category != nil {
 		edges = append(edges, product.EdgeCategory)
 	}
@@ -7492,6 +8051,9 @@ func (m *ProductMutation) AddedEdges() []string {
 	}
 	if m.inventory_movements != nil {
 		edges = append(edges, product.EdgeInventoryMovements)
+	}
+	if m.variants != nil {
+		edges = append(edges, product.EdgeVariants)
 	}
 	return edges
 }
@@ -7522,13 +8084,19 @@ func (m *ProductMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case product.EdgeVariants:
+		ids := make([]ent.Value, 0, len(m.variants))
+		for id := range m.variants {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProductMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedcart_items != nil {
 		edges = append(edges, product.EdgeCartItems)
 	}
@@ -7537,6 +8105,9 @@ func (m *ProductMutation) RemovedEdges() []string {
 	}
 	if m.removedinventory_movements != nil {
 		edges = append(edges, product.EdgeInventoryMovements)
+	}
+	if m.removedvariants != nil {
+		edges = append(edges, product.EdgeVariants)
 	}
 	return edges
 }
@@ -7563,13 +8134,19 @@ func (m *ProductMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case product.EdgeVariants:
+		ids := make([]ent.Value, 0, len(m.removedvariants))
+		for id := range m.removedvariants {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProductMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedcategory {
 		edges = append(edges, product.EdgeCategory)
 	}
@@ -7581,6 +8158,9 @@ func (m *ProductMutation) ClearedEdges() []string {
 	}
 	if m.clearedinventory_movements {
 		edges = append(edges, product.EdgeInventoryMovements)
+	}
+	if m.clearedvariants {
+		edges = append(edges, product.EdgeVariants)
 	}
 	return edges
 }
@@ -7597,6 +8177,8 @@ func (m *ProductMutation) EdgeCleared(name string) bool {
 		return m.clearedorder_items
 	case product.EdgeInventoryMovements:
 		return m.clearedinventory_movements
+	case product.EdgeVariants:
+		return m.clearedvariants
 	}
 	return false
 }
@@ -7627,6 +8209,9 @@ func (m *ProductMutation) ResetEdge(name string) error {
 		return nil
 	case product.EdgeInventoryMovements:
 		m.ResetInventoryMovements()
+		return nil
+	case product.EdgeVariants:
+		m.ResetVariants()
 		return nil
 	}
 	return fmt.Errorf("unknown Product edge %s", name)
@@ -9031,6 +9616,1340 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// VariantMutation represents an operation that mutates the Variant nodes in the graph.
+type VariantMutation struct {
+	config
+	op                         Op
+	typ                        string
+	id                         *int
+	created_at                 *time.Time
+	updated_at                 *time.Time
+	deleted_at                 *time.Time
+	sku                        *string
+	options                    *map[string]string
+	options_key                *string
+	price                      *int64
+	addprice                   *int64
+	stock                      *int
+	addstock                   *int
+	is_active                  *bool
+	version                    *int
+	addversion                 *int
+	clearedFields              map[string]struct{}
+	product                    *int
+	clearedproduct             bool
+	cart_items                 map[int]struct{}
+	removedcart_items          map[int]struct{}
+	clearedcart_items          bool
+	order_items                map[int]struct{}
+	removedorder_items         map[int]struct{}
+	clearedorder_items         bool
+	inventory_movements        map[int]struct{}
+	removedinventory_movements map[int]struct{}
+	clearedinventory_movements bool
+	done                       bool
+	oldValue                   func(context.Context) (*Variant, error)
+	predicates                 []predicate.Variant
+}
+
+var _ ent.Mutation = (*VariantMutation)(nil)
+
+// variantOption allows management of the mutation configuration using functional options.
+type variantOption func(*VariantMutation)
+
+// newVariantMutation creates new mutation for the Variant entity.
+func newVariantMutation(c config, op Op, opts ...variantOption) *VariantMutation {
+	m := &VariantMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeVariant,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withVariantID sets the ID field of the mutation.
+func withVariantID(id int) variantOption {
+	return func(m *VariantMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Variant
+		)
+		m.oldValue = func(ctx context.Context) (*Variant, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Variant.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withVariant sets the old Variant of the mutation.
+func withVariant(node *Variant) variantOption {
+	return func(m *VariantMutation) {
+		m.oldValue = func(context.Context) (*Variant, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m VariantMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m VariantMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *VariantMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *VariantMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Variant.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *VariantMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *VariantMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *VariantMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *VariantMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *VariantMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *VariantMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *VariantMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *VariantMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *VariantMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[variant.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *VariantMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[variant.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *VariantMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, variant.FieldDeletedAt)
+}
+
+// SetProductID sets the "product_id" field.
+func (m *VariantMutation) SetProductID(i int) {
+	m.product = &i
+}
+
+// ProductID returns the value of the "product_id" field in the mutation.
+func (m *VariantMutation) ProductID() (r int, exists bool) {
+	v := m.product
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProductID returns the old "product_id" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldProductID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProductID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProductID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProductID: %w", err)
+	}
+	return oldValue.ProductID, nil
+}
+
+// ResetProductID resets all changes to the "product_id" field.
+func (m *VariantMutation) ResetProductID() {
+	m.product = nil
+}
+
+// SetSku sets the "sku" field.
+func (m *VariantMutation) SetSku(s string) {
+	m.sku = &s
+}
+
+// Sku returns the value of the "sku" field in the mutation.
+func (m *VariantMutation) Sku() (r string, exists bool) {
+	v := m.sku
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSku returns the old "sku" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldSku(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSku is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSku requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSku: %w", err)
+	}
+	return oldValue.Sku, nil
+}
+
+// ClearSku clears the value of the "sku" field.
+func (m *VariantMutation) ClearSku() {
+	m.sku = nil
+	m.clearedFields[variant.FieldSku] = struct{}{}
+}
+
+// SkuCleared returns if the "sku" field was cleared in this mutation.
+func (m *VariantMutation) SkuCleared() bool {
+	_, ok := m.clearedFields[variant.FieldSku]
+	return ok
+}
+
+// ResetSku resets all changes to the "sku" field.
+func (m *VariantMutation) ResetSku() {
+	m.sku = nil
+	delete(m.clearedFields, variant.FieldSku)
+}
+
+// SetOptions sets the "options" field.
+func (m *VariantMutation) SetOptions(value map[string]string) {
+	m.options = &value
+}
+
+// Options returns the value of the "options" field in the mutation.
+func (m *VariantMutation) Options() (r map[string]string, exists bool) {
+	v := m.options
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOptions returns the old "options" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldOptions(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOptions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOptions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOptions: %w", err)
+	}
+	return oldValue.Options, nil
+}
+
+// ResetOptions resets all changes to the "options" field.
+func (m *VariantMutation) ResetOptions() {
+	m.options = nil
+}
+
+// SetOptionsKey sets the "options_key" field.
+func (m *VariantMutation) SetOptionsKey(s string) {
+	m.options_key = &s
+}
+
+// OptionsKey returns the value of the "options_key" field in the mutation.
+func (m *VariantMutation) OptionsKey() (r string, exists bool) {
+	v := m.options_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOptionsKey returns the old "options_key" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldOptionsKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOptionsKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOptionsKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOptionsKey: %w", err)
+	}
+	return oldValue.OptionsKey, nil
+}
+
+// ResetOptionsKey resets all changes to the "options_key" field.
+func (m *VariantMutation) ResetOptionsKey() {
+	m.options_key = nil
+}
+
+// SetPrice sets the "price" field.
+func (m *VariantMutation) SetPrice(i int64) {
+	m.price = &i
+	m.addprice = nil
+}
+
+// Price returns the value of the "price" field in the mutation.
+func (m *VariantMutation) Price() (r int64, exists bool) {
+	v := m.price
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrice returns the old "price" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldPrice(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrice is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrice requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrice: %w", err)
+	}
+	return oldValue.Price, nil
+}
+
+// AddPrice adds i to the "price" field.
+func (m *VariantMutation) AddPrice(i int64) {
+	if m.addprice != nil {
+		*m.addprice += i
+	} else {
+		m.addprice = &i
+	}
+}
+
+// AddedPrice returns the value that was added to the "price" field in this mutation.
+func (m *VariantMutation) AddedPrice() (r int64, exists bool) {
+	v := m.addprice
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPrice clears the value of the "price" field.
+func (m *VariantMutation) ClearPrice() {
+	m.price = nil
+	m.addprice = nil
+	m.clearedFields[variant.FieldPrice] = struct{}{}
+}
+
+// PriceCleared returns if the "price" field was cleared in this mutation.
+func (m *VariantMutation) PriceCleared() bool {
+	_, ok := m.clearedFields[variant.FieldPrice]
+	return ok
+}
+
+// ResetPrice resets all changes to the "price" field.
+func (m *VariantMutation) ResetPrice() {
+	m.price = nil
+	m.addprice = nil
+	delete(m.clearedFields, variant.FieldPrice)
+}
+
+// SetStock sets the "stock" field.
+func (m *VariantMutation) SetStock(i int) {
+	m.stock = &i
+	m.addstock = nil
+}
+
+// Stock returns the value of the "stock" field in the mutation.
+func (m *VariantMutation) Stock() (r int, exists bool) {
+	v := m.stock
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStock returns the old "stock" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldStock(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStock is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStock requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStock: %w", err)
+	}
+	return oldValue.Stock, nil
+}
+
+// AddStock adds i to the "stock" field.
+func (m *VariantMutation) AddStock(i int) {
+	if m.addstock != nil {
+		*m.addstock += i
+	} else {
+		m.addstock = &i
+	}
+}
+
+// AddedStock returns the value that was added to the "stock" field in this mutation.
+func (m *VariantMutation) AddedStock() (r int, exists bool) {
+	v := m.addstock
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStock resets all changes to the "stock" field.
+func (m *VariantMutation) ResetStock() {
+	m.stock = nil
+	m.addstock = nil
+}
+
+// SetIsActive sets the "is_active" field.
+func (m *VariantMutation) SetIsActive(b bool) {
+	m.is_active = &b
+}
+
+// IsActive returns the value of the "is_active" field in the mutation.
+func (m *VariantMutation) IsActive() (r bool, exists bool) {
+	v := m.is_active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsActive returns the old "is_active" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldIsActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsActive: %w", err)
+	}
+	return oldValue.IsActive, nil
+}
+
+// ResetIsActive resets all changes to the "is_active" field.
+func (m *VariantMutation) ResetIsActive() {
+	m.is_active = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *VariantMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *VariantMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Variant entity.
+// If the Variant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VariantMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *VariantMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *VariantMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *VariantMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// ClearProduct clears the "product" edge to the Product entity.
+func (m *VariantMutation) ClearProduct() {
+	m.clearedproduct = true
+	m.clearedFields[variant.FieldProductID] = struct{}{}
+}
+
+// ProductCleared reports if the "product" edge to the Product entity was cleared.
+func (m *VariantMutation) ProductCleared() bool {
+	return m.clearedproduct
+}
+
+// ProductIDs returns the "product" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProductID instead. It exists only for internal usage by the builders.
+func (m *VariantMutation) ProductIDs() (ids []int) {
+	if id := m.product; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProduct resets all changes to the "product" edge.
+func (m *VariantMutation) ResetProduct() {
+	m.product = nil
+	m.clearedproduct = false
+}
+
+// AddCartItemIDs adds the "cart_items" edge to the CartItem entity by ids.
+func (m *VariantMutation) AddCartItemIDs(ids ...int) {
+	if m.cart_items == nil {
+		m.cart_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.cart_items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCartItems clears the "cart_items" edge to the CartItem entity.
+func (m *VariantMutation) ClearCartItems() {
+	m.clearedcart_items = true
+}
+
+// CartItemsCleared reports if the "cart_items" edge to the CartItem entity was cleared.
+func (m *VariantMutation) CartItemsCleared() bool {
+	return m.clearedcart_items
+}
+
+// RemoveCartItemIDs removes the "cart_items" edge to the CartItem entity by IDs.
+func (m *VariantMutation) RemoveCartItemIDs(ids ...int) {
+	if m.removedcart_items == nil {
+		m.removedcart_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.cart_items, ids[i])
+		m.removedcart_items[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCartItems returns the removed IDs of the "cart_items" edge to the CartItem entity.
+func (m *VariantMutation) RemovedCartItemsIDs() (ids []int) {
+	for id := range m.removedcart_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CartItemsIDs returns the "cart_items" edge IDs in the mutation.
+func (m *VariantMutation) CartItemsIDs() (ids []int) {
+	for id := range m.cart_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCartItems resets all changes to the "cart_items" edge.
+func (m *VariantMutation) ResetCartItems() {
+	m.cart_items = nil
+	m.clearedcart_items = false
+	m.removedcart_items = nil
+}
+
+// AddOrderItemIDs adds the "order_items" edge to the OrderItem entity by ids.
+func (m *VariantMutation) AddOrderItemIDs(ids ...int) {
+	if m.order_items == nil {
+		m.order_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.order_items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearOrderItems clears the "order_items" edge to the OrderItem entity.
+func (m *VariantMutation) ClearOrderItems() {
+	m.clearedorder_items = true
+}
+
+// OrderItemsCleared reports if the "order_items" edge to the OrderItem entity was cleared.
+func (m *VariantMutation) OrderItemsCleared() bool {
+	return m.clearedorder_items
+}
+
+// RemoveOrderItemIDs removes the "order_items" edge to the OrderItem entity by IDs.
+func (m *VariantMutation) RemoveOrderItemIDs(ids ...int) {
+	if m.removedorder_items == nil {
+		m.removedorder_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.order_items, ids[i])
+		m.removedorder_items[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedOrderItems returns the removed IDs of the "order_items" edge to the OrderItem entity.
+func (m *VariantMutation) RemovedOrderItemsIDs() (ids []int) {
+	for id := range m.removedorder_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// OrderItemsIDs returns the "order_items" edge IDs in the mutation.
+func (m *VariantMutation) OrderItemsIDs() (ids []int) {
+	for id := range m.order_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetOrderItems resets all changes to the "order_items" edge.
+func (m *VariantMutation) ResetOrderItems() {
+	m.order_items = nil
+	m.clearedorder_items = false
+	m.removedorder_items = nil
+}
+
+// AddInventoryMovementIDs adds the "inventory_movements" edge to the InventoryMovement entity by ids.
+func (m *VariantMutation) AddInventoryMovementIDs(ids ...int) {
+	if m.inventory_movements == nil {
+		m.inventory_movements = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.inventory_movements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearInventoryMovements clears the "inventory_movements" edge to the InventoryMovement entity.
+func (m *VariantMutation) ClearInventoryMovements() {
+	m.clearedinventory_movements = true
+}
+
+// InventoryMovementsCleared reports if the "inventory_movements" edge to the InventoryMovement entity was cleared.
+func (m *VariantMutation) InventoryMovementsCleared() bool {
+	return m.clearedinventory_movements
+}
+
+// RemoveInventoryMovementIDs removes the "inventory_movements" edge to the InventoryMovement entity by IDs.
+func (m *VariantMutation) RemoveInventoryMovementIDs(ids ...int) {
+	if m.removedinventory_movements == nil {
+		m.removedinventory_movements = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.inventory_movements, ids[i])
+		m.removedinventory_movements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedInventoryMovements returns the removed IDs of the "inventory_movements" edge to the InventoryMovement entity.
+func (m *VariantMutation) RemovedInventoryMovementsIDs() (ids []int) {
+	for id := range m.removedinventory_movements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// InventoryMovementsIDs returns the "inventory_movements" edge IDs in the mutation.
+func (m *VariantMutation) InventoryMovementsIDs() (ids []int) {
+	for id := range m.inventory_movements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetInventoryMovements resets all changes to the "inventory_movements" edge.
+func (m *VariantMutation) ResetInventoryMovements() {
+	m.inventory_movements = nil
+	m.clearedinventory_movements = false
+	m.removedinventory_movements = nil
+}
+
+// Where appends a list predicates to the VariantMutation builder.
+func (m *VariantMutation) Where(ps ...predicate.Variant) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the VariantMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *VariantMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Variant, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *VariantMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *VariantMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Variant).
+func (m *VariantMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *VariantMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, variant.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, variant.FieldUpdatedAt)
+	}
+	if m.deleted_at != nil {
+		fields = append(fields, variant.FieldDeletedAt)
+	}
+	if m.product != nil {
+		fields = append(fields, variant.FieldProductID)
+	}
+	if m.sku != nil {
+		fields = append(fields, variant.FieldSku)
+	}
+	if m.options != nil {
+		fields = append(fields, variant.FieldOptions)
+	}
+	if m.options_key != nil {
+		fields = append(fields, variant.FieldOptionsKey)
+	}
+	if m.price != nil {
+		fields = append(fields, variant.FieldPrice)
+	}
+	if m.stock != nil {
+		fields = append(fields, variant.FieldStock)
+	}
+	if m.is_active != nil {
+		fields = append(fields, variant.FieldIsActive)
+	}
+	if m.version != nil {
+		fields = append(fields, variant.FieldVersion)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *VariantMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case variant.FieldCreatedAt:
+		return m.CreatedAt()
+	case variant.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case variant.FieldDeletedAt:
+		return m.DeletedAt()
+	case variant.FieldProductID:
+		return m.ProductID()
+	case variant.FieldSku:
+		return m.Sku()
+	case variant.FieldOptions:
+		return m.Options()
+	case variant.FieldOptionsKey:
+		return m.OptionsKey()
+	case variant.FieldPrice:
+		return m.Price()
+	case variant.FieldStock:
+		return m.Stock()
+	case variant.FieldIsActive:
+		return m.IsActive()
+	case variant.FieldVersion:
+		return m.Version()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *VariantMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case variant.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case variant.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case variant.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
+	case variant.FieldProductID:
+		return m.OldProductID(ctx)
+	case variant.FieldSku:
+		return m.OldSku(ctx)
+	case variant.FieldOptions:
+		return m.OldOptions(ctx)
+	case variant.FieldOptionsKey:
+		return m.OldOptionsKey(ctx)
+	case variant.FieldPrice:
+		return m.OldPrice(ctx)
+	case variant.FieldStock:
+		return m.OldStock(ctx)
+	case variant.FieldIsActive:
+		return m.OldIsActive(ctx)
+	case variant.FieldVersion:
+		return m.OldVersion(ctx)
+	}
+	return nil, fmt.Errorf("unknown Variant field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VariantMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case variant.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case variant.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case variant.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
+	case variant.FieldProductID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProductID(v)
+		return nil
+	case variant.FieldSku:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSku(v)
+		return nil
+	case variant.FieldOptions:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOptions(v)
+		return nil
+	case variant.FieldOptionsKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOptionsKey(v)
+		return nil
+	case variant.FieldPrice:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrice(v)
+		return nil
+	case variant.FieldStock:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStock(v)
+		return nil
+	case variant.FieldIsActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsActive(v)
+		return nil
+	case variant.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Variant field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *VariantMutation) AddedFields() []string {
+	var fields []string
+	if m.addprice != nil {
+		fields = append(fields, variant.FieldPrice)
+	}
+	if m.addstock != nil {
+		fields = append(fields, variant.FieldStock)
+	}
+	if m.addversion != nil {
+		fields = append(fields, variant.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *VariantMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case variant.FieldPrice:
+		return m.AddedPrice()
+	case variant.FieldStock:
+		return m.AddedStock()
+	case variant.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VariantMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case variant.FieldPrice:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPrice(v)
+		return nil
+	case variant.FieldStock:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStock(v)
+		return nil
+	case variant.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Variant numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *VariantMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(variant.FieldDeletedAt) {
+		fields = append(fields, variant.FieldDeletedAt)
+	}
+	if m.FieldCleared(variant.FieldSku) {
+		fields = append(fields, variant.FieldSku)
+	}
+	if m.FieldCleared(variant.FieldPrice) {
+		fields = append(fields, variant.FieldPrice)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *VariantMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *VariantMutation) ClearField(name string) error {
+	switch name {
+	case variant.FieldDeletedAt:
+		m.ClearDeletedAt()
+		return nil
+	case variant.FieldSku:
+		m.ClearSku()
+		return nil
+	case variant.FieldPrice:
+		m.ClearPrice()
+		return nil
+	}
+	return fmt.Errorf("unknown Variant nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *VariantMutation) ResetField(name string) error {
+	switch name {
+	case variant.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case variant.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case variant.FieldDeletedAt:
+		m.ResetDeletedAt()
+		return nil
+	case variant.FieldProductID:
+		m.ResetProductID()
+		return nil
+	case variant.FieldSku:
+		m.ResetSku()
+		return nil
+	case variant.FieldOptions:
+		m.ResetOptions()
+		return nil
+	case variant.FieldOptionsKey:
+		m.ResetOptionsKey()
+		return nil
+	case variant.FieldPrice:
+		m.ResetPrice()
+		return nil
+	case variant.FieldStock:
+		m.ResetStock()
+		return nil
+	case variant.FieldIsActive:
+		m.ResetIsActive()
+		return nil
+	case variant.FieldVersion:
+		m.ResetVersion()
+		return nil
+	}
+	return fmt.Errorf("unknown Variant field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *VariantMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.product != nil {
+		edges = append(edges, variant.EdgeProduct)
+	}
+	if m.cart_items != nil {
+		edges = append(edges, variant.EdgeCartItems)
+	}
+	if m.order_items != nil {
+		edges = append(edges, variant.EdgeOrderItems)
+	}
+	if m.inventory_movements != nil {
+		edges = append(edges, variant.EdgeInventoryMovements)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *VariantMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case variant.EdgeProduct:
+		if id := m.product; id != nil {
+			return []ent.Value{*id}
+		}
+	case variant.EdgeCartItems:
+		ids := make([]ent.Value, 0, len(m.cart_items))
+		for id := range m.cart_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case variant.EdgeOrderItems:
+		ids := make([]ent.Value, 0, len(m.order_items))
+		for id := range m.order_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case variant.EdgeInventoryMovements:
+		ids := make([]ent.Value, 0, len(m.inventory_movements))
+		for id := range m.inventory_movements {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *VariantMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.removedcart_items != nil {
+		edges = append(edges, variant.EdgeCartItems)
+	}
+	if m.removedorder_items != nil {
+		edges = append(edges, variant.EdgeOrderItems)
+	}
+	if m.removedinventory_movements != nil {
+		edges = append(edges, variant.EdgeInventoryMovements)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *VariantMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case variant.EdgeCartItems:
+		ids := make([]ent.Value, 0, len(m.removedcart_items))
+		for id := range m.removedcart_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case variant.EdgeOrderItems:
+		ids := make([]ent.Value, 0, len(m.removedorder_items))
+		for id := range m.removedorder_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case variant.EdgeInventoryMovements:
+		ids := make([]ent.Value, 0, len(m.removedinventory_movements))
+		for id := range m.removedinventory_movements {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *VariantMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedproduct {
+		edges = append(edges, variant.EdgeProduct)
+	}
+	if m.clearedcart_items {
+		edges = append(edges, variant.EdgeCartItems)
+	}
+	if m.clearedorder_items {
+		edges = append(edges, variant.EdgeOrderItems)
+	}
+	if m.clearedinventory_movements {
+		edges = append(edges, variant.EdgeInventoryMovements)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *VariantMutation) EdgeCleared(name string) bool {
+	switch name {
+	case variant.EdgeProduct:
+		return m.clearedproduct
+	case variant.EdgeCartItems:
+		return m.clearedcart_items
+	case variant.EdgeOrderItems:
+		return m.clearedorder_items
+	case variant.EdgeInventoryMovements:
+		return m.clearedinventory_movements
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *VariantMutation) ClearEdge(name string) error {
+	switch name {
+	case variant.EdgeProduct:
+		m.ClearProduct()
+		return nil
+	}
+	return fmt.Errorf("unknown Variant unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *VariantMutation) ResetEdge(name string) error {
+	switch name {
+	case variant.EdgeProduct:
+		m.ResetProduct()
+		return nil
+	case variant.EdgeCartItems:
+		m.ResetCartItems()
+		return nil
+	case variant.EdgeOrderItems:
+		m.ResetOrderItems()
+		return nil
+	case variant.EdgeInventoryMovements:
+		m.ResetInventoryMovements()
+		return nil
+	}
+	return fmt.Errorf("unknown Variant edge %s", name)
 }
 
 // WebhookMutation represents an operation that mutates the Webhook nodes in the graph.

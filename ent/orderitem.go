@@ -3,10 +3,12 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"shop/ent/order"
 	"shop/ent/orderitem"
 	"shop/ent/product"
+	"shop/ent/variant"
 	"strings"
 	"time"
 
@@ -25,6 +27,12 @@ type OrderItem struct {
 	OrderID int `json:"order_id,omitempty"`
 	// ProductID holds the value of the "product_id" field.
 	ProductID int `json:"product_id,omitempty"`
+	// VariantID holds the value of the "variant_id" field.
+	VariantID int `json:"variant_id,omitempty"`
+	// Sku holds the value of the "sku" field.
+	Sku *string `json:"sku,omitempty"`
+	// Options holds the value of the "options" field.
+	Options map[string]string `json:"options,omitempty"`
 	// ProductName holds the value of the "product_name" field.
 	ProductName string `json:"product_name,omitempty"`
 	// UnitPrice holds the value of the "unit_price" field.
@@ -43,9 +51,11 @@ type OrderItemEdges struct {
 	Order *Order `json:"order,omitempty"`
 	// Product holds the value of the product edge.
 	Product *Product `json:"product,omitempty"`
+	// Variant holds the value of the variant edge.
+	Variant *Variant `json:"variant,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 }
@@ -72,14 +82,27 @@ func (e OrderItemEdges) ProductOrErr() (*Product, error) {
 	return nil, &NotLoadedError{edge: "product"}
 }
 
+// VariantOrErr returns the Variant value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OrderItemEdges) VariantOrErr() (*Variant, error) {
+	if e.Variant != nil {
+		return e.Variant, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: variant.Label}
+	}
+	return nil, &NotLoadedError{edge: "variant"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*OrderItem) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case orderitem.FieldID, orderitem.FieldOrderID, orderitem.FieldProductID, orderitem.FieldUnitPrice, orderitem.FieldQuantity:
+		case orderitem.FieldOptions:
+			values[i] = new([]byte)
+		case orderitem.FieldID, orderitem.FieldOrderID, orderitem.FieldProductID, orderitem.FieldVariantID, orderitem.FieldUnitPrice, orderitem.FieldQuantity:
 			values[i] = new(sql.NullInt64)
-		case orderitem.FieldProductName:
+		case orderitem.FieldSku, orderitem.FieldProductName:
 			values[i] = new(sql.NullString)
 		case orderitem.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -122,6 +145,27 @@ func (_m *OrderItem) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ProductID = int(value.Int64)
 			}
+		case orderitem.FieldVariantID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field variant_id", values[i])
+			} else if value.Valid {
+				_m.VariantID = int(value.Int64)
+			}
+		case orderitem.FieldSku:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sku", values[i])
+			} else if value.Valid {
+				_m.Sku = new(string)
+				*_m.Sku = value.String
+			}
+		case orderitem.FieldOptions:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field options", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Options); err != nil {
+					return fmt.Errorf("unmarshal field options: %w", err)
+				}
+			}
 		case orderitem.FieldProductName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field product_name", values[i])
@@ -163,6 +207,11 @@ func (_m *OrderItem) QueryProduct() *ProductQuery {
 	return NewOrderItemClient(_m.config).QueryProduct(_m)
 }
 
+// QueryVariant queries the "variant" edge of the OrderItem entity.
+func (_m *OrderItem) QueryVariant() *VariantQuery {
+	return NewOrderItemClient(_m.config).QueryVariant(_m)
+}
+
 // Update returns a builder for updating this OrderItem.
 // Note that you need to call OrderItem.Unwrap() before calling this method if this OrderItem
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -194,6 +243,17 @@ func (_m *OrderItem) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("product_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ProductID))
+	builder.WriteString(", ")
+	builder.WriteString("variant_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.VariantID))
+	builder.WriteString(", ")
+	if v := _m.Sku; v != nil {
+		builder.WriteString("sku=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("options=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Options))
 	builder.WriteString(", ")
 	builder.WriteString("product_name=")
 	builder.WriteString(_m.ProductName)

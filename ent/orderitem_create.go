@@ -9,8 +9,10 @@ import (
 	"shop/ent/order"
 	"shop/ent/orderitem"
 	"shop/ent/product"
+	"shop/ent/variant"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
@@ -50,6 +52,32 @@ func (_c *OrderItemCreate) SetProductID(v int) *OrderItemCreate {
 	return _c
 }
 
+// SetVariantID sets the "variant_id" field.
+func (_c *OrderItemCreate) SetVariantID(v int) *OrderItemCreate {
+	_c.mutation.SetVariantID(v)
+	return _c
+}
+
+// SetSku sets the "sku" field.
+func (_c *OrderItemCreate) SetSku(v string) *OrderItemCreate {
+	_c.mutation.SetSku(v)
+	return _c
+}
+
+// SetNillableSku sets the "sku" field if the given value is not nil.
+func (_c *OrderItemCreate) SetNillableSku(v *string) *OrderItemCreate {
+	if v != nil {
+		_c.SetSku(*v)
+	}
+	return _c
+}
+
+// SetOptions sets the "options" field.
+func (_c *OrderItemCreate) SetOptions(v map[string]string) *OrderItemCreate {
+	_c.mutation.SetOptions(v)
+	return _c
+}
+
 // SetProductName sets the "product_name" field.
 func (_c *OrderItemCreate) SetProductName(v string) *OrderItemCreate {
 	_c.mutation.SetProductName(v)
@@ -76,6 +104,11 @@ func (_c *OrderItemCreate) SetOrder(v *Order) *OrderItemCreate {
 // SetProduct sets the "product" edge to the Product entity.
 func (_c *OrderItemCreate) SetProduct(v *Product) *OrderItemCreate {
 	return _c.SetProductID(v.ID)
+}
+
+// SetVariant sets the "variant" edge to the Variant entity.
+func (_c *OrderItemCreate) SetVariant(v *Variant) *OrderItemCreate {
+	return _c.SetVariantID(v.ID)
 }
 
 // Mutation returns the OrderItemMutation object of the builder.
@@ -122,6 +155,10 @@ func (_c *OrderItemCreate) defaults() error {
 		v := orderitem.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.Options(); !ok {
+		v := orderitem.DefaultOptions
+		_c.mutation.SetOptions(v)
+	}
 	return nil
 }
 
@@ -135,6 +172,15 @@ func (_c *OrderItemCreate) check() error {
 	}
 	if _, ok := _c.mutation.ProductID(); !ok {
 		return &ValidationError{Name: "product_id", err: errors.New(`ent: missing required field "OrderItem.product_id"`)}
+	}
+	if _, ok := _c.mutation.VariantID(); !ok {
+		return &ValidationError{Name: "variant_id", err: errors.New(`ent: missing required field "OrderItem.variant_id"`)}
+	}
+	switch _c.driver.Dialect() {
+	case dialect.MySQL, dialect.SQLite:
+		if _, ok := _c.mutation.Options(); !ok {
+			return &ValidationError{Name: "options", err: errors.New(`ent: missing required field "OrderItem.options"`)}
+		}
 	}
 	if _, ok := _c.mutation.ProductName(); !ok {
 		return &ValidationError{Name: "product_name", err: errors.New(`ent: missing required field "OrderItem.product_name"`)}
@@ -166,6 +212,9 @@ func (_c *OrderItemCreate) check() error {
 	if len(_c.mutation.ProductIDs()) == 0 {
 		return &ValidationError{Name: "product", err: errors.New(`ent: missing required edge "OrderItem.product"`)}
 	}
+	if len(_c.mutation.VariantIDs()) == 0 {
+		return &ValidationError{Name: "variant", err: errors.New(`ent: missing required edge "OrderItem.variant"`)}
+	}
 	return nil
 }
 
@@ -196,6 +245,14 @@ func (_c *OrderItemCreate) createSpec() (*OrderItem, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(orderitem.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.Sku(); ok {
+		_spec.SetField(orderitem.FieldSku, field.TypeString, value)
+		_node.Sku = &value
+	}
+	if value, ok := _c.mutation.Options(); ok {
+		_spec.SetField(orderitem.FieldOptions, field.TypeJSON, value)
+		_node.Options = value
 	}
 	if value, ok := _c.mutation.ProductName(); ok {
 		_spec.SetField(orderitem.FieldProductName, field.TypeString, value)
@@ -241,6 +298,23 @@ func (_c *OrderItemCreate) createSpec() (*OrderItem, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ProductID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.VariantIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   orderitem.VariantTable,
+			Columns: []string{orderitem.VariantColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.VariantID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -314,6 +388,15 @@ func (u *OrderItemUpsertOne) UpdateNewValues() *OrderItemUpsertOne {
 		}
 		if _, exists := u.create.mutation.ProductID(); exists {
 			s.SetIgnore(orderitem.FieldProductID)
+		}
+		if _, exists := u.create.mutation.VariantID(); exists {
+			s.SetIgnore(orderitem.FieldVariantID)
+		}
+		if _, exists := u.create.mutation.Sku(); exists {
+			s.SetIgnore(orderitem.FieldSku)
+		}
+		if _, exists := u.create.mutation.Options(); exists {
+			s.SetIgnore(orderitem.FieldOptions)
 		}
 		if _, exists := u.create.mutation.ProductName(); exists {
 			s.SetIgnore(orderitem.FieldProductName)
@@ -539,6 +622,15 @@ func (u *OrderItemUpsertBulk) UpdateNewValues() *OrderItemUpsertBulk {
 			}
 			if _, exists := b.mutation.ProductID(); exists {
 				s.SetIgnore(orderitem.FieldProductID)
+			}
+			if _, exists := b.mutation.VariantID(); exists {
+				s.SetIgnore(orderitem.FieldVariantID)
+			}
+			if _, exists := b.mutation.Sku(); exists {
+				s.SetIgnore(orderitem.FieldSku)
+			}
+			if _, exists := b.mutation.Options(); exists {
+				s.SetIgnore(orderitem.FieldOptions)
 			}
 			if _, exists := b.mutation.ProductName(); exists {
 				s.SetIgnore(orderitem.FieldProductName)

@@ -10,6 +10,7 @@ import (
 	"shop/ent/orderitem"
 	"shop/ent/predicate"
 	"shop/ent/product"
+	"shop/ent/variant"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -27,6 +28,7 @@ type OrderItemQuery struct {
 	predicates  []predicate.OrderItem
 	withOrder   *OrderQuery
 	withProduct *ProductQuery
+	withVariant *VariantQuery
 	loadTotal   []func(context.Context, []*OrderItem) error
 	modifiers   []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -102,6 +104,28 @@ func (_q *OrderItemQuery) QueryProduct() *ProductQuery {
 			sqlgraph.From(orderitem.Table, orderitem.FieldID, selector),
 			sqlgraph.To(product.Table, product.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, orderitem.ProductTable, orderitem.ProductColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryVariant chains the current query on the "variant" edge.
+func (_q *OrderItemQuery) QueryVariant() *VariantQuery {
+	query := (&VariantClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(orderitem.Table, orderitem.FieldID, selector),
+			sqlgraph.To(variant.Table, variant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, orderitem.VariantTable, orderitem.VariantColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -303,6 +327,7 @@ func (_q *OrderItemQuery) Clone() *OrderItemQuery {
 		predicates:  append([]predicate.OrderItem{}, _q.predicates...),
 		withOrder:   _q.withOrder.Clone(),
 		withProduct: _q.withProduct.Clone(),
+		withVariant: _q.withVariant.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -329,6 +354,17 @@ func (_q *OrderItemQuery) WithProduct(opts ...func(*ProductQuery)) *OrderItemQue
 		opt(query)
 	}
 	_q.withProduct = query
+	return _q
+}
+
+// WithVariant tells the query-builder to eager-load the nodes that are connected to
+// the "variant" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrderItemQuery) WithVariant(opts ...func(*VariantQuery)) *OrderItemQuery {
+	query := (&VariantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withVariant = query
 	return _q
 }
 
@@ -410,9 +446,10 @@ func (_q *OrderItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Or
 	var (
 		nodes       = []*OrderItem{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withOrder != nil,
 			_q.withProduct != nil,
+			_q.withVariant != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -445,6 +482,12 @@ func (_q *OrderItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Or
 	if query := _q.withProduct; query != nil {
 		if err := _q.loadProduct(ctx, query, nodes, nil,
 			func(n *OrderItem, e *Product) { n.Edges.Product = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withVariant; query != nil {
+		if err := _q.loadVariant(ctx, query, nodes, nil,
+			func(n *OrderItem, e *Variant) { n.Edges.Variant = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -514,6 +557,35 @@ func (_q *OrderItemQuery) loadProduct(ctx context.Context, query *ProductQuery, 
 	}
 	return nil
 }
+func (_q *OrderItemQuery) loadVariant(ctx context.Context, query *VariantQuery, nodes []*OrderItem, init func(*OrderItem), assign func(*OrderItem, *Variant)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*OrderItem)
+	for i := range nodes {
+		fk := nodes[i].VariantID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(variant.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "variant_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *OrderItemQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -548,6 +620,9 @@ func (_q *OrderItemQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withProduct != nil {
 			_spec.Node.AddColumnOnce(orderitem.FieldProductID)
+		}
+		if _q.withVariant != nil {
+			_spec.Node.AddColumnOnce(orderitem.FieldVariantID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

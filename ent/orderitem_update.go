@@ -68,6 +68,9 @@ func (_u *OrderItemUpdate) check() error {
 	if _u.mutation.ProductCleared() && len(_u.mutation.ProductIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "OrderItem.product"`)
 	}
+	if _u.mutation.VariantCleared() && len(_u.mutation.VariantIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "OrderItem.variant"`)
+	}
 	return nil
 }
 
@@ -88,6 +91,9 @@ func (_u *OrderItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.SkuCleared() {
+		_spec.ClearField(orderitem.FieldSku, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -164,6 +170,9 @@ func (_u *OrderItemUpdateOne) check() error {
 	if _u.mutation.ProductCleared() && len(_u.mutation.ProductIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "OrderItem.product"`)
 	}
+	if _u.mutation.VariantCleared() && len(_u.mutation.VariantIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "OrderItem.variant"`)
+	}
 	return nil
 }
 
@@ -201,6 +210,9 @@ func (_u *OrderItemUpdateOne) sqlSave(ctx context.Context) (_node *OrderItem, er
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.SkuCleared() {
+		_spec.ClearField(orderitem.FieldSku, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &OrderItem{config: _u.config}

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"shop/ent/category"
 	"shop/ent/product"
@@ -36,6 +37,8 @@ type Product struct {
 	Stock int `json:"stock,omitempty"`
 	// IsActive holds the value of the "is_active" field.
 	IsActive bool `json:"is_active,omitempty"`
+	// Options holds the value of the "options" field.
+	Options []string `json:"options,omitempty"`
 	// Version holds the value of the "version" field.
 	Version int `json:"version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -54,15 +57,18 @@ type ProductEdges struct {
 	OrderItems []*OrderItem `json:"order_items,omitempty"`
 	// InventoryMovements holds the value of the inventory_movements edge.
 	InventoryMovements []*InventoryMovement `json:"inventory_movements,omitempty"`
+	// Variants holds the value of the variants edge.
+	Variants []*Variant `json:"variants,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
 	namedCartItems          map[string][]*CartItem
 	namedOrderItems         map[string][]*OrderItem
 	namedInventoryMovements map[string][]*InventoryMovement
+	namedVariants           map[string][]*Variant
 }
 
 // CategoryOrErr returns the Category value or an error if the edge
@@ -103,11 +109,22 @@ func (e ProductEdges) InventoryMovementsOrErr() ([]*InventoryMovement, error) {
 	return nil, &NotLoadedError{edge: "inventory_movements"}
 }
 
+// VariantsOrErr returns the Variants value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProductEdges) VariantsOrErr() ([]*Variant, error) {
+	if e.loadedTypes[4] {
+		return e.Variants, nil
+	}
+	return nil, &NotLoadedError{edge: "variants"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Product) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case product.FieldOptions:
+			values[i] = new([]byte)
 		case product.FieldIsActive:
 			values[i] = new(sql.NullBool)
 		case product.FieldID, product.FieldCategoryID, product.FieldPrice, product.FieldStock, product.FieldVersion:
@@ -192,6 +209,14 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IsActive = value.Bool
 			}
+		case product.FieldOptions:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field options", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Options); err != nil {
+					return fmt.Errorf("unmarshal field options: %w", err)
+				}
+			}
 		case product.FieldVersion:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field version", values[i])
@@ -229,6 +254,11 @@ func (_m *Product) QueryOrderItems() *OrderItemQuery {
 // QueryInventoryMovements queries the "inventory_movements" edge of the Product entity.
 func (_m *Product) QueryInventoryMovements() *InventoryMovementQuery {
 	return NewProductClient(_m.config).QueryInventoryMovements(_m)
+}
+
+// QueryVariants queries the "variants" edge of the Product entity.
+func (_m *Product) QueryVariants() *VariantQuery {
+	return NewProductClient(_m.config).QueryVariants(_m)
 }
 
 // Update returns a builder for updating this Product.
@@ -282,6 +312,9 @@ func (_m *Product) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
+	builder.WriteString(", ")
+	builder.WriteString("options=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Options))
 	builder.WriteString(", ")
 	builder.WriteString("version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Version))
@@ -358,6 +391,30 @@ func (_m *Product) appendNamedInventoryMovements(name string, edges ...*Inventor
 		_m.Edges.namedInventoryMovements[name] = []*InventoryMovement{}
 	} else {
 		_m.Edges.namedInventoryMovements[name] = append(_m.Edges.namedInventoryMovements[name], edges...)
+	}
+}
+
+// NamedVariants returns the Variants named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Product) NamedVariants(name string) ([]*Variant, error) {
+	if _m.Edges.namedVariants == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedVariants[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Product) appendNamedVariants(name string, edges ...*Variant) {
+	if _m.Edges.namedVariants == nil {
+		_m.Edges.namedVariants = make(map[string][]*Variant)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedVariants[name] = []*Variant{}
+	} else {
+		_m.Edges.namedVariants[name] = append(_m.Edges.namedVariants[name], edges...)
 	}
 }
 

@@ -11,8 +11,10 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/ent/orderitem"
 	"shop/ent/product"
+	"shop/ent/variant"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
@@ -128,6 +130,12 @@ func (_c *ProductCreate) SetNillableIsActive(v *bool) *ProductCreate {
 	return _c
 }
 
+// SetOptions sets the "options" field.
+func (_c *ProductCreate) SetOptions(v []string) *ProductCreate {
+	_c.mutation.SetOptions(v)
+	return _c
+}
+
 // SetVersion sets the "version" field.
 func (_c *ProductCreate) SetVersion(v int) *ProductCreate {
 	_c.mutation.SetVersion(v)
@@ -190,6 +198,21 @@ func (_c *ProductCreate) AddInventoryMovements(v ...*InventoryMovement) *Product
 		ids[i] = v[i].ID
 	}
 	return _c.AddInventoryMovementIDs(ids...)
+}
+
+// AddVariantIDs adds the "variants" edge to the Variant entity by IDs.
+func (_c *ProductCreate) AddVariantIDs(ids ...int) *ProductCreate {
+	_c.mutation.AddVariantIDs(ids...)
+	return _c
+}
+
+// AddVariants adds the "variants" edges to the Variant entity.
+func (_c *ProductCreate) AddVariants(v ...*Variant) *ProductCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddVariantIDs(ids...)
 }
 
 // Mutation returns the ProductMutation object of the builder.
@@ -255,6 +278,10 @@ func (_c *ProductCreate) defaults() error {
 		v := product.DefaultIsActive
 		_c.mutation.SetIsActive(v)
 	}
+	if _, ok := _c.mutation.Options(); !ok {
+		v := product.DefaultOptions
+		_c.mutation.SetOptions(v)
+	}
 	if _, ok := _c.mutation.Version(); !ok {
 		v := product.DefaultVersion
 		_c.mutation.SetVersion(v)
@@ -307,6 +334,12 @@ func (_c *ProductCreate) check() error {
 	}
 	if _, ok := _c.mutation.IsActive(); !ok {
 		return &ValidationError{Name: "is_active", err: errors.New(`ent: missing required field "Product.is_active"`)}
+	}
+	switch _c.driver.Dialect() {
+	case dialect.MySQL, dialect.SQLite:
+		if _, ok := _c.mutation.Options(); !ok {
+			return &ValidationError{Name: "options", err: errors.New(`ent: missing required field "Product.options"`)}
+		}
 	}
 	if _, ok := _c.mutation.Version(); !ok {
 		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Product.version"`)}
@@ -373,6 +406,10 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 		_spec.SetField(product.FieldIsActive, field.TypeBool, value)
 		_node.IsActive = value
 	}
+	if value, ok := _c.mutation.Options(); ok {
+		_spec.SetField(product.FieldOptions, field.TypeJSON, value)
+		_node.Options = value
+	}
 	if value, ok := _c.mutation.Version(); ok {
 		_spec.SetField(product.FieldVersion, field.TypeInt, value)
 		_node.Version = value
@@ -435,6 +472,22 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(inventorymovement.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.VariantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.VariantsTable,
+			Columns: []string{product.VariantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -639,6 +692,9 @@ func (u *ProductUpsertOne) UpdateNewValues() *ProductUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(product.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.Options(); exists {
+			s.SetIgnore(product.FieldOptions)
 		}
 	}))
 	return u
@@ -1003,6 +1059,9 @@ func (u *ProductUpsertBulk) UpdateNewValues() *ProductUpsertBulk {
 		for _, b := range u.create.builders {
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(product.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.Options(); exists {
+				s.SetIgnore(product.FieldOptions)
 			}
 		}
 	}))

@@ -13,6 +13,7 @@ import (
 	"shop/ent/orderitem"
 	"shop/ent/predicate"
 	"shop/ent/product"
+	"shop/ent/variant"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -32,11 +33,13 @@ type ProductQuery struct {
 	withCartItems               *CartItemQuery
 	withOrderItems              *OrderItemQuery
 	withInventoryMovements      *InventoryMovementQuery
+	withVariants                *VariantQuery
 	loadTotal                   []func(context.Context, []*Product) error
 	modifiers                   []func(*sql.Selector)
 	withNamedCartItems          map[string]*CartItemQuery
 	withNamedOrderItems         map[string]*OrderItemQuery
 	withNamedInventoryMovements map[string]*InventoryMovementQuery
+	withNamedVariants           map[string]*VariantQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -154,6 +157,28 @@ func (_q *ProductQuery) QueryInventoryMovements() *InventoryMovementQuery {
 			sqlgraph.From(product.Table, product.FieldID, selector),
 			sqlgraph.To(inventorymovement.Table, inventorymovement.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, product.InventoryMovementsTable, product.InventoryMovementsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryVariants chains the current query on the "variants" edge.
+func (_q *ProductQuery) QueryVariants() *VariantQuery {
+	query := (&VariantClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, selector),
+			sqlgraph.To(variant.Table, variant.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.VariantsTable, product.VariantsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -357,6 +382,7 @@ func (_q *ProductQuery) Clone() *ProductQuery {
 		withCartItems:          _q.withCartItems.Clone(),
 		withOrderItems:         _q.withOrderItems.Clone(),
 		withInventoryMovements: _q.withInventoryMovements.Clone(),
+		withVariants:           _q.withVariants.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -405,6 +431,17 @@ func (_q *ProductQuery) WithInventoryMovements(opts ...func(*InventoryMovementQu
 		opt(query)
 	}
 	_q.withInventoryMovements = query
+	return _q
+}
+
+// WithVariants tells the query-builder to eager-load the nodes that are connected to
+// the "variants" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithVariants(opts ...func(*VariantQuery)) *ProductQuery {
+	query := (&VariantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withVariants = query
 	return _q
 }
 
@@ -486,11 +523,12 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 	var (
 		nodes       = []*Product{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withCategory != nil,
 			_q.withCartItems != nil,
 			_q.withOrderItems != nil,
 			_q.withInventoryMovements != nil,
+			_q.withVariants != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -543,6 +581,13 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 			return nil, err
 		}
 	}
+	if query := _q.withVariants; query != nil {
+		if err := _q.loadVariants(ctx, query, nodes,
+			func(n *Product) { n.Edges.Variants = []*Variant{} },
+			func(n *Product, e *Variant) { n.Edges.Variants = append(n.Edges.Variants, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedCartItems {
 		if err := _q.loadCartItems(ctx, query, nodes,
 			func(n *Product) { n.appendNamedCartItems(name) },
@@ -561,6 +606,13 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 		if err := _q.loadInventoryMovements(ctx, query, nodes,
 			func(n *Product) { n.appendNamedInventoryMovements(name) },
 			func(n *Product, e *InventoryMovement) { n.appendNamedInventoryMovements(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedVariants {
+		if err := _q.loadVariants(ctx, query, nodes,
+			func(n *Product) { n.appendNamedVariants(name) },
+			func(n *Product, e *Variant) { n.appendNamedVariants(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -676,6 +728,36 @@ func (_q *ProductQuery) loadInventoryMovements(ctx context.Context, query *Inven
 	}
 	query.Where(predicate.InventoryMovement(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(product.InventoryMovementsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProductID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "product_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProductQuery) loadVariants(ctx context.Context, query *VariantQuery, nodes []*Product, init func(*Product), assign func(*Product, *Variant)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Product)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(variant.FieldProductID)
+	}
+	query.Where(predicate.Variant(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(product.VariantsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -853,6 +935,20 @@ func (_q *ProductQuery) WithNamedInventoryMovements(name string, opts ...func(*I
 		_q.withNamedInventoryMovements = make(map[string]*InventoryMovementQuery)
 	}
 	_q.withNamedInventoryMovements[name] = query
+	return _q
+}
+
+// WithNamedVariants tells the query-builder to eager-load the nodes that are connected to the "variants"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithNamedVariants(name string, opts ...func(*VariantQuery)) *ProductQuery {
+	query := (&VariantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedVariants == nil {
+		_q.withNamedVariants = make(map[string]*VariantQuery)
+	}
+	_q.withNamedVariants[name] = query
 	return _q
 }
 

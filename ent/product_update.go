@@ -12,6 +12,7 @@ import (
 	"shop/ent/orderitem"
 	"shop/ent/predicate"
 	"shop/ent/product"
+	"shop/ent/variant"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -228,6 +229,21 @@ func (_u *ProductUpdate) AddInventoryMovements(v ...*InventoryMovement) *Product
 	return _u.AddInventoryMovementIDs(ids...)
 }
 
+// AddVariantIDs adds the "variants" edge to the Variant entity by IDs.
+func (_u *ProductUpdate) AddVariantIDs(ids ...int) *ProductUpdate {
+	_u.mutation.AddVariantIDs(ids...)
+	return _u
+}
+
+// AddVariants adds the "variants" edges to the Variant entity.
+func (_u *ProductUpdate) AddVariants(v ...*Variant) *ProductUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddVariantIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdate) Mutation() *ProductMutation {
 	return _u.mutation
@@ -300,6 +316,27 @@ func (_u *ProductUpdate) RemoveInventoryMovements(v ...*InventoryMovement) *Prod
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveInventoryMovementIDs(ids...)
+}
+
+// ClearVariants clears all "variants" edges to the Variant entity.
+func (_u *ProductUpdate) ClearVariants() *ProductUpdate {
+	_u.mutation.ClearVariants()
+	return _u
+}
+
+// RemoveVariantIDs removes the "variants" edge to Variant entities by IDs.
+func (_u *ProductUpdate) RemoveVariantIDs(ids ...int) *ProductUpdate {
+	_u.mutation.RemoveVariantIDs(ids...)
+	return _u
+}
+
+// RemoveVariants removes "variants" edges to Variant entities.
+func (_u *ProductUpdate) RemoveVariants(v ...*Variant) *ProductUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveVariantIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -590,6 +627,51 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.VariantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.VariantsTable,
+			Columns: []string{product.VariantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedVariantsIDs(); len(nodes) > 0 && !_u.mutation.VariantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.VariantsTable,
+			Columns: []string{product.VariantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VariantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.VariantsTable,
+			Columns: []string{product.VariantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -807,6 +889,21 @@ func (_u *ProductUpdateOne) AddInventoryMovements(v ...*InventoryMovement) *Prod
 	return _u.AddInventoryMovementIDs(ids...)
 }
 
+// AddVariantIDs adds the "variants" edge to the Variant entity by IDs.
+func (_u *ProductUpdateOne) AddVariantIDs(ids ...int) *ProductUpdateOne {
+	_u.mutation.AddVariantIDs(ids...)
+	return _u
+}
+
+// AddVariants adds the "variants" edges to the Variant entity.
+func (_u *ProductUpdateOne) AddVariants(v ...*Variant) *ProductUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddVariantIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdateOne) Mutation() *ProductMutation {
 	return _u.mutation
@@ -879,6 +976,27 @@ func (_u *ProductUpdateOne) RemoveInventoryMovements(v ...*InventoryMovement) *P
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveInventoryMovementIDs(ids...)
+}
+
+// ClearVariants clears all "variants" edges to the Variant entity.
+func (_u *ProductUpdateOne) ClearVariants() *ProductUpdateOne {
+	_u.mutation.ClearVariants()
+	return _u
+}
+
+// RemoveVariantIDs removes the "variants" edge to Variant entities by IDs.
+func (_u *ProductUpdateOne) RemoveVariantIDs(ids ...int) *ProductUpdateOne {
+	_u.mutation.RemoveVariantIDs(ids...)
+	return _u
+}
+
+// RemoveVariants removes "variants" edges to Variant entities.
+func (_u *ProductUpdateOne) RemoveVariants(v ...*Variant) *ProductUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveVariantIDs(ids...)
 }
 
 // Where appends a list predicates to the ProductUpdate builder.
@@ -1192,6 +1310,51 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(inventorymovement.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.VariantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.VariantsTable,
+			Columns: []string{product.VariantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedVariantsIDs(); len(nodes) > 0 && !_u.mutation.VariantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.VariantsTable,
+			Columns: []string{product.VariantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VariantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.VariantsTable,
+			Columns: []string{product.VariantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(variant.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -36,6 +36,8 @@ type Tx struct {
 	RateLimitBucket *RateLimitBucketClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Variant is the client for interacting with the Variant builders.
+	Variant *VariantClient
 	// Webhook is the client for interacting with the Webhook builders.
 	Webhook *WebhookClient
 
@@ -180,6 +182,7 @@ func (tx *Tx) init() {
 	tx.Product = NewProductClient(tx.config)
 	tx.RateLimitBucket = NewRateLimitBucketClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.Variant = NewVariantClient(tx.config)
 	tx.Webhook = NewWebhookClient(tx.config)
 }
 

@@ -12,7 +12,7 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// CartItem is one line of a user's cart: at most one per (user, product).
+// CartItem is one line of a user's cart: at most one per (user, variant).
 // The cart stores no price; prices are read live from the product.
 type CartItem struct {
 	ent.Schema
@@ -26,6 +26,7 @@ func (CartItem) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("user_id"),
 		field.Int("product_id"),
+		field.Int("variant_id"),
 		field.Int("quantity").Range(MinLineQuantity, MaxLineQuantity),
 	}
 }
@@ -35,14 +36,17 @@ func (CartItem) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("user", User.Type).Ref("cart_items").Field("user_id").Unique().Required(),
 		edge.From("product", Product.Type).Ref("cart_items").Field("product_id").Unique().Required(),
+		edge.From("variant", Variant.Type).Ref("cart_items").Field("variant_id").Unique().Required().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
 // Indexes of the CartItem.
 func (CartItem) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("user_id", "product_id").Unique(),
+		index.Fields("user_id", "variant_id").Unique(),
 		index.Fields("product_id"),
+		index.Fields("variant_id"),
 	}
 }
 

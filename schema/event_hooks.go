@@ -11,6 +11,7 @@ import (
 	"shop/ent/order"
 	"shop/ent/orderitem"
 	"shop/ent/product"
+	"shop/ent/variant"
 	"shop/internal/events"
 )
 
@@ -93,7 +94,10 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 				return v, err
 			}
 			out := events.FromContext(ctx)
-			out.Add(events.ProductCreated, events.NewProduct(v.(*gen.Product), out.Currency()))
+			// Its variants, created next in the same transaction, are added
+			// to this event by the variant hook (variantEventsHook).
+			data := events.NewProduct(v.(*gen.Product), out.Currency())
+			out.Add(events.ProductCreated, &data)
 			return v, nil
 		}
 		typ := ""
@@ -134,7 +138,75 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 			}
 		}
 		for _, p := range ps {
-			out.Add(typ, events.NewProduct(p, out.Currency()))
+			if err := loadLiveVariants(ctx, m.Client(), p); err != nil {
+				return nil, err
+			}
+			data := events.NewProduct(p, out.Currency())
+			out.Add(typ, &data)
+		}
+		return v, nil
+	})
+}
+
+// loadLiveVariants sets p's variants to its live ones, in id order.
+func loadLiveVariants(ctx context.Context, c *gen.Client, p *gen.Product) error {
+	vs, err := c.Variant.Query().Where(variant.ProductID(p.ID), variant.DeletedAtIsNil()).
+		Order(variant.ByID()).All(SkipSoftDelete(ctx))
+	if err != nil {
+		return fmt.Errorf("product event: variants: %w", err)
+	}
+	p.Edges.Variants = vs
+	return nil
+}
+
+// variantEventsHook makes a variant created, changed or deleted a
+// product.updated of its product (data: the product with its live
+// variants). A product created or changed earlier in the same transaction
+// already has its event: its variants are brought up to date there instead
+// of a second event.
+func variantEventsHook(next ent.Mutator) ent.Mutator {
+	return hook.VariantFunc(func(ctx context.Context, m *gen.VariantMutation) (ent.Value, error) {
+		out := events.FromContext(ctx)
+		if out == nil {
+			return next.Mutate(ctx, m)
+		}
+		var products []int
+		if !m.Op().Is(ent.OpCreate | ent.OpUpdateOne) {
+			ids, err := mutationIDs(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			if len(ids) > 0 {
+				if products, err = m.Client().Variant.Query().Where(variant.IDIn(ids...)).
+					Unique(true).Select(variant.FieldProductID).Ints(SkipSoftDelete(ctx)); err != nil {
+					return nil, fmt.Errorf("variant event: %w", err)
+				}
+			}
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		if vv, ok := v.(*gen.Variant); ok {
+			products = []int{vv.ProductID}
+		}
+		for _, id := range products {
+			p, err := m.Client().Product.Get(SkipSoftDelete(ctx), id)
+			if err != nil {
+				return nil, fmt.Errorf("variant event: %w", err)
+			}
+			if err := loadLiveVariants(ctx, m.Client(), p); err != nil {
+				return nil, err
+			}
+			data := events.NewProduct(p, out.Currency())
+			same := func(d any) bool { e, ok := d.(*events.Product); return ok && e.ID == id }
+			if e, ok := out.Find(events.ProductCreated, same).(*events.Product); ok {
+				*e = data
+			} else if e, ok := out.Find(events.ProductUpdated, same).(*events.Product); ok {
+				*e = data
+			} else {
+				out.Add(events.ProductUpdated, &data)
+			}
 		}
 		return v, nil
 	})

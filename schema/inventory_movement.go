@@ -40,6 +40,7 @@ func (InventoryMovement) Mixin() []ent.Mixin { return []ent.Mixin{CreateTimeMixi
 func (InventoryMovement) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("product_id").Immutable(),
+		field.Int("variant_id").Immutable(),
 		field.Int("quantity_change").Immutable().
 			Annotations(entgql.OrderField("QUANTITY_CHANGE")),
 		field.Enum("reason").
@@ -54,6 +55,8 @@ func (InventoryMovement) Fields() []ent.Field {
 func (InventoryMovement) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("product", Product.Type).Ref("inventory_movements").Field("product_id").Unique().Required().Immutable(),
+		edge.From("variant", Variant.Type).Ref("inventory_movements").Field("variant_id").Unique().Required().Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.From("order", Order.Type).Ref("inventory_movements").Field("order_id").Unique().Immutable(),
 		edge.From("actor", User.Type).Ref("inventory_movements").Field("actor_id").Unique().Immutable(),
 	}
@@ -64,6 +67,8 @@ func (InventoryMovement) Indexes() []ent.Index {
 	return []ent.Index{
 		// A product's movements, newest first.
 		index.Fields("product_id", "id"),
+		// A variant's movements, newest first.
+		index.Fields("variant_id", "id"),
 		index.Fields("order_id"),
 		index.Fields("actor_id"),
 	}

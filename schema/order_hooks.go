@@ -134,7 +134,7 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 }
 
 // restockOrders puts every line of the orders back in stock with MoveStock,
-// one cancellation movement per line, in product-id order (MoveStock locks
+// one cancellation movement per line, in variant-id order (MoveStock locks
 // the rows in that order, so concurrent restocks and checkouts never wait
 // on each other in a cycle).
 func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
@@ -143,14 +143,14 @@ func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
 		return fmt.Errorf("order lines: %w", err)
 	}
 	sort.Slice(items, func(i, j int) bool {
-		if items[i].ProductID != items[j].ProductID {
-			return items[i].ProductID < items[j].ProductID
+		if items[i].VariantID != items[j].VariantID {
+			return items[i].VariantID < items[j].VariantID
 		}
 		return items[i].OrderID < items[j].OrderID
 	})
 	moves := make([]StockMove, len(items))
 	for i, it := range items {
-		moves[i] = StockMove{ProductID: it.ProductID, Change: it.Quantity,
+		moves[i] = StockMove{ProductID: it.ProductID, VariantID: it.VariantID, Change: it.Quantity,
 			Reason: inventorymovement.ReasonCancellation, OrderID: &it.OrderID}
 	}
 	r, err := MoveStock(ctx, c, moves)
@@ -158,7 +158,7 @@ func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
 		return fmt.Errorf("restock: %w", err)
 	}
 	if !r.OK() {
-		return fmt.Errorf("restock: products missing: %+v", r)
+		return fmt.Errorf("restock: variants missing: %+v", r)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
@@ -26,6 +27,11 @@ func (OrderItem) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("order_id").Immutable(),
 		field.Int("product_id").Immutable(),
+		field.Int("variant_id").Immutable(),
+		// sku and options are the variant's as they were at checkout.
+		field.String("sku").Optional().Nillable().Immutable(),
+		field.JSON("options", map[string]string{}).Default(map[string]string{}).Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll), entsql.DefaultExprs(map[string]string{dialect.Postgres: "'{}'::jsonb"})),
 		field.String("product_name").NotEmpty().Validate(MaxRunes(200)).Immutable(),
 		field.Int64("unit_price").Range(1, MaxPrice).Immutable(),
 		field.Int("quantity").Range(MinLineQuantity, MaxLineQuantity).Immutable(),
@@ -37,14 +43,17 @@ func (OrderItem) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("order", Order.Type).Ref("items").Field("order_id").Unique().Required().Immutable(),
 		edge.From("product", Product.Type).Ref("order_items").Field("product_id").Unique().Required().Immutable(),
+		edge.From("variant", Variant.Type).Ref("order_items").Field("variant_id").Unique().Required().Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
 // Indexes of the OrderItem.
 func (OrderItem) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("order_id", "product_id").Unique(),
+		index.Fields("order_id", "variant_id").Unique(),
 		index.Fields("product_id"),
+		index.Fields("variant_id"),
 	}
 }
 

@@ -33,6 +33,10 @@ func (Product) Fields() []ent.Field {
 		field.Int("stock").Range(0, MaxStock).Default(0).
 			Annotations(entgql.OrderField("STOCK"), entgql.Skip(entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput)),
 		field.Bool("is_active").Default(true),
+		// options are the product's option names (e.g. ["Size","Color"]),
+		// empty for a one-variant product; fixed once the product exists.
+		field.JSON("options", []string{}).Default([]string{}).Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll), entsql.DefaultExprs(map[string]string{dialect.Postgres: "'[]'::jsonb"})),
 		// version changes with every change of the product's content; the
 		// REST API serves it as the ETag and checks it against If-Match.
 		field.Int("version").Default(1).
@@ -48,6 +52,7 @@ func (Product) Edges() []ent.Edge {
 		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("order_items", OrderItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("inventory_movements", InventoryMovement.Type).Annotations(entgql.RelayConnection()), // paged and costed (modules/admin/limits.go)
+		edge.To("variants", Variant.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

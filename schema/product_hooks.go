@@ -11,9 +11,12 @@ import (
 	"shop/internal/apperr"
 )
 
-// ErrStockSet is returned when an Ent update sets or adds to a product's
-// stock: stock only moves through MoveStock (stock.go), which writes the
-// ledger movement with the change (adjustments, checkout, cancellation).
+// ErrStockSet is returned when an Ent write sets or adds to a product's or
+// a variant's stock: a variant's stock only moves through MoveStock
+// (stock.go), which writes the ledger movement with the change
+// (adjustments, checkout, cancellation), and a product's is the sum of its
+// live variants', kept by the database's trigger (a product is created
+// with 0, its variants bring their stock).
 var ErrStockSet = apperr.Validation(apperr.Field("stock", "stock cannot be changed directly; adjust it with a movement"))
 
 // Hooks of the Product: every write is audited, stock never changes
@@ -25,14 +28,14 @@ func (Product) Hooks() []ent.Hook {
 		auditHook("product"),
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.ProductFunc(func(ctx context.Context, m *gen.ProductMutation) (ent.Value, error) {
-				_, set := m.Stock()
+				stock, set := m.Stock()
 				_, added := m.AddedStock()
-				if set || added {
+				if set && (stock != 0 || !m.Op().Is(ent.OpCreate)) || added {
 					return nil, ErrStockSet
 				}
 				return next.Mutate(ctx, m)
 			})
-		}, ent.OpUpdate|ent.OpUpdateOne),
+		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.ProductFunc(func(ctx context.Context, m *gen.ProductMutation) (ent.Value, error) {
 				for _, f := range append(m.Fields(), m.ClearedFields()...) {

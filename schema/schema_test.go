@@ -25,6 +25,7 @@ type fixture struct {
 	run     *database.Runner
 	user    *ent.User
 	product *ent.Product
+	variant *ent.Variant
 }
 
 func newFixture(t *testing.T, dia string, stock int) *fixture {
@@ -34,9 +35,10 @@ func newFixture(t *testing.T, dia string, stock int) *fixture {
 	c := db.Client
 	u := c.User.Create().SetEmail("a@example.com").SetName("A").SetPasswordHash("x").SaveX(ctx)
 	cat := c.Category.Create().SetName("Tools").SetSlug("tools").SaveX(ctx)
-	p := c.Product.Create().SetCategory(cat).SetName("Hammer").SetPrice(1999).SetStock(stock).SaveX(ctx)
-	c.InventoryMovement.Create().SetProduct(p).SetQuantityChange(stock).SetReason(inventorymovement.ReasonInitial).SaveX(ctx)
-	return &fixture{db: db, c: c, run: testdb.Runner(t, c), user: u, product: p}
+	p := c.Product.Create().SetCategory(cat).SetName("Hammer").SetPrice(1999).SaveX(ctx)
+	v := c.Variant.Create().SetProduct(p).SetStock(stock).SaveX(ctx)
+	c.InventoryMovement.Create().SetProduct(p).SetVariant(v).SetQuantityChange(stock).SetReason(inventorymovement.ReasonInitial).SaveX(ctx)
+	return &fixture{db: db, c: c, run: testdb.Runner(t, c), user: u, product: p, variant: v}
 }
 
 // order places a pending order of qty units, taking them from stock with a
@@ -47,8 +49,8 @@ func (f *fixture) order(t *testing.T, qty int) *ent.Order {
 	var o *ent.Order
 	err := f.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 		o = tx.Order.Create().SetUserID(f.user.ID).SetTotalAmount(int64(qty) * 1999).SetCurrency("USD").SaveX(ctx)
-		tx.OrderItem.Create().SetOrder(o).SetProductID(f.product.ID).SetProductName("Hammer").SetUnitPrice(1999).SetQuantity(qty).SaveX(ctx)
-		r, err := schema.MoveStock(ctx, tx.Client(), []schema.StockMove{{ProductID: f.product.ID, Change: -qty, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}})
+		tx.OrderItem.Create().SetOrder(o).SetProductID(f.product.ID).SetVariantID(f.variant.ID).SetProductName("Hammer").SetUnitPrice(1999).SetQuantity(qty).SaveX(ctx)
+		r, err := schema.MoveStock(ctx, tx.Client(), []schema.StockMove{{ProductID: f.product.ID, VariantID: f.variant.ID, Change: -qty, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}})
 		if err == nil && !r.OK() {
 			err = fmt.Errorf("sale refused: %+v", r)
 		}
@@ -81,7 +83,7 @@ func (f *fixture) checkLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range r.Discrepancies {
-		t.Fatalf("product %d: stock %d != ledger sum %d", d.ProductID, d.Stock, d.LedgerSum)
+		t.Fatalf("product %d variant %v: stock %d != ledger sum %d", d.ProductID, d.VariantID, d.Stock, d.LedgerSum)
 	}
 }
 
@@ -94,7 +96,7 @@ func TestChecks(t *testing.T) {
 		t.Run("StockNeverNegative", func(t *testing.T) {
 			// Below Ent (whose hook refuses any stock change outside
 			// MoveStock), the CHECK must hold.
-			_, err := f.db.SQL.ExecContext(ctx, fmt.Sprintf("UPDATE products SET stock = stock - 6 WHERE id = %d", f.product.ID))
+			_, err := f.db.SQL.ExecContext(ctx, fmt.Sprintf("UPDATE variants SET stock = stock - 6 WHERE id = %d", f.variant.ID))
 			if err == nil {
 				t.Fatal("stock below zero: accepted, want the CHECK to refuse it")
 			}
@@ -113,6 +115,17 @@ func TestChecks(t *testing.T) {
 					t.Fatalf("%s: %v, want ErrStockSet", name, err)
 				}
 			}
+			for name, upd := range map[string]*ent.VariantUpdateOne{
+				"variant SetStock(100)": f.c.Variant.UpdateOneID(f.variant.ID).SetStock(100),
+				"variant AddStock(1)":   f.c.Variant.UpdateOneID(f.variant.ID).AddStock(1),
+			} {
+				if err := upd.Exec(ctx); !errors.Is(err, schema.ErrStockSet) {
+					t.Fatalf("%s: %v, want ErrStockSet", name, err)
+				}
+			}
+			if err := f.c.Product.Create().SetCategoryID(f.product.CategoryID).SetName("X").SetPrice(1).SetStock(3).Exec(ctx); !errors.Is(err, schema.ErrStockSet) {
+				t.Fatalf("product created with stock: %v, want ErrStockSet", err)
+			}
 			if err := f.c.Product.Update().Where(product.ID(f.product.ID)).AddStock(1).Exec(ctx); !errors.Is(err, schema.ErrStockSet) {
 				t.Fatalf("bulk AddStock: %v, want ErrStockSet", err)
 			}
@@ -127,7 +140,7 @@ func TestChecks(t *testing.T) {
 			}
 		})
 		t.Run("CartQuantityBounds", func(t *testing.T) {
-			line := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetQuantity(1).SaveX(ctx)
+			line := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetVariantID(f.variant.ID).SetQuantity(1).SaveX(ctx)
 			defer f.c.CartItem.DeleteOne(line).ExecX(ctx)
 			for _, delta := range []int{-1, 1000} {
 				err := f.c.CartItem.UpdateOne(line).AddQuantity(delta).Exec(ctx)
@@ -139,14 +152,14 @@ func TestChecks(t *testing.T) {
 				t.Errorf("quantity 1000: %v", err)
 			}
 			for _, q := range []int{0, 1001} {
-				if err := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetQuantity(q).Exec(ctx); err == nil {
+				if err := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetVariantID(f.variant.ID).SetQuantity(q).Exec(ctx); err == nil {
 					t.Errorf("create with quantity %d succeeded", q)
 				}
 			}
 		})
 		t.Run("OneCartLinePerProduct", func(t *testing.T) {
-			f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetQuantity(1).ExecX(ctx)
-			err := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetQuantity(2).Exec(ctx)
+			f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetVariantID(f.variant.ID).SetQuantity(1).ExecX(ctx)
+			err := f.c.CartItem.Create().SetUserID(f.user.ID).SetProductID(f.product.ID).SetVariantID(f.variant.ID).SetQuantity(2).Exec(ctx)
 			if !ent.IsConstraintError(err) {
 				t.Fatalf("second line: %v, want a constraint error", err)
 			}

@@ -14,6 +14,7 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/inventorymovement"
 	"shop/ent/product"
+	"shop/ent/variant"
 	"shop/internal/actor"
 	"shop/internal/apperr"
 	"shop/internal/database"
@@ -22,70 +23,90 @@ import (
 
 // This file holds the stock rules: MoveStock, the one way stock changes
 // (checkout's sales, stock adjustments, restocks on cancel), and Reconcile,
-// the one check that every product's stock is the sum of its movements.
+// the one check that every variant's stock is the sum of its movements
+// and every product's the sum of its live variants'.
 // Both work on the client they are given: a module's transaction, or a
 // hook's mutation client (ent/runtime imports this package, so the
 // primitive must live here to be usable from the order hook).
 
-// StockMove is one change of one product's stock, with the ledger movement
-// that records it.
+// StockMove is one change of one variant's stock, with the ledger movement
+// that records it (the movement names the variant and its product).
 type StockMove struct {
 	ProductID int
+	VariantID int
 	Change    int // ≠ 0: negative takes from stock, positive puts into it
 	Reason    inventorymovement.Reason
 	OrderID   *int
+	// Expected, when set, makes the change apply only if the variant's
+	// stock is exactly that (compare-and-set; else 409 stock_changed). Only
+	// a lone move may carry it.
+	Expected *int
 }
 
-// Shortage is a product whose stock can't cover what a change takes.
+// Shortage is a variant whose stock can't cover what a change takes.
 type Shortage struct {
 	ProductID int `json:"product_id"`
+	VariantID int `json:"variant_id"`
 	Requested int `json:"requested"`
 	Available int `json:"available"`
 }
 
-// StockRefusal names the products a stock change could not move. A
+// StockRefusal names the variants a stock change could not move. A
 // refusal leaves the transaction half-written: the caller rolls it back.
 type StockRefusal struct {
-	Short       []Shortage // stock would go below zero (409 insufficient_stock)
-	Unavailable []int      // gone, or for a sale inactive or deleted (409 product_unavailable)
+	Short []Shortage // stock would go below zero (409 insufficient_stock)
+	// Unavailable are the products, and UnavailableVariants the variants,
+	// gone, or for a sale not for sale (409 product_unavailable).
+	Unavailable         []int
+	UnavailableVariants []int
 }
 
 // OK reports whether nothing was refused.
-func (r StockRefusal) OK() bool { return len(r.Short) == 0 && len(r.Unavailable) == 0 }
+func (r StockRefusal) OK() bool { return len(r.Short) == 0 && len(r.UnavailableVariants) == 0 }
 
-// errStockLimit is returned when a stock change would take a product above
-// MaxStock (CHECK product_stock_max is the backstop). Whichever path hits
+// errStockLimit is returned when a stock change would take a variant above
+// MaxStock (CHECK variant_stock_max is the backstop). Whichever path hits
 // it (an adjustment, a restock on cancel), it is 409 conflict: like going
-// below zero, it is the product's current stock, not the request, that
+// below zero, it is the variant's current stock, not the request, that
 // refuses (docs/api-decisions.md).
-func errStockLimit(productID int) *apperr.Error {
-	return apperr.New(apperr.Conflict, "the change would take product %d's stock above 1,000,000,000 units", productID)
+func errStockLimit(variantID int) *apperr.Error {
+	return apperr.New(apperr.Conflict, "the change would take variant %d's stock above 1,000,000,000 units", variantID)
+}
+
+// moved is a variant as MoveStock's UPDATE left it.
+type moved struct {
+	productID, stock int
+	sku              *string
 }
 
 // MoveStock applies moves in the transaction of c, in two statements
 // whatever their number: one INSERT of every movement, then one guarded
 //
-//	UPDATE products SET stock = stock + CASE id WHEN … END, updated_at = …
+//	UPDATE variants SET stock = stock + CASE id WHEN … END, updated_at = …
 //	WHERE id IN (…) AND stock + CASE id WHEN … END BETWEEN 0 AND MaxStock
-//	RETURNING id, stock
+//	RETURNING id, product_id, stock, sku
 //
-// so stock and ledger change together and stock stays in 0..MaxStock. On
-// PostgreSQL the rows are first locked in id order by a sub-select of the
-// same statement (… FROM (SELECT id … ORDER BY id FOR NO KEY UPDATE)), so
-// concurrent changes never wait on each other in a cycle; the UPDATE is the
-// last statement of a sale, so a hot product's lock is held until COMMIT
-// only.
+// so stock and ledger change together and stock stays in 0..MaxStock. The
+// product's stock (the sum of its live variants') follows in the same
+// statement, by the variants' trigger (migration *_variants.sql). On
+// PostgreSQL the rows are first locked in variant-id order by a sub-select
+// of the same statement (… FROM (SELECT id … ORDER BY id FOR NO KEY
+// UPDATE)), so concurrent changes never wait on each other in a cycle on
+// the variants; the UPDATE is the last statement of a sale, so a hot
+// variant's lock is held until COMMIT only.
 //
-// A sale (every move's reason is sale) takes only from products for sale
-// (active, not deleted); other changes move any existing product, deleted
-// ones included (a cancelled order's lines go back). A taking change that
-// takes stock from at least the low-stock threshold to below it records
-// inventory.low_stock. Every change but a sale is audited as an update of
-// the product's stock (a sale's record is its order).
+// A sale (every move's reason is sale) takes only from variants for sale
+// (the variant and its product active and not deleted); other changes move
+// any existing variant, deleted ones included (a cancelled order's lines
+// go back). A taking change that takes a variant's stock from at least the
+// low-stock threshold to below it records inventory.low_stock. Every
+// change but a sale is audited as an update of the variant's stock (a
+// sale's record is its order).
 //
-// Products the UPDATE did not change are read again: a refusal names them
-// (the caller must roll back); past MaxStock is errStockLimit (409 conflict); a row
-// that changed between the two statements is database.ErrRetry.
+// Variants the UPDATE did not change are read again: a refusal names them
+// (the caller must roll back); past MaxStock is errStockLimit (409
+// conflict); a row that changed between the two statements is
+// database.ErrRetry.
 func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefusal, error) {
 	if len(moves) == 0 {
 		return StockRefusal{}, nil
@@ -93,11 +114,15 @@ func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefu
 	sale := moves[0].Reason == inventorymovement.ReasonSale
 	change := map[int]int{}
 	for _, m := range moves {
-		if (m.Reason == inventorymovement.ReasonSale) != sale || m.Change == 0 {
-			return StockRefusal{}, fmt.Errorf("move stock: a sale can't be mixed with other changes, and no change is 0: %+v", moves)
+		if (m.Reason == inventorymovement.ReasonSale) != sale || m.Change == 0 || m.VariantID == 0 {
+			return StockRefusal{}, fmt.Errorf("move stock: a sale can't be mixed with other changes, no change is 0 and every move names its variant: %+v", moves)
 		}
-		change[m.ProductID] += m.Change
+		change[m.VariantID] += m.Change
+		if m.Expected != nil && len(moves) != 1 {
+			return StockRefusal{}, fmt.Errorf("move stock: an expected stock needs a lone move: %+v", moves)
+		}
 	}
+	expected := moves[0].Expected
 	ids := make([]int, 0, len(change))
 	for id := range change {
 		ids = append(ids, id)
@@ -112,14 +137,19 @@ func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefu
 		return StockRefusal{}, fmt.Errorf("record movements: %w", err)
 	}
 
-	after, err := updateStock(ctx, c, ids, change, sale)
+	after, err := updateStock(ctx, c, ids, change, sale, expected)
 	if err != nil {
 		return StockRefusal{}, err
 	}
 	if len(after) < len(ids) {
-		return missed(ctx, c, ids, change, after, sale)
+		return missed(ctx, c, ids, change, after, sale, expected)
 	}
-	events.AddLowStock(ctx, change, after)
+	low := make([]events.StockChange, 0, len(after))
+	for _, id := range ids {
+		v := after[id]
+		low = append(low, events.StockChange{ProductID: v.productID, VariantID: id, SKU: v.sku, Change: change[id], Stock: v.stock})
+	}
+	events.AddLowStock(ctx, low)
 	if sale {
 		return StockRefusal{}, nil
 	}
@@ -130,36 +160,38 @@ func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefu
 func movement(ctx context.Context, c *gen.Client, m StockMove) *gen.InventoryMovementCreate {
 	return c.InventoryMovement.Create().
 		SetProductID(m.ProductID).
+		SetVariantID(m.VariantID).
 		SetQuantityChange(m.Change).
 		SetReason(m.Reason).
 		SetNillableOrderID(m.OrderID).
 		SetNillableActorID(actor.From(ctx).UserIDPtr())
 }
 
-// RecordInitialStock writes the `initial` movement of a product just
+// RecordInitialStock writes the `initial` movement of a variant just
 // created with stock units (its create sets the stock; none for 0, as a
 // movement is never 0).
-func RecordInitialStock(ctx context.Context, c *gen.Client, productID, stock int) error {
+func RecordInitialStock(ctx context.Context, c *gen.Client, productID, variantID, stock int) error {
 	if stock == 0 {
 		return nil
 	}
-	if err := movement(ctx, c, StockMove{ProductID: productID, Change: stock, Reason: inventorymovement.ReasonInitial}).Exec(ctx); err != nil {
+	m := StockMove{ProductID: productID, VariantID: variantID, Change: stock, Reason: inventorymovement.ReasonInitial}
+	if err := movement(ctx, c, m).Exec(ctx); err != nil {
 		return fmt.Errorf("record initial stock: %w", err)
 	}
 	return nil
 }
 
-// updateStock runs MoveStock's guarded UPDATE and returns the stock of each
-// row it changed.
-func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]int, sale bool) (map[int]int, error) {
+// updateStock runs MoveStock's guarded UPDATE and returns each variant it
+// changed.
+func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]int, sale bool, expected *int) (map[int]moved, error) {
 	pg := c.Dialect() == dialect.Postgres
 	col := func(name string) string {
 		if pg {
-			return "products." + name
+			return "variants." + name
 		}
 		return name
 	}
-	// delta writes CASE id WHEN p1 THEN d1 … END: each product's change.
+	// delta writes CASE id WHEN v1 THEN d1 … END: each variant's change.
 	delta := func(b *entsql.Builder) {
 		b.WriteString("CASE " + col("id"))
 		for _, id := range ids {
@@ -177,38 +209,49 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 	}
 	var b entsql.Builder
 	b.SetDialect(c.Dialect())
-	b.WriteString("UPDATE products SET stock = " + col("stock") + " + ")
+	b.WriteString("UPDATE variants SET stock = " + col("stock") + " + ")
 	delta(&b)
 	b.WriteString(", updated_at = ").Arg(now())
 	if pg {
-		b.WriteString(" FROM (SELECT id FROM products WHERE id IN (")
+		b.WriteString(" FROM (SELECT id FROM variants WHERE id IN (")
 		in(&b)
-		b.WriteString(") ORDER BY id FOR NO KEY UPDATE) AS locked WHERE products.id = locked.id")
+		b.WriteString(") ORDER BY id FOR NO KEY UPDATE) AS locked WHERE variants.id = locked.id")
 	} else {
 		b.WriteString(" WHERE id IN (")
 		in(&b)
 		b.WriteString(")")
 	}
 	if sale {
-		b.WriteString(" AND " + col("is_active") + " AND " + col("deleted_at") + " IS NULL")
+		b.WriteString(" AND " + col("is_active") + " AND " + col("deleted_at") + " IS NULL" +
+			" AND EXISTS (SELECT 1 FROM products AS p WHERE p.id = " + col("product_id") + " AND p.is_active AND p.deleted_at IS NULL)")
+	}
+	if expected != nil {
+		b.WriteString(" AND " + col("stock") + " = CAST(").Arg(*expected).WriteString(" AS BIGINT)")
 	}
 	b.WriteString(" AND " + col("stock") + " + ")
 	delta(&b)
 	b.WriteString(" BETWEEN 0 AND " + strconv.Itoa(MaxStock))
-	b.WriteString(" RETURNING " + col("id") + ", " + col("stock"))
+	b.WriteString(" RETURNING " + col("id") + ", " + col("product_id") + ", " + col("stock") + ", " + col("sku"))
 	query, args := b.Query()
 	rows, err := c.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("move stock: %w", err)
 	}
 	defer rows.Close()
-	after := make(map[int]int, len(ids))
+	after := make(map[int]moved, len(ids))
 	for rows.Next() {
-		var id, stock int
-		if err := rows.Scan(&id, &stock); err != nil {
+		var (
+			id  int
+			v   moved
+			sku sql.NullString
+		)
+		if err := rows.Scan(&id, &v.productID, &v.stock, &sku); err != nil {
 			return nil, fmt.Errorf("move stock: %w", err)
 		}
-		after[id] = stock
+		if sku.Valid {
+			v.sku = &sku.String
+		}
+		after[id] = v
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("move stock: %w", err)
@@ -216,20 +259,27 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 	return after, nil
 }
 
-// missed reads the products the UPDATE skipped, in the same transaction,
-// and says why it skipped them.
-func missed(ctx context.Context, c *gen.Client, ids []int, change, after map[int]int, sale bool) (StockRefusal, error) {
+// missed reads the variants the UPDATE skipped, with their products, in
+// the same transaction, and says why it skipped them.
+func missed(ctx context.Context, c *gen.Client, ids []int, change map[int]int, after map[int]moved, sale bool, expected *int) (StockRefusal, error) {
 	var skipped []int
 	for _, id := range ids {
 		if _, ok := after[id]; !ok {
 			skipped = append(skipped, id)
 		}
 	}
-	rows, err := c.Product.Query().Where(product.IDIn(skipped...)).
-		Select(product.FieldID, product.FieldStock, product.FieldIsActive, product.FieldDeletedAt).
-		All(SkipSoftDelete(ctx))
+	ctx = SkipSoftDelete(ctx)
+	rows, err := c.Variant.Query().Where(variant.IDIn(skipped...)).
+		WithProduct(func(q *gen.ProductQuery) {
+			q.Select(product.FieldID, product.FieldIsActive, product.FieldDeletedAt)
+		}).
+		All(ctx)
 	if err != nil {
 		return StockRefusal{}, fmt.Errorf("read refused stock: %w", err)
+	}
+	if expected != nil && len(rows) == 1 && rows[0].Stock != *expected {
+		return StockRefusal{}, apperr.New(apperr.StockChanged, "the variant's stock is not the expected stock").
+			With("expected_stock", *expected).With("stock", rows[0].Stock)
 	}
 	r, full := CheckStock(skipped, change, rows, sale)
 	switch {
@@ -243,83 +293,107 @@ func missed(ctx context.Context, c *gen.Client, ids []int, change, after map[int
 	return StockRefusal{}, database.ErrRetry
 }
 
-// CheckStock checks changes (product id → change) of the products ids, in
-// that order, against their rows as read: what MoveStock refuses, and the
-// products it would take past MaxStock. A sale refuses a product that is
-// not for sale; other changes move inactive and deleted products too.
-func CheckStock(ids []int, change map[int]int, rows []*gen.Product, sale bool) (r StockRefusal, full []int) {
-	byID := make(map[int]*gen.Product, len(rows))
-	for _, p := range rows {
-		byID[p.ID] = p
+// ForSale reports whether v (read with its product) can be sold: the
+// variant and its product are active and not deleted.
+func ForSale(v *gen.Variant) bool {
+	p := v.Edges.Product
+	return v.IsActive && v.DeletedAt == nil && p != nil && p.IsActive && p.DeletedAt == nil
+}
+
+// CheckStock checks changes (variant id → change) of the variants ids, in
+// that order, against their rows as read (with their products): what
+// MoveStock refuses, and the variants it would take past MaxStock. A sale
+// refuses a variant that is not for sale; other changes move inactive and
+// deleted variants too.
+func CheckStock(ids []int, change map[int]int, rows []*gen.Variant, sale bool) (r StockRefusal, full []int) {
+	byID := make(map[int]*gen.Variant, len(rows))
+	for _, v := range rows {
+		byID[v.ID] = v
 	}
 	for _, id := range ids {
-		p, d := byID[id], change[id]
+		v, d := byID[id], change[id]
 		switch {
-		case p == nil || sale && (!p.IsActive || p.DeletedAt != nil):
-			r.Unavailable = append(r.Unavailable, id)
-		case p.Stock+d < 0:
-			r.Short = append(r.Short, Shortage{ProductID: id, Requested: -d, Available: p.Stock})
-		case p.Stock+d > MaxStock:
+		case v == nil || sale && !ForSale(v):
+			r.UnavailableVariants = append(r.UnavailableVariants, id)
+			if v != nil {
+				r.Unavailable = append(r.Unavailable, v.ProductID)
+			}
+		case v.Stock+d < 0:
+			r.Short = append(r.Short, Shortage{ProductID: v.ProductID, VariantID: id, Requested: -d, Available: v.Stock})
+		case v.Stock+d > MaxStock:
 			full = append(full, id)
 		}
 	}
 	return r, full
 }
 
-// auditStock writes one product update per move, {"stock": {"old", "new"}},
+// auditStock writes one variant update per move, {"stock": {"old", "new"}},
 // as the audit hook writes an increment: the values come from the UPDATE's
 // RETURNING, under its row locks, so concurrent changes audit exact values.
-func auditStock(ctx context.Context, c *gen.Client, moves []StockMove, after map[int]int) error {
+func auditStock(ctx context.Context, c *gen.Client, moves []StockMove, after map[int]moved) error {
 	stock := make(map[int]int, len(after))
 	for _, m := range moves {
-		stock[m.ProductID] -= m.Change
+		stock[m.VariantID] -= m.Change
 	}
-	for id, s := range after {
-		stock[id] += s // the stock before the first move
+	for id, v := range after {
+		stock[id] += v.stock // the stock before the first move
 	}
 	rows := make([]*gen.AuditLogCreate, len(moves))
 	for i, m := range moves {
-		old := stock[m.ProductID]
-		stock[m.ProductID] += m.Change
-		rows[i] = auditRow(ctx, c, auditlog.ActionUpdate, "product", m.ProductID,
-			map[string]any{product.FieldStock: map[string]any{"old": old, "new": stock[m.ProductID]}})
+		old := stock[m.VariantID]
+		stock[m.VariantID] += m.Change
+		rows[i] = auditRow(ctx, c, auditlog.ActionUpdate, "variant", m.VariantID,
+			map[string]any{variant.FieldStock: map[string]any{"old": old, "new": stock[m.VariantID]}})
 	}
 	if err := c.AuditLog.CreateBulk(rows...).Exec(ctx); err != nil {
-		return fmt.Errorf("audit product: %w", err)
+		return fmt.Errorf("audit variant: %w", err)
 	}
 	return nil
 }
 
-// Discrepancy is a product whose stock differs from the sum of its
-// movements.
+// Discrepancy is a variant whose stock differs from the sum of its
+// movements (VariantID set, LedgerSum the movements' sum), or a product
+// whose stock differs from the sum of its live variants' (VariantID nil,
+// LedgerSum that sum).
 type Discrepancy struct {
-	ProductID int `json:"product_id"`
-	Stock     int `json:"stock"`
-	LedgerSum int `json:"ledger_sum"`
+	ProductID int  `json:"product_id"`
+	VariantID *int `json:"variant_id"`
+	Stock     int  `json:"stock"`
+	LedgerSum int  `json:"ledger_sum"`
 }
 
-// Reconciliation is every product checked against its ledger.
+// Reconciliation is every variant checked against its ledger and every
+// product against its variants.
 type Reconciliation struct {
 	ProductsChecked int           `json:"products_checked"`
+	VariantsChecked int           `json:"variants_checked"`
 	Discrepancies   []Discrepancy `json:"discrepancies"`
 }
 
-// reconcileQuery checks every product (deleted ones too) in one statement:
-// the count, and the products whose stock is not their ledger's sum.
+// reconcileQuery checks every variant and product (deleted ones too) in one
+// statement: the counts, the variants whose stock is not their ledger's
+// sum, and the products whose stock is not their live variants' sum.
 const reconcileQuery = `
-SELECT c.n, d.id, d.stock, d.ledger
-FROM (SELECT COUNT(*) AS n FROM products) c
+SELECT c.n, c.m, d.pid, d.vid, d.stock, d.total
+FROM (SELECT (SELECT COUNT(*) FROM products) AS n, (SELECT COUNT(*) FROM variants) AS m) c
 LEFT JOIN (
-  SELECT p.id AS id, p.stock AS stock, COALESCE(l.total, 0) AS ledger
+  SELECT v.product_id AS pid, v.id AS vid, v.stock AS stock, COALESCE(l.total, 0) AS total
+  FROM variants v
+  LEFT JOIN (SELECT variant_id, SUM(quantity_change) AS total FROM inventory_movements GROUP BY variant_id) l
+    ON l.variant_id = v.id
+  WHERE v.stock <> COALESCE(l.total, 0)
+  UNION ALL
+  SELECT p.id AS pid, NULL AS vid, p.stock AS stock, COALESCE(s.total, 0) AS total
   FROM products p
-  LEFT JOIN (SELECT product_id, SUM(quantity_change) AS total FROM inventory_movements GROUP BY product_id) l
-    ON l.product_id = p.id
-  WHERE p.stock <> COALESCE(l.total, 0)
+  LEFT JOIN (SELECT product_id, SUM(stock) AS total FROM variants WHERE deleted_at IS NULL GROUP BY product_id) s
+    ON s.product_id = p.id
+  WHERE p.stock <> COALESCE(s.total, 0)
 ) d ON 1 = 1
-ORDER BY d.id`
+ORDER BY d.pid, d.vid`
 
-// Reconcile compares every product's stock with the sum of its movements
-// (invariant 2 of DESIGN.md), in one statement: the one definition of that
+// Reconcile compares every variant's stock with the sum of its movements
+// and every product's with the sum of its live variants' (invariants 1
+// and 2 of DESIGN.md), in one statement: the one definition of that
 // check, for the admin endpoint and the tests' invariant checker alike.
 func Reconcile(ctx context.Context, c *gen.Client) (Reconciliation, error) {
 	r := Reconciliation{Discrepancies: []Discrepancy{}}
@@ -329,12 +403,17 @@ func Reconcile(ctx context.Context, c *gen.Client) (Reconciliation, error) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, stock, ledger sql.NullInt64
-		if err := rows.Scan(&r.ProductsChecked, &id, &stock, &ledger); err != nil {
+		var pid, vid, stock, total sql.NullInt64
+		if err := rows.Scan(&r.ProductsChecked, &r.VariantsChecked, &pid, &vid, &stock, &total); err != nil {
 			return r, fmt.Errorf("reconcile: %w", err)
 		}
-		if id.Valid {
-			r.Discrepancies = append(r.Discrepancies, Discrepancy{ProductID: int(id.Int64), Stock: int(stock.Int64), LedgerSum: int(ledger.Int64)})
+		if pid.Valid {
+			d := Discrepancy{ProductID: int(pid.Int64), Stock: int(stock.Int64), LedgerSum: int(total.Int64)}
+			if vid.Valid {
+				id := int(vid.Int64)
+				d.VariantID = &id
+			}
+			r.Discrepancies = append(r.Discrepancies, d)
 		}
 	}
 	return r, rows.Err()

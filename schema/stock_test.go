@@ -26,7 +26,7 @@ func TestMoveStock(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 10)
-		id := f.product.ID
+		id, vid := f.product.ID, f.variant.ID
 		move := func(moves ...schema.StockMove) (schema.StockRefusal, error) {
 			t.Helper()
 			var r schema.StockRefusal
@@ -43,14 +43,14 @@ func TestMoveStock(t *testing.T) {
 			return r, err
 		}
 		adjust := func(change int, reason inventorymovement.Reason) schema.StockMove {
-			return schema.StockMove{ProductID: id, Change: change, Reason: reason}
+			return schema.StockMove{ProductID: id, VariantID: vid, Change: change, Reason: reason}
 		}
 		moves := func() []*ent.InventoryMovement {
 			return f.c.InventoryMovement.Query().Where(inventorymovement.ProductID(id)).
 				Order(inventorymovement.ByID()).AllX(ctx)
 		}
 		audits := func() []*ent.AuditLog {
-			return f.c.AuditLog.Query().Where(auditlog.Entity("product"), auditlog.EntityID(id), auditlog.ActionEQ(auditlog.ActionUpdate)).
+			return f.c.AuditLog.Query().Where(auditlog.Entity("variant"), auditlog.EntityID(vid), auditlog.ActionEQ(auditlog.ActionUpdate)).
 				Order(auditlog.ByID()).AllX(ctx)
 		}
 		want := func(stock, movements int) {
@@ -67,7 +67,7 @@ func TestMoveStock(t *testing.T) {
 			return fmt.Sprint(a.Changes["stock"])
 		}
 
-		// The change and its movement, in one call; audited as a product update.
+		// The change and its movement, in one call; audited as a variant update.
 		if r, err := move(adjust(5, inventorymovement.ReasonRestock)); err != nil || !r.OK() {
 			t.Fatalf("restock: %+v %v", r, err)
 		}
@@ -90,7 +90,7 @@ func TestMoveStock(t *testing.T) {
 
 		// Below zero: refused with what the product has; nothing written.
 		r, err := move(adjust(-15, inventorymovement.ReasonDamage))
-		if err != nil || len(r.Short) != 1 || r.Short[0] != (schema.Shortage{ProductID: id, Requested: 15, Available: 14}) {
+		if err != nil || len(r.Short) != 1 || r.Short[0] != (schema.Shortage{ProductID: id, VariantID: vid, Requested: 15, Available: 14}) {
 			t.Fatalf("below zero: %+v %v, want a shortage of 15 with 14 available", r, err)
 		}
 		want(14, 4)
@@ -103,7 +103,7 @@ func TestMoveStock(t *testing.T) {
 		isStockLimit := func(err error) bool {
 			var ae *apperr.Error
 			return errors.As(err, &ae) && ae.Code == apperr.Conflict &&
-				strings.Contains(ae.Message, fmt.Sprintf("product %d's stock above", id))
+				strings.Contains(ae.Message, fmt.Sprintf("variant %d's stock above", vid))
 		}
 		if _, err := move(adjust(1, inventorymovement.ReasonRestock)); !isStockLimit(err) {
 			t.Fatalf("past the maximum: %v, want the stock limit's conflict", err)
@@ -126,8 +126,8 @@ func TestMoveStock(t *testing.T) {
 		// A sale takes only from a product for sale; an adjustment of an
 		// inactive product goes through.
 		f.c.Product.UpdateOneID(id).SetIsActive(false).ExecX(ctx)
-		sale := schema.StockMove{ProductID: id, Change: -1, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}
-		if r, err := move(sale); err != nil || fmt.Sprint(r.Unavailable) != fmt.Sprint([]int{id}) || len(r.Short) != 0 {
+		sale := schema.StockMove{ProductID: id, VariantID: vid, Change: -1, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}
+		if r, err := move(sale); err != nil || fmt.Sprint(r.Unavailable) != fmt.Sprint([]int{id}) || fmt.Sprint(r.UnavailableVariants) != fmt.Sprint([]int{vid}) || len(r.Short) != 0 {
 			t.Fatalf("sale of an inactive product: %+v %v", r, err)
 		}
 		want(schema.MaxStock, 7)

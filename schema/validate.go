@@ -30,10 +30,17 @@ const (
 	MaxWebhookURL   = 2048   // characters
 	MaxWebhookAbout = 500    // characters, a webhook's description
 	MaxAPIKeyName   = 200    // characters
+	MaxSKU          = 64     // characters (ASCII: SKUPattern)
+	MaxOptionNames  = 3      // option names of a product
+	MaxOptionText   = 50     // characters, an option's name or value
+	MaxVariants     = 100    // variants of a product
 )
 
 // SlugPattern is the shape of a category slug.
 var SlugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// SKUPattern is the shape of a variant's SKU.
+var SKUPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // MaxRunes is a field validator of at most n characters (Ent's MaxLen
 // counts bytes; API.md's limits count characters).

@@ -22,12 +22,16 @@ const (
 	FieldUserID = "user_id"
 	// FieldProductID holds the string denoting the product_id field in the database.
 	FieldProductID = "product_id"
+	// FieldVariantID holds the string denoting the variant_id field in the database.
+	FieldVariantID = "variant_id"
 	// FieldQuantity holds the string denoting the quantity field in the database.
 	FieldQuantity = "quantity"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// EdgeProduct holds the string denoting the product edge name in mutations.
 	EdgeProduct = "product"
+	// EdgeVariant holds the string denoting the variant edge name in mutations.
+	EdgeVariant = "variant"
 	// Table holds the table name of the cartitem in the database.
 	Table = "cart_items"
 	// UserTable is the table that holds the user relation/edge.
@@ -44,6 +48,13 @@ const (
 	ProductInverseTable = "products"
 	// ProductColumn is the table column denoting the product relation/edge.
 	ProductColumn = "product_id"
+	// VariantTable is the table that holds the variant relation/edge.
+	VariantTable = "cart_items"
+	// VariantInverseTable is the table name for the Variant entity.
+	// It exists in this package in order to avoid circular dependency with the "variant" package.
+	VariantInverseTable = "variants"
+	// VariantColumn is the table column denoting the variant relation/edge.
+	VariantColumn = "variant_id"
 )
 
 // Columns holds all SQL columns for cartitem fields.
@@ -53,6 +64,7 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldUserID,
 	FieldProductID,
+	FieldVariantID,
 	FieldQuantity,
 }
 
@@ -105,6 +117,11 @@ func ByProductID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProductID, opts...).ToFunc()
 }
 
+// ByVariantID orders the results by the variant_id field.
+func ByVariantID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVariantID, opts...).ToFunc()
+}
+
 // ByQuantity orders the results by the quantity field.
 func ByQuantity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldQuantity, opts...).ToFunc()
@@ -123,6 +140,13 @@ func ByProductField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newProductStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByVariantField orders the results by variant field.
+func ByVariantField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newVariantStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newUserStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -135,5 +159,12 @@ func newProductStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ProductInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ProductTable, ProductColumn),
+	)
+}
+func newVariantStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(VariantInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, VariantTable, VariantColumn),
 	)
 }

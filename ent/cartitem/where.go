@@ -75,6 +75,11 @@ func ProductID(v int) predicate.CartItem {
 	return predicate.CartItem(sql.FieldEQ(FieldProductID, v))
 }
 
+// VariantID applies equality check predicate on the "variant_id" field. It's identical to VariantIDEQ.
+func VariantID(v int) predicate.CartItem {
+	return predicate.CartItem(sql.FieldEQ(FieldVariantID, v))
+}
+
 // Quantity applies equality check predicate on the "quantity" field. It's identical to QuantityEQ.
 func Quantity(v int) predicate.CartItem {
 	return predicate.CartItem(sql.FieldEQ(FieldQuantity, v))
@@ -200,6 +205,26 @@ func ProductIDNotIn(vs ...int) predicate.CartItem {
 	return predicate.CartItem(sql.FieldNotIn(FieldProductID, vs...))
 }
 
+// VariantIDEQ applies the EQ predicate on the "variant_id" field.
+func VariantIDEQ(v int) predicate.CartItem {
+	return predicate.CartItem(sql.FieldEQ(FieldVariantID, v))
+}
+
+// VariantIDNEQ applies the NEQ predicate on the "variant_id" field.
+func VariantIDNEQ(v int) predicate.CartItem {
+	return predicate.CartItem(sql.FieldNEQ(FieldVariantID, v))
+}
+
+// VariantIDIn applies the In predicate on the "variant_id" field.
+func VariantIDIn(vs ...int) predicate.CartItem {
+	return predicate.CartItem(sql.FieldIn(FieldVariantID, vs...))
+}
+
+// VariantIDNotIn applies the NotIn predicate on the "variant_id" field.
+func VariantIDNotIn(vs ...int) predicate.CartItem {
+	return predicate.CartItem(sql.FieldNotIn(FieldVariantID, vs...))
+}
+
 // QuantityEQ applies the EQ predicate on the "quantity" field.
 func QuantityEQ(v int) predicate.CartItem {
 	return predicate.CartItem(sql.FieldEQ(FieldQuantity, v))
@@ -278,6 +303,29 @@ func HasProduct() predicate.CartItem {
 func HasProductWith(preds ...predicate.Product) predicate.CartItem {
 	return predicate.CartItem(func(s *sql.Selector) {
 		step := newProductStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasVariant applies the HasEdge predicate on the "variant" edge.
+func HasVariant() predicate.CartItem {
+	return predicate.CartItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, VariantTable, VariantColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasVariantWith applies the HasEdge predicate on the "variant" edge with a given conditions (other predicates).
+func HasVariantWith(preds ...predicate.Variant) predicate.CartItem {
+	return predicate.CartItem(func(s *sql.Selector) {
+		step := newVariantStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

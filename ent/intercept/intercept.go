@@ -19,6 +19,7 @@ import (
 	"shop/ent/product"
 	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"shop/ent/webhook"
 
 	"entgo.io/ent/dialect/sql"
@@ -377,6 +378,33 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.UserQuery", q)
 }
 
+// The VariantFunc type is an adapter to allow the use of ordinary function as a Querier.
+type VariantFunc func(context.Context, *ent.VariantQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f VariantFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.VariantQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.VariantQuery", q)
+}
+
+// The TraverseVariant type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseVariant func(context.Context, *ent.VariantQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseVariant) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseVariant) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.VariantQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.VariantQuery", q)
+}
+
 // The WebhookFunc type is an adapter to allow the use of ordinary function as a Querier.
 type WebhookFunc func(context.Context, *ent.WebhookQuery) (ent.Value, error)
 
@@ -429,6 +457,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.RateLimitBucketQuery, predicate.RateLimitBucket, ratelimitbucket.OrderOption]{typ: ent.TypeRateLimitBucket, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
+	case *ent.VariantQuery:
+		return &query[*ent.VariantQuery, predicate.Variant, variant.OrderOption]{typ: ent.TypeVariant, tq: q}, nil
 	case *ent.WebhookQuery:
 		return &query[*ent.WebhookQuery, predicate.Webhook, webhook.OrderOption]{typ: ent.TypeWebhook, tq: q}, nil
 	default:

@@ -22,6 +22,8 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldProductID holds the string denoting the product_id field in the database.
 	FieldProductID = "product_id"
+	// FieldVariantID holds the string denoting the variant_id field in the database.
+	FieldVariantID = "variant_id"
 	// FieldQuantityChange holds the string denoting the quantity_change field in the database.
 	FieldQuantityChange = "quantity_change"
 	// FieldReason holds the string denoting the reason field in the database.
@@ -32,6 +34,8 @@ const (
 	FieldActorID = "actor_id"
 	// EdgeProduct holds the string denoting the product edge name in mutations.
 	EdgeProduct = "product"
+	// EdgeVariant holds the string denoting the variant edge name in mutations.
+	EdgeVariant = "variant"
 	// EdgeOrder holds the string denoting the order edge name in mutations.
 	EdgeOrder = "order"
 	// EdgeActor holds the string denoting the actor edge name in mutations.
@@ -45,6 +49,13 @@ const (
 	ProductInverseTable = "products"
 	// ProductColumn is the table column denoting the product relation/edge.
 	ProductColumn = "product_id"
+	// VariantTable is the table that holds the variant relation/edge.
+	VariantTable = "inventory_movements"
+	// VariantInverseTable is the table name for the Variant entity.
+	// It exists in this package in order to avoid circular dependency with the "variant" package.
+	VariantInverseTable = "variants"
+	// VariantColumn is the table column denoting the variant relation/edge.
+	VariantColumn = "variant_id"
 	// OrderTable is the table that holds the order relation/edge.
 	OrderTable = "inventory_movements"
 	// OrderInverseTable is the table name for the Order entity.
@@ -66,6 +77,7 @@ var Columns = []string{
 	FieldID,
 	FieldCreatedAt,
 	FieldProductID,
+	FieldVariantID,
 	FieldQuantityChange,
 	FieldReason,
 	FieldOrderID,
@@ -139,6 +151,11 @@ func ByProductID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProductID, opts...).ToFunc()
 }
 
+// ByVariantID orders the results by the variant_id field.
+func ByVariantID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVariantID, opts...).ToFunc()
+}
+
 // ByQuantityChange orders the results by the quantity_change field.
 func ByQuantityChange(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldQuantityChange, opts...).ToFunc()
@@ -166,6 +183,13 @@ func ByProductField(field string, opts ...sql.OrderTermOption) OrderOption {
 	}
 }
 
+// ByVariantField orders the results by variant field.
+func ByVariantField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newVariantStep(), sql.OrderByField(field, opts...))
+	}
+}
+
 // ByOrderField orders the results by order field.
 func ByOrderField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -184,6 +208,13 @@ func newProductStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ProductInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ProductTable, ProductColumn),
+	)
+}
+func newVariantStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(VariantInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, VariantTable, VariantColumn),
 	)
 }
 func newOrderStep() *sqlgraph.Step {

@@ -65,6 +65,11 @@ func ProductID(v int) predicate.InventoryMovement {
 	return predicate.InventoryMovement(sql.FieldEQ(FieldProductID, v))
 }
 
+// VariantID applies equality check predicate on the "variant_id" field. It's identical to VariantIDEQ.
+func VariantID(v int) predicate.InventoryMovement {
+	return predicate.InventoryMovement(sql.FieldEQ(FieldVariantID, v))
+}
+
 // QuantityChange applies equality check predicate on the "quantity_change" field. It's identical to QuantityChangeEQ.
 func QuantityChange(v int) predicate.InventoryMovement {
 	return predicate.InventoryMovement(sql.FieldEQ(FieldQuantityChange, v))
@@ -138,6 +143,26 @@ func ProductIDIn(vs ...int) predicate.InventoryMovement {
 // ProductIDNotIn applies the NotIn predicate on the "product_id" field.
 func ProductIDNotIn(vs ...int) predicate.InventoryMovement {
 	return predicate.InventoryMovement(sql.FieldNotIn(FieldProductID, vs...))
+}
+
+// VariantIDEQ applies the EQ predicate on the "variant_id" field.
+func VariantIDEQ(v int) predicate.InventoryMovement {
+	return predicate.InventoryMovement(sql.FieldEQ(FieldVariantID, v))
+}
+
+// VariantIDNEQ applies the NEQ predicate on the "variant_id" field.
+func VariantIDNEQ(v int) predicate.InventoryMovement {
+	return predicate.InventoryMovement(sql.FieldNEQ(FieldVariantID, v))
+}
+
+// VariantIDIn applies the In predicate on the "variant_id" field.
+func VariantIDIn(vs ...int) predicate.InventoryMovement {
+	return predicate.InventoryMovement(sql.FieldIn(FieldVariantID, vs...))
+}
+
+// VariantIDNotIn applies the NotIn predicate on the "variant_id" field.
+func VariantIDNotIn(vs ...int) predicate.InventoryMovement {
+	return predicate.InventoryMovement(sql.FieldNotIn(FieldVariantID, vs...))
 }
 
 // QuantityChangeEQ applies the EQ predicate on the "quantity_change" field.
@@ -275,6 +300,29 @@ func HasProduct() predicate.InventoryMovement {
 func HasProductWith(preds ...predicate.Product) predicate.InventoryMovement {
 	return predicate.InventoryMovement(func(s *sql.Selector) {
 		step := newProductStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasVariant applies the HasEdge predicate on the "variant" edge.
+func HasVariant() predicate.InventoryMovement {
+	return predicate.InventoryMovement(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, VariantTable, VariantColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasVariantWith applies the HasEdge predicate on the "variant" edge with a given conditions (other predicates).
+func HasVariantWith(preds ...predicate.Variant) predicate.InventoryMovement {
+	return predicate.InventoryMovement(func(s *sql.Selector) {
+		step := newVariantStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -79,6 +79,7 @@ var (
 		{Name: "quantity", Type: field.TypeInt},
 		{Name: "product_id", Type: field.TypeInt},
 		{Name: "user_id", Type: field.TypeInt},
+		{Name: "variant_id", Type: field.TypeInt},
 	}
 	// CartItemsTable holds the schema information for the "cart_items" table.
 	CartItemsTable = &schema.Table{
@@ -98,17 +99,28 @@ var (
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
+			{
+				Symbol:     "cart_items_variants_cart_items",
+				Columns:    []*schema.Column{CartItemsColumns[6]},
+				RefColumns: []*schema.Column{VariantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "cartitem_user_id_product_id",
+				Name:    "cartitem_user_id_variant_id",
 				Unique:  true,
-				Columns: []*schema.Column{CartItemsColumns[5], CartItemsColumns[4]},
+				Columns: []*schema.Column{CartItemsColumns[5], CartItemsColumns[6]},
 			},
 			{
 				Name:    "cartitem_product_id",
 				Unique:  false,
 				Columns: []*schema.Column{CartItemsColumns[4]},
+			},
+			{
+				Name:    "cartitem_variant_id",
+				Unique:  false,
+				Columns: []*schema.Column{CartItemsColumns[6]},
 			},
 		},
 	}
@@ -209,6 +221,7 @@ var (
 		{Name: "order_id", Type: field.TypeInt, Nullable: true},
 		{Name: "product_id", Type: field.TypeInt},
 		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "variant_id", Type: field.TypeInt},
 	}
 	// InventoryMovementsTable holds the schema information for the "inventory_movements" table.
 	InventoryMovementsTable = &schema.Table{
@@ -234,12 +247,23 @@ var (
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
+			{
+				Symbol:     "inventory_movements_variants_inventory_movements",
+				Columns:    []*schema.Column{InventoryMovementsColumns[7]},
+				RefColumns: []*schema.Column{VariantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "inventorymovement_product_id_id",
 				Unique:  false,
 				Columns: []*schema.Column{InventoryMovementsColumns[5], InventoryMovementsColumns[0]},
+			},
+			{
+				Name:    "inventorymovement_variant_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{InventoryMovementsColumns[7], InventoryMovementsColumns[0]},
 			},
 			{
 				Name:    "inventorymovement_order_id",
@@ -298,11 +322,14 @@ var (
 	OrderItemsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "sku", Type: field.TypeString, Nullable: true},
+		{Name: "options", Type: field.TypeJSON, Default: map[string]schema.Expr{"postgres": "'{}'::jsonb"}},
 		{Name: "product_name", Type: field.TypeString},
 		{Name: "unit_price", Type: field.TypeInt64},
 		{Name: "quantity", Type: field.TypeInt},
 		{Name: "order_id", Type: field.TypeInt},
 		{Name: "product_id", Type: field.TypeInt},
+		{Name: "variant_id", Type: field.TypeInt},
 	}
 	// OrderItemsTable holds the schema information for the "order_items" table.
 	OrderItemsTable = &schema.Table{
@@ -312,27 +339,38 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "order_items_orders_items",
-				Columns:    []*schema.Column{OrderItemsColumns[5]},
+				Columns:    []*schema.Column{OrderItemsColumns[7]},
 				RefColumns: []*schema.Column{OrdersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "order_items_products_order_items",
-				Columns:    []*schema.Column{OrderItemsColumns[6]},
+				Columns:    []*schema.Column{OrderItemsColumns[8]},
 				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "order_items_variants_order_items",
+				Columns:    []*schema.Column{OrderItemsColumns[9]},
+				RefColumns: []*schema.Column{VariantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "orderitem_order_id_product_id",
+				Name:    "orderitem_order_id_variant_id",
 				Unique:  true,
-				Columns: []*schema.Column{OrderItemsColumns[5], OrderItemsColumns[6]},
+				Columns: []*schema.Column{OrderItemsColumns[7], OrderItemsColumns[9]},
 			},
 			{
 				Name:    "orderitem_product_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrderItemsColumns[6]},
+				Columns: []*schema.Column{OrderItemsColumns[8]},
+			},
+			{
+				Name:    "orderitem_variant_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderItemsColumns[9]},
 			},
 		},
 	}
@@ -347,6 +385,7 @@ var (
 		{Name: "price", Type: field.TypeInt64},
 		{Name: "stock", Type: field.TypeInt, Default: 0},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "options", Type: field.TypeJSON, Default: map[string]schema.Expr{"postgres": "'[]'::jsonb"}},
 		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "category_id", Type: field.TypeInt},
 	}
@@ -358,7 +397,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "products_categories_products",
-				Columns:    []*schema.Column{ProductsColumns[10]},
+				Columns:    []*schema.Column{ProductsColumns[11]},
 				RefColumns: []*schema.Column{CategoriesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -372,7 +411,7 @@ var (
 			{
 				Name:    "product_category_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[10]},
+				Columns: []*schema.Column{ProductsColumns[11]},
 			},
 			{
 				Name:    "product_created_at_id",
@@ -460,6 +499,63 @@ var (
 			},
 		},
 	}
+	// VariantsColumns holds the columns for the "variants" table.
+	VariantsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "sku", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "options", Type: field.TypeJSON},
+		{Name: "options_key", Type: field.TypeString},
+		{Name: "price", Type: field.TypeInt64, Nullable: true},
+		{Name: "stock", Type: field.TypeInt, Default: 0},
+		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "version", Type: field.TypeInt, Default: 1},
+		{Name: "product_id", Type: field.TypeInt},
+	}
+	// VariantsTable holds the schema information for the "variants" table.
+	VariantsTable = &schema.Table{
+		Name:       "variants",
+		Columns:    VariantsColumns,
+		PrimaryKey: []*schema.Column{VariantsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "variants_products_variants",
+				Columns:    []*schema.Column{VariantsColumns[11]},
+				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "variant_deleted_at",
+				Unique:  false,
+				Columns: []*schema.Column{VariantsColumns[3]},
+			},
+			{
+				Name:    "variant_product_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{VariantsColumns[11], VariantsColumns[0]},
+			},
+			{
+				Name:    "variant_sku_live",
+				Unique:  true,
+				Columns: []*schema.Column{VariantsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "deleted_at IS NULL AND sku IS NOT NULL",
+				},
+			},
+			{
+				Name:    "variant_options_live",
+				Unique:  true,
+				Columns: []*schema.Column{VariantsColumns[11], VariantsColumns[6]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "deleted_at IS NULL",
+				},
+			},
+		},
+	}
 	// WebhooksColumns holds the columns for the "webhooks" table.
 	WebhooksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -490,6 +586,7 @@ var (
 		ProductsTable,
 		RateLimitBucketsTable,
 		UsersTable,
+		VariantsTable,
 		WebhooksTable,
 	}
 )
@@ -498,6 +595,7 @@ func init() {
 	AuditLogsTable.ForeignKeys[0].RefTable = UsersTable
 	CartItemsTable.ForeignKeys[0].RefTable = ProductsTable
 	CartItemsTable.ForeignKeys[1].RefTable = UsersTable
+	CartItemsTable.ForeignKeys[2].RefTable = VariantsTable
 	CartItemsTable.Annotation = &entsql.Annotation{}
 	CartItemsTable.Annotation.Checks = map[string]string{
 		"cart_item_quantity_range": "quantity >= 1 AND quantity <= 1000",
@@ -508,6 +606,7 @@ func init() {
 	InventoryMovementsTable.ForeignKeys[0].RefTable = OrdersTable
 	InventoryMovementsTable.ForeignKeys[1].RefTable = ProductsTable
 	InventoryMovementsTable.ForeignKeys[2].RefTable = UsersTable
+	InventoryMovementsTable.ForeignKeys[3].RefTable = VariantsTable
 	InventoryMovementsTable.Annotation = &entsql.Annotation{}
 	InventoryMovementsTable.Annotation.Checks = map[string]string{
 		"inventory_movement_nonzero": "quantity_change <> 0",
@@ -519,6 +618,7 @@ func init() {
 	}
 	OrderItemsTable.ForeignKeys[0].RefTable = OrdersTable
 	OrderItemsTable.ForeignKeys[1].RefTable = ProductsTable
+	OrderItemsTable.ForeignKeys[2].RefTable = VariantsTable
 	OrderItemsTable.Annotation = &entsql.Annotation{}
 	OrderItemsTable.Annotation.Checks = map[string]string{
 		"order_item_price_positive": "unit_price > 0",
@@ -531,5 +631,13 @@ func init() {
 		"product_stock_max":        "stock <= 1000000000",
 		"product_stock_nonneg":     "stock >= 0",
 		"product_version_positive": "version > 0",
+	}
+	VariantsTable.ForeignKeys[0].RefTable = ProductsTable
+	VariantsTable.Annotation = &entsql.Annotation{}
+	VariantsTable.Annotation.Checks = map[string]string{
+		"variant_price_positive":   "price IS NULL OR price > 0",
+		"variant_stock_max":        "stock <= 1000000000",
+		"variant_stock_nonneg":     "stock >= 0",
+		"variant_version_positive": "version > 0",
 	}
 }

@@ -21,6 +21,12 @@ const (
 	FieldOrderID = "order_id"
 	// FieldProductID holds the string denoting the product_id field in the database.
 	FieldProductID = "product_id"
+	// FieldVariantID holds the string denoting the variant_id field in the database.
+	FieldVariantID = "variant_id"
+	// FieldSku holds the string denoting the sku field in the database.
+	FieldSku = "sku"
+	// FieldOptions holds the string denoting the options field in the database.
+	FieldOptions = "options"
 	// FieldProductName holds the string denoting the product_name field in the database.
 	FieldProductName = "product_name"
 	// FieldUnitPrice holds the string denoting the unit_price field in the database.
@@ -31,6 +37,8 @@ const (
 	EdgeOrder = "order"
 	// EdgeProduct holds the string denoting the product edge name in mutations.
 	EdgeProduct = "product"
+	// EdgeVariant holds the string denoting the variant edge name in mutations.
+	EdgeVariant = "variant"
 	// Table holds the table name of the orderitem in the database.
 	Table = "order_items"
 	// OrderTable is the table that holds the order relation/edge.
@@ -47,6 +55,13 @@ const (
 	ProductInverseTable = "products"
 	// ProductColumn is the table column denoting the product relation/edge.
 	ProductColumn = "product_id"
+	// VariantTable is the table that holds the variant relation/edge.
+	VariantTable = "order_items"
+	// VariantInverseTable is the table name for the Variant entity.
+	// It exists in this package in order to avoid circular dependency with the "variant" package.
+	VariantInverseTable = "variants"
+	// VariantColumn is the table column denoting the variant relation/edge.
+	VariantColumn = "variant_id"
 )
 
 // Columns holds all SQL columns for orderitem fields.
@@ -55,6 +70,9 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldOrderID,
 	FieldProductID,
+	FieldVariantID,
+	FieldSku,
+	FieldOptions,
 	FieldProductName,
 	FieldUnitPrice,
 	FieldQuantity,
@@ -79,6 +97,8 @@ var (
 	Hooks [1]ent.Hook
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// DefaultOptions holds the default value on creation for the "options" field.
+	DefaultOptions map[string]string
 	// ProductNameValidator is a validator for the "product_name" field. It is called by the builders before save.
 	ProductNameValidator func(string) error
 	// UnitPriceValidator is a validator for the "unit_price" field. It is called by the builders before save.
@@ -110,6 +130,16 @@ func ByProductID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProductID, opts...).ToFunc()
 }
 
+// ByVariantID orders the results by the variant_id field.
+func ByVariantID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVariantID, opts...).ToFunc()
+}
+
+// BySku orders the results by the sku field.
+func BySku(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSku, opts...).ToFunc()
+}
+
 // ByProductName orders the results by the product_name field.
 func ByProductName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProductName, opts...).ToFunc()
@@ -138,6 +168,13 @@ func ByProductField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newProductStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByVariantField orders the results by variant field.
+func ByVariantField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newVariantStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newOrderStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -150,5 +187,12 @@ func newProductStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ProductInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ProductTable, ProductColumn),
+	)
+}
+func newVariantStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(VariantInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, VariantTable, VariantColumn),
 	)
 }

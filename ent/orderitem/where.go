@@ -70,6 +70,16 @@ func ProductID(v int) predicate.OrderItem {
 	return predicate.OrderItem(sql.FieldEQ(FieldProductID, v))
 }
 
+// VariantID applies equality check predicate on the "variant_id" field. It's identical to VariantIDEQ.
+func VariantID(v int) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldEQ(FieldVariantID, v))
+}
+
+// Sku applies equality check predicate on the "sku" field. It's identical to SkuEQ.
+func Sku(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldEQ(FieldSku, v))
+}
+
 // ProductName applies equality check predicate on the "product_name" field. It's identical to ProductNameEQ.
 func ProductName(v string) predicate.OrderItem {
 	return predicate.OrderItem(sql.FieldEQ(FieldProductName, v))
@@ -163,6 +173,101 @@ func ProductIDIn(vs ...int) predicate.OrderItem {
 // ProductIDNotIn applies the NotIn predicate on the "product_id" field.
 func ProductIDNotIn(vs ...int) predicate.OrderItem {
 	return predicate.OrderItem(sql.FieldNotIn(FieldProductID, vs...))
+}
+
+// VariantIDEQ applies the EQ predicate on the "variant_id" field.
+func VariantIDEQ(v int) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldEQ(FieldVariantID, v))
+}
+
+// VariantIDNEQ applies the NEQ predicate on the "variant_id" field.
+func VariantIDNEQ(v int) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldNEQ(FieldVariantID, v))
+}
+
+// VariantIDIn applies the In predicate on the "variant_id" field.
+func VariantIDIn(vs ...int) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldIn(FieldVariantID, vs...))
+}
+
+// VariantIDNotIn applies the NotIn predicate on the "variant_id" field.
+func VariantIDNotIn(vs ...int) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldNotIn(FieldVariantID, vs...))
+}
+
+// SkuEQ applies the EQ predicate on the "sku" field.
+func SkuEQ(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldEQ(FieldSku, v))
+}
+
+// SkuNEQ applies the NEQ predicate on the "sku" field.
+func SkuNEQ(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldNEQ(FieldSku, v))
+}
+
+// SkuIn applies the In predicate on the "sku" field.
+func SkuIn(vs ...string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldIn(FieldSku, vs...))
+}
+
+// SkuNotIn applies the NotIn predicate on the "sku" field.
+func SkuNotIn(vs ...string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldNotIn(FieldSku, vs...))
+}
+
+// SkuGT applies the GT predicate on the "sku" field.
+func SkuGT(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldGT(FieldSku, v))
+}
+
+// SkuGTE applies the GTE predicate on the "sku" field.
+func SkuGTE(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldGTE(FieldSku, v))
+}
+
+// SkuLT applies the LT predicate on the "sku" field.
+func SkuLT(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldLT(FieldSku, v))
+}
+
+// SkuLTE applies the LTE predicate on the "sku" field.
+func SkuLTE(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldLTE(FieldSku, v))
+}
+
+// SkuContains applies the Contains predicate on the "sku" field.
+func SkuContains(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldContains(FieldSku, v))
+}
+
+// SkuHasPrefix applies the HasPrefix predicate on the "sku" field.
+func SkuHasPrefix(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldHasPrefix(FieldSku, v))
+}
+
+// SkuHasSuffix applies the HasSuffix predicate on the "sku" field.
+func SkuHasSuffix(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldHasSuffix(FieldSku, v))
+}
+
+// SkuIsNil applies the IsNil predicate on the "sku" field.
+func SkuIsNil() predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldIsNull(FieldSku))
+}
+
+// SkuNotNil applies the NotNil predicate on the "sku" field.
+func SkuNotNil() predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldNotNull(FieldSku))
+}
+
+// SkuEqualFold applies the EqualFold predicate on the "sku" field.
+func SkuEqualFold(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldEqualFold(FieldSku, v))
+}
+
+// SkuContainsFold applies the ContainsFold predicate on the "sku" field.
+func SkuContainsFold(v string) predicate.OrderItem {
+	return predicate.OrderItem(sql.FieldContainsFold(FieldSku, v))
 }
 
 // ProductNameEQ applies the EQ predicate on the "product_name" field.
@@ -348,6 +453,29 @@ func HasProduct() predicate.OrderItem {
 func HasProductWith(preds ...predicate.Product) predicate.OrderItem {
 	return predicate.OrderItem(func(s *sql.Selector) {
 		step := newProductStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasVariant applies the HasEdge predicate on the "variant" edge.
+func HasVariant() predicate.OrderItem {
+	return predicate.OrderItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, VariantTable, VariantColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasVariantWith applies the HasEdge predicate on the "variant" edge with a given conditions (other predicates).
+func HasVariantWith(preds ...predicate.Variant) predicate.OrderItem {
+	return predicate.OrderItem(func(s *sql.Selector) {
+		step := newVariantStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

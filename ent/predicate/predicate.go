@@ -39,5 +39,8 @@ type RateLimitBucket func(*sql.Selector)
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
 
+// Variant is the predicate function for variant builders.
+type Variant func(*sql.Selector)
+
 // Webhook is the predicate function for webhook builders.
 type Webhook func(*sql.Selector)

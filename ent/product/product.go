@@ -33,6 +33,8 @@ const (
 	FieldStock = "stock"
 	// FieldIsActive holds the string denoting the is_active field in the database.
 	FieldIsActive = "is_active"
+	// FieldOptions holds the string denoting the options field in the database.
+	FieldOptions = "options"
 	// FieldVersion holds the string denoting the version field in the database.
 	FieldVersion = "version"
 	// EdgeCategory holds the string denoting the category edge name in mutations.
@@ -43,6 +45,8 @@ const (
 	EdgeOrderItems = "order_items"
 	// EdgeInventoryMovements holds the string denoting the inventory_movements edge name in mutations.
 	EdgeInventoryMovements = "inventory_movements"
+	// EdgeVariants holds the string denoting the variants edge name in mutations.
+	EdgeVariants = "variants"
 	// Table holds the table name of the product in the database.
 	Table = "products"
 	// CategoryTable is the table that holds the category relation/edge.
@@ -73,6 +77,13 @@ const (
 	InventoryMovementsInverseTable = "inventory_movements"
 	// InventoryMovementsColumn is the table column denoting the inventory_movements relation/edge.
 	InventoryMovementsColumn = "product_id"
+	// VariantsTable is the table that holds the variants relation/edge.
+	VariantsTable = "variants"
+	// VariantsInverseTable is the table name for the Variant entity.
+	// It exists in this package in order to avoid circular dependency with the "variant" package.
+	VariantsInverseTable = "variants"
+	// VariantsColumn is the table column denoting the variants relation/edge.
+	VariantsColumn = "product_id"
 )
 
 // Columns holds all SQL columns for product fields.
@@ -87,6 +98,7 @@ var Columns = []string{
 	FieldPrice,
 	FieldStock,
 	FieldIsActive,
+	FieldOptions,
 	FieldVersion,
 }
 
@@ -128,6 +140,8 @@ var (
 	StockValidator func(int) error
 	// DefaultIsActive holds the default value on creation for the "is_active" field.
 	DefaultIsActive bool
+	// DefaultOptions holds the default value on creation for the "options" field.
+	DefaultOptions []string
 	// DefaultVersion holds the default value on creation for the "version" field.
 	DefaultVersion int
 )
@@ -238,6 +252,20 @@ func ByInventoryMovements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newInventoryMovementsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByVariantsCount orders the results by variants count.
+func ByVariantsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newVariantsStep(), opts...)
+	}
+}
+
+// ByVariants orders the results by variants terms.
+func ByVariants(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newVariantsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCategoryStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -264,5 +292,12 @@ func newInventoryMovementsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(InventoryMovementsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, InventoryMovementsTable, InventoryMovementsColumn),
+	)
+}
+func newVariantsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(VariantsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, VariantsTable, VariantsColumn),
 	)
 }

@@ -14,6 +14,7 @@ import (
 	"shop/ent/product"
 	"shop/ent/ratelimitbucket"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"shop/ent/webhook"
 	"shop/schema"
 	"time"
@@ -148,7 +149,7 @@ func init() {
 	// cartitem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	cartitem.UpdateDefaultUpdatedAt = cartitemDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// cartitemDescQuantity is the schema descriptor for quantity field.
-	cartitemDescQuantity := cartitemFields[2].Descriptor()
+	cartitemDescQuantity := cartitemFields[3].Descriptor()
 	// cartitem.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
 	cartitem.QuantityValidator = cartitemDescQuantity.Validators[0].(func(int) error)
 	categoryMixin := schema.Category{}.Mixin()
@@ -322,8 +323,12 @@ func init() {
 	orderitemDescCreatedAt := orderitemMixinFields0[0].Descriptor()
 	// orderitem.DefaultCreatedAt holds the default value on creation for the created_at field.
 	orderitem.DefaultCreatedAt = orderitemDescCreatedAt.Default.(func() time.Time)
+	// orderitemDescOptions is the schema descriptor for options field.
+	orderitemDescOptions := orderitemFields[4].Descriptor()
+	// orderitem.DefaultOptions holds the default value on creation for the options field.
+	orderitem.DefaultOptions = orderitemDescOptions.Default.(map[string]string)
 	// orderitemDescProductName is the schema descriptor for product_name field.
-	orderitemDescProductName := orderitemFields[2].Descriptor()
+	orderitemDescProductName := orderitemFields[5].Descriptor()
 	// orderitem.ProductNameValidator is a validator for the "product_name" field. It is called by the builders before save.
 	orderitem.ProductNameValidator = func() func(string) error {
 		validators := orderitemDescProductName.Validators
@@ -341,11 +346,11 @@ func init() {
 		}
 	}()
 	// orderitemDescUnitPrice is the schema descriptor for unit_price field.
-	orderitemDescUnitPrice := orderitemFields[3].Descriptor()
+	orderitemDescUnitPrice := orderitemFields[6].Descriptor()
 	// orderitem.UnitPriceValidator is a validator for the "unit_price" field. It is called by the builders before save.
 	orderitem.UnitPriceValidator = orderitemDescUnitPrice.Validators[0].(func(int64) error)
 	// orderitemDescQuantity is the schema descriptor for quantity field.
-	orderitemDescQuantity := orderitemFields[4].Descriptor()
+	orderitemDescQuantity := orderitemFields[7].Descriptor()
 	// orderitem.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
 	orderitem.QuantityValidator = orderitemDescQuantity.Validators[0].(func(int) error)
 	productMixin := schema.Product{}.Mixin()
@@ -411,8 +416,12 @@ func init() {
 	productDescIsActive := productFields[5].Descriptor()
 	// product.DefaultIsActive holds the default value on creation for the is_active field.
 	product.DefaultIsActive = productDescIsActive.Default.(bool)
+	// productDescOptions is the schema descriptor for options field.
+	productDescOptions := productFields[6].Descriptor()
+	// product.DefaultOptions holds the default value on creation for the options field.
+	product.DefaultOptions = productDescOptions.Default.([]string)
 	// productDescVersion is the schema descriptor for version field.
-	productDescVersion := productFields[6].Descriptor()
+	productDescVersion := productFields[7].Descriptor()
 	// product.DefaultVersion holds the default value on creation for the version field.
 	product.DefaultVersion = productDescVersion.Default.(int)
 	ratelimitbucketFields := schema.RateLimitBucket{}.Fields()
@@ -491,6 +500,67 @@ func init() {
 			return nil
 		}
 	}()
+	variantMixin := schema.Variant{}.Mixin()
+	variantMixinHooks1 := variantMixin[1].Hooks()
+	variantHooks := schema.Variant{}.Hooks()
+	variant.Hooks[0] = variantMixinHooks1[0]
+	variant.Hooks[1] = variantHooks[0]
+	variant.Hooks[2] = variantHooks[1]
+	variant.Hooks[3] = variantHooks[2]
+	variant.Hooks[4] = variantHooks[3]
+	variantMixinInters1 := variantMixin[1].Interceptors()
+	variant.Interceptors[0] = variantMixinInters1[0]
+	variantMixinFields0 := variantMixin[0].Fields()
+	_ = variantMixinFields0
+	variantFields := schema.Variant{}.Fields()
+	_ = variantFields
+	// variantDescCreatedAt is the schema descriptor for created_at field.
+	variantDescCreatedAt := variantMixinFields0[0].Descriptor()
+	// variant.DefaultCreatedAt holds the default value on creation for the created_at field.
+	variant.DefaultCreatedAt = variantDescCreatedAt.Default.(func() time.Time)
+	// variantDescUpdatedAt is the schema descriptor for updated_at field.
+	variantDescUpdatedAt := variantMixinFields0[1].Descriptor()
+	// variant.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	variant.DefaultUpdatedAt = variantDescUpdatedAt.Default.(func() time.Time)
+	// variant.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	variant.UpdateDefaultUpdatedAt = variantDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// variantDescSku is the schema descriptor for sku field.
+	variantDescSku := variantFields[1].Descriptor()
+	// variant.SkuValidator is a validator for the "sku" field. It is called by the builders before save.
+	variant.SkuValidator = func() func(string) error {
+		validators := variantDescSku.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(sku string) error {
+			for _, fn := range fns {
+				if err := fn(sku); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// variantDescPrice is the schema descriptor for price field.
+	variantDescPrice := variantFields[4].Descriptor()
+	// variant.PriceValidator is a validator for the "price" field. It is called by the builders before save.
+	variant.PriceValidator = variantDescPrice.Validators[0].(func(int64) error)
+	// variantDescStock is the schema descriptor for stock field.
+	variantDescStock := variantFields[5].Descriptor()
+	// variant.DefaultStock holds the default value on creation for the stock field.
+	variant.DefaultStock = variantDescStock.Default.(int)
+	// variant.StockValidator is a validator for the "stock" field. It is called by the builders before save.
+	variant.StockValidator = variantDescStock.Validators[0].(func(int) error)
+	// variantDescIsActive is the schema descriptor for is_active field.
+	variantDescIsActive := variantFields[6].Descriptor()
+	// variant.DefaultIsActive holds the default value on creation for the is_active field.
+	variant.DefaultIsActive = variantDescIsActive.Default.(bool)
+	// variantDescVersion is the schema descriptor for version field.
+	variantDescVersion := variantFields[7].Descriptor()
+	// variant.DefaultVersion holds the default value on creation for the version field.
+	variant.DefaultVersion = variantDescVersion.Default.(int)
 	webhookMixin := schema.Webhook{}.Mixin()
 	webhookHooks := schema.Webhook{}.Hooks()
 	webhook.Hooks[0] = webhookHooks[0]

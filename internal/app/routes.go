@@ -53,6 +53,13 @@ func addRoutes(e *echo.Echo, h handlers) {
 	e.POST("/api/v1/admin/products/:id/stock-adjustments", h.inventory.AdjustStock, adminOnly...)
 	e.GET("/api/v1/admin/products/:id/movements", h.inventory.ListMovements, adminOnly...)
 	e.GET("/api/v1/admin/inventory/reconciliation", h.inventory.Reconcile, adminOnly...)
+	e.POST("/api/v1/admin/products/:id/variants", h.catalog.CreateVariant, adminOnly...)
+	e.GET("/api/v1/admin/variants", h.catalog.ListVariants, adminOnly...)
+	e.GET("/api/v1/admin/variants/:id", h.catalog.GetVariant, adminOnly...)
+	e.PATCH("/api/v1/admin/variants/:id", h.catalog.UpdateVariant, adminOnly...)
+	e.DELETE("/api/v1/admin/variants/:id", h.catalog.DeleteVariant, adminOnly...)
+	e.POST("/api/v1/admin/variants/:id/stock-adjustments", h.inventory.AdjustVariantStock, adminOnly...)
+	e.GET("/api/v1/admin/variants/:id/movements", h.inventory.ListVariantMovements, adminOnly...)
 
 	// Cart: always the caller's own.
 	e.GET("/api/v1/cart", h.cart.Get, signedIn...)

@@ -35,6 +35,8 @@ const (
 	Unavailable             Code = "unavailable"
 	Internal                Code = "internal"
 	UnsupportedMediaType    Code = "unsupported_media_type"
+	VariantRequired         Code = "variant_required"
+	StockChanged            Code = "stock_changed"
 )
 
 var statuses = map[Code]int{
@@ -46,6 +48,8 @@ var statuses = map[Code]int{
 	InsufficientStock:       http.StatusConflict,
 	InvalidStatusTransition: http.StatusConflict,
 	ProductUnavailable:      http.StatusConflict,
+	VariantRequired:         http.StatusUnprocessableEntity,
+	StockChanged:            http.StatusConflict,
 	PriceChanged:            http.StatusConflict,
 	Conflict:                http.StatusConflict,
 	VersionConflict:         http.StatusPreconditionFailed,

@@ -85,8 +85,9 @@ func TestTranslate(t *testing.T) {
 		c := testdb.New(t, dia).Client
 		u := c.User.Create().SetEmail("a@example.com").SetName("A").SetPasswordHash("x").SaveX(ctx)
 		cat := c.Category.Create().SetName("Tools").SetSlug("tools").SaveX(ctx)
-		p := c.Product.Create().SetCategory(cat).SetName("Hammer").SetPrice(1999).SetStock(1).SaveX(ctx)
-		c.CartItem.Create().SetUserID(u.ID).SetProductID(p.ID).SetQuantity(1).ExecX(ctx)
+		p := c.Product.Create().SetCategory(cat).SetName("Hammer").SetPrice(1999).SaveX(ctx)
+		v := c.Variant.Create().SetProduct(p).SetStock(1).SaveX(ctx)
+		c.CartItem.Create().SetUserID(u.ID).SetProductID(p.ID).SetVariantID(v.ID).SetQuantity(1).ExecX(ctx)
 
 		// On SQLite a foreign-key violation doesn't name its key, so
 		// Translate alone calls each a conflict; the runner tells a
@@ -113,16 +114,16 @@ func TestTranslate(t *testing.T) {
 				return fmt.Errorf("update category: %w", c.Category.UpdateOne(other).SetSlug("tools").Exec(ctx))
 			}, apperr.Conflict, "a category with this slug already exists", nil},
 			{"unique index without a message", func() error {
-				return c.CartItem.Create().SetUserID(u.ID).SetProductID(p.ID).SetQuantity(1).Exec(ctx)
+				return c.CartItem.Create().SetUserID(u.ID).SetProductID(p.ID).SetVariantID(v.ID).SetQuantity(1).Exec(ctx)
 			}, apperr.Conflict, "the change conflicts with the data already stored", nil},
 			{"check constraint", func() error {
 				return c.Product.UpdateOneID(p.ID).AddPrice(-p.Price).Exec(ctx) // price ≥ 1
 			}, apperr.Conflict, "the change conflicts with the data already stored", nil},
 			{"foreign key to a vanished user", func() error {
-				return c.CartItem.Create().SetUserID(u.ID + 1000).SetProductID(p.ID).SetQuantity(1).Exec(ctx)
+				return c.CartItem.Create().SetUserID(u.ID + 1000).SetProductID(p.ID).SetVariantID(v.ID).SetQuantity(1).Exec(ctx)
 			}, vanished, vanishedMsg, nil},
 			{"foreign key to something else", func() error {
-				return c.CartItem.Create().SetUserID(u.ID).SetProductID(p.ID + 1000).SetQuantity(1).Exec(ctx)
+				return c.CartItem.Create().SetUserID(u.ID).SetProductID(p.ID + 1000).SetVariantID(v.ID + 1000).SetQuantity(1).Exec(ctx)
 			}, apperr.Conflict, "", nil},
 			{"not found", func() error {
 				_, err := c.Product.Get(ctx, p.ID+1000)
@@ -148,7 +149,7 @@ func TestTranslate(t *testing.T) {
 				return apperr.New(apperr.ValidationFailed, "module says").Wrap(err)
 			}, apperr.ValidationFailed, "module says", nil},
 			{"a vanished user over a module's code", func() error {
-				err := c.CartItem.Create().SetUserID(u.ID + 2000).SetProductID(p.ID).SetQuantity(1).Exec(ctx)
+				err := c.CartItem.Create().SetUserID(u.ID + 2000).SetProductID(p.ID).SetVariantID(v.ID).SetQuantity(1).Exec(ctx)
 				return apperr.New(apperr.Conflict, "module says").Wrap(err)
 			}, overModule, "", nil},
 		}

@@ -112,10 +112,15 @@ func TestRunner_ForeignKey(t *testing.T) {
 		ctx := context.Background()
 		u := db.Client.User.Create().SetEmail("a@example.com").SetName("A").SetPasswordHash("x").SaveX(ctx)
 		cat := db.Client.Category.Create().SetName("C").SetSlug("c").SaveX(ctx)
-		p := db.Client.Product.Create().SetCategory(cat).SetName("P").SetPrice(100).SetStock(1).SaveX(ctx)
+		p := db.Client.Product.Create().SetCategory(cat).SetName("P").SetPrice(100).SaveX(ctx)
+		v := db.Client.Variant.Create().SetProduct(p).SetStock(1).SaveX(ctx)
 		addLine := func(userID, productID int) func(ctx context.Context, db *ent.Client) error {
+			variantID := v.ID
+			if productID != p.ID {
+				variantID += 100 // a missing product's missing variant
+			}
 			return func(ctx context.Context, db *ent.Client) error {
-				return db.CartItem.Create().SetUserID(userID).SetProductID(productID).SetQuantity(1).Exec(ctx)
+				return db.CartItem.Create().SetUserID(userID).SetProductID(productID).SetVariantID(variantID).SetQuantity(1).Exec(ctx)
 			}
 		}
 		for name, tc := range map[string]struct {

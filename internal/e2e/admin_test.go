@@ -13,6 +13,7 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/category"
 	"shop/ent/inventorymovement"
+	"shop/ent/variant"
 	"shop/internal/testdb"
 	"shop/modules/admin"
 	"shop/modules/ordering"
@@ -323,15 +324,32 @@ func TestAuditLog(t *testing.T) {
 				t.Errorf("entry %+v: want the admin as actor, a request id and an ip", e)
 			}
 		}
-		want := []string{"update:stock", "delete:deleted_at", "update:name", "update:stock", "update:price", "create:category_id,created_at,description,is_active,name,price,stock"}
+		want := []string{"delete:deleted_at", "update:name", "update:price", "create:category_id,created_at,description,is_active,name,options,price,stock"}
 		if strings.Join(summary, " ") != strings.Join(want, " ") {
 			t.Fatalf("product audit = %v\nwant %v", summary, want)
 		}
-		price := l.Items[4]
+		price := l.Items[2]
 		if price.Changes["price"]["old"] != float64(2500) || price.Changes["price"]["new"] != float64(2600) || price.RequestID != "req-patch-1" {
 			t.Fatalf("price change entry = %+v", price)
 		}
-		stock := l.Items[3]
+		// Stock lives on the variant: its changes are the variant's entries.
+		vid := s.ent.Variant.Query().Where(variant.ProductID(p.ID)).OnlyIDX(context.Background())
+		l.Items = nil // a fresh decode: JSON merges into existing elements
+		s.do(t, req{method: "GET", path: path("/api/v1/admin/audit-log?entity=variant&entity_id=%d&limit=100", vid), token: a.Token}).wantStatus(200).JSON(&l)
+		summary = nil
+		for _, e := range l.Items {
+			keys := []string{}
+			for k := range e.Changes {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			summary = append(summary, e.Action+":"+strings.Join(keys, ","))
+		}
+		want = []string{"update:stock", "update:stock", "create:created_at,is_active,options,options_key,product_id,stock"}
+		if strings.Join(summary, " ") != strings.Join(want, " ") {
+			t.Fatalf("variant audit = %v\nwant %v", summary, want)
+		}
+		stock := l.Items[1]
 		if stock.Changes["stock"]["old"] != float64(5) || stock.Changes["stock"]["new"] != float64(8) {
 			t.Fatalf("stock change entry = %+v", stock)
 		}
@@ -340,6 +358,7 @@ func TestAuditLog(t *testing.T) {
 			t.Fatalf("restock entry = %+v", restock)
 		}
 
+		l.Items = nil
 		s.do(t, req{method: "GET", path: path("/api/v1/admin/audit-log?entity=order&entity_id=%d", o.ID), token: a.Token}).wantStatus(200).JSON(&l)
 		if len(l.Items) != 2 || l.Items[1].Changes["status"]["old"] != "pending" || l.Items[1].Changes["status"]["new"] != "processing" ||
 			l.Items[0].Changes["status"]["new"] != "cancelled" {

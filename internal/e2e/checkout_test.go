@@ -113,8 +113,8 @@ func TestCheckout(t *testing.T) {
 			}
 			got := fmt.Sprint(items)
 			want := fmt.Sprint([]any{
-				map[string]any{"product_id": float64(drill.ID), "requested": float64(8), "available": float64(5)},
-				map[string]any{"product_id": float64(screws.ID), "requested": float64(70), "available": float64(69)},
+				map[string]any{"product_id": float64(drill.ID), "requested": float64(8), "available": float64(5), "variant_id": float64(variantOf(t, s, drill.ID))},
+				map[string]any{"product_id": float64(screws.ID), "requested": float64(70), "available": float64(69), "variant_id": float64(variantOf(t, s, screws.ID))},
 			})
 			if got != want {
 				t.Fatalf("items = %s, want %s", got, want)

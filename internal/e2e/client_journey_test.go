@@ -139,7 +139,7 @@ func TestClientJourney(t *testing.T) {
 		must(admin.UpdateCategoryWithResponse(ctx, phones.ID, client.UpdateCategoryRequest{ParentID: nullable.NewNullableWithValue(top.ID)}))(t, 200)
 		newProduct := func(cat int, name string, price int64, stock int) client.Product {
 			return *must(admin.CreateProductWithResponse(ctx, client.CreateProductRequest{
-				CategoryID: cat, Name: name, Description: ptr("about " + name), Price: price, Stock: stock,
+				CategoryID: cat, Name: name, Description: ptr("about " + name), Price: price, Stock: &stock,
 			}))(t, 201).JSON201
 		}
 		phone := newProduct(phones.ID, "Phone", 50000, 10)
@@ -191,8 +191,8 @@ func TestClientJourney(t *testing.T) {
 		}
 
 		// Cart: add, change the quantity, read it.
-		must(ann.AddCartItemWithResponse(ctx, client.AddCartItemRequest{ProductID: phone.ID, Quantity: 1}))(t, 201)
-		cart := must(ann.AddCartItemWithResponse(ctx, client.AddCartItemRequest{ProductID: cheap.ID, Quantity: 1}))(t, 201).JSON201
+		must(ann.AddCartItemWithResponse(ctx, client.AddCartItemRequest{ProductID: &phone.ID, Quantity: 1}))(t, 201)
+		cart := must(ann.AddCartItemWithResponse(ctx, client.AddCartItemRequest{ProductID: &cheap.ID, Quantity: 1}))(t, 201).JSON201
 		var cheapLine int
 		for _, it := range cart.Items {
 			if it.ProductID == cheap.ID {
@@ -255,7 +255,7 @@ func TestClientJourney(t *testing.T) {
 		}
 
 		// A second order that the admin ships.
-		must(ann.AddCartItemWithResponse(ctx, client.AddCartItemRequest{ProductID: phone.ID, Quantity: 2}))(t, 201)
+		must(ann.AddCartItemWithResponse(ctx, client.AddCartItemRequest{ProductID: &phone.ID, Quantity: 2}))(t, 201)
 		second := must(ann.CheckoutWithResponse(ctx, &client.CheckoutParams{}, client.CheckoutRequest{}))(t, 201).JSON201
 
 		// Admin: the orders, a status change, a refused one.
@@ -312,8 +312,12 @@ func TestClientJourney(t *testing.T) {
 		if len(audit) < 2 || audit[0].Action != client.AuditActionUpdate || audit[len(audit)-1].Action != client.AuditActionCreate {
 			t.Fatalf("audit log = %+v", audit)
 		}
-		if ch, ok := audit[0].Changes["stock"]; !ok || func() bool { n, err := ch.New.AsFieldChangeNew1(); return err != nil || n != 13 }() {
-			t.Fatalf("newest audit entry = %+v", audit[0])
+		phoneVariant := variantOf(t, s, phone.ID)
+		vaudit := must(admin.ListAuditLogWithResponse(ctx, &client.ListAuditLogParams{
+			Entity: ptr(client.AuditEntityVariant), EntityID: &phoneVariant,
+		}))(t, 200).JSON200.Items
+		if ch, ok := vaudit[0].Changes["stock"]; !ok || func() bool { n, err := ch.New.AsFieldChangeNew1(); return err != nil || n != 13 }() {
+			t.Fatalf("newest variant audit entry = %+v", vaudit[0])
 		}
 		rec := must(admin.GetInventoryReconciliationWithResponse(ctx))(t, 200).JSON200
 		if rec.ProductsChecked != 3 || len(rec.Discrepancies) != 0 {

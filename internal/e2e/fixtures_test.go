@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"shop/ent/variant"
 	"testing"
 
 	"shop/internal/invariants"
@@ -44,6 +45,13 @@ func (s *shop) product(t testing.TB, admin user, categoryID int, name string, pr
 	return product{ID: p.ID, Price: p.Price}
 }
 
+// variantOf is the id of a one-variant product's variant, from the
+// database.
+func variantOf(t testing.TB, s *shop, productID int) int {
+	t.Helper()
+	return s.ent.Variant.Query().Where(variant.ProductID(productID)).OnlyIDX(schema.SkipSoftDelete(context.Background()))
+}
+
 // stock reads a product's stock from the database.
 func (s *shop) stock(t testing.TB, id int) int {
 	t.Helper()
@@ -60,7 +68,7 @@ func (s *shop) checkLedger(t testing.TB) {
 		t.Fatal(err)
 	}
 	for _, d := range rec.Discrepancies {
-		t.Errorf("product %d: stock %d, ledger sum %d", d.ProductID, d.Stock, d.LedgerSum)
+		t.Errorf("product %d variant %v: stock %d, ledger sum %d", d.ProductID, d.VariantID, d.Stock, d.LedgerSum)
 	}
 	for _, p := range s.ent.Product.Query().AllX(ctx) {
 		if p.Stock < 0 {

@@ -62,6 +62,23 @@ func (o *Outbox) Add(typ string, data any) {
 	o.data = append(o.data, data)
 }
 
+// Find returns the data of the first event of type typ whose data match
+// accepts, or nil: a later write of the same transaction can complete an
+// event recorded earlier (a product's variants, created after it).
+func (o *Outbox) Find(typ string, match func(data any) bool) any {
+	if o == nil {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i, e := range o.events {
+		if e.Type == typ && match(o.data[i]) {
+			return o.data[i]
+		}
+	}
+	return nil
+}
+
 // Currency is the store currency events carry ("" on a nil Outbox).
 func (o *Outbox) Currency() string {
 	if o == nil {

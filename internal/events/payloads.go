@@ -22,11 +22,14 @@ type Order struct {
 
 // OrderItem is a line of Order.
 type OrderItem struct {
-	ProductID   int    `json:"product_id"`
-	ProductName string `json:"product_name"`
-	Quantity    int    `json:"quantity"`
-	UnitPrice   int64  `json:"unit_price"`
-	Subtotal    int64  `json:"subtotal"`
+	ProductID   int               `json:"product_id"`
+	VariantID   int               `json:"variant_id"`
+	SKU         *string           `json:"sku"`
+	Options     map[string]string `json:"options"`
+	ProductName string            `json:"product_name"`
+	Quantity    int               `json:"quantity"`
+	UnitPrice   int64             `json:"unit_price"`
+	Subtotal    int64             `json:"subtotal"`
 }
 
 // StatusChange is the data of order.status_changed.
@@ -47,15 +50,48 @@ type Product struct {
 	Currency    string    `json:"currency"`
 	Stock       int       `json:"stock"`
 	IsActive    bool      `json:"is_active"`
+	Options     []string  `json:"options"`
+	Variants    []Variant `json:"variants"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+// Variant is the Variant of API.md.
+type Variant struct {
+	ID        int               `json:"id"`
+	ProductID int               `json:"product_id"`
+	SKU       *string           `json:"sku"`
+	Options   map[string]string `json:"options"`
+	Price     int64             `json:"price"`
+	Currency  string            `json:"currency"`
+	Stock     int               `json:"stock"`
+	IsActive  bool              `json:"is_active"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// NewVariant maps a variant to its data; productPrice is its product's
+// price, which the variant's follows until it has its own.
+func NewVariant(v *gen.Variant, productPrice int64, currency string) Variant {
+	price := productPrice
+	if v.Price != nil {
+		price = *v.Price
+	}
+	opts := v.Options
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	return Variant{ID: v.ID, ProductID: v.ProductID, SKU: v.Sku, Options: opts, Price: price, Currency: currency,
+		Stock: v.Stock, IsActive: v.IsActive, CreatedAt: v.CreatedAt.UTC(), UpdatedAt: v.UpdatedAt.UTC()}
+}
+
 // LowStock is the data of inventory.low_stock.
 type LowStock struct {
-	ProductID int `json:"product_id"`
-	Stock     int `json:"stock"`
-	Threshold int `json:"threshold"`
+	ProductID int     `json:"product_id"`
+	VariantID int     `json:"variant_id"`
+	SKU       *string `json:"sku"`
+	Stock     int     `json:"stock"`
+	Threshold int     `json:"threshold"`
 }
 
 // NewOrder maps an order and its lines (nil: none yet) to event data.
@@ -63,36 +99,56 @@ func NewOrder(o *gen.Order, items []*gen.OrderItem) *Order {
 	out := &Order{ID: o.ID, UserID: o.UserID, Status: string(o.Status), TotalAmount: o.TotalAmount,
 		Currency: o.Currency, Items: []OrderItem{}, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 	for _, it := range items {
-		out.AddItem(it.ProductID, it.ProductName, it.Quantity, it.UnitPrice)
+		out.AddItem(OrderItem{ProductID: it.ProductID, VariantID: it.VariantID, SKU: it.Sku, Options: it.Options,
+			ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: it.UnitPrice})
 	}
 	return out
 }
 
-// AddItem appends a line.
-func (o *Order) AddItem(productID int, name string, qty int, unitPrice int64) {
-	o.Items = append(o.Items, OrderItem{ProductID: productID, ProductName: name, Quantity: qty,
-		UnitPrice: unitPrice, Subtotal: unitPrice * int64(qty)})
+// AddItem appends a line (its subtotal computed here).
+func (o *Order) AddItem(it OrderItem) {
+	if it.Options == nil {
+		it.Options = map[string]string{}
+	}
+	it.Subtotal = it.UnitPrice * int64(it.Quantity)
+	o.Items = append(o.Items, it)
 }
 
-// NewProduct maps a product to event data; currency is the store's.
+// NewProduct maps a product, with the variants loaded on it
+// (p.Edges.Variants), to event data; currency is the store's.
 func NewProduct(p *gen.Product, currency string) Product {
+	opts := p.Options
+	if opts == nil {
+		opts = []string{}
+	}
+	vs := make([]Variant, len(p.Edges.Variants))
+	for i, v := range p.Edges.Variants {
+		vs[i] = NewVariant(v, p.Price, currency)
+	}
 	return Product{ID: p.ID, CategoryID: p.CategoryID, Name: p.Name, Description: p.Description,
-		Price: p.Price, Currency: currency, Stock: p.Stock, IsActive: p.IsActive,
+		Price: p.Price, Currency: currency, Stock: p.Stock, IsActive: p.IsActive, Options: opts, Variants: vs,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 
+// StockChange is one variant's stock moved by Change to Stock.
+type StockChange struct {
+	ProductID, VariantID int
+	SKU                  *string
+	Change, Stock        int
+}
+
 // AddLowStock records, in the outbox of ctx, inventory.low_stock for each
-// product whose stock went by change[id] to after[id] and so from at least
-// the threshold to below it. Every stock change (schema.MoveStock) calls it.
-func AddLowStock(ctx context.Context, change, after map[int]int) {
+// variant whose stock went from at least the threshold to below it. Every
+// stock change (schema.MoveStock) calls it.
+func AddLowStock(ctx context.Context, changes []StockChange) {
 	o := FromContext(ctx)
 	if o == nil {
 		return
 	}
 	t := o.settings.LowStockThreshold
-	for id, stock := range after {
-		if d := change[id]; d < 0 && stock < t && stock-d >= t {
-			o.Add(InventoryLowStock, LowStock{ProductID: id, Stock: stock, Threshold: t})
+	for _, ch := range changes {
+		if ch.Change < 0 && ch.Stock < t && ch.Stock-ch.Change >= t {
+			o.Add(InventoryLowStock, LowStock{ProductID: ch.ProductID, VariantID: ch.VariantID, SKU: ch.SKU, Stock: ch.Stock, Threshold: t})
 		}
 	}
 }

@@ -24,24 +24,37 @@ func Check(ctx context.Context, db *ent.Client) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	salesByOrderProduct := map[[2]int]int{}
-	cancelByOrderProduct := map[[2]int]int{}
+	// Keyed by (order, variant): stock lives on variants.
+	salesByOrderVariant := map[[2]int]int{}
+	cancelByOrderVariant := map[[2]int]int{}
 	for _, m := range moves {
 		if m.OrderID != nil {
-			k := [2]int{*m.OrderID, m.ProductID}
+			k := [2]int{*m.OrderID, m.VariantID}
 			switch m.Reason {
 			case inventorymovement.ReasonSale:
-				salesByOrderProduct[k] += -m.QuantityChange
+				salesByOrderVariant[k] += -m.QuantityChange
 			case inventorymovement.ReasonCancellation:
-				cancelByOrderProduct[k] += m.QuantityChange
+				cancelByOrderVariant[k] += m.QuantityChange
 			}
 		}
 	}
-	// 1, 2 and 6: stock never negative and always the ledger's sum (the
-	// reconciliation the admin endpoint serves).
+	// 1, 2 and 6: stock never negative, a variant's always its ledger's
+	// sum and a product's its live variants' sum (the reconciliation the
+	// admin endpoint serves).
 	for _, p := range products {
 		if p.Stock < 0 {
 			bad = append(bad, fmt.Sprintf("product %d: stock %d < 0", p.ID, p.Stock))
+		}
+	}
+	variants, err := db.Variant.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	variantOf := make(map[int]*ent.Variant, len(variants))
+	for _, v := range variants {
+		variantOf[v.ID] = v
+		if v.Stock < 0 {
+			bad = append(bad, fmt.Sprintf("variant %d: stock %d < 0", v.ID, v.Stock))
 		}
 	}
 	rec, err := schema.Reconcile(ctx, db)
@@ -49,7 +62,11 @@ func Check(ctx context.Context, db *ent.Client) ([]string, error) {
 		return nil, err
 	}
 	for _, d := range rec.Discrepancies {
-		bad = append(bad, fmt.Sprintf("product %d: stock %d != ledger sum %d", d.ProductID, d.Stock, d.LedgerSum))
+		if d.VariantID != nil {
+			bad = append(bad, fmt.Sprintf("variant %d (product %d): stock %d != ledger sum %d", *d.VariantID, d.ProductID, d.Stock, d.LedgerSum))
+		} else {
+			bad = append(bad, fmt.Sprintf("product %d: stock %d != its live variants' sum %d", d.ProductID, d.Stock, d.LedgerSum))
+		}
 	}
 	// 3 and 4: orders have lines, totals add up, every line was sold from
 	// stock, and exactly the cancelled orders were put back.
@@ -64,34 +81,59 @@ func Check(ctx context.Context, db *ent.Client) ([]string, error) {
 		var total int64
 		for _, it := range o.Edges.Items {
 			total += it.UnitPrice * int64(it.Quantity)
-			k := [2]int{o.ID, it.ProductID}
-			if salesByOrderProduct[k] != it.Quantity {
-				bad = append(bad, fmt.Sprintf("order %d product %d: sold %d in the ledger, %d in the order", o.ID, it.ProductID, salesByOrderProduct[k], it.Quantity))
+			k := [2]int{o.ID, it.VariantID}
+			if v := variantOf[it.VariantID]; v == nil || v.ProductID != it.ProductID {
+				bad = append(bad, fmt.Sprintf("order %d: line of variant %d is not of its product %d", o.ID, it.VariantID, it.ProductID))
+			}
+			if salesByOrderVariant[k] != it.Quantity {
+				bad = append(bad, fmt.Sprintf("order %d variant %d: sold %d in the ledger, %d in the order", o.ID, it.VariantID, salesByOrderVariant[k], it.Quantity))
 			}
 			want := 0
 			if o.Status == schema.StatusCancelled {
 				want = it.Quantity
 			}
-			if cancelByOrderProduct[k] != want {
-				bad = append(bad, fmt.Sprintf("order %d (%s) product %d: %d put back, want %d", o.ID, o.Status, it.ProductID, cancelByOrderProduct[k], want))
+			if cancelByOrderVariant[k] != want {
+				bad = append(bad, fmt.Sprintf("order %d (%s) variant %d: %d put back, want %d", o.ID, o.Status, it.VariantID, cancelByOrderVariant[k], want))
 			}
 		}
 		if total != o.TotalAmount {
 			bad = append(bad, fmt.Sprintf("order %d: total %d != sum of lines %d", o.ID, o.TotalAmount, total))
 		}
 	}
-	// 5: one cart line per (user, product).
+	// 5: one cart line per (user, variant), of the variant's product; no
+	// two live variants of a product with the same options, no two live
+	// variants with one SKU.
 	lines, err := db.CartItem.Query().All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	seen := map[[2]int]bool{}
 	for _, l := range lines {
-		k := [2]int{l.UserID, l.ProductID}
+		k := [2]int{l.UserID, l.VariantID}
 		if seen[k] {
-			bad = append(bad, fmt.Sprintf("user %d has two cart lines of product %d", l.UserID, l.ProductID))
+			bad = append(bad, fmt.Sprintf("user %d has two cart lines of variant %d", l.UserID, l.VariantID))
 		}
 		seen[k] = true
+		if v := variantOf[l.VariantID]; v == nil || v.ProductID != l.ProductID {
+			bad = append(bad, fmt.Sprintf("cart line %d: variant %d is not of its product %d", l.ID, l.VariantID, l.ProductID))
+		}
+	}
+	options, skus := map[string]int{}, map[string]int{}
+	for _, v := range variants {
+		if v.DeletedAt != nil {
+			continue
+		}
+		if k := fmt.Sprintf("%d/%s", v.ProductID, schema.OptionsKey(v.Options)); options[k] != 0 {
+			bad = append(bad, fmt.Sprintf("variants %d and %d of product %d have the same options", options[k], v.ID, v.ProductID))
+		} else {
+			options[k] = v.ID
+		}
+		if v.Sku != nil {
+			if skus[*v.Sku] != 0 {
+				bad = append(bad, fmt.Sprintf("variants %d and %d share SKU %q", skus[*v.Sku], v.ID, *v.Sku))
+			}
+			skus[*v.Sku] = v.ID
+		}
 	}
 	// 8: an idempotency key names one order of its own user.
 	keys, err := db.IdempotencyKey.Query().WithOrder().All(ctx)

@@ -197,3 +197,11 @@ var NewestFirst = Sort{Name: "-id", Column: "id", Desc: true}
 func ByID[R any](id func(R) int) func(R) Cursor {
 	return func(r R) Cursor { return Cursor{Sort: NewestFirst.Name, ID: id(r)} }
 }
+
+// IDOrder orders rows by id, ascending (oldest first).
+var IDOrder = Sort{Name: "id", Column: "id"}
+
+// ByIDAscending is the cursor function of IDOrder lists.
+func ByIDAscending[R any](id func(R) int) func(R) Cursor {
+	return func(r R) Cursor { return Cursor{Sort: IDOrder.Name, ID: id(r)} }
+}

@@ -22,13 +22,16 @@ type HTTP struct {
 
 // LineJSON is one line of the Cart of API.md.
 type LineJSON struct {
-	ID          int    `json:"id"`
-	ProductID   int    `json:"product_id"`
-	ProductName string `json:"product_name"`
-	UnitPrice   int64  `json:"unit_price"`
-	Quantity    int    `json:"quantity"`
-	Subtotal    int64  `json:"subtotal"`
-	Available   bool   `json:"available"`
+	ID          int               `json:"id"`
+	ProductID   int               `json:"product_id"`
+	VariantID   int               `json:"variant_id"`
+	SKU         *string           `json:"sku"`
+	Options     map[string]string `json:"options"`
+	ProductName string            `json:"product_name"`
+	UnitPrice   int64             `json:"unit_price"`
+	Quantity    int               `json:"quantity"`
+	Subtotal    int64             `json:"subtotal"`
+	Available   bool              `json:"available"`
 }
 
 // JSON is the Cart of API.md.
@@ -45,7 +48,7 @@ func View(lines []Line, currency string) JSON {
 	for _, l := range lines {
 		sub := l.Price * int64(l.Quantity)
 		out.Items = append(out.Items, LineJSON{
-			ID: l.ID, ProductID: l.ProductID, ProductName: l.Name,
+			ID: l.ID, ProductID: l.ProductID, VariantID: l.VariantID, SKU: l.SKU, Options: l.Options, ProductName: l.Name,
 			UnitPrice: l.Price, Quantity: l.Quantity, Subtotal: sub, Available: l.Available(),
 		})
 		out.Total += sub

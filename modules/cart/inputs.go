@@ -5,17 +5,24 @@ import (
 	"shop/schema"
 )
 
-// AddInput is a product and a quantity to add to the cart (REST: the
-// POST /cart/items body). Add validates it first.
+// AddInput is a variant (or a one-variant product) and a quantity to add
+// to the cart (REST: the POST /cart/items body). Add validates it first.
 type AddInput struct {
+	VariantID *int `json:"variant_id"`
 	ProductID *int `json:"product_id"`
 	Quantity  *int `json:"quantity"`
 }
 
-// Validate checks that both are given and the quantity is in the line range.
+// Validate checks that exactly one of the ids is given and the quantity is
+// in the line range.
 func (in AddInput) Validate() error {
 	var f valid.Fields
-	f.Required("product_id", in.ProductID != nil)
+	switch {
+	case in.VariantID == nil && in.ProductID == nil:
+		f.Add("variant_id", "is required (or product_id, for a product with one variant)")
+	case in.VariantID != nil && in.ProductID != nil:
+		f.Add("product_id", "give variant_id or product_id, not both")
+	}
 	quantity(&f, in.Quantity)
 	return f.Err()
 }

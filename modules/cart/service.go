@@ -1,9 +1,11 @@
-// Package cart owns cart lines: one per (user, product), priced live from
-// the product on every read.
+// Package cart owns cart lines: one per (user, variant), priced live from
+// the variant (its own price, else its product's) on every read.
 package cart
 
 import (
 	"context"
+	sqldb "database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"shop/ent/cartitem"
 	"shop/ent/predicate"
 	"shop/ent/product"
+	"shop/ent/variant"
 	"shop/internal/apperr"
 	"shop/schema"
 )
@@ -30,20 +33,24 @@ type Service struct {
 type Line struct {
 	ID        int
 	ProductID int
+	VariantID int
 	Quantity  int
 	Name      string // the product's, live
-	Price     int64  // the product's, live
-	Stock     int
-	// ForSale is the product's "for sale" state: active and not deleted.
+	Price     int64  // the variant's own, else the product's, live
+	Stock     int    // the variant's
+	SKU       *string
+	Options   map[string]string
+	// ForSale is the variant's "for sale" state: it and its product
+	// active and not deleted.
 	ForSale bool
 }
 
 // Available reports whether the line can be checked out as it is.
 func (l Line) Available() bool { return l.ForSale && l.Stock >= l.Quantity }
 
-// Lines returns the user's cart lines in product-id order with their
-// products (deleted ones too, so the cart can show them as unavailable),
-// in one statement.
+// Lines returns the user's cart lines in variant-id order with their
+// variants and products (deleted ones too, so the cart can show them as
+// unavailable), in one statement.
 func (s Service) Lines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
 	return s.lines(ctx, db, userID, false)
 }
@@ -70,9 +77,19 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock boo
 	defer rows.Close()
 	var lines []Line
 	for rows.Next() {
-		var l Line
-		if err := rows.Scan(&l.ID, &l.ProductID, &l.Quantity, &l.Name, &l.Price, &l.Stock, &l.ForSale); err != nil {
+		var (
+			l    Line
+			sku  sqldb.NullString
+			opts []byte
+		)
+		if err := rows.Scan(&l.ID, &l.ProductID, &l.VariantID, &l.Quantity, &l.Name, &l.Price, &l.Stock, &sku, &opts, &l.ForSale); err != nil {
 			return nil, fmt.Errorf("cart lines: %w", err)
+		}
+		if sku.Valid {
+			l.SKU = &sku.String
+		}
+		if err := json.Unmarshal(opts, &l.Options); err != nil {
+			return nil, fmt.Errorf("cart lines: options: %w", err)
 		}
 		lines = append(lines, l)
 	}
@@ -85,14 +102,15 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock boo
 // The cart's statements, written once per dialect (their arguments are
 // positional, in the order each caller passes them).
 var (
-	linesSQL, lockLinesSQL, upsertSQL, whySQL = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+	linesSQL, lockLinesSQL, upsertSQL, upsertByProductSQL, whySQL = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
 )
 
 func init() {
 	for _, d := range []string{dialect.Postgres, dialect.SQLite} {
 		linesSQL[d] = buildLines(d, false)
 		lockLinesSQL[d] = buildLines(d, true)
-		upsertSQL[d] = buildUpsert(d)
+		upsertSQL[d] = buildUpsert(d, false)
+		upsertByProductSQL[d] = buildUpsert(d, true)
 		whySQL[d] = buildWhy(d)
 	}
 }
@@ -100,9 +118,10 @@ func init() {
 // buildLines: the user's lines joined with their products. Args: user id.
 func buildLines(d string, lock bool) string {
 	b := sql.Dialect(d).Select().Builder
-	b.WriteString("SELECT c.id, c.product_id, c.quantity, p.name, p.price, p.stock, " + forSale("p") +
-		" FROM cart_items AS c JOIN products AS p ON p.id = c.product_id WHERE c.user_id = ").Arg(0).
-		WriteString(" ORDER BY c.product_id")
+	b.WriteString("SELECT c.id, c.product_id, c.variant_id, c.quantity, p.name, COALESCE(v.price, p.price), v.stock, v.sku, v.options, " +
+		forSale("v", "p") + " FROM cart_items AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id" +
+		" WHERE c.user_id = ").Arg(0).
+		WriteString(" ORDER BY c.variant_id")
 	if lock {
 		b.WriteString(" FOR UPDATE OF c")
 	}
@@ -110,93 +129,134 @@ func buildLines(d string, lock bool) string {
 	return query
 }
 
-// buildUpsert: the guarded upsert of Add. Args: user id, quantity,
-// created_at, updated_at, product id, quantity, quantity.
-func buildUpsert(d string) string {
+// buildUpsert: the guarded upsert of Add, naming the variant (byProduct
+// false) or a product that has exactly one live variant (byProduct true).
+// Args: user id, quantity, created_at, updated_at, variant or product id,
+// quantity, quantity.
+func buildUpsert(d string, byProduct bool) string {
 	b := sql.Dialect(d).Select().Builder
 	q := func() { b.WriteString("CAST(").Arg(0).WriteString(" AS BIGINT)") }
-	b.WriteString("INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) SELECT CAST(").
-		Arg(0).WriteString(" AS BIGINT), p.id, ")
+	b.WriteString("INSERT INTO cart_items (user_id, product_id, variant_id, quantity, created_at, updated_at) SELECT CAST(").
+		Arg(0).WriteString(" AS BIGINT), p.id, v.id, ")
 	q()
 	if d == dialect.Postgres {
 		b.WriteString(", CAST(").Arg(0).WriteString(" AS timestamptz), CAST(").Arg(0).WriteString(" AS timestamptz)")
 	} else {
 		b.WriteString(", ").Arg(0).WriteString(", ").Arg(0)
 	}
-	b.WriteString(" FROM products AS p WHERE p.id = ").Arg(0).
-		WriteString(" AND " + forSale("p") + " AND p.stock >= ")
+	b.WriteString(" FROM variants AS v JOIN products AS p ON p.id = v.product_id WHERE ")
+	if byProduct {
+		b.WriteString("v.product_id = ").Arg(0).
+			WriteString(" AND NOT EXISTS (SELECT 1 FROM variants AS o WHERE o.product_id = v.product_id AND o.deleted_at IS NULL AND o.id <> v.id)")
+	} else {
+		b.WriteString("v.id = ").Arg(0)
+	}
+	b.WriteString(" AND " + forSale("v", "p") + " AND v.stock >= ")
 	q()
 	b.WriteString(" AND ")
 	q()
 	b.WriteString(fmt.Sprintf(" <= %d", schema.MaxLineQuantity))
-	b.WriteString(" ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity," +
+	b.WriteString(" ON CONFLICT (user_id, variant_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity," +
 		" updated_at = excluded.updated_at" +
 		fmt.Sprintf(" WHERE cart_items.quantity + excluded.quantity <= %d", schema.MaxLineQuantity) +
-		" AND (SELECT p2.stock FROM products AS p2 WHERE p2.id = excluded.product_id) >= cart_items.quantity + excluded.quantity" +
+		" AND (SELECT v2.stock FROM variants AS v2 WHERE v2.id = excluded.variant_id) >= cart_items.quantity + excluded.quantity" +
 		" RETURNING cart_items.id")
 	query, _ := b.Query()
 	return query
 }
 
-// buildWhy: the product's state and the user's line. Args: user id,
-// product id.
+// buildWhy: the variant's state and the user's line. Args: user id,
+// variant id.
 func buildWhy(d string) string {
 	b := sql.Dialect(d).Select().Builder
-	b.WriteString("SELECT " + forSale("p") + ", p.stock, COALESCE((SELECT c.quantity FROM cart_items AS c WHERE c.user_id = ").
-		Arg(0).WriteString(" AND c.product_id = p.id), 0) FROM products AS p WHERE p.id = ").Arg(0)
+	b.WriteString("SELECT " + forSale("v", "p") + ", v.stock, v.product_id, COALESCE((SELECT c.quantity FROM cart_items AS c WHERE c.user_id = ").
+		Arg(0).WriteString(" AND c.variant_id = v.id), 0) FROM variants AS v JOIN products AS p ON p.id = v.product_id WHERE v.deleted_at IS NULL AND v.id = ").Arg(0)
 	query, _ := b.Query()
 	return query
 }
 
-// The "for sale" rule (active and not deleted) of the cart's guarded
-// statements: forSale is its SQL on the products row alias t, for the raw
-// statements; forSalePredicate the same rule for Ent's queries; onSale for
-// a product already read.
-func forSale(t string) string {
-	return "(" + t + ".is_active AND " + t + ".deleted_at IS NULL)"
+// The "for sale" rule (the variant and its product active and not deleted)
+// of the cart's guarded statements: forSale is its SQL on the variants and
+// products row aliases v and p, for the raw statements; forSalePredicate
+// the same rule for Ent's queries.
+func forSale(v, p string) string {
+	return "(" + v + ".is_active AND " + v + ".deleted_at IS NULL AND " + p + ".is_active AND " + p + ".deleted_at IS NULL)"
 }
 
-func forSalePredicate() predicate.Product {
-	return product.And(product.IsActive(true), product.DeletedAtIsNil())
+func forSalePredicate() predicate.Variant {
+	return variant.And(variant.IsActive(true), variant.DeletedAtIsNil(),
+		variant.HasProductWith(product.IsActive(true), product.DeletedAtIsNil()))
 }
 
-func onSale(p *ent.Product) bool { return p.IsActive && p.DeletedAt == nil }
-
-// Add puts quantity units of a product in the cart, adding to an existing
-// line, in ONE guarded upsert on the unique (user, product) line:
+// Add puts quantity units of a variant (or of a product's only variant) in
+// the cart, adding to an existing line, in ONE guarded upsert on the unique
+// (user, variant) line:
 //
-//	INSERT INTO cart_items … SELECT … FROM products WHERE id = ? AND <for sale> AND stock >= q
-//	ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = quantity + q
+//	INSERT INTO cart_items … SELECT … FROM variants JOIN products WHERE v.id = ? AND <for sale> AND stock >= q
+//	ON CONFLICT (user_id, variant_id) DO UPDATE SET quantity = quantity + q
 //	WHERE quantity + q <= 1000 AND (SELECT stock …) >= quantity + q RETURNING id
 //
-// The "for sale" rule, the stock rule and the 1000 limit live in that
-// statement, so concurrent adds all count (the conflict arm re-checks the
-// line's latest quantity) and no transaction is needed. When it changes no
-// row, one read says why. Errors: validation_failed (in, or the line
-// would pass 1000), not_found, product_unavailable, insufficient_stock; a
-// driver error (e.g. the user's foreign key) is returned wrapped.
+// By product the statement picks the product's variant if it is its only
+// live one. The "for sale" rule, the stock rule and the 1000 limit live in
+// that statement, so concurrent adds all count (the conflict arm re-checks
+// the line's latest quantity) and no transaction is needed. When it changes
+// no row, a read says why. Errors: validation_failed (in, or the line would
+// pass 1000), not_found, variant_required, product_unavailable,
+// insufficient_stock; a driver error (e.g. the user's foreign key) is
+// returned wrapped.
 func (s Service) Add(ctx context.Context, db *ent.Client, userID int, in AddInput) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	productID, quantity := *in.ProductID, *in.Quantity
+	quantity := *in.Quantity
 	for attempt := 0; attempt < 5; attempt++ {
-		ok, err := s.upsert(ctx, db, userID, productID, quantity)
+		var (
+			ok  bool
+			err error
+		)
+		if in.VariantID != nil {
+			ok, err = s.upsert(ctx, db, upsertSQL, userID, *in.VariantID, quantity)
+		} else {
+			ok, err = s.upsert(ctx, db, upsertByProductSQL, userID, *in.ProductID, quantity)
+		}
 		if err != nil || ok {
 			return err
 		}
-		if err := s.whyNotAdded(ctx, db, userID, productID, quantity); err != nil {
+		variantID := 0
+		if in.VariantID != nil {
+			variantID = *in.VariantID
+		} else if variantID, err = s.onlyVariant(ctx, db, *in.ProductID); err != nil {
 			return err
 		}
-		// The product or the line changed between the two statements: the
+		if err := s.whyNotAdded(ctx, db, userID, variantID, quantity); err != nil {
+			return err
+		}
+		// The variant or the line changed between the two statements: the
 		// upsert decides again.
 	}
-	return fmt.Errorf("add to cart: product %d kept changing", productID)
+	return fmt.Errorf("add to cart: the cart line kept changing")
 }
 
-func (s Service) upsert(ctx context.Context, db *ent.Client, userID, productID, quantity int) (bool, error) {
+// onlyVariant is the product's only live variant: not_found without one,
+// variant_required with several.
+func (s Service) onlyVariant(ctx context.Context, db *ent.Client, productID int) (int, error) {
+	ids, err := db.Variant.Query().Where(variant.ProductID(productID)).
+		Order(ent.Asc(variant.FieldID)).Limit(schema.MaxVariants + 1).IDs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("add to cart: %w", err)
+	}
+	switch len(ids) {
+	case 0:
+		return 0, apperr.New(apperr.NotFound, "no such product")
+	case 1:
+		return ids[0], nil
+	}
+	return 0, apperr.New(apperr.VariantRequired, "the product has several variants: add one of them").With("variant_ids", ids)
+}
+
+func (s Service) upsert(ctx context.Context, db *ent.Client, stmt map[string]string, userID, id, quantity int) (bool, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	query, args := upsertSQL[s.Dialect], []any{userID, quantity, now, now, productID, quantity, quantity}
+	query, args := stmt[s.Dialect], []any{userID, quantity, now, now, id, quantity, quantity}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return false, fmt.Errorf("add to cart: %w", err)
@@ -209,10 +269,10 @@ func (s Service) upsert(ctx context.Context, db *ent.Client, userID, productID, 
 	return ok, nil
 }
 
-// whyNotAdded explains a refused add from one read of the product and the
+// whyNotAdded explains a refused add from one read of the variant and the
 // user's line; nil means nothing refuses it now (try again).
-func (s Service) whyNotAdded(ctx context.Context, db *ent.Client, userID, productID, quantity int) error {
-	query, args := whySQL[s.Dialect], []any{userID, productID}
+func (s Service) whyNotAdded(ctx context.Context, db *ent.Client, userID, variantID, quantity int) error {
+	query, args := whySQL[s.Dialect], []any{userID, variantID}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("add to cart: %w", err)
@@ -222,23 +282,23 @@ func (s Service) whyNotAdded(ctx context.Context, db *ent.Client, userID, produc
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("add to cart: %w", err)
 		}
-		return apperr.New(apperr.NotFound, "no such product")
+		return apperr.New(apperr.NotFound, "no such variant")
 	}
 	var (
-		sale        bool
-		stock, have int
+		sale                   bool
+		stock, productID, have int
 	)
-	if err := rows.Scan(&sale, &stock, &have); err != nil {
+	if err := rows.Scan(&sale, &stock, &productID, &have); err != nil {
 		return fmt.Errorf("add to cart: %w", err)
 	}
 	want := have + quantity
 	switch {
 	case !sale:
-		return unavailable(productID)
+		return unavailable(productID, variantID)
 	case want > schema.MaxLineQuantity:
 		return apperr.Validation(apperr.Field("quantity", "the line would hold more than 1000"))
 	case want > stock:
-		return insufficient(productID, want, stock)
+		return insufficient(productID, variantID, want, stock)
 	}
 	return nil
 }
@@ -257,7 +317,7 @@ func (s Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID
 		n, err := db.CartItem.Update().
 			Where(cartitem.ID(itemID), cartitem.UserID(userID), cartitem.Or(
 				cartitem.QuantityGTE(quantity),
-				cartitem.HasProductWith(forSalePredicate(), product.StockGTE(quantity)),
+				cartitem.HasVariantWith(forSalePredicate(), variant.StockGTE(quantity)),
 			)).
 			SetQuantity(quantity).
 			Save(schema.SkipSoftDelete(ctx))
@@ -268,20 +328,20 @@ func (s Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID
 			return nil
 		}
 		lines, err := db.CartItem.Query().Where(cartitem.ID(itemID), cartitem.UserID(userID)).
-			WithProduct().All(schema.SkipSoftDelete(ctx))
+			WithVariant(func(q *ent.VariantQuery) { q.WithProduct() }).All(schema.SkipSoftDelete(ctx))
 		if err != nil {
 			return fmt.Errorf("set cart quantity: %w", err)
 		}
 		if len(lines) == 0 {
 			return apperr.New(apperr.NotFound, "no such cart item")
 		}
-		line, p := lines[0], lines[0].Edges.Product
+		line, v := lines[0], lines[0].Edges.Variant
 		switch {
 		case quantity <= line.Quantity:
-		case !onSale(p):
-			return unavailable(p.ID)
-		case quantity > p.Stock:
-			return insufficient(p.ID, quantity, p.Stock)
+		case !schema.ForSale(v):
+			return unavailable(v.ProductID, v.ID)
+		case quantity > v.Stock:
+			return insufficient(v.ProductID, v.ID, quantity, v.Stock)
 		}
 	}
 	return fmt.Errorf("set cart quantity: line %d kept changing", itemID)
@@ -312,11 +372,12 @@ func (Service) Clear(ctx context.Context, db *ent.Client, userID int) error {
 	return err
 }
 
-func insufficient(productID, requested, available int) error {
-	return apperr.New(apperr.InsufficientStock, "not enough stock for product %d", productID).
-		With("items", []map[string]int{{"product_id": productID, "requested": requested, "available": available}})
+func insufficient(productID, variantID, requested, available int) error {
+	return apperr.New(apperr.InsufficientStock, "not enough stock for variant %d", variantID).
+		With("items", []schema.Shortage{{ProductID: productID, VariantID: variantID, Requested: requested, Available: available}})
 }
 
-func unavailable(productIDs ...int) error {
-	return apperr.New(apperr.ProductUnavailable, "the product is not for sale").With("product_ids", productIDs)
+func unavailable(productID, variantID int) error {
+	return apperr.New(apperr.ProductUnavailable, "the variant is not for sale").
+		With("product_ids", []int{productID}).With("variant_ids", []int{variantID})
 }

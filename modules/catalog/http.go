@@ -45,11 +45,7 @@ func toCategoryJSON(c *ent.Category) CategoryJSON {
 type ProductJSON = events.Product
 
 func (h *HTTP) toProductJSON(p *ent.Product) ProductJSON {
-	return ProductJSON{
-		ID: p.ID, CategoryID: p.CategoryID, Name: p.Name, Description: p.Description,
-		Price: p.Price, Currency: h.Currency, Stock: p.Stock, IsActive: p.IsActive,
-		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
-	}
+	return events.NewProduct(p, h.Currency)
 }
 
 // ETag is a product's entity tag: its version, which every change of its
@@ -82,7 +78,12 @@ func notModified(c echo.Context, etag string) bool {
 }
 
 // WriteProduct answers with a product and its ETag.
+// Its variants are loaded if they are not yet (the write paths answering
+// with it are an admin's, who sees every live variant).
 func (h *HTTP) WriteProduct(c echo.Context, status int, p *ent.Product) error {
+	if err := h.Svc.WithVariants(c.Request().Context(), h.DB, p, true); err != nil {
+		return err
+	}
 	c.Response().Header().Set("ETag", ETag(p))
 	return c.JSON(status, h.toProductJSON(p))
 }

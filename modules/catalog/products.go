@@ -7,6 +7,7 @@ import (
 	"shop/ent"
 	"shop/ent/predicate"
 	"shop/ent/product"
+	"shop/ent/variant"
 	"shop/internal/apperr"
 	"shop/internal/database"
 	"shop/internal/page"
@@ -74,11 +75,40 @@ func (s *Service) ListProducts(ctx context.Context, db *ent.Client, f ProductFil
 		q.Where(product.StockGT(0))
 	}
 	q.Where(predicate.Product(sort.After(p.Cursor)))
-	rows, err := q.Order(sort.Order()).Limit(p.Limit + 1).All(ctx)
+	rows, err := q.Order(sort.Order()).Limit(p.Limit + 1).
+		WithVariants(variantsFor(false)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list products: %w", err)
 	}
 	return rows, nil
+}
+
+// variantsFor loads a product's variants in id order, with one statement
+// for all the products read: the live ones (deleted ones never, even for an
+// admin reading a deleted product), only the active ones unless withHidden.
+func variantsFor(withHidden bool) func(*ent.VariantQuery) {
+	return func(q *ent.VariantQuery) {
+		q.Where(variant.DeletedAtIsNil()).Order(ent.Asc(variant.FieldID))
+		if !withHidden {
+			q.Where(variant.IsActive(true))
+		}
+	}
+}
+
+// WithVariants loads p's variants as the product's readers see them (the
+// public: active ones; withHidden: every live one), unless already loaded.
+func (s *Service) WithVariants(ctx context.Context, db *ent.Client, p *ent.Product, withHidden bool) error {
+	if p.Edges.Variants != nil {
+		return nil
+	}
+	q := db.Variant.Query().Where(variant.ProductID(p.ID))
+	variantsFor(withHidden)(q)
+	vs, err := q.All(ctx)
+	if err != nil {
+		return fmt.Errorf("product %d variants: %w", p.ID, err)
+	}
+	p.Edges.Variants = vs
+	return nil
 }
 
 // GetProduct returns a product. Only admins (withHidden) see inactive and
@@ -87,7 +117,7 @@ func (s *Service) GetProduct(ctx context.Context, db *ent.Client, id int, withHi
 	if withHidden {
 		ctx = schema.SkipSoftDelete(ctx)
 	}
-	p, err := db.Product.Get(ctx, id)
+	p, err := db.Product.Query().Where(product.ID(id)).WithVariants(variantsFor(withHidden)).Only(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("product %d: %w", id, err)
 	}
@@ -97,9 +127,12 @@ func (s *Service) GetProduct(ctx context.Context, db *ent.Client, id int, withHi
 	return p, nil
 }
 
-// CreateProduct makes a product and records its initial stock as an
-// `initial` movement, on db (run it in a transaction).
-// Errors: validation_failed, not_found (category).
+// CreateProduct makes a product with its variants (one without options,
+// else those of in.Variants) and records each variant's initial stock as
+// an `initial` movement, on db (run it in a transaction). The product's
+// stock is its variants' sum, kept by the database (the variants' trigger).
+// Errors: validation_failed, not_found (category), conflict (a SKU taken,
+// two variants with the same options).
 func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductInput) (*ent.Product, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -107,20 +140,40 @@ func (s *Service) CreateProduct(ctx context.Context, db *ent.Client, in ProductI
 	if err := s.liveCategory(ctx, db, *in.CategoryID, "no such category"); err != nil {
 		return nil, err
 	}
+	options := in.Options
+	if options == nil {
+		options = []string{}
+	}
 	p, err := db.Product.Create().
 		SetCategoryID(*in.CategoryID).
 		SetName(in.Name).
 		SetDescription(in.Description).
 		SetPrice(*in.Price).
-		SetStock(*in.Stock).
 		SetIsActive(in.IsActive == nil || *in.IsActive).
+		SetOptions(options).
 		Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("create product: %w", err)
 	}
-	if err := s.Stock.RecordInitial(ctx, db, p.ID, *in.Stock); err != nil {
-		return nil, err
+	vs := in.Variants
+	if in.Options == nil {
+		vs = []VariantInput{{SKU: in.SKU, Options: map[string]string{}, Stock: in.Stock}}
 	}
+	creates := make([]*ent.VariantCreate, len(vs))
+	for i, v := range vs {
+		creates[i] = variantCreate(db, p.ID, v)
+	}
+	variants, err := db.Variant.CreateBulk(creates...).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create variants: %w", err)
+	}
+	for _, v := range variants {
+		if err := s.Stock.RecordInitial(ctx, db, p.ID, v.ID, v.Stock); err != nil {
+			return nil, err
+		}
+		p.Stock += v.Stock // as the trigger summed it
+	}
+	p.Edges.Variants = variants
 	return p, nil
 }
 

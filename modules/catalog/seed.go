@@ -36,6 +36,13 @@ var demoCatalog = []seedCategory{
 // their category, each created only if missing, so running it twice changes
 // nothing. Initial stock is recorded as `initial` movements. Run it in a
 // transaction. It returns how many rows it created.
+// demoSizes is the demo product with variants: one T-shirt in three sizes,
+// each its own SKU and stock.
+var demoSizes = struct {
+	category, name string
+	sizes          []string
+}{category: demoCatalog[len(demoCatalog)-1].slug, name: "Demo T-shirt", sizes: []string{"S", "M", "L"}}
+
 func (s *Service) Seed(ctx context.Context, db *ent.Client) (int, error) {
 	created := 0
 	ids := map[string]int{}
@@ -55,6 +62,25 @@ func (s *Service) Seed(ctx context.Context, db *ent.Client) (int, error) {
 			return created, fmt.Errorf("seed category %s: %w", sc.slug, err)
 		}
 		ids[sc.slug] = c.ID
+		if sc.slug == demoSizes.category {
+			exists, err := db.Product.Query().Where(product.CategoryID(c.ID), product.Name(demoSizes.name)).Exist(ctx)
+			if err != nil {
+				return created, err
+			}
+			if !exists {
+				vs := make([]VariantInput, len(demoSizes.sizes))
+				for i, size := range demoSizes.sizes {
+					vs[i] = VariantInput{SKU: new("DEMO-TEE-" + size), Options: map[string]string{"Size": size}, Stock: new(10 + 5*i)}
+				}
+				if _, err := s.CreateProduct(ctx, db, ProductInput{
+					CategoryID: new(c.ID), Name: demoSizes.name, Description: "A T-shirt in three sizes, from the demo catalog.",
+					Price: new(int64(1999)), Options: []string{"Size"}, Variants: vs,
+				}); err != nil {
+					return created, fmt.Errorf("seed product %s: %w", demoSizes.name, err)
+				}
+				created++
+			}
+		}
 		for _, name := range sc.products {
 			n++
 			exists, err := db.Product.Query().Where(product.CategoryID(c.ID), product.Name(name)).Exist(ctx)

@@ -8,10 +8,10 @@ import (
 	"shop/ent"
 )
 
-// Stock is what catalog needs from inventory: recording a new product's
+// Stock is what catalog needs from inventory: recording a new variant's
 // initial stock as a movement, in the caller's transaction.
 type Stock interface {
-	RecordInitial(ctx context.Context, db *ent.Client, productID, stock int) error
+	RecordInitial(ctx context.Context, db *ent.Client, productID, variantID, stock int) error
 }
 
 // Service implements the catalog's use cases on the caller's client.

@@ -10,6 +10,8 @@ import (
 	"shop/ent"
 	"shop/ent/inventorymovement"
 	"shop/ent/predicate"
+	"shop/ent/product"
+	"shop/ent/variant"
 	"shop/internal/database"
 	"shop/internal/httpserver"
 	"shop/internal/page"
@@ -29,6 +31,53 @@ type HTTP struct {
 // ProductWriter is what inventory needs from the catalog's HTTP layer.
 type ProductWriter interface {
 	WriteProduct(c echo.Context, status int, p *ent.Product) error
+	WriteVariant(c echo.Context, status int, v *ent.Variant) error
+}
+
+// AdjustVariantStock changes a variant's stock with its movement
+// (compare-and-set with expected_stock) and answers the variant.
+func (h *HTTP) AdjustVariantStock(c echo.Context) error {
+	var in VariantAdjustment
+	id, err := httpserver.BindID(c, "id", &in)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	v, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Variant, error) {
+		return h.Svc.AdjustVariantStock(ctx, db, id, in)
+	})
+	if err != nil {
+		return err
+	}
+	return h.Products.WriteVariant(c, http.StatusOK, v)
+}
+
+// ListVariantMovements answers a page of a live variant's stock movements,
+// newest first.
+func (h *HTTP) ListVariantMovements(c echo.Context) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	q := httpserver.NewQuery(c)
+	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
+	q.Add(errs...)
+	if err := q.Err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.DB.Variant.Query().Where(variant.ID(id), variant.HasProductWith(product.DeletedAtIsNil())).Only(ctx); err != nil {
+		return err
+	}
+	rows, err := h.DB.InventoryMovement.Query().
+		Where(inventorymovement.VariantID(id), predicate.InventoryMovement(page.NewestFirst.After(p.Cursor))).
+		Order(page.NewestFirst.Order()).
+		Limit(p.Limit + 1).
+		All(ctx)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toMovementJSON, page.ByID(func(m *ent.InventoryMovement) int { return m.ID })))
 }
 
 // AdjustStock changes a product's stock with its movement and answers the
@@ -53,6 +102,7 @@ func (h *HTTP) AdjustStock(c echo.Context) error {
 type MovementJSON struct {
 	ID             int       `json:"id"`
 	ProductID      int       `json:"product_id"`
+	VariantID      int       `json:"variant_id"`
 	QuantityChange int       `json:"quantity_change"`
 	Reason         string    `json:"reason"`
 	OrderID        *int      `json:"order_id"`
@@ -60,7 +110,7 @@ type MovementJSON struct {
 }
 
 func toMovementJSON(m *ent.InventoryMovement) MovementJSON {
-	return MovementJSON{ID: m.ID, ProductID: m.ProductID, QuantityChange: m.QuantityChange,
+	return MovementJSON{ID: m.ID, ProductID: m.ProductID, VariantID: m.VariantID, QuantityChange: m.QuantityChange,
 		Reason: string(m.Reason), OrderID: m.OrderID, CreatedAt: m.CreatedAt.UTC()}
 }
 

@@ -1,5 +1,5 @@
 // Package inventory owns stock changes and the movements ledger: every
-// change of a product's stock goes through here with its movement, in the
+// change of a variant's stock goes through here with its movement, in the
 // caller's transaction, by schema.MoveStock (the one stock-change
 // primitive, which the schema's cancel hook uses too).
 package inventory
@@ -17,8 +17,8 @@ type Service struct {
 	Dialect string
 }
 
-// RecordInitial records a new product's initial stock as its `initial`
-// movement (the product's create set the stock).
-func (Service) RecordInitial(ctx context.Context, db *ent.Client, productID, stock int) error {
-	return schema.RecordInitialStock(ctx, db, productID, stock)
+// RecordInitial records a new variant's initial stock as its `initial`
+// movement (the variant's create set the stock).
+func (Service) RecordInitial(ctx context.Context, db *ent.Client, productID, variantID, stock int) error {
+	return schema.RecordInitialStock(ctx, db, productID, variantID, stock)
 }

@@ -90,14 +90,15 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		return nil, false, apperr.New(apperr.EmptyCart, "the cart is empty")
 	}
 	var (
-		unavailable []int
-		total       int64
-		stockLines  = make([]inventory.Line, len(lines))
-		lineIDs     = make([]int, len(lines))
+		unavailable, unavailableVariants []int
+		total                            int64
+		stockLines                       = make([]inventory.Line, len(lines))
+		lineIDs                          = make([]int, len(lines))
 	)
-	for i, l := range lines { // lines are in product-id order
+	for i, l := range lines { // lines are in variant-id order
 		if !l.ForSale {
 			unavailable = append(unavailable, l.ProductID)
+			unavailableVariants = append(unavailableVariants, l.VariantID)
 			continue
 		}
 		sub, ok := mulInt64(l.Price, int64(l.Quantity))
@@ -107,11 +108,11 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		if !ok {
 			return nil, false, apperr.Validation(apperr.Field("total", "the order total is too large"))
 		}
-		stockLines[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
+		stockLines[i] = inventory.Line{ProductID: l.ProductID, VariantID: l.VariantID, Quantity: l.Quantity}
 		lineIDs[i] = l.ID
 	}
 	if len(unavailable) > 0 {
-		return nil, false, productUnavailable(unavailable)
+		return nil, false, productUnavailable(unavailable, unavailableVariants)
 	}
 	if in.ExpectedTotal != nil && *in.ExpectedTotal != total {
 		return nil, false, apperr.New(apperr.PriceChanged, "prices changed since the cart was shown").
@@ -141,6 +142,9 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		items[i] = db.OrderItem.Create().
 			SetOrderID(o.ID).
 			SetProductID(l.ProductID).
+			SetVariantID(l.VariantID).
+			SetNillableSku(l.SKU).
+			SetOptions(l.Options).
 			SetProductName(l.Name).
 			SetUnitPrice(l.Price).
 			SetQuantity(l.Quantity)
@@ -237,16 +241,20 @@ func (s *Service) claimKey(ctx context.Context, db *ent.Client, in CheckoutInput
 // refused is the error of a stock take that did not cover every line.
 func refused(t inventory.Taken) error {
 	switch {
-	case len(t.Unavailable) > 0:
-		return productUnavailable(t.Unavailable)
+	case len(t.UnavailableVariants) > 0:
+		return productUnavailable(t.Unavailable, t.UnavailableVariants)
 	case len(t.Short) > 0:
 		return apperr.New(apperr.InsufficientStock, "not enough stock for %d of the cart's products", len(t.Short)).With("items", t.Short)
 	}
 	return nil
 }
 
-func productUnavailable(ids []int) error {
-	return apperr.New(apperr.ProductUnavailable, "some products in the cart are no longer for sale").With("product_ids", ids)
+func productUnavailable(productIDs, variantIDs []int) error {
+	if productIDs == nil {
+		productIDs = []int{}
+	}
+	return apperr.New(apperr.ProductUnavailable, "some variants in the cart are no longer for sale").
+		With("product_ids", productIDs).With("variant_ids", variantIDs)
 }
 
 func mulInt64(a, b int64) (int64, bool) {

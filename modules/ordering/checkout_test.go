@@ -12,6 +12,7 @@ import (
 
 	"shop/ent"
 	"shop/ent/cartitem"
+	"shop/ent/variant"
 	"shop/internal/app"
 	"shop/internal/apperr"
 	"shop/internal/config"
@@ -23,6 +24,7 @@ import (
 	"shop/modules/identity"
 	"shop/modules/inventory"
 	"shop/modules/ordering"
+	"shop/schema"
 )
 
 // env is a database with a counting driver, the shop's services, a user and
@@ -160,7 +162,7 @@ func TestCheckout_DecrementLast(t *testing.T) {
 					t.Fatal(err)
 				}
 				n := len(sent)
-				if n < 3 || !strings.HasPrefix(sent[n-3], "UPDATE products SET stock") || !isEventInsert(sent[n-2]) || sent[n-1] != "COMMIT" {
+				if n < 3 || !strings.HasPrefix(sent[n-3], "UPDATE variants SET stock") || !isEventInsert(sent[n-2]) || sent[n-1] != "COMMIT" {
 					t.Errorf("%s, key %q: the checkout does not end with the decrement, its events' INSERT, then COMMIT: %q", locking, key, sent)
 				}
 			}
@@ -347,7 +349,10 @@ func TestSell_Unavailable(t *testing.T) {
 		e.client.Product.DeleteOneID(gone).ExecX(ctx)
 		stock := inventory.Service{Dialect: dia}
 		err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
-			lines := []inventory.Line{{ProductID: ok, Quantity: 1}, {ProductID: gone, Quantity: 1}, {ProductID: off, Quantity: 1}}
+			vid := func(productID int) int {
+				return tx.Variant.Query().Where(variant.ProductID(productID)).OnlyIDX(schema.SkipSoftDelete(ctx))
+			}
+			lines := []inventory.Line{{ProductID: ok, VariantID: vid(ok), Quantity: 1}, {ProductID: gone, VariantID: vid(gone), Quantity: 1}, {ProductID: off, VariantID: vid(off), Quantity: 1}}
 			o := tx.Order.Create().SetUserID(e.userID).SetTotalAmount(3).SetCurrency("USD").SaveX(ctx)
 			taken, err := stock.Sell(ctx, tx.Client(), o.ID, lines)
 			if err != nil {

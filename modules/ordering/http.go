@@ -56,10 +56,13 @@ type (
 )
 
 // ToOrderJSON maps an order loaded with its items (events.NewOrder, the
-// one mapping), lines by product id.
+// one mapping), lines by product id, then variant id.
 func ToOrderJSON(o *ent.Order) OrderJSON {
 	out := *events.NewOrder(o, o.Edges.Items)
-	sort.Slice(out.Items, func(i, j int) bool { return out.Items[i].ProductID < out.Items[j].ProductID })
+	sort.Slice(out.Items, func(i, j int) bool {
+		a, b := out.Items[i], out.Items[j]
+		return a.ProductID < b.ProductID || a.ProductID == b.ProductID && a.VariantID < b.VariantID
+	})
 	return out
 }
 

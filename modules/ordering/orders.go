@@ -3,6 +3,7 @@ package ordering
 import (
 	"context"
 	stdsql "database/sql"
+	"encoding/json"
 	"fmt"
 
 	"entgo.io/ent/dialect/sql"
@@ -55,7 +56,7 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id int, scope Sc
 	}
 	b := sql.Dialect(s.Dialect).Select().Builder
 	b.WriteString("SELECT o.id, o.created_at, o.updated_at, o.user_id, o.status, o.total_amount, o.currency," +
-		" i.id, i.created_at, i.order_id, i.product_id, i.product_name, i.unit_price, i.quantity" +
+		" i.id, i.created_at, i.order_id, i.product_id, i.variant_id, i.sku, i.options, i.product_name, i.unit_price, i.quantity" +
 		" FROM orders AS o LEFT JOIN order_items AS i ON i.order_id = o.id WHERE o.id = ").Arg(id)
 	if !scope.all {
 		b.WriteString(" AND o.user_id = ").Arg(scope.userID)
@@ -75,12 +76,15 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id int, scope Sc
 			it     struct {
 				createdAt           stdsql.NullTime
 				orderID, productID  stdsql.NullInt64
+				variantID           stdsql.NullInt64
+				sku                 stdsql.NullString
+				options             []byte
 				name                stdsql.NullString
 				unitPrice, quantity stdsql.NullInt64
 			}
 		)
 		if err := rows.Scan(&cur.ID, &cur.CreatedAt, &cur.UpdatedAt, &cur.UserID, &cur.Status, &cur.TotalAmount, &cur.Currency,
-			&itemID, &it.createdAt, &it.orderID, &it.productID, &it.name, &it.unitPrice, &it.quantity); err != nil {
+			&itemID, &it.createdAt, &it.orderID, &it.productID, &it.variantID, &it.sku, &it.options, &it.name, &it.unitPrice, &it.quantity); err != nil {
 			return nil, fmt.Errorf("read order: %w", err)
 		}
 		if o == nil {
@@ -88,11 +92,18 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id int, scope Sc
 			o.Edges.Items = []*ent.OrderItem{}
 		}
 		if itemID.Valid {
-			o.Edges.Items = append(o.Edges.Items, &ent.OrderItem{
+			item := &ent.OrderItem{
 				ID: int(itemID.Int64), CreatedAt: it.createdAt.Time, OrderID: int(it.orderID.Int64),
-				ProductID: int(it.productID.Int64), ProductName: it.name.String,
+				ProductID: int(it.productID.Int64), VariantID: int(it.variantID.Int64), ProductName: it.name.String,
 				UnitPrice: it.unitPrice.Int64, Quantity: int(it.quantity.Int64),
-			})
+			}
+			if it.sku.Valid {
+				item.Sku = &it.sku.String
+			}
+			if err := json.Unmarshal(it.options, &item.Options); err != nil {
+				return nil, fmt.Errorf("read order: options: %w", err)
+			}
+			o.Edges.Items = append(o.Edges.Items, item)
 		}
 	}
 	if err := rows.Err(); err != nil {

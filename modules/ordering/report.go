@@ -19,10 +19,11 @@ const (
 	ByDay      = "day"
 	ByCategory = "category"
 	ByProduct  = "product"
+	ByVariant  = "variant"
 )
 
 // SalesRow is one row of the sales report: key is the day (YYYY-MM-DD,
-// UTC), the category's slug, or the product's id.
+// UTC), the category's slug, the product's id or the variant's id.
 type SalesRow struct {
 	Key     string `json:"key"`
 	Orders  int64  `json:"orders"`
@@ -40,6 +41,8 @@ func salesQuery(dia, groupBy string) string {
 		if dia == dialect.Postgres {
 			key = "to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 		}
+	case ByVariant:
+		key = "CAST(oi.variant_id AS TEXT)"
 	case ByCategory:
 		key = "c.slug"
 		join = " JOIN products p ON p.id = oi.product_id JOIN categories c ON c.id = p.category_id"
@@ -80,7 +83,7 @@ type ReportHTTP struct {
 	Dialect string
 }
 
-// Sales answers the sales report between two dates, grouped by day, category or product.
+// Sales answers the sales report between two dates, grouped by day, category, product or variant.
 func (h *ReportHTTP) Sales(c echo.Context) error {
 	q := httpserver.NewQuery(c)
 	date := func(name string) time.Time {
@@ -92,7 +95,7 @@ func (h *ReportHTTP) Sales(c echo.Context) error {
 		return t
 	}
 	from, to := date("from"), date("to")
-	groupBy := q.OneOf("group_by", ByDay, ByDay, ByCategory, ByProduct)
+	groupBy := q.OneOf("group_by", ByDay, ByDay, ByCategory, ByProduct, ByVariant)
 	if len(q.Errors) == 0 && !from.Before(to) {
 		q.Add(apperr.Field("to", "must be after from"))
 	}

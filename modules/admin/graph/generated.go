@@ -156,6 +156,7 @@ type ComplexityRoot struct {
 		ProductID      func(childComplexity int) int
 		QuantityChange func(childComplexity int) int
 		Reason         func(childComplexity int) int
+		VariantID      func(childComplexity int) int
 	}
 
 	InventoryMovementConnection struct {
@@ -212,7 +213,9 @@ type ComplexityRoot struct {
 		ProductID   func(childComplexity int) int
 		ProductName func(childComplexity int) int
 		Quantity    func(childComplexity int) int
+		Sku         func(childComplexity int) int
 		UnitPrice   func(childComplexity int) int
+		VariantID   func(childComplexity int) int
 	}
 
 	OrderItemConnection struct {
@@ -805,6 +808,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventoryMovement.Reason(childComplexity), true
+	case "InventoryMovement.variantID":
+		if e.ComplexityRoot.InventoryMovement.VariantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.VariantID(childComplexity), true
 
 	case "InventoryMovementConnection.edges":
 		if e.ComplexityRoot.InventoryMovementConnection.Edges == nil {
@@ -1067,12 +1076,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderItem.Quantity(childComplexity), true
+	case "OrderItem.sku":
+		if e.ComplexityRoot.OrderItem.Sku == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItem.Sku(childComplexity), true
 	case "OrderItem.unitPrice":
 		if e.ComplexityRoot.OrderItem.UnitPrice == nil {
 			break
 		}
 
 		return e.ComplexityRoot.OrderItem.UnitPrice(childComplexity), true
+	case "OrderItem.variantID":
+		if e.ComplexityRoot.OrderItem.VariantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItem.VariantID(childComplexity), true
 
 	case "OrderItemConnection.edges":
 		if e.ComplexityRoot.OrderItemConnection.Edges == nil {
@@ -1858,6 +1879,8 @@ func (ec *executionContext) childFields_InventoryMovement(ctx context.Context, f
 		return ec.fieldContext_InventoryMovement_createdAt(ctx, field)
 	case "productID":
 		return ec.fieldContext_InventoryMovement_productID(ctx, field)
+	case "variantID":
+		return ec.fieldContext_InventoryMovement_variantID(ctx, field)
 	case "quantityChange":
 		return ec.fieldContext_InventoryMovement_quantityChange(ctx, field)
 	case "reason":
@@ -1954,6 +1977,10 @@ func (ec *executionContext) childFields_OrderItem(ctx context.Context, field gra
 		return ec.fieldContext_OrderItem_orderID(ctx, field)
 	case "productID":
 		return ec.fieldContext_OrderItem_productID(ctx, field)
+	case "variantID":
+		return ec.fieldContext_OrderItem_variantID(ctx, field)
+	case "sku":
+		return ec.fieldContext_OrderItem_sku(ctx, field)
 	case "productName":
 		return ec.fieldContext_OrderItem_productName(ctx, field)
 	case "unitPrice":
@@ -4810,6 +4837,29 @@ func (ec *executionContext) fieldContext_InventoryMovement_productID(_ context.C
 	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "ID")
 }
 
+func (ec *executionContext) _InventoryMovement_variantID(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryMovement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_variantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VariantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_variantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "ID")
+}
+
 func (ec *executionContext) _InventoryMovement_quantityChange(ctx context.Context, field graphql.CollectedField, obj *ent.InventoryMovement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5961,6 +6011,52 @@ func (ec *executionContext) _OrderItem_productID(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_OrderItem_productID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrderItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrderItem_variantID(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderItem_variantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VariantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderItem_variantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrderItem_sku(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderItem_sku(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sku, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderItem_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderItem", field, false, false, "String")
 }
 
 func (ec *executionContext) _OrderItem_productName(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItem) (ret graphql.Marshaler) {
@@ -11001,7 +11097,7 @@ func (ec *executionContext) unmarshalInputInventoryMovementWhereInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "productID", "productIDNEQ", "productIDIn", "productIDNotIn", "quantityChange", "quantityChangeNEQ", "quantityChangeIn", "quantityChangeNotIn", "quantityChangeGT", "quantityChangeGTE", "quantityChangeLT", "quantityChangeLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "orderID", "orderIDNEQ", "orderIDIn", "orderIDNotIn", "orderIDIsNil", "orderIDNotNil", "actorID", "actorIDNEQ", "actorIDIn", "actorIDNotIn", "actorIDIsNil", "actorIDNotNil", "hasProduct", "hasProductWith", "hasOrder", "hasOrderWith", "hasActor", "hasActorWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "productID", "productIDNEQ", "productIDIn", "productIDNotIn", "variantID", "variantIDNEQ", "variantIDIn", "variantIDNotIn", "quantityChange", "quantityChangeNEQ", "quantityChangeIn", "quantityChangeNotIn", "quantityChangeGT", "quantityChangeGTE", "quantityChangeLT", "quantityChangeLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "orderID", "orderIDNEQ", "orderIDIn", "orderIDNotIn", "orderIDIsNil", "orderIDNotNil", "actorID", "actorIDNEQ", "actorIDIn", "actorIDNotIn", "actorIDIsNil", "actorIDNotNil", "hasProduct", "hasProductWith", "hasOrder", "hasOrderWith", "hasActor", "hasActorWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11169,6 +11265,34 @@ func (ec *executionContext) unmarshalInputInventoryMovementWhereInput(ctx contex
 				return it, err
 			}
 			it.ProductIDNotIn = data
+		case "variantID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "variantIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantIDNEQ = data
+		case "variantIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantIDIn = data
+		case "variantIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantIDNotIn = data
 		case "quantityChange":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantityChange"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -11593,7 +11717,7 @@ func (ec *executionContext) unmarshalInputOrderItemWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "orderID", "orderIDNEQ", "orderIDIn", "orderIDNotIn", "productID", "productIDNEQ", "productIDIn", "productIDNotIn", "productName", "productNameNEQ", "productNameIn", "productNameNotIn", "productNameGT", "productNameGTE", "productNameLT", "productNameLTE", "productNameContains", "productNameHasPrefix", "productNameHasSuffix", "productNameEqualFold", "productNameContainsFold", "unitPrice", "unitPriceNEQ", "unitPriceIn", "unitPriceNotIn", "unitPriceGT", "unitPriceGTE", "unitPriceLT", "unitPriceLTE", "quantity", "quantityNEQ", "quantityIn", "quantityNotIn", "quantityGT", "quantityGTE", "quantityLT", "quantityLTE", "hasOrder", "hasOrderWith", "hasProduct", "hasProductWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "orderID", "orderIDNEQ", "orderIDIn", "orderIDNotIn", "productID", "productIDNEQ", "productIDIn", "productIDNotIn", "variantID", "variantIDNEQ", "variantIDIn", "variantIDNotIn", "sku", "skuNEQ", "skuIn", "skuNotIn", "skuGT", "skuGTE", "skuLT", "skuLTE", "skuContains", "skuHasPrefix", "skuHasSuffix", "skuIsNil", "skuNotNil", "skuEqualFold", "skuContainsFold", "productName", "productNameNEQ", "productNameIn", "productNameNotIn", "productNameGT", "productNameGTE", "productNameLT", "productNameLTE", "productNameContains", "productNameHasPrefix", "productNameHasSuffix", "productNameEqualFold", "productNameContainsFold", "unitPrice", "unitPriceNEQ", "unitPriceIn", "unitPriceNotIn", "unitPriceGT", "unitPriceGTE", "unitPriceLT", "unitPriceLTE", "quantity", "quantityNEQ", "quantityIn", "quantityNotIn", "quantityGT", "quantityGTE", "quantityLT", "quantityLTE", "hasOrder", "hasOrderWith", "hasProduct", "hasProductWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11789,6 +11913,139 @@ func (ec *executionContext) unmarshalInputOrderItemWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.ProductIDNotIn = data
+		case "variantID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "variantIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantIDNEQ = data
+		case "variantIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantIDIn = data
+		case "variantIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantIDNotIn = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "skuNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuNEQ = data
+		case "skuIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuIn = data
+		case "skuNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuNotIn = data
+		case "skuGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuGT = data
+		case "skuGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuGTE = data
+		case "skuLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuLT = data
+		case "skuLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuLTE = data
+		case "skuContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuContains = data
+		case "skuHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuHasPrefix = data
+		case "skuHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuHasSuffix = data
+		case "skuIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuIsNil = data
+		case "skuNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuNotNil = data
+		case "skuEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuEqualFold = data
+		case "skuContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skuContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SkuContainsFold = data
 		case "productName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productName"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -14977,6 +15234,11 @@ func (ec *executionContext) _InventoryMovement(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "variantID":
+			out.Values[i] = ec._InventoryMovement_variantID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "quantityChange":
 			out.Values[i] = ec._InventoryMovement_quantityChange(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15390,6 +15652,16 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 		case "productID":
 			out.Values[i] = ec._OrderItem_productID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "variantID":
+			out.Values[i] = ec._OrderItem_variantID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sku":
+			out.Values[i] = ec._OrderItem_sku(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "productName":
