@@ -6,6 +6,7 @@ import (
 	"time"
 
 	gen "shop/ent"
+	"shop/internal/money"
 )
 
 // Settings are the process settings events are built with: the store
@@ -93,8 +94,9 @@ func NewOrder(o *gen.Order, items []*gen.OrderItem) *Order {
 
 // AddItem appends a line.
 func (o *Order) AddItem(productID int, name string, qty int, unitPrice int64) {
+	sub, _ := money.Line(unitPrice, qty) // the CHECKs bound it: ≤ 10^10 × 1000
 	o.Items = append(o.Items, OrderItem{ProductID: productID, ProductName: name, Quantity: qty,
-		UnitPrice: unitPrice, Subtotal: unitPrice * int64(qty)})
+		UnitPrice: unitPrice, Subtotal: sub})
 }
 
 // NewProduct maps a product to event data.

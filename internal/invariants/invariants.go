@@ -9,6 +9,7 @@ import (
 
 	"shop/ent"
 	"shop/ent/inventorymovement"
+	"shop/internal/money"
 	"shop/schema"
 )
 
@@ -63,7 +64,13 @@ func Check(ctx context.Context, db *ent.Client) ([]string, error) {
 		}
 		var total int64
 		for _, it := range o.Edges.Items {
-			total += it.UnitPrice * int64(it.Quantity)
+			sub, ok := money.Line(it.UnitPrice, it.Quantity)
+			if ok {
+				total, ok = money.Add(total, sub)
+			}
+			if !ok {
+				bad = append(bad, fmt.Sprintf("order %d: total overflows int64", o.ID))
+			}
 			k := [2]int{o.ID, it.ProductID}
 			if salesByOrderProduct[k] != it.Quantity {
 				bad = append(bad, fmt.Sprintf("order %d product %d: sold %d in the ledger, %d in the order", o.ID, it.ProductID, salesByOrderProduct[k], it.Quantity))

@@ -7,6 +7,7 @@ import (
 
 	"shop/ent"
 	"shop/internal/httpserver"
+	"shop/internal/money"
 	"shop/modules/identity"
 )
 
@@ -40,12 +41,14 @@ type JSON struct {
 func View(lines []Line, currency string) JSON {
 	out := JSON{Items: make([]LineJSON, 0, len(lines)), Currency: currency}
 	for _, l := range lines {
-		sub := l.Price * int64(l.Quantity)
+		// Prices and quantities are bounded (10^10 × 1000), and so is a
+		// cart's line count, so these sums cannot overflow; money says so.
+		sub, _ := money.Line(l.Price, l.Quantity)
 		out.Items = append(out.Items, LineJSON{
 			ID: l.ID, ProductID: l.ProductID, ProductName: l.Name,
 			UnitPrice: l.Price, Quantity: l.Quantity, Subtotal: sub, Available: l.Available(),
 		})
-		out.Total += sub
+		out.Total, _ = money.Add(out.Total, sub)
 		out.ItemCount += l.Quantity
 	}
 	return out

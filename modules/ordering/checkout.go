@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"shop/ent/user"
 	"shop/internal/apperr"
 	"shop/internal/database"
+	"shop/internal/money"
 	"shop/modules/inventory"
 	"shop/schema"
 )
@@ -99,9 +99,9 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 			unavailable = append(unavailable, l.ProductID)
 			continue
 		}
-		sub, ok := mulInt64(l.Price, int64(l.Quantity))
+		sub, ok := money.Line(l.Price, l.Quantity)
 		if ok {
-			total, ok = addInt64(total, sub)
+			total, ok = money.Add(total, sub)
 		}
 		if !ok {
 			return nil, false, apperr.Validation(apperr.Field("total", "the order total is too large"))
@@ -243,21 +243,4 @@ func refused(t inventory.Taken) error {
 
 func productUnavailable(ids []int) error {
 	return apperr.New(apperr.ProductUnavailable, "some products in the cart are no longer for sale").With("product_ids", ids)
-}
-
-func mulInt64(a, b int64) (int64, bool) {
-	if a == 0 || b == 0 {
-		return 0, true
-	}
-	if a > math.MaxInt64/b {
-		return 0, false
-	}
-	return a * b, true
-}
-
-func addInt64(a, b int64) (int64, bool) {
-	if a > math.MaxInt64-b {
-		return 0, false
-	}
-	return a + b, true
 }
