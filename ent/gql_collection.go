@@ -664,6 +664,26 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, order.FieldCurrency)
 				fieldSeen[order.FieldCurrency] = struct{}{}
 			}
+		case "subtotalAmount":
+			if _, ok := fieldSeen[order.FieldSubtotalAmount]; !ok {
+				selectedFields = append(selectedFields, order.FieldSubtotalAmount)
+				fieldSeen[order.FieldSubtotalAmount] = struct{}{}
+			}
+		case "discountID":
+			if _, ok := fieldSeen[order.FieldDiscountID]; !ok {
+				selectedFields = append(selectedFields, order.FieldDiscountID)
+				fieldSeen[order.FieldDiscountID] = struct{}{}
+			}
+		case "discountCode":
+			if _, ok := fieldSeen[order.FieldDiscountCode]; !ok {
+				selectedFields = append(selectedFields, order.FieldDiscountCode)
+				fieldSeen[order.FieldDiscountCode] = struct{}{}
+			}
+		case "discountAmount":
+			if _, ok := fieldSeen[order.FieldDiscountAmount]; !ok {
+				selectedFields = append(selectedFields, order.FieldDiscountAmount)
+				fieldSeen[order.FieldDiscountAmount] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -807,6 +827,11 @@ func (_q *OrderItemQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[orderitem.FieldQuantity]; !ok {
 				selectedFields = append(selectedFields, orderitem.FieldQuantity)
 				fieldSeen[orderitem.FieldQuantity] = struct{}{}
+			}
+		case "discountAmount":
+			if _, ok := fieldSeen[orderitem.FieldDiscountAmount]; !ok {
+				selectedFields = append(selectedFields, orderitem.FieldDiscountAmount)
+				fieldSeen[orderitem.FieldDiscountAmount] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -1642,6 +1642,55 @@ type OrderWhereInput struct {
 	CurrencyEqualFold    *string  `json:"currencyEqualFold,omitempty"`
 	CurrencyContainsFold *string  `json:"currencyContainsFold,omitempty"`
 
+	// "subtotal_amount" field predicates.
+	SubtotalAmount      *int64  `json:"subtotalAmount,omitempty"`
+	SubtotalAmountNEQ   *int64  `json:"subtotalAmountNEQ,omitempty"`
+	SubtotalAmountIn    []int64 `json:"subtotalAmountIn,omitempty"`
+	SubtotalAmountNotIn []int64 `json:"subtotalAmountNotIn,omitempty"`
+	SubtotalAmountGT    *int64  `json:"subtotalAmountGT,omitempty"`
+	SubtotalAmountGTE   *int64  `json:"subtotalAmountGTE,omitempty"`
+	SubtotalAmountLT    *int64  `json:"subtotalAmountLT,omitempty"`
+	SubtotalAmountLTE   *int64  `json:"subtotalAmountLTE,omitempty"`
+
+	// "discount_id" field predicates.
+	DiscountID       *int  `json:"discountID,omitempty"`
+	DiscountIDNEQ    *int  `json:"discountIDNEQ,omitempty"`
+	DiscountIDIn     []int `json:"discountIDIn,omitempty"`
+	DiscountIDNotIn  []int `json:"discountIDNotIn,omitempty"`
+	DiscountIDGT     *int  `json:"discountIDGT,omitempty"`
+	DiscountIDGTE    *int  `json:"discountIDGTE,omitempty"`
+	DiscountIDLT     *int  `json:"discountIDLT,omitempty"`
+	DiscountIDLTE    *int  `json:"discountIDLTE,omitempty"`
+	DiscountIDIsNil  bool  `json:"discountIDIsNil,omitempty"`
+	DiscountIDNotNil bool  `json:"discountIDNotNil,omitempty"`
+
+	// "discount_code" field predicates.
+	DiscountCode             *string  `json:"discountCode,omitempty"`
+	DiscountCodeNEQ          *string  `json:"discountCodeNEQ,omitempty"`
+	DiscountCodeIn           []string `json:"discountCodeIn,omitempty"`
+	DiscountCodeNotIn        []string `json:"discountCodeNotIn,omitempty"`
+	DiscountCodeGT           *string  `json:"discountCodeGT,omitempty"`
+	DiscountCodeGTE          *string  `json:"discountCodeGTE,omitempty"`
+	DiscountCodeLT           *string  `json:"discountCodeLT,omitempty"`
+	DiscountCodeLTE          *string  `json:"discountCodeLTE,omitempty"`
+	DiscountCodeContains     *string  `json:"discountCodeContains,omitempty"`
+	DiscountCodeHasPrefix    *string  `json:"discountCodeHasPrefix,omitempty"`
+	DiscountCodeHasSuffix    *string  `json:"discountCodeHasSuffix,omitempty"`
+	DiscountCodeIsNil        bool     `json:"discountCodeIsNil,omitempty"`
+	DiscountCodeNotNil       bool     `json:"discountCodeNotNil,omitempty"`
+	DiscountCodeEqualFold    *string  `json:"discountCodeEqualFold,omitempty"`
+	DiscountCodeContainsFold *string  `json:"discountCodeContainsFold,omitempty"`
+
+	// "discount_amount" field predicates.
+	DiscountAmount      *int64  `json:"discountAmount,omitempty"`
+	DiscountAmountNEQ   *int64  `json:"discountAmountNEQ,omitempty"`
+	DiscountAmountIn    []int64 `json:"discountAmountIn,omitempty"`
+	DiscountAmountNotIn []int64 `json:"discountAmountNotIn,omitempty"`
+	DiscountAmountGT    *int64  `json:"discountAmountGT,omitempty"`
+	DiscountAmountGTE   *int64  `json:"discountAmountGTE,omitempty"`
+	DiscountAmountLT    *int64  `json:"discountAmountLT,omitempty"`
+	DiscountAmountLTE   *int64  `json:"discountAmountLTE,omitempty"`
+
 	// "user" edge predicates.
 	HasUser     *bool             `json:"hasUser,omitempty"`
 	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
@@ -1881,6 +1930,129 @@ func (i *OrderWhereInput) P() (predicate.Order, error) {
 	if i.CurrencyContainsFold != nil {
 		predicates = append(predicates, order.CurrencyContainsFold(*i.CurrencyContainsFold))
 	}
+	if i.SubtotalAmount != nil {
+		predicates = append(predicates, order.SubtotalAmountEQ(*i.SubtotalAmount))
+	}
+	if i.SubtotalAmountNEQ != nil {
+		predicates = append(predicates, order.SubtotalAmountNEQ(*i.SubtotalAmountNEQ))
+	}
+	if len(i.SubtotalAmountIn) > 0 {
+		predicates = append(predicates, order.SubtotalAmountIn(i.SubtotalAmountIn...))
+	}
+	if len(i.SubtotalAmountNotIn) > 0 {
+		predicates = append(predicates, order.SubtotalAmountNotIn(i.SubtotalAmountNotIn...))
+	}
+	if i.SubtotalAmountGT != nil {
+		predicates = append(predicates, order.SubtotalAmountGT(*i.SubtotalAmountGT))
+	}
+	if i.SubtotalAmountGTE != nil {
+		predicates = append(predicates, order.SubtotalAmountGTE(*i.SubtotalAmountGTE))
+	}
+	if i.SubtotalAmountLT != nil {
+		predicates = append(predicates, order.SubtotalAmountLT(*i.SubtotalAmountLT))
+	}
+	if i.SubtotalAmountLTE != nil {
+		predicates = append(predicates, order.SubtotalAmountLTE(*i.SubtotalAmountLTE))
+	}
+	if i.DiscountID != nil {
+		predicates = append(predicates, order.DiscountIDEQ(*i.DiscountID))
+	}
+	if i.DiscountIDNEQ != nil {
+		predicates = append(predicates, order.DiscountIDNEQ(*i.DiscountIDNEQ))
+	}
+	if len(i.DiscountIDIn) > 0 {
+		predicates = append(predicates, order.DiscountIDIn(i.DiscountIDIn...))
+	}
+	if len(i.DiscountIDNotIn) > 0 {
+		predicates = append(predicates, order.DiscountIDNotIn(i.DiscountIDNotIn...))
+	}
+	if i.DiscountIDGT != nil {
+		predicates = append(predicates, order.DiscountIDGT(*i.DiscountIDGT))
+	}
+	if i.DiscountIDGTE != nil {
+		predicates = append(predicates, order.DiscountIDGTE(*i.DiscountIDGTE))
+	}
+	if i.DiscountIDLT != nil {
+		predicates = append(predicates, order.DiscountIDLT(*i.DiscountIDLT))
+	}
+	if i.DiscountIDLTE != nil {
+		predicates = append(predicates, order.DiscountIDLTE(*i.DiscountIDLTE))
+	}
+	if i.DiscountIDIsNil {
+		predicates = append(predicates, order.DiscountIDIsNil())
+	}
+	if i.DiscountIDNotNil {
+		predicates = append(predicates, order.DiscountIDNotNil())
+	}
+	if i.DiscountCode != nil {
+		predicates = append(predicates, order.DiscountCodeEQ(*i.DiscountCode))
+	}
+	if i.DiscountCodeNEQ != nil {
+		predicates = append(predicates, order.DiscountCodeNEQ(*i.DiscountCodeNEQ))
+	}
+	if len(i.DiscountCodeIn) > 0 {
+		predicates = append(predicates, order.DiscountCodeIn(i.DiscountCodeIn...))
+	}
+	if len(i.DiscountCodeNotIn) > 0 {
+		predicates = append(predicates, order.DiscountCodeNotIn(i.DiscountCodeNotIn...))
+	}
+	if i.DiscountCodeGT != nil {
+		predicates = append(predicates, order.DiscountCodeGT(*i.DiscountCodeGT))
+	}
+	if i.DiscountCodeGTE != nil {
+		predicates = append(predicates, order.DiscountCodeGTE(*i.DiscountCodeGTE))
+	}
+	if i.DiscountCodeLT != nil {
+		predicates = append(predicates, order.DiscountCodeLT(*i.DiscountCodeLT))
+	}
+	if i.DiscountCodeLTE != nil {
+		predicates = append(predicates, order.DiscountCodeLTE(*i.DiscountCodeLTE))
+	}
+	if i.DiscountCodeContains != nil {
+		predicates = append(predicates, order.DiscountCodeContains(*i.DiscountCodeContains))
+	}
+	if i.DiscountCodeHasPrefix != nil {
+		predicates = append(predicates, order.DiscountCodeHasPrefix(*i.DiscountCodeHasPrefix))
+	}
+	if i.DiscountCodeHasSuffix != nil {
+		predicates = append(predicates, order.DiscountCodeHasSuffix(*i.DiscountCodeHasSuffix))
+	}
+	if i.DiscountCodeIsNil {
+		predicates = append(predicates, order.DiscountCodeIsNil())
+	}
+	if i.DiscountCodeNotNil {
+		predicates = append(predicates, order.DiscountCodeNotNil())
+	}
+	if i.DiscountCodeEqualFold != nil {
+		predicates = append(predicates, order.DiscountCodeEqualFold(*i.DiscountCodeEqualFold))
+	}
+	if i.DiscountCodeContainsFold != nil {
+		predicates = append(predicates, order.DiscountCodeContainsFold(*i.DiscountCodeContainsFold))
+	}
+	if i.DiscountAmount != nil {
+		predicates = append(predicates, order.DiscountAmountEQ(*i.DiscountAmount))
+	}
+	if i.DiscountAmountNEQ != nil {
+		predicates = append(predicates, order.DiscountAmountNEQ(*i.DiscountAmountNEQ))
+	}
+	if len(i.DiscountAmountIn) > 0 {
+		predicates = append(predicates, order.DiscountAmountIn(i.DiscountAmountIn...))
+	}
+	if len(i.DiscountAmountNotIn) > 0 {
+		predicates = append(predicates, order.DiscountAmountNotIn(i.DiscountAmountNotIn...))
+	}
+	if i.DiscountAmountGT != nil {
+		predicates = append(predicates, order.DiscountAmountGT(*i.DiscountAmountGT))
+	}
+	if i.DiscountAmountGTE != nil {
+		predicates = append(predicates, order.DiscountAmountGTE(*i.DiscountAmountGTE))
+	}
+	if i.DiscountAmountLT != nil {
+		predicates = append(predicates, order.DiscountAmountLT(*i.DiscountAmountLT))
+	}
+	if i.DiscountAmountLTE != nil {
+		predicates = append(predicates, order.DiscountAmountLTE(*i.DiscountAmountLTE))
+	}
 
 	if i.HasUser != nil {
 		p := order.HasUser()
@@ -2001,6 +2173,16 @@ type OrderItemWhereInput struct {
 	QuantityGTE   *int  `json:"quantityGTE,omitempty"`
 	QuantityLT    *int  `json:"quantityLT,omitempty"`
 	QuantityLTE   *int  `json:"quantityLTE,omitempty"`
+
+	// "discount_amount" field predicates.
+	DiscountAmount      *int64  `json:"discountAmount,omitempty"`
+	DiscountAmountNEQ   *int64  `json:"discountAmountNEQ,omitempty"`
+	DiscountAmountIn    []int64 `json:"discountAmountIn,omitempty"`
+	DiscountAmountNotIn []int64 `json:"discountAmountNotIn,omitempty"`
+	DiscountAmountGT    *int64  `json:"discountAmountGT,omitempty"`
+	DiscountAmountGTE   *int64  `json:"discountAmountGTE,omitempty"`
+	DiscountAmountLT    *int64  `json:"discountAmountLT,omitempty"`
+	DiscountAmountLTE   *int64  `json:"discountAmountLTE,omitempty"`
 
 	// "order" edge predicates.
 	HasOrder     *bool              `json:"hasOrder,omitempty"`
@@ -2240,6 +2422,30 @@ func (i *OrderItemWhereInput) P() (predicate.OrderItem, error) {
 	}
 	if i.QuantityLTE != nil {
 		predicates = append(predicates, orderitem.QuantityLTE(*i.QuantityLTE))
+	}
+	if i.DiscountAmount != nil {
+		predicates = append(predicates, orderitem.DiscountAmountEQ(*i.DiscountAmount))
+	}
+	if i.DiscountAmountNEQ != nil {
+		predicates = append(predicates, orderitem.DiscountAmountNEQ(*i.DiscountAmountNEQ))
+	}
+	if len(i.DiscountAmountIn) > 0 {
+		predicates = append(predicates, orderitem.DiscountAmountIn(i.DiscountAmountIn...))
+	}
+	if len(i.DiscountAmountNotIn) > 0 {
+		predicates = append(predicates, orderitem.DiscountAmountNotIn(i.DiscountAmountNotIn...))
+	}
+	if i.DiscountAmountGT != nil {
+		predicates = append(predicates, orderitem.DiscountAmountGT(*i.DiscountAmountGT))
+	}
+	if i.DiscountAmountGTE != nil {
+		predicates = append(predicates, orderitem.DiscountAmountGTE(*i.DiscountAmountGTE))
+	}
+	if i.DiscountAmountLT != nil {
+		predicates = append(predicates, orderitem.DiscountAmountLT(*i.DiscountAmountLT))
+	}
+	if i.DiscountAmountLTE != nil {
+		predicates = append(predicates, orderitem.DiscountAmountLTE(*i.DiscountAmountLTE))
 	}
 
 	if i.HasOrder != nil {

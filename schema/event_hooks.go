@@ -107,7 +107,8 @@ func orderItemEventsHook(next ent.Mutator) ent.Mutator {
 			name, _ := m.ProductName()
 			qty, _ := m.Quantity()
 			price, _ := m.UnitPrice()
-			o.AddItem(pid, name, qty, price)
+			share, _ := m.DiscountAmount()
+			o.AddItem(pid, name, qty, price, share)
 		}
 		return v, nil
 	})

@@ -19,6 +19,7 @@ import (
 	"shop/modules/integrations"
 	"shop/modules/inventory"
 	"shop/modules/ordering"
+	"shop/modules/pricing"
 )
 
 // NewServer returns the shop's HTTP server: the platform of httpserver
@@ -58,7 +59,9 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		},
 		catalog:   catalogHTTP,
 		inventory: &inventory.HTTP{Svc: svc.Inventory, DB: db.Client, Products: catalogHTTP},
-		cart:      &cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency},
+		cart: &cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency, Codes: svc.Pricing,
+			Refused: ratelimit.For(db.SQL, db.Dialect, cfg.DiscountRateLimit)},
+		pricing:   &pricing.HTTP{Svc: svc.Pricing, DB: db.Client},
 		ordering:  ordering.NewHTTP(svc.Ordering, db.Client, srv.Registry),
 		reports:   &ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect},
 		auditLog:  &shopadmin.AuditLogHTTP{DB: db.Client},
@@ -82,6 +85,7 @@ type handlers struct {
 	cart         *cart.HTTP
 	ordering     *ordering.HTTP
 	reports      *ordering.ReportHTTP
+	pricing      *pricing.HTTP
 	auditLog     *shopadmin.AuditLogHTTP
 	integrations *integrations.HTTP
 	graphql      echo.HandlerFunc

@@ -34,6 +34,9 @@ const (
 	RateLimited             Code = "rate_limited"
 	Unavailable             Code = "unavailable"
 	Internal                Code = "internal"
+	DiscountInvalid         Code = "discount_invalid"
+	DiscountExhausted       Code = "discount_exhausted"
+	DiscountNotApplicable   Code = "discount_not_applicable"
 )
 
 var statuses = map[Code]int{
@@ -54,6 +57,9 @@ var statuses = map[Code]int{
 	RateLimited:             http.StatusTooManyRequests,
 	Unavailable:             http.StatusServiceUnavailable,
 	Internal:                http.StatusInternalServerError,
+	DiscountInvalid:         http.StatusUnprocessableEntity,
+	DiscountExhausted:       http.StatusConflict,
+	DiscountNotApplicable:   http.StatusUnprocessableEntity,
 }
 
 // HTTPStatus is the HTTP status of a code.

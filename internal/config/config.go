@@ -22,6 +22,9 @@ type Config struct {
 	DBBusyTimeout   time.Duration // SHOP_DB_BUSY_TIMEOUT (SQLite)
 	CheckoutLocking string        // SHOP_CHECKOUT_LOCKING
 	AuthRateLimit   int           // SHOP_AUTH_RATE_LIMIT (per minute, per client IP; 0 = off)
+	// DiscountRateLimit is SHOP_DISCOUNT_RATE_LIMIT: refused discount
+	// codes per minute per customer (0 = off).
+	DiscountRateLimit int
 	BcryptCost      int           // SHOP_BCRYPT_COST
 	ShutdownTimeout time.Duration // SHOP_SHUTDOWN_TIMEOUT
 	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
@@ -58,6 +61,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DBBusyTimeout:   r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
 		CheckoutLocking: r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
 		AuthRateLimit:   r.int("SHOP_AUTH_RATE_LIMIT", 20),
+		DiscountRateLimit: r.int("SHOP_DISCOUNT_RATE_LIMIT", 20),
 		BcryptCost:      r.int("SHOP_BCRYPT_COST", 10),
 		ShutdownTimeout: r.dur("SHOP_SHUTDOWN_TIMEOUT", 10*time.Second),
 		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
@@ -90,6 +94,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBPooler != "" && c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
 		return Config{}, fmt.Errorf("SHOP_DB_POOLER: want transaction, session or none, got %q", c.DBPooler)
+	}
+	if c.DiscountRateLimit < 0 {
+		return Config{}, fmt.Errorf("SHOP_DISCOUNT_RATE_LIMIT: want 0 or more, got %d", c.DiscountRateLimit)
 	}
 	if c.AuthRateLimit < 0 {
 		return Config{}, fmt.Errorf("SHOP_AUTH_RATE_LIMIT: want 0 or more, got %d", c.AuthRateLimit)

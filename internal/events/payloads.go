@@ -34,14 +34,19 @@ func Current() Settings {
 // Order is the data of order.created and the order of order.status_changed:
 // the Order of API.md.
 type Order struct {
-	ID          int         `json:"id"`
-	UserID      int         `json:"user_id"`
-	Status      string      `json:"status"`
-	TotalAmount int64       `json:"total_amount"`
-	Currency    string      `json:"currency"`
-	Items       []OrderItem `json:"items"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
+	ID     int    `json:"id"`
+	UserID int    `json:"user_id"`
+	Status string `json:"status"`
+	// SubtotalAmount = Σ line subtotals; TotalAmount = SubtotalAmount −
+	// DiscountAmount; DiscountCode is nil without a code.
+	SubtotalAmount int64       `json:"subtotal_amount"`
+	DiscountCode   *string     `json:"discount_code"`
+	DiscountAmount int64       `json:"discount_amount"`
+	TotalAmount    int64       `json:"total_amount"`
+	Currency       string      `json:"currency"`
+	Items          []OrderItem `json:"items"`
+	CreatedAt      time.Time   `json:"created_at"`
+	UpdatedAt      time.Time   `json:"updated_at"`
 }
 
 // OrderItem is a line of Order.
@@ -51,6 +56,8 @@ type OrderItem struct {
 	Quantity    int    `json:"quantity"`
 	UnitPrice   int64  `json:"unit_price"`
 	Subtotal    int64  `json:"subtotal"`
+	// DiscountAmount is the line's share of the order's discount.
+	DiscountAmount int64 `json:"discount_amount"`
 }
 
 // StatusChange is the data of order.status_changed.
@@ -84,19 +91,20 @@ type LowStock struct {
 
 // NewOrder maps an order and its lines (nil: none yet) to event data.
 func NewOrder(o *gen.Order, items []*gen.OrderItem) *Order {
-	out := &Order{ID: o.ID, UserID: o.UserID, Status: string(o.Status), TotalAmount: o.TotalAmount,
+	out := &Order{ID: o.ID, UserID: o.UserID, Status: string(o.Status), SubtotalAmount: o.SubtotalAmount,
+		DiscountCode: o.DiscountCode, DiscountAmount: o.DiscountAmount, TotalAmount: o.TotalAmount,
 		Currency: o.Currency, Items: []OrderItem{}, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 	for _, it := range items {
-		out.AddItem(it.ProductID, it.ProductName, it.Quantity, it.UnitPrice)
+		out.AddItem(it.ProductID, it.ProductName, it.Quantity, it.UnitPrice, it.DiscountAmount)
 	}
 	return out
 }
 
-// AddItem appends a line.
-func (o *Order) AddItem(productID int, name string, qty int, unitPrice int64) {
+// AddItem appends a line with its share of the order's discount.
+func (o *Order) AddItem(productID int, name string, qty int, unitPrice, discount int64) {
 	sub, _ := money.Line(unitPrice, qty) // the CHECKs bound it: ≤ 10^10 × 1000
 	o.Items = append(o.Items, OrderItem{ProductID: productID, ProductName: name, Quantity: qty,
-		UnitPrice: unitPrice, Subtotal: sub})
+		UnitPrice: unitPrice, Subtotal: sub, DiscountAmount: discount})
 }
 
 // NewProduct maps a product to event data.

@@ -36,6 +36,10 @@ type Line struct {
 	Stock     int
 	// ForSale is the product's "for sale" state: active and not deleted.
 	ForSale bool
+	// DiscountID is the discount code the cart holds (pricing's; 0: none),
+	// the same on every line: read with the lines, so a cart without a
+	// code costs no statement more.
+	DiscountID int
 }
 
 // Available reports whether the line can be checked out as it is.
@@ -71,7 +75,7 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock boo
 	var lines []Line
 	for rows.Next() {
 		var l Line
-		if err := rows.Scan(&l.ID, &l.ProductID, &l.Quantity, &l.Name, &l.Price, &l.Stock, &l.ForSale); err != nil {
+		if err := rows.Scan(&l.ID, &l.ProductID, &l.Quantity, &l.Name, &l.Price, &l.Stock, &l.ForSale, &l.DiscountID); err != nil {
 			return nil, fmt.Errorf("cart lines: %w", err)
 		}
 		lines = append(lines, l)
@@ -101,7 +105,7 @@ func init() {
 func buildLines(d string, lock bool) string {
 	b := sql.Dialect(d).Select().Builder
 	b.WriteString("SELECT c.id, c.product_id, c.quantity, p.name, p.price, p.stock, " + forSale("p") +
-		" FROM cart_items AS c JOIN products AS p ON p.id = c.product_id WHERE c.user_id = ").Arg(0).
+		", " + cartCode("c") + " FROM cart_items AS c JOIN products AS p ON p.id = c.product_id WHERE c.user_id = ").Arg(0).
 		WriteString(" ORDER BY c.product_id")
 	if lock {
 		b.WriteString(" FOR UPDATE OF c")
@@ -146,6 +150,12 @@ func buildWhy(d string) string {
 		Arg(0).WriteString(" AND c.product_id = p.id), 0) FROM products AS p WHERE p.id = ").Arg(0)
 	query, _ := b.Query()
 	return query
+}
+
+// cartCode is the id of the discount code the cart of line t holds, 0 for
+// none (pricing's discount_usages row marked in_cart).
+func cartCode(t string) string {
+	return "COALESCE((SELECT u.discount_id FROM discount_usages AS u WHERE u.user_id = " + t + ".user_id AND u.in_cart), 0)"
 }
 
 // The "for sale" rule (active and not deleted) of the cart's guarded

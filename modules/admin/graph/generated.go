@@ -181,15 +181,19 @@ type ComplexityRoot struct {
 	}
 
 	Order struct {
-		CreatedAt   func(childComplexity int) int
-		Currency    func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Items       func(childComplexity int) int
-		Status      func(childComplexity int) int
-		TotalAmount func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		User        func(childComplexity int) int
-		UserID      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Currency       func(childComplexity int) int
+		DiscountAmount func(childComplexity int) int
+		DiscountCode   func(childComplexity int) int
+		DiscountID     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Items          func(childComplexity int) int
+		Status         func(childComplexity int) int
+		SubtotalAmount func(childComplexity int) int
+		TotalAmount    func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		User           func(childComplexity int) int
+		UserID         func(childComplexity int) int
 	}
 
 	OrderConnection struct {
@@ -204,15 +208,16 @@ type ComplexityRoot struct {
 	}
 
 	OrderItem struct {
-		CreatedAt   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Order       func(childComplexity int) int
-		OrderID     func(childComplexity int) int
-		Product     func(childComplexity int) int
-		ProductID   func(childComplexity int) int
-		ProductName func(childComplexity int) int
-		Quantity    func(childComplexity int) int
-		UnitPrice   func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		DiscountAmount func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Order          func(childComplexity int) int
+		OrderID        func(childComplexity int) int
+		Product        func(childComplexity int) int
+		ProductID      func(childComplexity int) int
+		ProductName    func(childComplexity int) int
+		Quantity       func(childComplexity int) int
+		UnitPrice      func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -918,6 +923,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.Currency(childComplexity), true
+	case "Order.discountAmount":
+		if e.ComplexityRoot.Order.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.DiscountAmount(childComplexity), true
+	case "Order.discountCode":
+		if e.ComplexityRoot.Order.DiscountCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.DiscountCode(childComplexity), true
+	case "Order.discountID":
+		if e.ComplexityRoot.Order.DiscountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.DiscountID(childComplexity), true
 	case "Order.id":
 		if e.ComplexityRoot.Order.ID == nil {
 			break
@@ -936,6 +959,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.Status(childComplexity), true
+	case "Order.subtotalAmount":
+		if e.ComplexityRoot.Order.SubtotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.SubtotalAmount(childComplexity), true
 	case "Order.totalAmount":
 		if e.ComplexityRoot.Order.TotalAmount == nil {
 			break
@@ -999,6 +1028,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderItem.CreatedAt(childComplexity), true
+	case "OrderItem.discountAmount":
+		if e.ComplexityRoot.OrderItem.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItem.DiscountAmount(childComplexity), true
 	case "OrderItem.id":
 		if e.ComplexityRoot.OrderItem.ID == nil {
 			break
@@ -1846,6 +1881,14 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_totalAmount(ctx, field)
 	case "currency":
 		return ec.fieldContext_Order_currency(ctx, field)
+	case "subtotalAmount":
+		return ec.fieldContext_Order_subtotalAmount(ctx, field)
+	case "discountID":
+		return ec.fieldContext_Order_discountID(ctx, field)
+	case "discountCode":
+		return ec.fieldContext_Order_discountCode(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_Order_discountAmount(ctx, field)
 	case "user":
 		return ec.fieldContext_Order_user(ctx, field)
 	case "items":
@@ -1892,6 +1935,8 @@ func (ec *executionContext) childFields_OrderItem(ctx context.Context, field gra
 		return ec.fieldContext_OrderItem_unitPrice(ctx, field)
 	case "quantity":
 		return ec.fieldContext_OrderItem_quantity(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_OrderItem_discountAmount(ctx, field)
 	case "order":
 		return ec.fieldContext_OrderItem_order(ctx, field)
 	case "product":
@@ -5269,6 +5314,98 @@ func (ec *executionContext) fieldContext_Order_currency(_ context.Context, field
 	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
 }
 
+func (ec *executionContext) _Order_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_subtotalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_subtotalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Order_discountID(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_discountID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_discountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Order_discountCode(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_discountCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_discountCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_discountAmount(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Order_user(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5633,6 +5770,29 @@ func (ec *executionContext) _OrderItem_quantity(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_OrderItem_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderItem_discountAmount(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderItem_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderItem_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrderItem", field, false, false, "Int")
 }
 
@@ -11031,7 +11191,7 @@ func (ec *executionContext) unmarshalInputOrderItemWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "orderID", "orderIDNEQ", "orderIDIn", "orderIDNotIn", "productID", "productIDNEQ", "productIDIn", "productIDNotIn", "productName", "productNameNEQ", "productNameIn", "productNameNotIn", "productNameGT", "productNameGTE", "productNameLT", "productNameLTE", "productNameContains", "productNameHasPrefix", "productNameHasSuffix", "productNameEqualFold", "productNameContainsFold", "unitPrice", "unitPriceNEQ", "unitPriceIn", "unitPriceNotIn", "unitPriceGT", "unitPriceGTE", "unitPriceLT", "unitPriceLTE", "quantity", "quantityNEQ", "quantityIn", "quantityNotIn", "quantityGT", "quantityGTE", "quantityLT", "quantityLTE", "hasOrder", "hasOrderWith", "hasProduct", "hasProductWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "orderID", "orderIDNEQ", "orderIDIn", "orderIDNotIn", "productID", "productIDNEQ", "productIDIn", "productIDNotIn", "productName", "productNameNEQ", "productNameIn", "productNameNotIn", "productNameGT", "productNameGTE", "productNameLT", "productNameLTE", "productNameContains", "productNameHasPrefix", "productNameHasSuffix", "productNameEqualFold", "productNameContainsFold", "unitPrice", "unitPriceNEQ", "unitPriceIn", "unitPriceNotIn", "unitPriceGT", "unitPriceGTE", "unitPriceLT", "unitPriceLTE", "quantity", "quantityNEQ", "quantityIn", "quantityNotIn", "quantityGT", "quantityGTE", "quantityLT", "quantityLTE", "discountAmount", "discountAmountNEQ", "discountAmountIn", "discountAmountNotIn", "discountAmountGT", "discountAmountGTE", "discountAmountLT", "discountAmountLTE", "hasOrder", "hasOrderWith", "hasProduct", "hasProductWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11430,6 +11590,62 @@ func (ec *executionContext) unmarshalInputOrderItemWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.QuantityLTE = data
+		case "discountAmount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmount"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmount = data
+		case "discountAmountNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountNEQ = data
+		case "discountAmountIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountIn = data
+		case "discountAmountNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountNotIn = data
+		case "discountAmountGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountGT = data
+		case "discountAmountGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountGTE = data
+		case "discountAmountLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountLT = data
+		case "discountAmountLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountLTE = data
 		case "hasOrder":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOrder"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -11539,7 +11755,7 @@ func (ec *executionContext) unmarshalInputOrderWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "totalAmount", "totalAmountNEQ", "totalAmountIn", "totalAmountNotIn", "totalAmountGT", "totalAmountGTE", "totalAmountLT", "totalAmountLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "hasUser", "hasUserWith", "hasItems", "hasItemsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "totalAmount", "totalAmountNEQ", "totalAmountIn", "totalAmountNotIn", "totalAmountGT", "totalAmountGTE", "totalAmountLT", "totalAmountLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "subtotalAmount", "subtotalAmountNEQ", "subtotalAmountIn", "subtotalAmountNotIn", "subtotalAmountGT", "subtotalAmountGTE", "subtotalAmountLT", "subtotalAmountLTE", "discountID", "discountIDNEQ", "discountIDIn", "discountIDNotIn", "discountIDGT", "discountIDGTE", "discountIDLT", "discountIDLTE", "discountIDIsNil", "discountIDNotNil", "discountCode", "discountCodeNEQ", "discountCodeIn", "discountCodeNotIn", "discountCodeGT", "discountCodeGTE", "discountCodeLT", "discountCodeLTE", "discountCodeContains", "discountCodeHasPrefix", "discountCodeHasSuffix", "discountCodeIsNil", "discountCodeNotNil", "discountCodeEqualFold", "discountCodeContainsFold", "discountAmount", "discountAmountNEQ", "discountAmountIn", "discountAmountNotIn", "discountAmountGT", "discountAmountGTE", "discountAmountLT", "discountAmountLTE", "hasUser", "hasUserWith", "hasItems", "hasItemsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11938,6 +12154,293 @@ func (ec *executionContext) unmarshalInputOrderWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.CurrencyContainsFold = data
+		case "subtotalAmount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subtotalAmount"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubtotalAmount = data
+		case "subtotalAmountNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subtotalAmountNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubtotalAmountNEQ = data
+		case "subtotalAmountIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subtotalAmountIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubtotalAmountIn = data
+		case "subtotalAmountNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subtotalAmountNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubtotalAmountNotIn = data
+		case "subtotalAmountGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subtotalAmountGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubtotalAmountGT = data
+		case "subtotalAmountGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subtotalAmountGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubtotalAmountGTE = data
+		case "subtotalAmountLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subtotalAmountLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubtotalAmountLT = data
+		case "subtotalAmountLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subtotalAmountLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubtotalAmountLTE = data
+		case "discountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountID"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountID = data
+		case "discountIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDNEQ = data
+		case "discountIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDIn = data
+		case "discountIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDNotIn = data
+		case "discountIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDGT = data
+		case "discountIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDGTE = data
+		case "discountIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDLT = data
+		case "discountIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDLTE = data
+		case "discountIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDIsNil = data
+		case "discountIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountIDNotNil = data
+		case "discountCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCode = data
+		case "discountCodeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeNEQ = data
+		case "discountCodeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeIn = data
+		case "discountCodeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeNotIn = data
+		case "discountCodeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeGT = data
+		case "discountCodeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeGTE = data
+		case "discountCodeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeLT = data
+		case "discountCodeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeLTE = data
+		case "discountCodeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeContains = data
+		case "discountCodeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeHasPrefix = data
+		case "discountCodeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeHasSuffix = data
+		case "discountCodeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeIsNil = data
+		case "discountCodeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeNotNil = data
+		case "discountCodeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeEqualFold = data
+		case "discountCodeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodeContainsFold = data
+		case "discountAmount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmount"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmount = data
+		case "discountAmountNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountNEQ = data
+		case "discountAmountIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountIn = data
+		case "discountAmountNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountNotIn = data
+		case "discountAmountGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountGT = data
+		case "discountAmountGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountGTE = data
+		case "discountAmountLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountLT = data
+		case "discountAmountLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountAmountLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountAmountLTE = data
 		case "hasUser":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUser"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -14689,6 +15192,26 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "subtotalAmount":
+			out.Values[i] = ec._Order_subtotalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountID":
+			out.Values[i] = ec._Order_discountID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountCode":
+			out.Values[i] = ec._Order_discountCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountAmount":
+			out.Values[i] = ec._Order_discountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "user":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -14842,6 +15365,11 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 			}
 		case "quantity":
 			out.Values[i] = ec._OrderItem_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountAmount":
+			out.Values[i] = ec._OrderItem_discountAmount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
