@@ -25,14 +25,14 @@ type Config struct {
 	// DiscountRateLimit is SHOP_DISCOUNT_RATE_LIMIT: refused discount
 	// codes per minute per customer (0 = off).
 	DiscountRateLimit int
-	BcryptCost      int           // SHOP_BCRYPT_COST
-	ShutdownTimeout time.Duration // SHOP_SHUTDOWN_TIMEOUT
-	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
-	LogLevel        string        // SHOP_LOG_LEVEL
-	TrustProxy      bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
-	CORSOrigins     []string      // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
-	DBPooler        string        // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
-	DebugAddr       string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
+	BcryptCost        int           // SHOP_BCRYPT_COST
+	ShutdownTimeout   time.Duration // SHOP_SHUTDOWN_TIMEOUT
+	RequestTimeout    time.Duration // SHOP_REQUEST_TIMEOUT
+	LogLevel          string        // SHOP_LOG_LEVEL
+	TrustProxy        bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
+	CORSOrigins       []string      // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
+	DBPooler          string        // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
+	DebugAddr         string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 
 	// Integrations (webhooks on River).
 	Workers             bool          // SHOP_WORKERS: run the webhook workers in `shop serve` (false: API only)
@@ -50,26 +50,26 @@ type Config struct {
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		DatabaseURL:     r.str("DATABASE_URL", "sqlite:shop.db"),
-		Addr:            r.str("SHOP_ADDR", ":8080"),
-		JWTSecret:       r.str("SHOP_JWT_SECRET", ""),
-		TokenTTL:        r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
-		Currency:        strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
-		DBMaxOpenConns:  r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
-		DBMaxIdleConns:  r.int("SHOP_DB_MAX_IDLE_CONNS", 20),
-		DBConnMaxLife:   r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
-		DBBusyTimeout:   r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
-		CheckoutLocking: r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
-		AuthRateLimit:   r.int("SHOP_AUTH_RATE_LIMIT", 20),
+		DatabaseURL:       r.str("DATABASE_URL", "sqlite:shop.db"),
+		Addr:              r.str("SHOP_ADDR", ":8080"),
+		JWTSecret:         r.str("SHOP_JWT_SECRET", ""),
+		TokenTTL:          r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
+		Currency:          strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
+		DBMaxOpenConns:    r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
+		DBMaxIdleConns:    r.int("SHOP_DB_MAX_IDLE_CONNS", 20),
+		DBConnMaxLife:     r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBBusyTimeout:     r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
+		CheckoutLocking:   r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
+		AuthRateLimit:     r.int("SHOP_AUTH_RATE_LIMIT", 20),
 		DiscountRateLimit: r.int("SHOP_DISCOUNT_RATE_LIMIT", 20),
-		BcryptCost:      r.int("SHOP_BCRYPT_COST", 10),
-		ShutdownTimeout: r.dur("SHOP_SHUTDOWN_TIMEOUT", 10*time.Second),
-		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
-		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
-		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
-		CORSOrigins:     r.list("SHOP_CORS_ORIGINS"),
-		DBPooler:        strings.ToLower(r.str("SHOP_DB_POOLER", "")),
-		DebugAddr:       r.str("SHOP_DEBUG_ADDR", ""),
+		BcryptCost:        r.int("SHOP_BCRYPT_COST", 10),
+		ShutdownTimeout:   r.dur("SHOP_SHUTDOWN_TIMEOUT", 10*time.Second),
+		RequestTimeout:    r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
+		LogLevel:          r.str("SHOP_LOG_LEVEL", "info"),
+		TrustProxy:        r.bool("SHOP_TRUST_PROXY", false),
+		CORSOrigins:       r.list("SHOP_CORS_ORIGINS"),
+		DBPooler:          strings.ToLower(r.str("SHOP_DB_POOLER", "")),
+		DebugAddr:         r.str("SHOP_DEBUG_ADDR", ""),
 
 		Workers:             r.bool("SHOP_WORKERS", true),
 		LowStockThreshold:   r.int("SHOP_LOW_STOCK_THRESHOLD", 5),

@@ -379,4 +379,3 @@ func TestDiscounts_CancelRace(t *testing.T) {
 		s.checkInvariants(t)
 	})
 }
-
