@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"context"
+	stdsql "database/sql"
 	"fmt"
 	"time"
 
@@ -76,19 +77,51 @@ func (s *Service) RemoveCartCode(ctx context.Context, db *ent.Client, userID int
 }
 
 // ViewCartCode returns the cart's code as the Cart shows it for this
-// subtotal (nil: the cart has none), in one statement (the code's use by
-// the user joined with the discount, deleted or not).
+// subtotal (nil: the cart has none), in one statement: the user's use of
+// the code the cart holds, joined with the discount (deleted or not).
 func (s *Service) ViewCartCode(ctx context.Context, db *ent.Client, userID int, subtotal int64) (*CartDiscount, error) {
-	u, err := db.DiscountUsage.Query().
-		Where(discountusage.UserID(userID), discountusage.InCart(true)).
-		WithDiscount().Only(schema.SkipSoftDelete(ctx))
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
+	b := sql.Dialect(s.Dialect).Select().Builder
+	b.WriteString("SELECT d.id, d.code, d.type, d.value, d.min_subtotal, d.starts_at, d.ends_at, d.usage_limit," +
+		" d.per_customer_limit, d.times_used, d.is_active, d.deleted_at, u.uses" +
+		" FROM discount_usages AS u JOIN discounts AS d ON d.id = u.discount_id WHERE u.user_id = ").Arg(userID).
+		WriteString(" AND u.in_cart")
+	query, args := b.Query()
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cart code: %w", err)
 	}
-	return View(u.Edges.Discount, u.Uses, subtotal, time.Now()), nil
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	var (
+		d                       ent.Discount
+		uses                    int
+		starts, ends, deleted   stdsql.NullTime
+		usageLimit, perCustomer stdsql.NullInt64
+	)
+	if err := rows.Scan(&d.ID, &d.Code, &d.Type, &d.Value, &d.MinSubtotal, &starts, &ends, &usageLimit,
+		&perCustomer, &d.TimesUsed, &d.IsActive, &deleted, &uses); err != nil {
+		return nil, fmt.Errorf("cart code: %w", err)
+	}
+	d.StartsAt, d.EndsAt, d.DeletedAt = timePtr(starts), timePtr(ends), timePtr(deleted)
+	d.UsageLimit, d.PerCustomerLimit = intPtr(usageLimit), intPtr(perCustomer)
+	return View(&d, uses, subtotal, time.Now()), rows.Err()
+}
+
+func timePtr(t stdsql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	return &t.Time
+}
+
+func intPtr(n stdsql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
 }
 
 // View is the Cart's discount of d for a customer who has used it uses
