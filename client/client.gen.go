@@ -388,6 +388,7 @@ func (e Role) Valid() bool {
 const (
 	SalesGroupByCategory SalesGroupBy = "category"
 	SalesGroupByDay      SalesGroupBy = "day"
+	SalesGroupByDiscount SalesGroupBy = "discount"
 	SalesGroupByProduct  SalesGroupBy = "product"
 )
 
@@ -397,6 +398,8 @@ func (e SalesGroupBy) Valid() bool {
 	case SalesGroupByCategory:
 		return true
 	case SalesGroupByDay:
+		return true
+	case SalesGroupByDiscount:
 		return true
 	case SalesGroupByProduct:
 		return true
@@ -675,6 +678,13 @@ type Discount struct {
 	Value      int64                  `json:"value"`
 }
 
+// DiscountDiscrepancy A discount code whose times_used differs from its redemptions.
+type DiscountDiscrepancy struct {
+	DiscountID  int `json:"discount_id"`
+	Redemptions int `json:"redemptions"`
+	TimesUsed   int `json:"times_used"`
+}
+
 // DiscountList A page of discounts, newest first.
 type DiscountList struct {
 	Items []Discount `json:"items"`
@@ -911,8 +921,11 @@ type ProductSort string
 
 // Reconciliation Every product's stock checked against the sum of its movements.
 type Reconciliation struct {
-	Discrepancies   []Discrepancy `json:"discrepancies"`
-	ProductsChecked int           `json:"products_checked"`
+	// DiscountDiscrepancies Codes whose `times_used` differs from their redemptions by orders not cancelled.
+	DiscountDiscrepancies []DiscountDiscrepancy `json:"discount_discrepancies"`
+	DiscountsChecked      int                   `json:"discounts_checked"`
+	Discrepancies         []Discrepancy         `json:"discrepancies"`
+	ProductsChecked       int                   `json:"products_checked"`
 }
 
 // Redemption An order that redeemed the code and is not cancelled.
@@ -941,7 +954,7 @@ type RegisterRequest struct {
 // Role What a user may do.
 type Role string
 
-// SalesGroupBy How rows are keyed: `day` (YYYY-MM-DD), `category` (slug) or `product` (id).
+// SalesGroupBy How rows are keyed: `day` (YYYY-MM-DD), `category` (slug), `product` (id) or `discount` (the code; orders without one left out).
 type SalesGroupBy string
 
 // SalesReport Sales in a date range; cancelled orders excluded.
@@ -1690,14 +1703,14 @@ type ClientInterface interface {
 
 	// ListAPIKeys List API keys
 	//
-	// Every key, newest first, never with the key itself.
+	// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Corresponds with GET /api/v1/admin/api-keys (the `ListAPIKeys` operationId).
 	ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateAPIKeyWithBody Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1706,7 +1719,7 @@ type ClientInterface interface {
 
 	// CreateAPIKey Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1715,7 +1728,7 @@ type ClientInterface interface {
 
 	// RevokeAPIKey Revoke an API key
 	//
-	// The key is refused (401) from the next request on, on every replica.
+	// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Corresponds with DELETE /api/v1/admin/api-keys/{id} (the `RevokeAPIKey` operationId).
 	RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2328,7 +2341,7 @@ func (c *Client) ExecuteGraphQL(ctx context.Context, body ExecuteGraphQLJSONRequ
 
 // ListAPIKeys List API keys
 //
-// Every key, newest first, never with the key itself.
+// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Corresponds with GET /api/v1/admin/api-keys (the `ListAPIKeys` operationId).
 func (c *Client) ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2345,7 +2358,7 @@ func (c *Client) ListAPIKeys(ctx context.Context, params *ListAPIKeysParams, req
 
 // CreateAPIKeyWithBody Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2364,7 +2377,7 @@ func (c *Client) CreateAPIKeyWithBody(ctx context.Context, contentType string, b
 
 // CreateAPIKey Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2383,7 +2396,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, body CreateAPIKeyJSONRequestB
 
 // RevokeAPIKey Revoke an API key
 //
-// The key is refused (401) from the next request on, on every replica.
+// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Corresponds with DELETE /api/v1/admin/api-keys/{id} (the `RevokeAPIKey` operationId).
 func (c *Client) RevokeAPIKey(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6090,7 +6103,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListAPIKeysWithResponse List API keys
 	//
-	// Every key, newest first, never with the key itself.
+	// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6099,7 +6112,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAPIKeyWithBodyWithResponse Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6108,7 +6121,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateAPIKeyWithResponse Create an API key
 	//
-	// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+	// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6117,7 +6130,7 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeAPIKeyWithResponse Revoke an API key
 	//
-	// The key is refused (401) from the next request on, on every replica.
+	// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10662,7 +10675,7 @@ func (c *ClientWithResponses) ExecuteGraphQLWithResponse(ctx context.Context, bo
 
 // ListAPIKeysWithResponse List API keys
 //
-// Every key, newest first, never with the key itself.
+// Every key, newest first, never with the key itself. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10677,7 +10690,7 @@ func (c *ClientWithResponses) ListAPIKeysWithResponse(ctx context.Context, param
 
 // CreateAPIKeyWithBodyWithResponse Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10692,7 +10705,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithBodyWithResponse(ctx context.Conte
 
 // CreateAPIKeyWithResponse Create an API key
 //
-// Creates a key that acts with admin rights; the key is in this answer only and is stored as a hash.
+// Creates a key that acts with admin rights (but on the API-key routes); the key is in this answer only and is stored as a hash. Only a signed-in admin manages keys; an API key gets 403 `forbidden` here.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10707,7 +10720,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithResponse(ctx context.Context, body
 
 // RevokeAPIKeyWithResponse Revoke an API key
 //
-// The key is refused (401) from the next request on, on every replica.
+// The key is refused (401) from the next request on, on every replica. Only a signed-in admin; an API key gets 403 `forbidden`.
 //
 // Returns a wrapper object for the known response body format(s).
 //

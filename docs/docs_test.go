@@ -122,7 +122,7 @@ func TestRepoPaths(t *testing.T) {
 		{"`atlas.sum`, `mixin.go`", []string{"atlas.sum", "mixin.go"}},
 		{"`catalog.Stock`, `schema.SkipSoftDelete(ctx)`, `If-Match`, `/healthz`", nil},
 		{"`../shared/docs/DESIGN.md`, `shop migrate up/down`, `UPDATE … WHERE stock >= q`", nil},
-		{"`database.WithTx(ctx, client, func(tx *ent.Tx) error {...})`", nil},
+		{"`run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {...})`", nil},
 		{"`-- atlas:nolint DS103`, `go run ./internal/tools/migratediff -rehash`", nil},
 	}
 	for _, tt := range tests {

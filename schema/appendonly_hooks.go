@@ -16,10 +16,7 @@ func (InventoryMovement) Hooks() []ent.Hook {
 
 // Hooks of the OrderItem: order lines are a snapshot and never change.
 func (OrderItem) Hooks() []ent.Hook {
-	return []ent.Hook{
-		hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
-		hook.On(orderItemEventsHook, ent.OpCreate), // event_hooks.go: lines of order.created
-	}
+	return []ent.Hook{hook.Reject(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}
 }
 
 // Hooks of the AuditLog: the audit trail is append-only.

@@ -3,7 +3,6 @@ package schema
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"entgo.io/ent"
 
@@ -15,26 +14,18 @@ import (
 	"shop/internal/events"
 )
 
-// The hooks of this file record the events of API.md's Integrations in the
-// transaction of the write that causes them (internal/events writes them as
-// River jobs when it commits), next to the audit log, so REST, GraphQL and
-// the command line can't skip them and a rolled-back write sends nothing.
+// The hooks of this file add the events of API.md's Integrations to the
+// outbox of the transaction of the write that causes them (the runner
+// writes them as River jobs when it commits), next to the audit log, so
+// REST, GraphQL and the command line can't skip them and a rolled-back
+// write sends nothing. order.created is the one event a service adds
+// (ordering's checkout, which holds the order and its lines).
 
-func orderEventKey(id int) string { return "order:" + strconv.Itoa(id) }
-
-// orderEventsHook records order.created (its lines are added by
-// orderItemEventsHook as they are written) and order.status_changed.
+// orderEventsHook records order.status_changed.
 func orderEventsHook(next ent.Mutator) ent.Mutator {
 	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
 		to, statusSet := m.Status()
 		switch {
-		case m.Op().Is(ent.OpCreate):
-			v, err := next.Mutate(ctx, m)
-			if err != nil {
-				return v, err
-			}
-			o := v.(*gen.Order)
-			return v, events.Record(ctx, m.Client(), events.OrderCreated, orderEventKey(o.ID), events.NewOrder(o, nil))
 		case !statusSet:
 			return next.Mutate(ctx, m)
 		case m.Op().Is(ent.OpUpdateOne):
@@ -72,7 +63,8 @@ func orderEventsHook(next ent.Mutator) ent.Mutator {
 // recordStatusChanges records order.status_changed for each order of from
 // (order id → old status), with the order as it is now.
 func recordStatusChanges(ctx context.Context, m *gen.OrderMutation, from map[int]string, to string) error {
-	if len(from) == 0 {
+	out := events.FromContext(ctx)
+	if len(from) == 0 || out == nil {
 		return nil
 	}
 	ids := make([]int, 0, len(from))
@@ -85,33 +77,9 @@ func recordStatusChanges(ctx context.Context, m *gen.OrderMutation, from map[int
 		return fmt.Errorf("order event: %w", err)
 	}
 	for _, o := range orders {
-		data := events.StatusChange{Order: *events.NewOrder(o, o.Edges.Items), From: from[o.ID], To: to}
-		if err := events.Record(ctx, m.Client(), events.OrderStatusChanged, "", data); err != nil {
-			return err
-		}
+		out.Add(events.OrderStatusChanged, events.StatusChange{Order: *events.NewOrder(o, o.Edges.Items), From: from[o.ID], To: to})
 	}
 	return nil
-}
-
-// orderItemEventsHook adds each new line to the order.created event of its
-// order, recorded earlier in the same transaction.
-func orderItemEventsHook(next ent.Mutator) ent.Mutator {
-	return hook.OrderItemFunc(func(ctx context.Context, m *gen.OrderItemMutation) (ent.Value, error) {
-		v, err := next.Mutate(ctx, m)
-		if err != nil {
-			return v, err
-		}
-		orderID, _ := m.OrderID()
-		if o, ok := events.Lookup(m.Client(), orderEventKey(orderID)).(*events.Order); ok {
-			pid, _ := m.ProductID()
-			name, _ := m.ProductName()
-			qty, _ := m.Quantity()
-			price, _ := m.UnitPrice()
-			share, _ := m.DiscountAmount()
-			o.AddItem(pid, name, qty, price, share)
-		}
-		return v, nil
-	})
 }
 
 // productEventsHook records product.created, product.updated (a change of
@@ -124,7 +92,9 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 			if err != nil {
 				return v, err
 			}
-			return v, events.Record(ctx, m.Client(), events.ProductCreated, "", events.NewProduct(v.(*gen.Product)))
+			out := events.FromContext(ctx)
+			out.Add(events.ProductCreated, events.NewProduct(v.(*gen.Product), out.Currency()))
+			return v, nil
 		}
 		typ := ""
 		for _, f := range append(m.Fields(), m.ClearedFields()...) {
@@ -138,7 +108,8 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 				}
 			}
 		}
-		if typ == "" {
+		out := events.FromContext(ctx)
+		if typ == "" || out == nil {
 			return next.Mutate(ctx, m)
 		}
 		// A bulk update's rows are found before it runs: its predicates
@@ -163,9 +134,7 @@ func productEventsHook(next ent.Mutator) ent.Mutator {
 			}
 		}
 		for _, p := range ps {
-			if err := events.Record(ctx, m.Client(), typ, "", events.NewProduct(p)); err != nil {
-				return nil, err
-			}
+			out.Add(typ, events.NewProduct(p, out.Currency()))
 		}
 		return v, nil
 	})

@@ -25,7 +25,7 @@ var ErrCancelOutsideTx = errors.New("cancelling an order must run inside a trans
 // orders are never deleted.
 func (Order) Hooks() []ent.Hook {
 	return []ent.Hook{
-		orderEventsHook, // event_hooks.go: order.created, order.status_changed
+		hook.On(orderEventsHook, ent.OpUpdate|ent.OpUpdateOne), // event_hooks.go: order.status_changed
 		hook.On(auditHook("order", "status"), ent.OpUpdate|ent.OpUpdateOne),
 		hook.On(orderCreateHook, ent.OpCreate),
 		hook.On(orderUpdateOneHook, ent.OpUpdateOne),

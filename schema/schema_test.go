@@ -22,6 +22,7 @@ import (
 type fixture struct {
 	db      *database.DB
 	c       *ent.Client
+	run     *database.Runner
 	user    *ent.User
 	product *ent.Product
 }
@@ -35,7 +36,7 @@ func newFixture(t *testing.T, dia string, stock int) *fixture {
 	cat := c.Category.Create().SetName("Tools").SetSlug("tools").SaveX(ctx)
 	p := c.Product.Create().SetCategory(cat).SetName("Hammer").SetPrice(1999).SetStock(stock).SaveX(ctx)
 	c.InventoryMovement.Create().SetProduct(p).SetQuantityChange(stock).SetReason(inventorymovement.ReasonInitial).SaveX(ctx)
-	return &fixture{db: db, c: c, user: u, product: p}
+	return &fixture{db: db, c: c, run: testdb.Runner(t, c), user: u, product: p}
 }
 
 // order places a pending order of qty units, taking them from stock with a
@@ -44,7 +45,7 @@ func (f *fixture) order(t *testing.T, qty int) *ent.Order {
 	t.Helper()
 	ctx := context.Background()
 	var o *ent.Order
-	err := database.WithTx(ctx, f.c, func(tx *ent.Tx) error {
+	err := f.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 		o = tx.Order.Create().SetUserID(f.user.ID).SetTotalAmount(int64(qty) * 1999).SetCurrency("USD").SaveX(ctx)
 		tx.OrderItem.Create().SetOrder(o).SetProductID(f.product.ID).SetProductName("Hammer").SetUnitPrice(1999).SetQuantity(qty).SaveX(ctx)
 		r, err := schema.MoveStock(ctx, tx.Client(), []schema.StockMove{{ProductID: f.product.ID, Change: -qty, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}})
@@ -61,7 +62,7 @@ func (f *fixture) order(t *testing.T, qty int) *ent.Order {
 
 // setStatus changes an order's status in its own transaction.
 func (f *fixture) setStatus(ctx context.Context, id int, to string) error {
-	return database.WithTx(ctx, f.c, func(tx *ent.Tx) error {
+	return f.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 		return tx.Order.UpdateOneID(id).SetStatus(order.Status(to)).Exec(ctx)
 	})
 }
@@ -358,7 +359,7 @@ func TestOrderStatus_Bulk(t *testing.T) {
 		ids := []int{f.order(t, 1).ID, f.order(t, 2).ID, f.order(t, 3).ID}
 		bulk := func(to order.Status) (int, error) {
 			var n int
-			err := database.WithTx(ctx, f.c, func(tx *ent.Tx) (err error) {
+			err := f.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) (err error) {
 				n, err = tx.Order.Update().Where(order.IDIn(ids...)).SetStatus(to).Save(ctx)
 				return err
 			})
@@ -440,7 +441,7 @@ func TestCategoryTree(t *testing.T) {
 			t.Fatalf("root got parent %d", *p)
 		}
 		for _, id := range []int{root.ID, f.product.CategoryID} {
-			err := database.WithTx(ctx, f.c, func(tx *ent.Tx) error { return tx.Category.DeleteOneID(id).Exec(ctx) })
+			err := f.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error { return tx.Category.DeleteOneID(id).Exec(ctx) })
 			var ae *apperr.Error
 			if !errors.As(err, &ae) || ae.Code != apperr.Conflict || !strings.Contains(ae.Message, "sub-categories or products") {
 				t.Fatalf("delete category %d in use: %v", id, err)

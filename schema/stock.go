@@ -119,9 +119,7 @@ func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefu
 	if len(after) < len(ids) {
 		return missed(ctx, c, ids, change, after, sale)
 	}
-	if err := events.RecordLowStock(ctx, c, change, after); err != nil {
-		return StockRefusal{}, err
-	}
+	events.AddLowStock(ctx, change, after)
 	if sale {
 		return StockRefusal{}, nil
 	}

@@ -11,7 +11,6 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/inventorymovement"
 	"shop/internal/apperr"
-	"shop/internal/database"
 	"shop/internal/testdb"
 	"shop/schema"
 )
@@ -31,7 +30,7 @@ func TestMoveStock(t *testing.T) {
 		move := func(moves ...schema.StockMove) (schema.StockRefusal, error) {
 			t.Helper()
 			var r schema.StockRefusal
-			err := database.WithTx(ctx, f.c, func(tx *ent.Tx) (err error) {
+			err := f.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) (err error) {
 				r, err = schema.MoveStock(ctx, tx.Client(), moves)
 				if err == nil && !r.OK() {
 					err = errRefused // a refusal rolls back

@@ -38,81 +38,70 @@ func (e *exitError) Error() string {
 
 func (e *exitError) Unwrap() error { return e.err }
 
-const migrateUsage = `usage: shop migrate <verb> [flags]
-  up [--dry-run] [--to VERSION]
-  status [--json]
-  down [--steps N | --to VERSION] [--dry-run] [--force]
-  lint [--pending] [--dir PATH]`
-
-func migrateCmd(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New(migrateUsage)
-	}
-	fs := flag.NewFlagSet("migrate "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var (
-		dryRun  = fs.Bool("dry-run", false, "print what would run and change nothing")
-		to      = fs.String("to", "", "target version")
-		steps   = fs.Int("steps", 0, "how many migrations to revert (default 1)")
-		force   = fs.Bool("force", false, "revert even when it drops data")
-		asJSON  = fs.Bool("json", false, "machine-readable output")
-		pending = fs.Bool("pending", false, "lint only the migrations not yet applied to DATABASE_URL")
-		dirPath = fs.String("dir", "", "lint this migration directory instead of the embedded one")
-	)
-	allowed := map[string][]string{
-		"up":     {"dry-run", "to"},
-		"status": {"json"},
-		"down":   {"steps", "to", "dry-run", "force"},
-		"lint":   {"pending", "dir"},
-	}[args[0]]
-	if allowed == nil {
-		return errors.New(migrateUsage)
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w\n%s", err, migrateUsage)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), migrateUsage)
-	}
-	var bad error
-	fs.Visit(func(f *flag.Flag) {
-		for _, a := range allowed {
-			if a == f.Name {
-				return
-			}
-		}
-		bad = fmt.Errorf("migrate %s takes no --%s\n%s", args[0], f.Name, migrateUsage)
-	})
-	if bad != nil {
-		return bad
-	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "steps" && *steps < 1 {
-			bad = errors.New("--steps must be at least 1")
-		}
-	})
-	if bad != nil {
-		return bad
-	}
-	if args[0] == "lint" {
-		return migrateLint(ctx, cfg, *pending, *dirPath, stdout)
-	}
+// openMigrations opens DATABASE_URL and its dialect's embedded migrations.
+func openMigrations(cfg config.Config) (*database.DB, atlasmigrate.Dir, error) {
 	db, err := openDB(cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer db.Close()
 	dir, err := migrate.Dir(db.Dialect)
 	if err != nil {
-		return err
+		db.Close()
+		return nil, nil, err
 	}
-	switch args[0] {
-	case "up":
-		return migrateUpCmd(ctx, db, dir, migrate.UpOptions{To: *to, DryRun: *dryRun}, stdout)
-	case "status":
-		return migrateStatus(ctx, db, dir, *asJSON, stdout)
-	default:
-		return migrateDown(ctx, db, dir, migrate.DownOptions{Steps: *steps, To: *to, DryRun: *dryRun, Force: *force}, stdout)
+	return db, dir, nil
+}
+
+func migrateUpFlags(fs *flag.FlagSet) func(context.Context, deps) error {
+	dryRun := fs.Bool("dry-run", false, "print the statements that would run and change nothing")
+	to := fs.String("to", "", "apply up to and including this `VERSION` (default: all)")
+	return func(ctx context.Context, e deps) error {
+		db, dir, err := openMigrations(e.cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return migrateUpCmd(ctx, db, dir, migrate.UpOptions{To: *to, DryRun: *dryRun}, e.stdout)
+	}
+}
+
+func migrateStatusFlags(fs *flag.FlagSet) func(context.Context, deps) error {
+	asJSON := fs.Bool("json", false, "print a JSON document (API.md)")
+	return func(ctx context.Context, e deps) error {
+		db, dir, err := openMigrations(e.cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return migrateStatus(ctx, db, dir, *asJSON, e.stdout)
+	}
+}
+
+func migrateDownFlags(fs *flag.FlagSet) func(context.Context, deps) error {
+	steps := fs.Int("steps", 0, "revert this many migrations, newest first (default 1)")
+	to := fs.String("to", "", "revert every migration after this `VERSION`")
+	dryRun := fs.Bool("dry-run", false, "print the statements that would run and change nothing")
+	force := fs.Bool("force", false, "revert even when it drops data")
+	return func(ctx context.Context, e deps) error {
+		stepsSet := false
+		fs.Visit(func(f *flag.Flag) { stepsSet = stepsSet || f.Name == "steps" })
+		if stepsSet && *steps < 1 {
+			return usageError("migrate down: --steps must be at least 1")
+		}
+		db, dir, err := openMigrations(e.cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return migrateDown(ctx, db, dir, migrate.DownOptions{Steps: *steps, To: *to, DryRun: *dryRun, Force: *force}, e.stdout)
+	}
+}
+
+func migrateLintFlags(fs *flag.FlagSet) func(context.Context, deps) error {
+	pending := fs.Bool("pending", false, "lint only the migrations not yet applied to DATABASE_URL")
+	dirPath := fs.String("dir", "", "lint the migration directory at `PATH` instead of the embedded one")
+	return func(ctx context.Context, e deps) error {
+		return migrateLint(ctx, e.cfg, *pending, *dirPath, e.stdout)
 	}
 }
 

@@ -62,8 +62,8 @@ func TestMigrateStatusJSON(t *testing.T) {
 		}
 
 		_, err := runCmd(t, url, "migrate", "status", "--json", "--force")
-		if code, msg := exitCode(err); code != 1 || !msg {
-			t.Fatalf("status with a bad flag: exit %d (%v)", code, err)
+		if code, msg := exitCode(err); code != exitUsage || !msg {
+			t.Fatalf("status with a bad flag: exit %d (%v), want 2", code, err)
 		}
 	})
 	_, err := runCmd(t, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "migrate", "status", "--json")

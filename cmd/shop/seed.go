@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
 	"shop/ent"
 	"shop/internal/app"
 	"shop/internal/config"
-	"shop/internal/database"
 )
+
+func seedFlags(*flag.FlagSet) func(context.Context, deps) error {
+	return func(ctx context.Context, e deps) error { return seedCmd(ctx, e.cfg, e.stdout) }
+}
 
 func seedCmd(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	db, err := openDB(cfg)
@@ -19,8 +23,8 @@ func seedCmd(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	defer db.Close()
 	svc := app.NewServices(cfg, db.Dialect)
 	var created int
-	err = database.WithTx(ctx, db.Client, func(tx *ent.Tx) error {
-		created, err = svc.Catalog.Seed(ctx, tx.Client())
+	err = app.NewRunner(cfg, db).Exec(ctx, func(ctx context.Context, db *ent.Client) (err error) {
+		created, err = svc.Catalog.Seed(ctx, db)
 		return err
 	})
 	if err != nil {

@@ -6,25 +6,24 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"shop/internal/app"
 	"shop/internal/config"
 )
 
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, _ io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func serveFlags(fs *flag.FlagSet) func(context.Context, deps) error {
 	migrateFirst := fs.Bool("migrate", false, "apply pending migrations before serving")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+	return func(ctx context.Context, e deps) error { return serve(ctx, e.cfg, e.logger, *migrateFirst) }
+}
+
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrateFirst bool) error {
 	db, err := openDB(cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *migrateFirst {
+	if migrateFirst {
 		applied, err := migrateUp(ctx, db)
 		if err != nil {
 			return err

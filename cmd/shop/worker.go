@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 
@@ -33,6 +34,10 @@ func startWorkers(ctx context.Context, cfg config.Config, db *database.DB, logge
 			logger.Warn("workers stopped before their jobs finished", slog.String("err", err.Error()))
 		}
 	}, nil
+}
+
+func workerFlags(*flag.FlagSet) func(context.Context, deps) error {
+	return func(ctx context.Context, e deps) error { return workerCmd(ctx, e.cfg, e.logger) }
 }
 
 // workerCmd is `shop worker`: only the workers, no HTTP, until SIGTERM or

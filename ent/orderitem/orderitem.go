@@ -79,7 +79,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "shop/ent/runtime"
 var (
-	Hooks [2]ent.Hook
+	Hooks [1]ent.Hook
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// ProductNameValidator is a validator for the "product_name" field. It is called by the builders before save.

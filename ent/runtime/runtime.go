@@ -420,7 +420,6 @@ func init() {
 	orderitemMixin := schema.OrderItem{}.Mixin()
 	orderitemHooks := schema.OrderItem{}.Hooks()
 	orderitem.Hooks[0] = orderitemHooks[0]
-	orderitem.Hooks[1] = orderitemHooks[1]
 	orderitemMixinFields0 := orderitemMixin[0].Fields()
 	_ = orderitemMixinFields0
 	orderitemFields := schema.OrderItem{}.Fields()

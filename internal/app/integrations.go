@@ -11,10 +11,17 @@ import (
 	"shop/modules/integrations"
 )
 
-// configureEvents gives the event hooks the store currency and the
-// low-stock threshold of cfg.
-func configureEvents(cfg config.Config) {
-	events.Configure(events.Settings{Currency: cfg.Currency, LowStockThreshold: cfg.LowStockThreshold})
+// NewRunner returns the transaction runner every write of the shop goes
+// through (REST, GraphQL, the command line), its events built with the
+// store currency and low-stock threshold of cfg.
+func NewRunner(cfg config.Config, db *database.DB) *database.Runner {
+	run, err := database.NewRunner(db.Client, events.Settings{Currency: cfg.Currency, LowStockThreshold: cfg.LowStockThreshold})
+	if err != nil {
+		// Only an unknown dialect or River refusing its fixed
+		// configuration fails here: a programming error, not an input.
+		panic(err)
+	}
+	return run
 }
 
 func integrationOptions(cfg config.Config, db *database.DB, logger *slog.Logger, reg prometheus.Registerer) integrations.Options {
@@ -33,6 +40,5 @@ func integrationOptions(cfg config.Config, db *database.DB, logger *slog.Logger,
 // delivery jobs (`shop serve` unless SHOP_WORKERS=false, and `shop
 // worker`); reg, if set, gets its metrics. The caller starts and stops it.
 func NewWorkers(cfg config.Config, db *database.DB, logger *slog.Logger, reg prometheus.Registerer) (*integrations.Runner, error) {
-	configureEvents(cfg)
 	return integrations.NewRunner(integrationOptions(cfg, db, logger, reg), true)
 }

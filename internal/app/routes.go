@@ -23,6 +23,8 @@ func addRoutes(e *echo.Echo, h handlers) {
 		anyone    = []echo.MiddlewareFunc{h.authenticate}                       // a token is read if sent
 		signedIn  = []echo.MiddlewareFunc{h.authenticate, identity.RequireUser} // 401 without a valid token
 		adminOnly = []echo.MiddlewareFunc{h.authenticate, h.requireAdmin}       // 401 without, 403 unless an admin now
+		// adminUser is adminOnly but for a signed-in admin: an API key is 403.
+		adminUser = []echo.MiddlewareFunc{h.authenticate, h.requireAdmin, identity.RefuseAPIKey}
 	)
 
 	// Operations: open to all (expose /metrics inside your network only).
@@ -86,10 +88,12 @@ func addRoutes(e *echo.Echo, h handlers) {
 	e.GET("/admin/graphiql/assets/:name", admin.ServeAsset)
 	e.GET("/api/v1/admin/audit-log", h.auditLog.List, adminOnly...)
 
-	// Integrations: API keys, webhooks and their deliveries.
-	e.POST("/api/v1/admin/api-keys", h.integrations.CreateKey, adminOnly...)
-	e.GET("/api/v1/admin/api-keys", h.integrations.ListKeys, adminOnly...)
-	e.DELETE("/api/v1/admin/api-keys/:id", h.integrations.RevokeKey, adminOnly...)
+	// Integrations: API keys (managed by signed-in admins only, so a
+	// leaked key can't outlive its revocation), webhooks and their
+	// deliveries.
+	e.POST("/api/v1/admin/api-keys", h.integrations.CreateKey, adminUser...)
+	e.GET("/api/v1/admin/api-keys", h.integrations.ListKeys, adminUser...)
+	e.DELETE("/api/v1/admin/api-keys/:id", h.integrations.RevokeKey, adminUser...)
 	e.POST("/api/v1/admin/webhooks", h.integrations.CreateWebhook, adminOnly...)
 	e.GET("/api/v1/admin/webhooks", h.integrations.ListWebhooks, adminOnly...)
 	e.PATCH("/api/v1/admin/webhooks/:id", h.integrations.UpdateWebhook, adminOnly...)

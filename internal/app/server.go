@@ -37,11 +37,11 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		CORSOrigins:     cfg.CORSOrigins,
 	})
 	svc := NewServices(cfg, db.Dialect)
+	run := NewRunner(cfg, db)
 	tokens := &identity.Tokens{Secret: []byte(cfg.JWTSecret), TTL: cfg.TokenTTL}
 
 	// Integrations: API keys (checked by tokens.Authenticate), webhooks and
 	// the delivery log (read through a River client that works no jobs).
-	configureEvents(cfg)
 	tokens.Keys = integrations.KeyVerifier{DB: db.Client}
 	opts := integrationOptions(cfg, db, logger, nil)
 	deliveries, err := integrations.NewRunner(opts, false)
@@ -49,26 +49,30 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		logger.Error("webhook delivery log unavailable", slog.String("err", err.Error()))
 	}
 
-	catalogHTTP := &catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Currency: cfg.Currency}
+	// Login, register and failed credentials spend one budget per client.
+	perIP := ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit)
+	tokens.Failures = perIP
+
+	catalogHTTP := &catalog.HTTP{Svc: svc.Catalog, DB: db.Client, Tx: run, Currency: cfg.Currency}
 	addRoutes(srv.Echo, handlers{
 		ops: srv,
 		identity: &identity.HTTP{
 			Svc: svc.Identity, Tokens: tokens, DB: db.Client,
-			PerIP:    ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
+			PerIP:    perIP,
 			PerEmail: ratelimit.For(db.SQL, db.Dialect, cfg.AuthRateLimit),
 		},
 		catalog:   catalogHTTP,
-		inventory: &inventory.HTTP{Svc: svc.Inventory, DB: db.Client, Products: catalogHTTP},
-		cart: &cart.HTTP{Svc: svc.Cart, DB: db.Client, Currency: cfg.Currency, Codes: svc.Pricing,
+		inventory: &inventory.HTTP{Svc: svc.Inventory, DB: db.Client, Tx: run, Products: catalogHTTP},
+		cart: &cart.HTTP{Svc: svc.Cart, DB: db.Client, Tx: run, Currency: cfg.Currency, Codes: svc.Pricing,
 			Refused: ratelimit.For(db.SQL, db.Dialect, cfg.DiscountRateLimit)},
-		pricing:  &pricing.HTTP{Svc: svc.Pricing, DB: db.Client},
-		ordering: ordering.NewHTTP(svc.Ordering, db.Client, srv.Registry),
+		pricing:  &pricing.HTTP{Svc: svc.Pricing, DB: db.Client, Tx: run},
+		ordering: ordering.NewHTTP(svc.Ordering, run, srv.Registry),
 		reports:  &ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect},
 		auditLog: &shopadmin.AuditLogHTTP{DB: db.Client},
-		integrations: &integrations.HTTP{DB: db.Client, Runner: deliveries,
+		integrations: &integrations.HTTP{DB: db.Client, Tx: run, Runner: deliveries,
 			Webhooks: integrations.Webhooks{Guard: opts.Guard}},
 		graphql: shopadmin.ServeGraphQL(shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog,
-			Inventory: svc.Inventory, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, logger)),
+			Inventory: svc.Inventory, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, run, logger)),
 		authenticate: tokens.Authenticate,
 		requireAdmin: identity.RequireAdmin(db.Client),
 	})

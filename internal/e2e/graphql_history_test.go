@@ -12,6 +12,7 @@ import (
 // became null with a not_found error), while the catalog's connections and
 // edges still hide it. Product.currency is the store currency.
 func TestGraphQL_OrderHistory(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia, withEnv("SHOP_CURRENCY", "EUR"))
 		a := s.admin(t)

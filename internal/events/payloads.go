@@ -2,34 +2,11 @@ package events
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	gen "shop/ent"
 	"shop/internal/money"
 )
-
-// Settings are the process settings events are built with: the store
-// currency (money in event data carries it, as in the REST API) and the
-// low-stock threshold. cmd/shop sets them from the environment at start;
-// every replica reads the same environment.
-type Settings struct {
-	Currency          string
-	LowStockThreshold int
-}
-
-var settings atomic.Pointer[Settings]
-
-// Configure sets the settings of this process.
-func Configure(s Settings) { settings.Store(&s) }
-
-// Current returns the settings (USD and 5 until Configure runs).
-func Current() Settings {
-	if s := settings.Load(); s != nil {
-		return *s
-	}
-	return Settings{Currency: "USD", LowStockThreshold: 5}
-}
 
 // Order is the data of order.created and the order of order.status_changed:
 // the Order of API.md.
@@ -107,25 +84,25 @@ func (o *Order) AddItem(productID int, name string, qty int, unitPrice, discount
 		UnitPrice: unitPrice, Subtotal: sub, DiscountAmount: discount})
 }
 
-// NewProduct maps a product to event data.
-func NewProduct(p *gen.Product) Product {
+// NewProduct maps a product to event data; currency is the store's.
+func NewProduct(p *gen.Product, currency string) Product {
 	return Product{ID: p.ID, CategoryID: p.CategoryID, Name: p.Name, Description: p.Description,
-		Price: p.Price, Currency: Current().Currency, Stock: p.Stock, IsActive: p.IsActive,
+		Price: p.Price, Currency: currency, Stock: p.Stock, IsActive: p.IsActive,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 
-// RecordLowStock records inventory.low_stock for each product whose stock
-// went by change[id] to after[id] and so from at least the threshold to
-// below it, in the transaction of c. Hooks and raw statements that move
-// stock share it.
-func RecordLowStock(ctx context.Context, c *gen.Client, change, after map[int]int) error {
-	t := Current().LowStockThreshold
+// AddLowStock records, in the outbox of ctx, inventory.low_stock for each
+// product whose stock went by change[id] to after[id] and so from at least
+// the threshold to below it. Every stock change (schema.MoveStock) calls it.
+func AddLowStock(ctx context.Context, change, after map[int]int) {
+	o := FromContext(ctx)
+	if o == nil {
+		return
+	}
+	t := o.settings.LowStockThreshold
 	for id, stock := range after {
 		if d := change[id]; d < 0 && stock < t && stock-d >= t {
-			if err := Record(ctx, c, InventoryLowStock, "", LowStock{ProductID: id, Stock: stock, Threshold: t}); err != nil {
-				return err
-			}
+			o.Add(InventoryLowStock, LowStock{ProductID: id, Stock: stock, Threshold: t})
 		}
 	}
-	return nil
 }

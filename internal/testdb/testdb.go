@@ -8,7 +8,9 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"shop/ent"
 	"shop/internal/database"
+	"shop/internal/events"
 	"shop/internal/migrate"
 
 	_ "shop/ent/runtime" // hooks, interceptors, defaults and validators
@@ -90,4 +92,15 @@ func up(t testing.TB, db *database.DB) {
 	if _, err := migrate.Up(context.Background(), db.SQL, db.Dialect, dir); err != nil {
 		t.Fatalf("testdb: migrate up: %v", err)
 	}
+}
+
+// Runner returns the transaction runner of client, its events built with
+// the shop's defaults (USD, low-stock threshold 5).
+func Runner(t testing.TB, client *ent.Client) *database.Runner {
+	t.Helper()
+	run, err := database.NewRunner(client, events.Settings{Currency: "USD", LowStockThreshold: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -24,16 +23,19 @@ import (
 
 // NewGraphQL returns the GraphQL handler: POST only (see transport),
 // introspection on (for GraphiQL and schema tools), the size, selection,
-// depth and cost limits (limits.go), every mutation in one transaction, no
+// depth and cost limits (limits.go), every mutation in one transaction of
+// the runner (tx.go), no
 // field resolved once the request's context has ended, and errors rendered
 // without internals.
-func NewGraphQL(r *graph.Resolver, logger *slog.Logger) http.Handler {
+func NewGraphQL(r *graph.Resolver, run *database.Runner, logger *slog.Logger) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: r}))
 	srv.AddTransport(transport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](256))
 	srv.Use(extension.Introspection{})
 	srv.Use(limits{})
-	srv.Use(entgql.Transactioner{TxOpener: r.Client})
+	srv.Use(transactions{run: run, present: func(ctx context.Context, err error) *gqlerror.Error {
+		return presentError(ctx, err, logger)
+	}})
 	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -56,7 +56,7 @@ func TestShapes(t *testing.T) {
 // a database: enough for refusals and introspection.
 func newTestHandler() http.Handler {
 	e := echo.New()
-	e.POST("/admin/graphql", ServeGraphQL(NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	e.POST("/admin/graphql", ServeGraphQL(NewGraphQL(&graph.Resolver{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))))
 	return e
 }
 
@@ -108,7 +108,7 @@ func BenchmarkLimits(b *testing.B) {
 // pipeline stops and there is no GraphQL answer; the handler returns the
 // error the server renders as 503 unavailable.
 func TestServeGraphQL_ContextEnded(t *testing.T) {
-	gql := NewGraphQL(&graph.Resolver{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gql := NewGraphQL(&graph.Resolver{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for name, tc := range map[string]struct {
 		ctx  func() (context.Context, context.CancelFunc)
 		want func(error) bool

@@ -24,6 +24,7 @@ type HTTP struct {
 	DB       *ent.Client
 	Currency string
 	Codes    Codes
+	Tx       *database.Runner // the discount code's writes
 	// Refused limits refused discount codes per customer
 	// (SHOP_DISCOUNT_RATE_LIMIT); nil: no limit.
 	Refused ratelimit.Attempts
@@ -117,12 +118,12 @@ func (h *HTTP) SetDiscount(c echo.Context) error {
 	if err := h.checkLimit(ctx, uid, false); err != nil {
 		return err
 	}
-	err := database.WithTx(ctx, h.DB, func(tx *ent.Tx) error {
-		lines, err := h.Svc.Lines(ctx, tx.Client(), uid)
+	err := h.Tx.Exec(ctx, func(ctx context.Context, db *ent.Client) error {
+		lines, err := h.Svc.Lines(ctx, db, uid)
 		if err != nil {
 			return err
 		}
-		return h.Codes.SetCartCode(ctx, tx.Client(), uid, in, Subtotal(lines))
+		return h.Codes.SetCartCode(ctx, db, uid, in, Subtotal(lines))
 	})
 	if e := database.Translate(err); e != nil && isRefusal(e.Code) {
 		if lerr := h.checkLimit(ctx, uid, true); lerr != nil {

@@ -23,6 +23,7 @@ import (
 type HTTP struct {
 	Svc      *Service
 	DB       *ent.Client
+	Tx       *database.Runner // every write
 	Currency string
 }
 
@@ -135,7 +136,7 @@ func (h *HTTP) CreateCategory(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	cat, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Category, error) {
+	cat, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Category, error) {
 		return h.Svc.CreateCategory(ctx, db, in)
 	})
 	if err != nil {
@@ -164,7 +165,7 @@ func (h *HTTP) UpdateCategory(c echo.Context) error {
 		patch.ParentID = &req.ParentID.Value
 	}
 	ctx := c.Request().Context()
-	cat, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Category, error) {
+	cat, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Category, error) {
 		return h.Svc.UpdateCategory(ctx, db, id, patch)
 	})
 	if err != nil {
@@ -180,7 +181,7 @@ func (h *HTTP) DeleteCategory(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error { return h.Svc.DeleteCategory(ctx, db, id) }); err != nil {
+	if err := h.Tx.Exec(ctx, func(ctx context.Context, db *ent.Client) error { return h.Svc.DeleteCategory(ctx, db, id) }); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -193,7 +194,7 @@ func (h *HTTP) CreateProduct(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
+	p, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Product, error) {
 		return h.Svc.CreateProduct(ctx, db, in)
 	})
 	if err != nil {
@@ -218,7 +219,7 @@ func (h *HTTP) UpdateProduct(c echo.Context) error {
 		patch.IfVersion = &v
 	}
 	ctx := c.Request().Context()
-	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
+	p, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Product, error) {
 		return h.Svc.UpdateProduct(ctx, db, id, patch)
 	})
 	if err != nil {
@@ -234,7 +235,7 @@ func (h *HTTP) DeleteProduct(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error { return h.Svc.DeleteProduct(ctx, db, id) }); err != nil {
+	if err := h.Tx.Exec(ctx, func(ctx context.Context, db *ent.Client) error { return h.Svc.DeleteProduct(ctx, db, id) }); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

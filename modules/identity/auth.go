@@ -93,6 +93,9 @@ func (t *Tokens) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			if err != nil {
+				if err := t.failed(c); err != nil {
+					return err
+				}
 				kctx = context.WithValue(ctx, invalidTokenKey{}, true)
 			}
 			c.SetRequest(c.Request().WithContext(kctx))
@@ -101,11 +104,27 @@ func (t *Tokens) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if v, err := t.viewer(h); err == nil {
 			ctx = WithViewer(ctx, v)
 		} else {
+			// A token we signed that has expired is no guess: a client
+			// that keeps sending its old token is not charged for it.
+			if !errors.Is(err, errTokenExpired) {
+				if err := t.failed(c); err != nil {
+					return err
+				}
+			}
 			ctx = context.WithValue(ctx, invalidTokenKey{}, true)
 		}
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
+}
+
+// failed charges a credential that failed (an unknown or revoked API key,
+// a forged or malformed token) to the client's attempts, the budget that
+// login and register spend (Tokens.Failures), so guessing credentials
+// costs what guessing passwords does. Over the budget it is 429
+// rate_limited with Retry-After, before any more lookups.
+func (t *Tokens) failed(c echo.Context) error {
+	return limit(c, t.Failures, ClientKey(c))
 }
 
 // viewer is the one place that turns an Authorization header into a
@@ -165,6 +184,28 @@ func RequireAdmin(db *ent.Client) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// RefuseAPIKey answers 403 forbidden to an API key: it stands after
+// RequireAdmin on the routes only a signed-in admin may call (the API-key
+// routes), so a leaked key can neither mint a key that outlives its own
+// revocation nor revoke others.
+func RefuseAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := NotAPIKey(c.Request().Context()); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// NotAPIKey returns forbidden when the viewer of ctx is an API key: the
+// one rule RefuseAPIKey and the GraphQL reads of API keys share.
+func NotAPIKey(ctx context.Context) error {
+	if v, ok := ViewerFrom(ctx); ok && v.APIKeyID != 0 {
+		return apperr.New(apperr.Forbidden, "API keys are managed by a signed-in admin; an API key may not create, list or revoke keys")
+	}
+	return nil
 }
 
 func unauthorized(c echo.Context) error {

@@ -43,7 +43,7 @@ type authResponse struct {
 
 // Register creates a customer account and answers it with a token.
 func (h *HTTP) Register(c echo.Context) error {
-	if err := h.limit(c, h.PerIP, "ip:"+c.RealIP()); err != nil {
+	if err := limit(c, h.PerIP, ClientKey(c)); err != nil {
 		return err
 	}
 	var in CreateUserInput
@@ -61,7 +61,7 @@ func (h *HTTP) Register(c echo.Context) error {
 
 // Login exchanges an email and password for a token, within the rate limits.
 func (h *HTTP) Login(c echo.Context) error {
-	if err := h.limit(c, h.PerIP, "ip:"+c.RealIP()); err != nil {
+	if err := limit(c, h.PerIP, ClientKey(c)); err != nil {
 		return err
 	}
 	var in Credentials
@@ -73,7 +73,7 @@ func (h *HTTP) Login(c echo.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	if err := h.limit(c, h.PerEmail, "email:"+NormalizeEmail(in.Email)); err != nil {
+	if err := limit(c, h.PerEmail, "email:"+NormalizeEmail(in.Email)); err != nil {
 		return err
 	}
 	u, err := h.Svc.Authenticate(c.Request().Context(), h.DB, in)
@@ -106,7 +106,13 @@ func (h *HTTP) Me(c echo.Context) error {
 	return c.JSON(http.StatusOK, ToUserJSON(u))
 }
 
-func (h *HTTP) limit(c echo.Context, l ratelimit.Attempts, key string) error {
+// ClientKey is the rate-limit key of the client of c (its IP): login,
+// register and failed credentials share its budget.
+func ClientKey(c echo.Context) string { return "ip:" + c.RealIP() }
+
+// limit takes one attempt of key from l: 429 rate_limited with
+// Retry-After when none is left.
+func limit(c echo.Context, l ratelimit.Attempts, key string) error {
 	if l == nil {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"shop/ent"
+	"shop/internal/ratelimit"
 )
 
 const issuer = "shop"
@@ -34,6 +35,9 @@ type Tokens struct {
 	TTL    time.Duration
 	Now    func() time.Time // nil: time.Now
 	Keys   KeyVerifier      // checks "sk_" API keys; nil refuses them
+	// Failures limits failed credentials per client (ClientKey), with the
+	// budget of login and register; nil limits nothing.
+	Failures ratelimit.Attempts
 }
 
 type claims struct {
@@ -70,6 +74,9 @@ func (t *Tokens) Issue(u *ent.User) (string, error) {
 // ErrInvalidToken is returned for a token that is malformed, forged or expired.
 var ErrInvalidToken = errors.New("invalid or expired token")
 
+// errTokenExpired is an ErrInvalidToken that we signed but has expired.
+var errTokenExpired = fmt.Errorf("%w: expired", ErrInvalidToken)
+
 // Parse checks a token and returns its viewer.
 func (t *Tokens) Parse(token string) (Viewer, error) {
 	var c claims
@@ -79,6 +86,9 @@ func (t *Tokens) Parse(token string) (Viewer, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
 	)
+	if errors.Is(err, jwt.ErrTokenExpired) {
+		return Viewer{}, errTokenExpired
+	}
 	if err != nil {
 		return Viewer{}, ErrInvalidToken
 	}

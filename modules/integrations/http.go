@@ -1,6 +1,7 @@
 package integrations
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 // HTTP serves the Integrations endpoints of API.md (all admin).
 type HTTP struct {
 	DB       *ent.Client
+	Tx       *database.Runner // every write
 	Keys     Keys
 	Webhooks Webhooks
 	Runner   *Runner
@@ -50,7 +52,7 @@ func (h *HTTP) CreateWebhook(c echo.Context) error {
 	if err := h.Webhooks.Check(ctx, in); err != nil {
 		return err
 	}
-	w, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Webhook, error) {
+	w, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Webhook, error) {
 		return h.Webhooks.Create(ctx, db, in)
 	})
 	if err != nil {
@@ -88,7 +90,7 @@ func (h *HTTP) UpdateWebhook(c echo.Context) error {
 	if err := h.Webhooks.CheckPatch(ctx, patch); err != nil {
 		return err
 	}
-	w, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Webhook, error) {
+	w, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Webhook, error) {
 		return h.Webhooks.Update(ctx, db, id, patch)
 	})
 	if err != nil {
@@ -104,7 +106,7 @@ func (h *HTTP) DeleteWebhook(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error { return h.Webhooks.Delete(ctx, db, id) }); err != nil {
+	if err := h.Tx.Exec(ctx, func(ctx context.Context, db *ent.Client) error { return h.Webhooks.Delete(ctx, db, id) }); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -55,7 +55,7 @@ func (h *HTTP) CreateKey(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var key string
-	row, err := database.Write(ctx, h.DB, func(db *ent.Client) (k *ent.APIKey, err error) {
+	row, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (k *ent.APIKey, err error) {
 		k, key, err = h.Keys.Create(ctx, db, in)
 		return k, err
 	})
@@ -88,7 +88,7 @@ func (h *HTTP) RevokeKey(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error { return h.Keys.Revoke(ctx, db, id) }); err != nil {
+	if err := h.Tx.Exec(ctx, func(ctx context.Context, db *ent.Client) error { return h.Keys.Revoke(ctx, db, id) }); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 type HTTP struct {
 	Svc Service
 	DB  *ent.Client
+	Tx  *database.Runner // every write
 	// Products answers with a product the way the catalog does (its JSON
 	// and ETag): a stock adjustment returns the adjusted product.
 	Products ProductWriter
@@ -38,7 +40,7 @@ func (h *HTTP) AdjustStock(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Product, error) {
+	p, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Product, error) {
 		return h.Svc.AdjustStock(ctx, db, id, in)
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"shop/ent/user"
 	"shop/internal/apperr"
 	"shop/internal/database"
+	"shop/internal/events"
 	"shop/internal/money"
 	"shop/modules/cart"
 	"shop/modules/inventory"
@@ -166,6 +167,9 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		return nil, false, fmt.Errorf("create order lines: %w", err)
 	}
 	o.Edges.Items = created
+	// order.created is assembled here, the one place that holds the order
+	// and all its lines; the outbox writes it only if the checkout commits.
+	events.FromContext(ctx).Add(events.OrderCreated, events.NewOrder(o, created))
 	// Everything else is written before the sale: from its stock decrement
 	// (its last statement) to the commit the transaction holds the
 	// products' row locks, so nothing but COMMIT follows it.

@@ -31,6 +31,7 @@ type env struct {
 	db       *database.DB
 	drv      *database.Counter
 	client   *ent.Client
+	run      *database.Runner
 	svc      *app.Services
 	userID   int
 	products []int
@@ -47,13 +48,13 @@ func newEnv(tb testing.TB, dia, locking string) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &env{db: db, drv: drv, client: client, svc: app.NewServices(cfg, dia)}
+	e := &env{db: db, drv: drv, client: client, run: testdb.Runner(tb, client), svc: app.NewServices(cfg, dia)}
 	u, err := e.svc.Identity.CreateUser(ctx, client, identity.CreateUserInput{Email: "bench@example.com", Password: "password-1", Name: "B", Role: identity.RoleCustomer})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.userID = u.ID
-	err = database.WithTx(ctx, client, func(tx *ent.Tx) error {
+	err = e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 		c, err := e.svc.Catalog.CreateCategory(ctx, tx.Client(), catalog.CategoryInput{Name: "B", Slug: "b"})
 		if err != nil {
 			return err
@@ -80,7 +81,7 @@ func (e *env) fill(tb testing.TB, n int) {
 	tb.Helper()
 	ctx := context.Background()
 	for _, id := range e.products[:n] {
-		err := database.WithTx(ctx, e.client, func(tx *ent.Tx) error {
+		err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 			return e.svc.Cart.Add(ctx, tx.Client(), e.userID, cart.AddInput{ProductID: new(id), Quantity: new(1 + id%3)})
 		})
 		if err != nil {
@@ -91,7 +92,7 @@ func (e *env) fill(tb testing.TB, n int) {
 
 func (e *env) checkout(ctx context.Context, key string) (*ent.Order, error) {
 	var o *ent.Order
-	err := database.RetryTx(ctx, e.client, ordering.MaxAttempts, nil, func(tx *ent.Tx) (err error) {
+	err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) (err error) {
 		o, _, err = e.svc.Ordering.Checkout(ctx, tx.Client(), ordering.CheckoutInput{UserID: e.userID, IdempotencyKey: key})
 		return err
 	})
@@ -230,10 +231,11 @@ func TestCheckout_ConnectionKilled(t *testing.T) {
 	}
 }
 
-// checkoutOnce runs one checkout transaction without retries.
+// checkoutOnce runs one checkout through the runner, which runs it again
+// only after a transient conflict (a killed connection is not one).
 func (e *env) checkoutOnce(ctx context.Context, key string) (*ent.Order, error) {
 	var o *ent.Order
-	err := database.WithTx(ctx, e.client, func(tx *ent.Tx) (err error) {
+	err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) (err error) {
 		o, _, err = e.svc.Ordering.Checkout(ctx, tx.Client(), ordering.CheckoutInput{UserID: e.userID, IdempotencyKey: key})
 		return err
 	})
@@ -284,7 +286,7 @@ func TestCheckout_RetriedIsOneOrder(t *testing.T) {
 		e.fill(t, 3)
 		before := stocks(t, e)
 		attempts, retries := 0, 0
-		err := database.RetryTx(ctx, e.client, ordering.MaxAttempts, func(error) { retries++ }, func(tx *ent.Tx) error {
+		err := e.run.OnRetry(func(error) { retries++ }).Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 			attempts++
 			if _, _, err := e.svc.Ordering.Checkout(ctx, tx.Client(), ordering.CheckoutInput{UserID: e.userID, IdempotencyKey: "k"}); err != nil {
 				return err
@@ -344,7 +346,7 @@ func TestSell_Unavailable(t *testing.T) {
 		e.client.Product.UpdateOneID(off).SetIsActive(false).ExecX(ctx)
 		e.client.Product.DeleteOneID(gone).ExecX(ctx)
 		stock := inventory.Service{Dialect: dia}
-		err := database.WithTx(ctx, e.client, func(tx *ent.Tx) error {
+		err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 			lines := []inventory.Line{{ProductID: ok, Quantity: 1}, {ProductID: gone, Quantity: 1}, {ProductID: off, Quantity: 1}}
 			o := tx.Order.Create().SetUserID(e.userID).SetTotalAmount(3).SetCurrency("USD").SaveX(ctx)
 			taken, err := stock.Sell(ctx, tx.Client(), o.ID, lines)

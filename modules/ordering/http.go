@@ -1,6 +1,7 @@
 package ordering
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strconv"
@@ -20,22 +21,20 @@ import (
 	"shop/schema"
 )
 
-// MaxAttempts bounds how often a checkout transaction is run when it
-// collides with concurrent ones (deadlock, serialization failure, busy).
-const MaxAttempts = 10
-
 // HTTP serves checkout and orders.
 type HTTP struct {
 	Svc      *Service
 	DB       *ent.Client
+	Tx       *database.Runner // every write
+	checkout *database.Runner // Tx, counting its retries
 	outcomes *prometheus.CounterVec
 	retries  prometheus.Counter
 }
 
 // NewHTTP returns the ordering endpoints, registering their metrics.
-func NewHTTP(svc *Service, db *ent.Client, reg prometheus.Registerer) *HTTP {
+func NewHTTP(svc *Service, tx *database.Runner, reg prometheus.Registerer) *HTTP {
 	h := &HTTP{
-		Svc: svc, DB: db,
+		Svc: svc, DB: tx.Client, Tx: tx,
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shop_checkout_total", Help: "Checkouts by outcome (created, replayed, or the error code).",
 		}, []string{"outcome"}),
@@ -44,6 +43,7 @@ func NewHTTP(svc *Service, db *ent.Client, reg prometheus.Registerer) *HTTP {
 		}),
 	}
 	reg.MustRegister(h.outcomes, h.retries)
+	h.checkout = tx.OnRetry(func(error) { h.retries.Inc() })
 	return h
 }
 
@@ -81,8 +81,8 @@ func (h *HTTP) Checkout(c echo.Context) error {
 		o        *ent.Order
 		replayed bool
 	)
-	err := database.RetryTx(ctx, h.DB, MaxAttempts, func(error) { h.retries.Inc() }, func(tx *ent.Tx) (err error) {
-		o, replayed, err = h.Svc.Checkout(ctx, tx.Client(), in)
+	err := h.checkout.Exec(ctx, func(ctx context.Context, db *ent.Client) (err error) {
+		o, replayed, err = h.Svc.Checkout(ctx, db, in)
 		return err
 	})
 	if err != nil {
@@ -164,10 +164,8 @@ func (h *HTTP) SetStatus(c echo.Context) error {
 
 func (h *HTTP) transition(c echo.Context, id int, scope Scope, to order.Status) error {
 	ctx := c.Request().Context()
-	var o *ent.Order
-	err := database.RetryTx(ctx, h.DB, MaxAttempts, nil, func(tx *ent.Tx) (err error) {
-		o, err = h.Svc.SetStatus(ctx, tx.Client(), id, scope, to)
-		return err
+	o, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Order, error) {
+		return h.Svc.SetStatus(ctx, db, id, scope, to)
 	})
 	if err != nil {
 		return err

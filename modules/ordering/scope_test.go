@@ -21,7 +21,7 @@ func (e *env) placeOrder(t *testing.T, userID int) *ent.Order {
 	t.Helper()
 	ctx := context.Background()
 	var o *ent.Order
-	err := database.WithTx(ctx, e.client, func(tx *ent.Tx) (err error) {
+	err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) (err error) {
 		if err := e.svc.Cart.Add(ctx, tx.Client(), userID, cart.AddInput{ProductID: &e.products[0], Quantity: new(1)}); err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func TestScope(t *testing.T) {
 			return out
 		}
 		setStatus := func(id int, scope ordering.Scope, to order.Status) error {
-			return database.WithTx(ctx, e.client, func(tx *ent.Tx) error {
+			return e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 				_, err := e.svc.Ordering.SetStatus(ctx, tx.Client(), id, scope, to)
 				return err
 			})

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 type HTTP struct {
 	Svc *Service
 	DB  *ent.Client
+	Tx  *database.Runner // every write
 }
 
 // DiscountJSON is the Discount of API.md.
@@ -58,7 +60,7 @@ func (h *HTTP) Create(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	d, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Discount, error) {
+	d, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Discount, error) {
 		return h.Svc.CreateDiscount(ctx, db, in)
 	})
 	if err != nil {
@@ -98,7 +100,7 @@ func (h *HTTP) Update(c echo.Context) error {
 	p.UsageLimitSet, p.UsageLimit = optional(req.UsageLimit)
 	p.PerCustomerSet, p.PerCustomerLimit = optional(req.PerCustomerLimit)
 	ctx := c.Request().Context()
-	d, err := database.Write(ctx, h.DB, func(db *ent.Client) (*ent.Discount, error) {
+	d, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Discount, error) {
 		return h.Svc.UpdateDiscount(ctx, db, id, p)
 	})
 	if err != nil {
@@ -114,7 +116,7 @@ func (h *HTTP) Delete(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if err := database.Exec(ctx, h.DB, func(db *ent.Client) error {
+	if err := h.Tx.Exec(ctx, func(ctx context.Context, db *ent.Client) error {
 		return h.Svc.DeleteDiscount(ctx, db, id)
 	}); err != nil {
 		return err

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"shop/ent"
+	"shop/modules/identity"
 
 	"entgo.io/contrib/entgql"
 )
@@ -34,6 +35,10 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) (*ent.APIKeyConnection, error) {
+	// Only a signed-in admin lists keys, as on REST.
+	if err := identity.NotAPIKey(ctx); err != nil {
+		return nil, err
+	}
 	first, last, err := page(first, last)
 	if err != nil {
 		return nil, err

@@ -22,7 +22,8 @@ const MaxPage = 100
 const DefaultPage = 20
 
 // Resolver holds the services the resolvers call. Mutations run inside the
-// request's transaction (entgql.Transactioner) and pass its client down.
+// operation's transaction (the runner's, opened by admin's transactions
+// extension) and pass its client down.
 type Resolver struct {
 	Client    *ent.Client
 	Catalog   *catalog.Service

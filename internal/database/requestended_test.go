@@ -11,16 +11,16 @@ import (
 	"shop/internal/testdb"
 )
 
-// TestWithTx_RequestEnded: a transaction whose request ended (the client
+// TestRunner_RequestEnded: a transaction whose request ended (the client
 // went away) before COMMIT is rolled back, and its error says so: it
 // carries context.Canceled and does not read as an unreachable database
 // (which the server would log as an outage).
-func TestWithTx_RequestEnded(t *testing.T) {
+func TestRunner_RequestEnded(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		db := testdb.New(t, dia)
 		ctx, cancel := context.WithCancel(context.Background())
-		err := database.WithTx(ctx, db.Client, func(tx *ent.Tx) error {
+		err := testdb.Runner(t, db.Client).Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 			if _, err := tx.Client().Category.Create().SetName("Gone").SetSlug("gone").Save(ctx); err != nil {
 				return err
 			}
@@ -29,7 +29,7 @@ func TestWithTx_RequestEnded(t *testing.T) {
 			return nil
 		})
 		if !errors.Is(err, context.Canceled) || database.Unreachable(err) {
-			t.Fatalf("WithTx = %v (unreachable %v), want context.Canceled, not unreachable", err, database.Unreachable(err))
+			t.Fatalf("Tx = %v (unreachable %v), want context.Canceled, not unreachable", err, database.Unreachable(err))
 		}
 		if n := db.Client.Category.Query().CountX(context.Background()); n != 0 {
 			t.Fatalf("%d categories after a transaction whose request ended, want 0", n)
