@@ -62,9 +62,13 @@ func (Discount) Indexes() []ent.Index {
 }
 
 // Annotations of the Discount.
+// The admin GraphQL reads discounts as a Relay connection (discounts);
+// writes go through admin.graphql's mutations and pricing's inputs.
 func (Discount) Annotations() []schema.Annotation {
 	return []schema.Annotation{
-		entgql.Skip(entgql.SkipAll),
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 		entsql.Checks(map[string]string{
 			"discount_times_used_range": "times_used >= 0 AND (usage_limit IS NULL OR times_used <= usage_limit)",
 			"discount_value_range": fmt.Sprintf("value >= 1 AND (type <> '%s' OR value <= %d)",

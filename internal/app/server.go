@@ -72,7 +72,7 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		integrations: &integrations.HTTP{DB: db.Client, Tx: run, Runner: deliveries,
 			Webhooks: integrations.Webhooks{Guard: opts.Guard}},
 		graphql: shopadmin.ServeGraphQL(shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog,
-			Inventory: svc.Inventory, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, run, logger)),
+			Inventory: svc.Inventory, Ordering: svc.Ordering, Pricing: svc.Pricing, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, run, logger)),
 		authenticate: tokens.Authenticate,
 		requireAdmin: identity.RequireAdmin(db.Client),
 	})

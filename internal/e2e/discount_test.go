@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -171,6 +172,48 @@ func TestDiscounts(t *testing.T) {
 			s.do(t, req{method: "PATCH", path: path("/api/v1/admin/discounts/%d", d.ID), token: admin.Token,
 				body: map[string]any{"usage_limit": nil}}).wantStatus(200)
 			s.setCode(t, bob, "LIMITED").wantStatus(200)
+		})
+		t.Run("GraphQL", func(t *testing.T) {
+			g := s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "GQL-5", type: "percentage", value: 5, usageLimit: 3}) { id code timesUsed } }`, nil)
+			if len(g.Errors) > 0 {
+				t.Fatalf("createDiscount: %+v", g.Errors)
+			}
+			var created struct{ ID int }
+			g = s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "gql-5", type: "fixed", value: 5}) { id } }`, nil)
+			if len(g.Errors) == 0 || g.Errors[0].Extensions["code"] != "conflict" {
+				t.Fatalf("a taken code over GraphQL: %+v", g.Errors)
+			}
+			g = s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "GQL-BAD", type: "percentage", value: 101}) { id } }`, nil)
+			if len(g.Errors) == 0 || g.Errors[0].Extensions["code"] != "validation_failed" {
+				t.Fatalf("a percentage over 100 over GraphQL: %+v", g.Errors)
+			}
+			g = s.gql(t, admin.Token, `{ discounts(first: 10, where: {code: "GQL-5"}) { totalCount edges { node { id code usageLimit timesUsed } } } }`, nil)
+			var list struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ ID, Code string } }
+			}
+			if len(g.Errors) > 0 {
+				t.Fatalf("discounts: %+v", g.Errors)
+			}
+			if err := json.Unmarshal(g.Data["discounts"], &list); err != nil || list.TotalCount != 1 {
+				t.Fatalf("discounts: %s (%v)", g.Data["discounts"], err)
+			}
+			fmt.Sscan(list.Edges[0].Node.ID, &created.ID)
+			g = s.gql(t, admin.Token, fmt.Sprintf(`mutation { updateDiscount(id: %d, input: {isActive: false, clearUsageLimit: true}) { isActive usageLimit } }`, created.ID), nil)
+			if len(g.Errors) > 0 || !strings.Contains(string(g.Data["updateDiscount"]), `"usageLimit":null`) {
+				t.Fatalf("updateDiscount: %s %+v", g.Data["updateDiscount"], g.Errors)
+			}
+			g = s.gql(t, admin.Token, fmt.Sprintf(`mutation { deleteDiscount(id: %d) }`, created.ID), nil)
+			if len(g.Errors) > 0 {
+				t.Fatalf("deleteDiscount: %+v", g.Errors)
+			}
+			// Every write is audited, whatever the path.
+			if rows := s.auditRows(t, admin, "discount", created.ID); len(rows) != 3 {
+				t.Fatalf("audit rows of discount %d: %d, want create, update, delete", created.ID, len(rows))
+			}
+			if rows := s.auditRows(t, admin, "discount", off.ID); len(rows) != 1 || rows[0]["action"] != "create" {
+				t.Fatalf("audit rows of discount %d: %v", off.ID, rows)
+			}
 		})
 		s.checkInvariants(t)
 	})
