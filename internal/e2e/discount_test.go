@@ -422,3 +422,60 @@ func TestDiscounts_CancelRace(t *testing.T) {
 		s.checkInvariants(t)
 	})
 }
+
+// TestDiscounts_RateLimit: refused codes are limited per customer
+// (SHOP_DISCOUNT_RATE_LIMIT); past the limit even a good code is 429, so
+// codes can't be probed; another customer is not affected.
+func TestDiscounts_RateLimit(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia, withEnv("SHOP_DISCOUNT_RATE_LIMIT", "3"))
+		admin := s.admin(t)
+		cat := s.category(t, admin, "c", nil)
+		p := s.product(t, admin, cat, "P", 1000, 10)
+		s.createDiscount(t, admin, map[string]any{"code": "REAL", "type": "fixed", "value": 10})
+		ann, bob := s.register(t, "Ann"), s.register(t, "Bob")
+		s.addToCart(t, ann, p.ID, 1)
+		s.addToCart(t, bob, p.ID, 1)
+		for i := 0; i < 3; i++ {
+			s.setCode(t, ann, fmt.Sprintf("GUESS%d", i)).wantProblem(http.StatusUnprocessableEntity, "discount_invalid")
+		}
+		r := s.setCode(t, ann, "GUESS9")
+		r.wantProblem(http.StatusTooManyRequests, "rate_limited")
+		if r.Header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+		s.setCode(t, ann, "REAL").wantProblem(http.StatusTooManyRequests, "rate_limited")
+		s.setCode(t, bob, "REAL").wantStatus(http.StatusOK)
+	})
+}
+
+// TestDiscounts_SalesReport: revenue is net of discounts, and
+// group_by=discount keys rows by code, leaving out orders without one.
+func TestDiscounts_SalesReport(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia)
+		admin := s.admin(t)
+		cat := s.category(t, admin, "c", nil)
+		p := s.product(t, admin, cat, "P", 1000, 10)
+		s.createDiscount(t, admin, map[string]any{"code": "TENOFF", "type": "percentage", "value": 10})
+		ann, bob := s.register(t, "Ann"), s.register(t, "Bob")
+		s.addToCart(t, ann, p.ID, 2)
+		s.setCode(t, ann, "TENOFF").wantStatus(200)
+		s.checkout(t, ann, nil, nil).wantStatus(http.StatusCreated)
+		s.addToCart(t, bob, p.ID, 1)
+		s.checkout(t, bob, nil, nil).wantStatus(http.StatusCreated)
+		report := func(by string) []map[string]any {
+			var out struct{ Rows []map[string]any }
+			s.do(t, req{method: "GET", path: "/api/v1/admin/reports/sales?from=2000-01-01&to=2100-01-01&group_by=" + by, token: admin.Token}).wantStatus(200).JSON(&out)
+			return out.Rows
+		}
+		if rows := report("discount"); len(rows) != 1 || rows[0]["key"] != "TENOFF" || rows[0]["revenue"] != float64(1800) || rows[0]["units"] != float64(2) {
+			t.Fatalf("group_by=discount: %v", rows)
+		}
+		if rows := report("product"); len(rows) != 1 || rows[0]["revenue"] != float64(2800) {
+			t.Fatalf("group_by=product (net of discounts): %v", rows)
+		}
+	})
+}
