@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
+.PHONY: run build test test-short generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
 
 # Spectral (OpenAPI linter) from npm, pinned; npx fetches it on first use.
 SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
@@ -25,6 +25,12 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## test-short: the quick inner loop: -short (no crash, outage, PgBouncer or browser tests), no race
+## detector, one database (SHOP_TEST_DIALECT=postgres or sqlite; postgres by default)
+SHOP_TEST_DIALECT ?= postgres
+test-short:
+	SHOP_TEST_DIALECT=$(SHOP_TEST_DIALECT) $(GO) test -short -count=1 -timeout 10m ./...
 
 ## generate: regenerate ent/ (and the GraphQL schema) from schema/, and the Go client in client/ from docs/openapi.yaml
 generate:

@@ -5,11 +5,14 @@
 package main
 
 import (
+	"fmt"
 	"log"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 func main() {
@@ -18,6 +21,7 @@ func main() {
 		entgql.WithSchemaPath("modules/admin/graph/ent.graphql"),
 		entgql.WithWhereInputs(true),
 		entgql.WithConfigPath("gqlgen.yml"),
+		entgql.WithSchemaHook(upperCaseEnums),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -37,4 +41,50 @@ func main() {
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+}
+
+// upperCaseEnums renames the values of every GraphQL enum entgql makes from
+// an Ent enum field to UPPER_CASE (GraphQL's convention; API.md), and binds
+// each to its Ent constant with gqlgen's @goEnum, so GraphQL reads and
+// writes PENDING while the database, Go and REST keep "pending".
+func upperCaseEnums(g *gen.Graph, s *ast.Schema) error {
+	if s.Directives["goEnum"] == nil {
+		s.Directives["goEnum"] = &ast.DirectiveDefinition{
+			Name:      "goEnum",
+			Arguments: ast.ArgumentDefinitionList{{Name: "value", Type: ast.NamedType("String", nil)}},
+			Locations: []ast.DirectiveLocation{ast.LocationEnumValue},
+		}
+	}
+	for _, node := range g.Nodes {
+		for _, f := range node.Fields {
+			if !f.IsEnum() || f.HasGoType() {
+				continue
+			}
+			name := node.Name + f.StructField() // entgql's name: OrderStatus
+			def := s.Types[name]
+			if def == nil || def.Kind != ast.Enum {
+				return fmt.Errorf("upperCaseEnums: no GraphQL enum %s for %s.%s", name, node.Name, f.Name)
+			}
+			pkg := g.Config.Package + "/" + node.PackageDir()
+			for _, v := range def.EnumValues {
+				var konst string
+				for _, e := range f.Enums {
+					if e.Value == v.Name {
+						konst = e.Name
+					}
+				}
+				if konst == "" {
+					return fmt.Errorf("upperCaseEnums: %s.%s has no constant", name, v.Name)
+				}
+				v.Name = strings.ToUpper(v.Name)
+				v.Directives = append(v.Directives, &ast.Directive{
+					Name: "goEnum",
+					Arguments: ast.ArgumentList{{Name: "value", Value: &ast.Value{
+						Kind: ast.StringValue, Raw: pkg + "." + konst,
+					}}},
+				})
+			}
+		}
+	}
+	return nil
 }

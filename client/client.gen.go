@@ -179,6 +179,7 @@ const (
 	ErrorCodeRateLimited             ErrorCode = "rate_limited"
 	ErrorCodeUnauthorized            ErrorCode = "unauthorized"
 	ErrorCodeUnavailable             ErrorCode = "unavailable"
+	ErrorCodeUnsupportedMediaType    ErrorCode = "unsupported_media_type"
 	ErrorCodeValidationFailed        ErrorCode = "validation_failed"
 	ErrorCodeVersionConflict         ErrorCode = "version_conflict"
 )
@@ -221,6 +222,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeUnauthorized:
 		return true
 	case ErrorCodeUnavailable:
+		return true
+	case ErrorCodeUnsupportedMediaType:
 		return true
 	case ErrorCodeValidationFailed:
 		return true
@@ -2217,7 +2220,7 @@ type ClientInterface interface {
 
 	// GetProduct One product
 	//
-	// 404 if inactive or deleted, except for admins. The `ETag` header is the product's version.
+	// 404 if inactive or deleted, except for admins. The `ETag` header covers the product's content (its version) and its stock; `If-None-Match` with the current one is 304 with no body.
 	//
 	// Corresponds with GET /api/v1/products/{id} (the `GetProduct` operationId).
 	GetProduct(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3465,7 +3468,7 @@ func (c *Client) ListProducts(ctx context.Context, params *ListProductsParams, r
 
 // GetProduct One product
 //
-// 404 if inactive or deleted, except for admins. The `ETag` header is the product's version.
+// 404 if inactive or deleted, except for admins. The `ETag` header covers the product's content (its version) and its stock; `If-None-Match` with the current one is 304 with no body.
 //
 // Corresponds with GET /api/v1/products/{id} (the `GetProduct` operationId).
 func (c *Client) GetProduct(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6671,7 +6674,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetProductWithResponse One product
 	//
-	// 404 if inactive or deleted, except for admins. The `ETag` header is the product's version.
+	// 404 if inactive or deleted, except for admins. The `ETag` header covers the product's content (its version) and its stock; `If-None-Match` with the current one is 304 with no body.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10292,6 +10295,12 @@ type GetProductResponse200Headers struct {
 	XRequestID string
 }
 
+// GetProductResponse304Headers the declared response headers of an HTTP 304 response for GetProduct
+type GetProductResponse304Headers struct {
+	ETag       string
+	XRequestID string
+}
+
 // GetProductResponseDefaultHeaders the declared response headers of an HTTP default response for GetProduct
 type GetProductResponseDefaultHeaders struct {
 	Allow      *string
@@ -10308,6 +10317,8 @@ type GetProductResponse struct {
 	ApplicationProblemJSONDefault *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProductResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetProductResponse304Headers
 	// HeadersDefault the parsed response headers for an HTTP default response
 	HeadersDefault *GetProductResponseDefaultHeaders
 }
@@ -11609,7 +11620,7 @@ func (c *ClientWithResponses) ListProductsWithResponse(ctx context.Context, para
 
 // GetProductWithResponse One product
 //
-// 404 if inactive or deleted, except for admins. The `ETag` header is the product's version.
+// 404 if inactive or deleted, except for admins. The `ETag` header covers the product's content (its version) and its stock; `If-None-Match` with the current one is 304 with no body.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16156,6 +16167,9 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16183,6 +16197,23 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetProductResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
 	case true:
 		var headers GetProductResponseDefaultHeaders
 		if values := rsp.Header.Values("Allow"); len(values) > 0 {

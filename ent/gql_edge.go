@@ -24,28 +24,46 @@ func (_m *Category) Parent(ctx context.Context) (*Category, error) {
 	return result, MaskNotFound(err)
 }
 
-func (_m *Category) Children(ctx context.Context) (result []*Category, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedChildren(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.ChildrenOrErr()
+func (_m *Category) Children(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CategoryOrder, where *CategoryWhereInput,
+) (*CategoryConnection, error) {
+	opts := []CategoryPaginateOption{
+		WithCategoryOrder(orderBy),
+		WithCategoryFilter(where.Filter),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryChildren().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedChildren(alias); err == nil || hasTotalCount {
+		pager, err := newCategoryPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CategoryConnection{Edges: []*CategoryEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryChildren().Paginate(ctx, after, first, before, last, opts...)
 }
 
-func (_m *Category) Products(ctx context.Context) (result []*Product, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedProducts(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.ProductsOrErr()
+func (_m *Category) Products(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ProductOrder, where *ProductWhereInput,
+) (*ProductConnection, error) {
+	opts := []ProductPaginateOption{
+		WithProductOrder(orderBy),
+		WithProductFilter(where.Filter),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryProducts().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedProducts(alias); err == nil || hasTotalCount {
+		pager, err := newProductPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ProductConnection{Edges: []*ProductEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryProducts().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *InventoryMovement) Product(ctx context.Context) (*Product, error) {
@@ -80,16 +98,25 @@ func (_m *Order) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
-func (_m *Order) Items(ctx context.Context) (result []*OrderItem, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedItems(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.ItemsOrErr()
+func (_m *Order) Items(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *OrderItemOrder, where *OrderItemWhereInput,
+) (*OrderItemConnection, error) {
+	opts := []OrderItemPaginateOption{
+		WithOrderItemOrder(orderBy),
+		WithOrderItemFilter(where.Filter),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryItems().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedItems(alias); err == nil || hasTotalCount {
+		pager, err := newOrderItemPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &OrderItemConnection{Edges: []*OrderItemEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryItems().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *OrderItem) Order(ctx context.Context) (*Order, error) {
@@ -116,26 +143,44 @@ func (_m *Product) Category(ctx context.Context) (*Category, error) {
 	return result, err
 }
 
-func (_m *Product) InventoryMovements(ctx context.Context) (result []*InventoryMovement, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedInventoryMovements(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.InventoryMovementsOrErr()
+func (_m *Product) InventoryMovements(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *InventoryMovementOrder, where *InventoryMovementWhereInput,
+) (*InventoryMovementConnection, error) {
+	opts := []InventoryMovementPaginateOption{
+		WithInventoryMovementOrder(orderBy),
+		WithInventoryMovementFilter(where.Filter),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryInventoryMovements().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedInventoryMovements(alias); err == nil || hasTotalCount {
+		pager, err := newInventoryMovementPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &InventoryMovementConnection{Edges: []*InventoryMovementEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryInventoryMovements().Paginate(ctx, after, first, before, last, opts...)
 }
 
-func (_m *User) Orders(ctx context.Context) (result []*Order, err error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
-		result, err = _m.NamedOrders(graphql.GetFieldContext(ctx).Field.Alias)
-	} else {
-		result, err = _m.Edges.OrdersOrErr()
+func (_m *User) Orders(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *OrderOrder, where *OrderWhereInput,
+) (*OrderConnection, error) {
+	opts := []OrderPaginateOption{
+		WithOrderOrder(orderBy),
+		WithOrderFilter(where.Filter),
 	}
-	if IsNotLoaded(err) {
-		result, err = _m.QueryOrders().All(ctx)
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedOrders(alias); err == nil || hasTotalCount {
+		pager, err := newOrderPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &OrderConnection{Edges: []*OrderEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
 	}
-	return result, err
+	return _m.QueryOrders().Paginate(ctx, after, first, before, last, opts...)
 }

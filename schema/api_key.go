@@ -21,7 +21,7 @@ func (APIKey) Mixin() []ent.Mixin { return []ent.Mixin{CreateTimeMixin{}} }
 // Fields of the APIKey.
 func (APIKey) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().Validate(MaxRunes(MaxAPIKeyName)),
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxAPIKeyName)).Validate(NotBlank),
 		// prefix is the start of the key, enough to recognise it in a list.
 		field.String("prefix").NotEmpty().MaxLen(16).Immutable(),
 		// key_hash is the hex SHA-256 of the whole key.

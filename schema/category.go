@@ -20,7 +20,7 @@ func (Category) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, SoftDelete
 // Fields of the Category.
 func (Category) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().Validate(MaxRunes(MaxCategoryName)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxCategoryName)).Validate(NotBlank).
 			Annotations(entgql.OrderField("NAME")),
 		field.String("slug").NotEmpty().MaxLen(MaxSlug).Match(SlugPattern).
 			Annotations(entgql.OrderField("SLUG")),
@@ -32,8 +32,9 @@ func (Category) Fields() []ent.Field {
 func (Category) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("children", Category.Type).
+			Annotations(entgql.RelayConnection()). // paged and costed, never a plain list (modules/admin/limits.go)
 			From("parent").Field("parent_id").Unique(),
-		edge.To("products", Product.Type),
+		edge.To("products", Product.Type).Annotations(entgql.RelayConnection()),
 	}
 }
 

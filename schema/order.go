@@ -49,7 +49,7 @@ func (Order) Fields() []ent.Field {
 func (Order) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("user", User.Type).Ref("orders").Field("user_id").Unique().Required().Immutable(),
-		edge.To("items", OrderItem.Type),
+		edge.To("items", OrderItem.Type).Annotations(entgql.RelayConnection()), // paged and costed (modules/admin/limits.go)
 		edge.To("inventory_movements", InventoryMovement.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("idempotency_keys", IdempotencyKey.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}

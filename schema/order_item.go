@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"entgo.io/contrib/entgql"
 	"fmt"
 
 	"entgo.io/ent"
@@ -50,9 +51,10 @@ func (OrderItem) Indexes() []ent.Index {
 	}
 }
 
-// Annotations of the OrderItem.
+// Annotations of the OrderItem: a Relay connection type, for Order.items.
 func (OrderItem) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		entgql.RelayConnection(),
 		entsql.Checks(map[string]string{
 			"order_item_quantity_range": fmt.Sprintf("quantity >= %d AND quantity <= %d", MinLineQuantity, MaxLineQuantity),
 			"order_item_price_positive": "unit_price > 0",

@@ -25,7 +25,7 @@ func (Product) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, SoftDeleteM
 func (Product) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("category_id"),
-		field.String("name").NotEmpty().Validate(MaxRunes(MaxProductName)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxProductName)).Validate(NotBlank).
 			Annotations(entgql.OrderField("NAME")),
 		field.Text("description").Default("").Validate(MaxRunes(MaxDescription)),
 		field.Int64("price").Range(1, MaxPrice).
@@ -47,7 +47,7 @@ func (Product) Edges() []ent.Edge {
 			Field("category_id").Unique().Required(),
 		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("order_items", OrderItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
-		edge.To("inventory_movements", InventoryMovement.Type),
+		edge.To("inventory_movements", InventoryMovement.Type).Annotations(entgql.RelayConnection()), // paged and costed (modules/admin/limits.go)
 	}
 }
 

@@ -33,7 +33,7 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.OrderField("EMAIL")),
 		field.String("password_hash").Sensitive().NotEmpty().
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("name").NotEmpty().Validate(MaxRunes(MaxUserName)).
+		field.String("name").NotEmpty().Validate(MaxRunes(MaxUserName)).Validate(NotBlank).
 			Annotations(entgql.OrderField("NAME")),
 		field.Enum("role").Values(Roles...).Default(RoleCustomer),
 	}
@@ -43,7 +43,7 @@ func (User) Fields() []ent.Field {
 func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
-		edge.To("orders", Order.Type),
+		edge.To("orders", Order.Type).Annotations(entgql.RelayConnection()), // paged and costed (modules/admin/limits.go)
 		edge.To("idempotency_keys", IdempotencyKey.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("inventory_movements", InventoryMovement.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("audit_logs", AuditLog.Type).Annotations(entgql.Skip(entgql.SkipAll)),

@@ -1,8 +1,10 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -58,3 +60,31 @@ const (
 
 // DiscountCodePattern is the shape of a discount code.
 var DiscountCodePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
+
+// Blank reports whether s shows nothing: it has only white space and
+// invisible characters (controls, format characters such as the zero-width
+// space, joiners, bidi marks, the byte order mark and the soft hyphen,
+// variation selectors, the other default-ignorable code points such as the
+// Hangul fillers, and the braille blank). A name must not be blank; this is
+// the one definition, used by the field validators (NotBlank) and the
+// service inputs' Validate.
+func Blank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zs, unicode.Zl, unicode.Zp,
+			unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point) && r != '\u2800' {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrBlank is the field validators' error for a blank name.
+var ErrBlank = errors.New("must not be blank: it has only spaces or invisible characters")
+
+// NotBlank is a field validator refusing a blank text (see Blank).
+func NotBlank(s string) error {
+	if Blank(s) {
+		return ErrBlank
+	}
+	return nil
+}

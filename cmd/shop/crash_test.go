@@ -94,6 +94,9 @@ func call(t *testing.T, base, method, path, token string, body any, want int, ou
 // for exactly the orders the database holds (every committed one, none
 // that rolled back).
 func TestCrash_EveryOrderCreatedDelivered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: kills a shop process (make test runs it)")
+	}
 	url := testdb.URL(t, dialect.Postgres)
 	if _, err := runCmd(t, url, "migrate", "up"); err != nil {
 		t.Fatal(err)

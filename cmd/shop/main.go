@@ -211,12 +211,23 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+// openDB opens the database for a command (migrations, seed, users):
+// statements run as long as they need.
 func openDB(cfg config.Config) (*database.DB, error) {
+	cfg.DBStatementTimeout = 0
+	return openServingDB(cfg)
+}
+
+// openServingDB opens the database of the serving processes (serve,
+// worker), whose statements end with SHOP_DB_STATEMENT_TIMEOUT.
+func openServingDB(cfg config.Config) (*database.DB, error) {
 	return database.Open(cfg.DatabaseURL, database.Options{
-		MaxOpenConns:    cfg.DBMaxOpenConns,
-		MaxIdleConns:    cfg.DBMaxIdleConns,
-		ConnMaxLifetime: cfg.DBConnMaxLife,
-		BusyTimeout:     cfg.DBBusyTimeout,
-		Pooler:          cfg.DBPooler,
+		StatementTimeout: cfg.DBStatementTimeout,
+		MaxOpenConns:     cfg.DBMaxOpenConns,
+		MaxIdleConns:     cfg.DBMaxIdleConns,
+		ConnMaxLifetime:  cfg.DBConnMaxLife,
+		ConnMaxIdleTime:  cfg.DBConnMaxIdle,
+		BusyTimeout:      cfg.DBBusyTimeout,
+		Pooler:           cfg.DBPooler,
 	})
 }

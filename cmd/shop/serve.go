@@ -18,13 +18,15 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, deps) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrateFirst bool) error {
-	db, err := openDB(cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	if migrateFirst {
-		applied, err := migrateUp(ctx, db)
+		// Migrations run on their own pool, without the serving pool's
+		// statement_timeout.
+		mdb, err := openDB(cfg)
+		if err != nil {
+			return err
+		}
+		applied, err := migrateUp(ctx, mdb)
+		_ = mdb.Close()
 		if err != nil {
 			return err
 		}
@@ -32,6 +34,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrateF
 			logger.Info("migration applied", slog.String("version", v))
 		}
 	}
+	db, err := openServingDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	n, err := pendingMigrations(db)(ctx)
 	if err != nil {
 		return fmt.Errorf("read migration status: %w", err)

@@ -43,7 +43,7 @@ func workerFlags(*flag.FlagSet) func(context.Context, deps) error {
 // workerCmd is `shop worker`: only the workers, no HTTP, until SIGTERM or
 // SIGINT. It refuses to start with pending migrations, like serve.
 func workerCmd(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	db, err := openDB(cfg)
+	db, err := openServingDB(cfg)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 // Package actor carries who is acting, and from which request, through a
 // context, so that hooks deep in the schema can record it (ledger, audit log)
-// without every call site passing it along.
+// without every call site passing it along. Actor is the one principal type:
+// the identity module's middleware puts the signed-in user or the API key
+// in it, and every decision about who may do what reads it from there.
 package actor
 
 import "context"
@@ -13,6 +15,10 @@ type Actor struct {
 	RequestID string
 	IP        string
 	APIKeyID  int // the API key that acts, when an integration does (UserID is then 0)
+	// Current is true when Role was read from the database during this
+	// request (identity.Current, or a credential checked there, like an
+	// API key), false when it is a token's claim, which may be stale.
+	Current bool
 }
 
 // IsSystem reports whether the write comes from the system, not a user or

@@ -37,6 +37,7 @@ const (
 	DiscountInvalid         Code = "discount_invalid"
 	DiscountExhausted       Code = "discount_exhausted"
 	DiscountNotApplicable   Code = "discount_not_applicable"
+	UnsupportedMediaType    Code = "unsupported_media_type"
 )
 
 var statuses = map[Code]int{
@@ -60,6 +61,7 @@ var statuses = map[Code]int{
 	DiscountInvalid:         http.StatusUnprocessableEntity,
 	DiscountExhausted:       http.StatusConflict,
 	DiscountNotApplicable:   http.StatusUnprocessableEntity,
+	UnsupportedMediaType:    http.StatusUnsupportedMediaType,
 }
 
 // HTTPStatus is the HTTP status of a code.

@@ -34,6 +34,7 @@ func TestHTTPStatus(t *testing.T) {
 		{apperr.EmptyCart, http.StatusUnprocessableEntity},
 		{apperr.IdempotencyKeyReused, http.StatusUnprocessableEntity},
 		{apperr.RateLimited, http.StatusTooManyRequests},
+		{apperr.UnsupportedMediaType, http.StatusUnsupportedMediaType},
 		{apperr.Unavailable, http.StatusServiceUnavailable},
 		{apperr.Internal, http.StatusInternalServerError},
 		{apperr.Code("no_such_code"), http.StatusInternalServerError},

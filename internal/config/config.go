@@ -17,8 +17,9 @@ type Config struct {
 	TokenTTL        time.Duration // SHOP_TOKEN_TTL
 	Currency        string        // SHOP_CURRENCY
 	DBMaxOpenConns  int           // SHOP_DB_MAX_OPEN_CONNS
-	DBMaxIdleConns  int           // SHOP_DB_MAX_IDLE_CONNS
+	DBMaxIdleConns  int           // SHOP_DB_MAX_IDLE_CONNS (at most SHOP_DB_MAX_OPEN_CONNS)
 	DBConnMaxLife   time.Duration // SHOP_DB_CONN_MAX_LIFETIME
+	DBConnMaxIdle   time.Duration // SHOP_DB_CONN_MAX_IDLE_TIME: an idle connection is closed after this
 	DBBusyTimeout   time.Duration // SHOP_DB_BUSY_TIMEOUT (SQLite)
 	CheckoutLocking string        // SHOP_CHECKOUT_LOCKING
 	AuthRateLimit   int           // SHOP_AUTH_RATE_LIMIT (per minute, per client IP; 0 = off)
@@ -28,11 +29,17 @@ type Config struct {
 	BcryptCost        int           // SHOP_BCRYPT_COST
 	ShutdownTimeout   time.Duration // SHOP_SHUTDOWN_TIMEOUT
 	RequestTimeout    time.Duration // SHOP_REQUEST_TIMEOUT
-	LogLevel          string        // SHOP_LOG_LEVEL
-	TrustProxy        bool          // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
-	CORSOrigins       []string      // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
-	DBPooler          string        // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
-	DebugAddr         string        // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
+	// DBStatementTimeout is PostgreSQL's statement_timeout for the serving
+	// processes (serve, worker): SHOP_DB_STATEMENT_TIMEOUT, by default
+	// SHOP_REQUEST_TIMEOUT plus a second (a statement can't usefully
+	// outlive its request; the request's own cancellation comes first);
+	// 0 = the server's setting.
+	DBStatementTimeout time.Duration
+	LogLevel           string   // SHOP_LOG_LEVEL
+	TrustProxy         bool     // SHOP_TRUST_PROXY: take the client IP from X-Forwarded-For set by a proxy on a private network
+	CORSOrigins        []string // SHOP_CORS_ORIGINS: comma-separated origins browsers may call the API from; none = CORS off
+	DBPooler           string   // SHOP_DB_POOLER: "transaction" behind PgBouncer in transaction mode, else "" (direct)
+	DebugAddr          string   // SHOP_DEBUG_ADDR: private listener for net/http/pprof; empty (default) = off
 
 	// Integrations (webhooks on River).
 	Workers             bool          // SHOP_WORKERS: run the webhook workers in `shop serve` (false: API only)
@@ -45,6 +52,15 @@ type Config struct {
 	WorkerConcurrency   int           // SHOP_WORKER_CONCURRENCY: jobs (events, deliveries) one process works at once
 }
 
+// MinJWTSecretBytes is the shortest SHOP_JWT_SECRET the shop starts with:
+// the 256 bits RFC 7518 §3.2 requires of an HS256 key.
+const MinJWTSecretBytes = 32
+
+// DefaultMaxIdleConns is how many idle connections a process keeps when
+// SHOP_DB_MAX_IDLE_CONNS is unset: well below the open limit, so several
+// processes don't hold a server's connection slots while idle.
+const DefaultMaxIdleConns = 5
+
 // Load reads the configuration through getenv (os.Getenv in main, a map in
 // tests). It fails on a value that is present but malformed.
 func Load(getenv func(string) string) (Config, error) {
@@ -56,8 +72,9 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenTTL:          r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
 		Currency:          strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
 		DBMaxOpenConns:    r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
-		DBMaxIdleConns:    r.int("SHOP_DB_MAX_IDLE_CONNS", 20),
+		DBMaxIdleConns:    r.int("SHOP_DB_MAX_IDLE_CONNS", -1), // -1: unset, DefaultMaxIdleConns below
 		DBConnMaxLife:     r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBConnMaxIdle:     r.dur("SHOP_DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
 		DBBusyTimeout:     r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
 		CheckoutLocking:   r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
 		AuthRateLimit:     r.int("SHOP_AUTH_RATE_LIMIT", 20),
@@ -80,8 +97,12 @@ func Load(getenv func(string) string) (Config, error) {
 		WorkerPollInterval:  r.dur("SHOP_WORKER_POLL_INTERVAL", time.Second),
 		WorkerConcurrency:   r.int("SHOP_WORKER_CONCURRENCY", 100),
 	}
+	c.DBStatementTimeout = r.dur("SHOP_DB_STATEMENT_TIMEOUT", c.RequestTimeout+time.Second)
 	if r.err != nil {
 		return Config{}, r.err
+	}
+	if c.DBStatementTimeout < 0 {
+		return Config{}, fmt.Errorf("SHOP_DB_STATEMENT_TIMEOUT: want 0 (off) or a positive duration, got %s", c.DBStatementTimeout)
 	}
 	if len(c.Currency) != 3 {
 		return Config{}, fmt.Errorf("SHOP_CURRENCY: want a 3-letter ISO 4217 code, got %q", c.Currency)
@@ -91,6 +112,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBMaxOpenConns < 1 {
 		return Config{}, fmt.Errorf("SHOP_DB_MAX_OPEN_CONNS: want at least 1, got %d", c.DBMaxOpenConns)
+	}
+	switch {
+	case c.DBMaxIdleConns == -1:
+		// Unset: a few warm connections, never more than the pool.
+		c.DBMaxIdleConns = min(DefaultMaxIdleConns, c.DBMaxOpenConns)
+	case c.DBMaxIdleConns < 1 || c.DBMaxIdleConns > c.DBMaxOpenConns:
+		return Config{}, fmt.Errorf("SHOP_DB_MAX_IDLE_CONNS: want 1..SHOP_DB_MAX_OPEN_CONNS (%d), got %d", c.DBMaxOpenConns, c.DBMaxIdleConns)
+	}
+	if c.DBConnMaxIdle <= 0 || c.DBConnMaxLife <= 0 {
+		return Config{}, fmt.Errorf("SHOP_DB_CONN_MAX_IDLE_TIME and SHOP_DB_CONN_MAX_LIFETIME: want positive durations")
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < MinJWTSecretBytes {
+		// An HMAC-SHA256 key shorter than the hash is guessable offline
+		// from any one token (RFC 7518 §3.2 requires at least 256 bits).
+		return Config{}, fmt.Errorf("SHOP_JWT_SECRET: want at least %d bytes (e.g. `openssl rand -hex 32`), got %d", MinJWTSecretBytes, len(c.JWTSecret))
 	}
 	if c.DBPooler != "" && c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
 		return Config{}, fmt.Errorf("SHOP_DB_POOLER: want transaction, session or none, got %q", c.DBPooler)

@@ -27,8 +27,9 @@ func TestLoadDefaults(t *testing.T) {
 		TokenTTL:          24 * time.Hour,
 		Currency:          "USD",
 		DBMaxOpenConns:    20,
-		DBMaxIdleConns:    20,
+		DBMaxIdleConns:    5,
 		DBConnMaxLife:     30 * time.Minute,
+		DBConnMaxIdle:     5 * time.Minute,
 		DBBusyTimeout:     10 * time.Second,
 		CheckoutLocking:   "optimistic",
 		AuthRateLimit:     20,
@@ -37,7 +38,9 @@ func TestLoadDefaults(t *testing.T) {
 		ShutdownTimeout:   10 * time.Second,
 		RequestTimeout:    30 * time.Second,
 		LogLevel:          "info",
-		TrustProxy:        false,
+		// A statement ends a second after its request would.
+		DBStatementTimeout: 31 * time.Second,
+		TrustProxy:         false,
 		// Integrations: workers run in serve, low stock below 5, a retry
 		// schedule over more than a day.
 		Workers:            true,
@@ -65,13 +68,15 @@ func TestLoadValues(t *testing.T) {
 		{"DATABASE_URL", "postgres://u@h/db", "DatabaseURL", "postgres://u@h/db"},
 		{"DATABASE_URL", "  sqlite:x.db  ", "DatabaseURL", "sqlite:x.db"},
 		{"SHOP_ADDR", "127.0.0.1:9000", "Addr", "127.0.0.1:9000"},
-		{"SHOP_JWT_SECRET", "s3cret", "JWTSecret", "s3cret"},
+		{"SHOP_JWT_SECRET", "0123456789abcdef0123456789abcdef", "JWTSecret", "0123456789abcdef0123456789abcdef"},
 		{"SHOP_TOKEN_TTL", "90m", "TokenTTL", 90 * time.Minute},
 		{"SHOP_CURRENCY", "eur", "Currency", "EUR"},
 		{"SHOP_CURRENCY", "GBP", "Currency", "GBP"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "1", "DBMaxOpenConns", 1},
-		{"SHOP_DB_MAX_IDLE_CONNS", "0", "DBMaxIdleConns", 0},
+		{"SHOP_DB_MAX_IDLE_CONNS", "1", "DBMaxIdleConns", 1},
 		{"SHOP_DB_CONN_MAX_LIFETIME", "5m", "DBConnMaxLife", 5 * time.Minute},
+		{"SHOP_DB_CONN_MAX_IDLE_TIME", "30s", "DBConnMaxIdle", 30 * time.Second},
+		{"SHOP_DB_MAX_IDLE_CONNS", "20", "DBMaxIdleConns", 20},
 		{"SHOP_DB_BUSY_TIMEOUT", "250ms", "DBBusyTimeout", 250 * time.Millisecond},
 		{"SHOP_CHECKOUT_LOCKING", "pessimistic", "CheckoutLocking", "pessimistic"},
 		{"SHOP_CHECKOUT_LOCKING", "optimistic", "CheckoutLocking", "optimistic"},
@@ -129,6 +134,13 @@ func TestLoadBadValues(t *testing.T) {
 		{"SHOP_DB_MAX_OPEN_CONNS", "-1"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "many"},
 		{"SHOP_DB_MAX_IDLE_CONNS", "1.5"},
+		{"SHOP_DB_MAX_IDLE_CONNS", "21"}, // above the open limit (20)
+		{"SHOP_DB_MAX_IDLE_CONNS", "0"},
+		{"SHOP_DB_CONN_MAX_IDLE_TIME", "0s"},
+		{"SHOP_DB_CONN_MAX_IDLE_TIME", "soon"},
+		{"SHOP_JWT_SECRET", "x"},
+		{"SHOP_JWT_SECRET", "s3cret"},
+		{"SHOP_JWT_SECRET", "0123456789abcdef0123456789abcde"}, // 31 bytes
 		{"SHOP_DB_CONN_MAX_LIFETIME", "forever"},
 		{"SHOP_DB_BUSY_TIMEOUT", "10"},
 		{"SHOP_CHECKOUT_LOCKING", "none"},
@@ -155,6 +167,20 @@ func TestLoadBadValues(t *testing.T) {
 				t.Errorf("Load returned a partial config with its error: %+v", c)
 			}
 		})
+	}
+}
+
+// TestLoadIdleConns: unset, the idle connections stay below the open ones
+// (and never above a smaller pool).
+func TestLoadIdleConns(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(nil))
+	if err != nil || c.DBMaxIdleConns >= c.DBMaxOpenConns || c.DBConnMaxIdle <= 0 {
+		t.Fatalf("defaults: idle %d, open %d, idle time %s (%v)", c.DBMaxIdleConns, c.DBMaxOpenConns, c.DBConnMaxIdle, err)
+	}
+	c, err = config.Load(env(map[string]string{"SHOP_DB_MAX_OPEN_CONNS": "2"}))
+	if err != nil || c.DBMaxIdleConns != 2 {
+		t.Fatalf("open 2: idle %d (%v), want 2", c.DBMaxIdleConns, err)
 	}
 }
 

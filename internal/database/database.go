@@ -9,13 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
+	_ "modernc.org/sqlite"           // registers the "sqlite" driver
 
 	"shop/ent"
 )
@@ -25,12 +29,20 @@ type Options struct {
 	MaxOpenConns    int
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
+	ConnMaxIdleTime time.Duration // an idle connection is closed after this
 	BusyTimeout     time.Duration // SQLite only
 	// Pooler is "transaction" when PostgreSQL is reached through a pooler
 	// in transaction mode (PgBouncer pool_mode=transaction): successive
 	// statements may run on different server connections, so pgx must not
 	// keep named prepared statements (its statement cache) on them.
 	Pooler string
+	// StatementTimeout is PostgreSQL's statement_timeout on every
+	// connection of the pool (0: the server's): the serving processes set
+	// it from SHOP_REQUEST_TIMEOUT, so no statement outlives its request
+	// even where a cancel request can't reach it. Behind a transaction
+	// pooler, which refuses startup parameters, set it on the role instead
+	// (docs/operations.md).
+	StatementTimeout time.Duration
 }
 
 // DB is an open database: the Ent client and the pool under it.
@@ -58,11 +70,20 @@ func open(rawURL string, opt Options, wrap func(driver.Connector) driver.Connect
 			return nil, err
 		}
 	}
-	sqlDB, err := sql.Open(driverName, dsn)
-	if err != nil {
+	var sqlDB *sql.DB
+	if dia == dialect.Postgres {
+		conn, err := pgConnector(dsn, opt)
+		if err != nil {
+			return nil, err
+		}
+		if wrap != nil {
+			conn = wrap(conn)
+		}
+		sqlDB = sql.OpenDB(conn)
+	} else if sqlDB, err = sql.Open(driverName, dsn); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if wrap != nil {
+	if wrap != nil && dia != dialect.Postgres {
 		var conn driver.Connector = dsnConnector{sqlDB.Driver(), dsn}
 		if dc, ok := sqlDB.Driver().(driver.DriverContext); ok {
 			if conn, err = dc.OpenConnector(dsn); err != nil {
@@ -81,11 +102,36 @@ func open(rawURL string, opt Options, wrap func(driver.Connector) driver.Connect
 	if opt.ConnMaxLifetime > 0 {
 		sqlDB.SetConnMaxLifetime(opt.ConnMaxLifetime)
 	}
+	if opt.ConnMaxIdleTime > 0 {
+		sqlDB.SetConnMaxIdleTime(opt.ConnMaxIdleTime)
+	}
 	var drv dialect.Driver = entsql.OpenDB(dia, sqlDB)
 	if dia == dialect.Postgres {
 		drv = planDriver{drv} // honours CustomPlan (plans.go)
 	}
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlDB, Dialect: dia}, nil
+}
+
+// pgConnector is pgx's connector for dsn with two changes. A context that
+// ends sends PostgreSQL a cancel request for the running statement (pgx's
+// default only closes the socket, and the backend runs on, unseen, until
+// it next writes) and, a second later if the server has not answered,
+// closes the connection. And, unless a transaction pooler is in between,
+// opt.StatementTimeout is the session's statement_timeout.
+func pgConnector(dsn string, opt Options) (driver.Connector, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: time.Second}
+	}
+	if opt.StatementTimeout > 0 && opt.Pooler != PoolerTransaction {
+		if _, set := cfg.RuntimeParams["statement_timeout"]; !set {
+			cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opt.StatementTimeout.Milliseconds(), 10)
+		}
+	}
+	return stdlib.GetConnector(*cfg), nil
 }
 
 // dsnConnector is the connector of a driver without one (database/sql's

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"shop/ent"
+	"shop/ent/user"
+	"shop/internal/actor"
 	"shop/internal/events"
 )
 
@@ -60,6 +62,19 @@ func (r *Runner) Events() events.Settings { return r.settings }
 // ctx it is given (it carries the outbox) and be safe to run again:
 // everything it wrote was rolled back.
 func (r *Runner) Tx(ctx context.Context, fn func(ctx context.Context, tx *ent.Tx) error) error {
+	return r.explain(ctx, r.retry(ctx, func() error { return r.once(ctx, fn) }))
+}
+
+// Do runs fn on the plain client, outside a transaction, with the retry
+// policy of Tx: for a single guarded statement that records no event and
+// needs no transaction (a cart line). There is no outbox in its ctx.
+func (r *Runner) Do(ctx context.Context, fn func(ctx context.Context, db *ent.Client) error) error {
+	return r.explain(ctx, r.retry(ctx, func() error { return fn(ctx, r.Client) }))
+}
+
+// retry runs attempt until it succeeds, fails with an error that is not
+// Retryable, or has run Attempts times.
+func (r *Runner) retry(ctx context.Context, attempt func() error) error {
 	var err error
 	for i := 0; i < Attempts; i++ {
 		if i > 0 {
@@ -74,7 +89,7 @@ func (r *Runner) Tx(ctx context.Context, fn func(ctx context.Context, tx *ent.Tx
 			case <-time.After(pause):
 			}
 		}
-		err = r.once(ctx, fn)
+		err = attempt()
 		if err == nil || !Retryable(err) {
 			return err
 		}
@@ -96,6 +111,25 @@ func Write[T any](ctx context.Context, r *Runner, fn func(ctx context.Context, d
 // Exec is Write for a fn with no result.
 func (r *Runner) Exec(ctx context.Context, fn func(ctx context.Context, db *ent.Client) error) error {
 	return r.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error { return fn(ctx, tx.Client()) })
+}
+
+// explain tells apart, on SQLite, whose foreign key a failed write
+// violated: SQLite does not name the key, so a read on this failure path
+// asks whether the acting user still exists. If not, the write failed
+// because the token's user is gone (ErrUnknownUser, 401); otherwise the
+// violation stays what it is (a conflict, 409: every other reference is
+// checked before it is written, so only a concurrent change gets here).
+// PostgreSQL names the constraint (UnknownUser), so needs no read.
+func (r *Runner) explain(ctx context.Context, err error) error {
+	uid := actor.From(ctx).UserID
+	if uid == 0 || !sqliteForeignKey(err) {
+		return err
+	}
+	exists, rerr := r.Client.User.Query().Where(user.ID(uid)).Exist(ctx)
+	if rerr != nil || exists {
+		return err
+	}
+	return ErrUnknownUser().Wrap(err)
 }
 
 // maxBeginRetries bounds the retries of a BEGIN refused with

@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent/dialect"
 
 	"shop/ent"
+	"shop/internal/actor"
+	"shop/internal/apperr"
 	"shop/internal/database"
 	"shop/internal/events"
 	"shop/internal/testdb"
@@ -94,6 +96,44 @@ func TestRunner_Outbox(t *testing.T) {
 		}
 		if seen != 8 {
 			t.Fatalf("%d events, want 8 (none of the rolled-back transaction)", seen)
+		}
+	})
+}
+
+// TestRunner_ForeignKey: a write that violates a foreign key is 401 only
+// when the missing row is the acting user (SQLite does not name the key,
+// so the runner reads whether the user exists); a missing product is a
+// conflict, on both databases and through Tx and Do alike.
+func TestRunner_ForeignKey(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dia string) {
+		db := testdb.New(t, dia)
+		run := testdb.Runner(t, db.Client)
+		ctx := context.Background()
+		u := db.Client.User.Create().SetEmail("a@example.com").SetName("A").SetPasswordHash("x").SaveX(ctx)
+		cat := db.Client.Category.Create().SetName("C").SetSlug("c").SaveX(ctx)
+		p := db.Client.Product.Create().SetCategory(cat).SetName("P").SetPrice(100).SetStock(1).SaveX(ctx)
+		addLine := func(userID, productID int) func(ctx context.Context, db *ent.Client) error {
+			return func(ctx context.Context, db *ent.Client) error {
+				return db.CartItem.Create().SetUserID(userID).SetProductID(productID).SetQuantity(1).Exec(ctx)
+			}
+		}
+		for name, tc := range map[string]struct {
+			actor, userID, productID int
+			want                     apperr.Code
+		}{
+			"vanished user":   {u.ID + 100, u.ID + 100, p.ID, apperr.Unauthorized},
+			"missing product": {u.ID, u.ID, p.ID + 100, apperr.Conflict},
+		} {
+			ctx := actor.With(ctx, actor.Actor{UserID: tc.actor})
+			for way, err := range map[string]error{
+				"Tx": run.Exec(ctx, addLine(tc.userID, tc.productID)),
+				"Do": run.Do(ctx, addLine(tc.userID, tc.productID)),
+			} {
+				if got := database.Translate(err); got == nil || got.Code != tc.want {
+					t.Errorf("%s through %s: %v, want %s", name, way, got, tc.want)
+				}
+			}
 		}
 	})
 }

@@ -50,25 +50,19 @@ func Unreachable(err error) bool {
 // the transaction under it: its connection went bad mid-transaction.
 var errTxLost = errors.New("the transaction's connection was lost")
 
-// UnknownUser reports whether err is a foreign-key violation of a reference
-// to a user: the signed-in user named by a still valid token no longer
-// exists, so the write it asked for can't record them. On PostgreSQL the
-// constraint names the users table (Ent names it <table>_users_<edge>); on
-// SQLite, which does not say which key failed, any foreign-key violation
-// counts, since every other reference a request makes (products,
-// categories, orders, which are never hard-deleted) is checked before it
-// is written.
+// UnknownUser reports whether err is a PostgreSQL foreign-key violation of
+// a reference to a user: the signed-in user named by a still valid token no
+// longer exists, so the write it asked for can't record them. The
+// constraint names the users table (Ent names it <table>_users_<edge>).
+// SQLite does not say which key failed; the runner decides there with a
+// read (Runner.explain).
 func UnknownUser(err error) bool {
-	if err == nil {
-		return false
-	}
 	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23503" && strings.Contains(pg.ConstraintName, "_users_")
-	}
+	return errors.As(err, &pg) && pg.Code == "23503" && strings.Contains(pg.ConstraintName, "_users_")
+}
+
+// sqliteForeignKey reports whether err is SQLite's foreign-key violation.
+func sqliteForeignKey(err error) bool {
 	var lite interface{ Code() int }
-	if errors.As(err, &lite) {
-		return lite.Code() == 787 // SQLITE_CONSTRAINT_FOREIGNKEY
-	}
-	return false
+	return errors.As(err, &lite) && lite.Code() == 787 // SQLITE_CONSTRAINT_FOREIGNKEY
 }

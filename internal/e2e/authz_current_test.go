@@ -44,10 +44,17 @@ func TestAuthorizationIsCurrent(t *testing.T) {
 			if n := s.ent.Category.Query().Where(category.Slug("demoted")).CountX(t.Context()); n != 0 {
 				t.Fatalf("a demoted admin created %d categories", n)
 			}
+			// "May see inactive products" is an admin decision too: a
+			// demoted admin's token no longer shows an inactive product
+			// (issue 17 item 3: it was read from the token's role).
+			s.ent.Product.UpdateOneID(p.ID).SetIsActive(false).ExecX(t.Context())
+			s.do(t, req{method: "GET", path: path("/api/v1/products/%d", p.ID), token: admin.Token}).wantProblem(http.StatusNotFound, "not_found")
 			// Promoted again, the same token works at once.
 			s.ent.User.UpdateOneID(admin.ID).SetRole(entuser.RoleAdmin).ExecX(t.Context())
 			s.do(t, req{method: "POST", path: "/api/v1/admin/categories", token: admin.Token,
 				body: map[string]any{"name": "Promoted", "slug": "promoted"}}).wantStatus(http.StatusCreated)
+			s.do(t, req{method: "GET", path: path("/api/v1/products/%d", p.ID), token: admin.Token}).wantStatus(http.StatusOK)
+			s.ent.Product.UpdateOneID(p.ID).SetIsActive(true).ExecX(t.Context())
 		})
 
 		t.Run("VanishedUserIs401OnEveryAdminRoute", func(t *testing.T) {

@@ -280,3 +280,37 @@ func TestProducts_ListFilters(t *testing.T) {
 			wantProblem(http.StatusUnprocessableEntity, "validation_failed")
 	})
 }
+
+// TestProducts_IfNoneMatch: a product answers If-None-Match with its
+// current ETag with 304 and no body; a stock change makes the copy stale
+// (200), while If-Match with the older ETag still edits the product.
+func TestProducts_IfNoneMatch(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia)
+		admin := s.admin(t)
+		cat := s.category(t, admin, "cached", nil)
+		id := s.product(t, admin, cat, "Cached", 500, 7).ID
+		url := path("/api/v1/products/%d", id)
+		etag := s.do(t, req{method: "GET", path: url}).wantStatus(200).Header.Get("ETag")
+		// The current ETag revalidates a cached copy: 304, no body.
+		r := s.do(t, req{method: "GET", path: url, header: map[string]string{"If-None-Match": etag}}).wantStatus(304)
+		if len(r.Body) != 0 || r.Header.Get("ETag") != etag {
+			t.Fatalf("304 with body %q, ETag %q (want %q)", r.Body, r.Header.Get("ETag"), etag)
+		}
+		s.do(t, req{method: "GET", path: url, header: map[string]string{"If-None-Match": `"0.0", W/` + etag}}).wantStatus(304)
+		// A stock change (no new version) makes the cached copy stale...
+		s.do(t, req{method: "POST", path: url[:len("/api/v1")] + "/admin" + url[len("/api/v1"):] + "/stock-adjustments", token: admin.Token,
+			body: map[string]any{"quantity_change": 2, "reason": "restock"}}).wantStatus(200)
+		var p catalog.ProductJSON
+		r = s.do(t, req{method: "GET", path: url, header: map[string]string{"If-None-Match": etag}}).wantStatus(200)
+		r.JSON(&p)
+		if p.Stock != 9 || r.Header.Get("ETag") == etag {
+			t.Fatalf("after a restock: stock %d, ETag %q (was %q)", p.Stock, r.Header.Get("ETag"), etag)
+		}
+		// ... but If-Match with the ETag read before it still edits the
+		// product: a sale or a restock does not defeat an admin's edit.
+		s.do(t, req{method: "PATCH", path: path("/api/v1/admin/products/%d", id), token: admin.Token,
+			header: map[string]string{"If-Match": etag}, body: map[string]any{"description": "revalidated"}}).wantStatus(200)
+	})
+}

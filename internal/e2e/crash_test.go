@@ -22,6 +22,9 @@ import (
 // of its key returns; no order lacks lines, the ledger reconciles, and
 // every invariant of DESIGN.md holds.
 func TestCrash_KillDuringCheckouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: kills a shop process (make test runs it)")
+	}
 	direct := testdb.URL(t, dialect.Postgres)
 	env := procEnv(direct)
 	if out, err := runShop(t, env, "migrate", "up"); err != nil {

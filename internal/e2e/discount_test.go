@@ -174,16 +174,16 @@ func TestDiscounts(t *testing.T) {
 			s.setCode(t, bob, "LIMITED").wantStatus(200)
 		})
 		t.Run("GraphQL", func(t *testing.T) {
-			g := s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "GQL-5", type: "percentage", value: 5, usageLimit: 3}) { id code timesUsed } }`, nil)
+			g := s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "GQL-5", type: PERCENTAGE, value: 5, usageLimit: 3}) { id code timesUsed } }`, nil)
 			if len(g.Errors) > 0 {
 				t.Fatalf("createDiscount: %+v", g.Errors)
 			}
 			var created struct{ ID int }
-			g = s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "gql-5", type: "fixed", value: 5}) { id } }`, nil)
+			g = s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "gql-5", type: FIXED, value: 5}) { id } }`, nil)
 			if len(g.Errors) == 0 || g.Errors[0].Extensions["code"] != "conflict" {
 				t.Fatalf("a taken code over GraphQL: %+v", g.Errors)
 			}
-			g = s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "GQL-BAD", type: "percentage", value: 101}) { id } }`, nil)
+			g = s.gql(t, admin.Token, `mutation { createDiscount(input: {code: "GQL-BAD", type: PERCENTAGE, value: 101}) { id } }`, nil)
 			if len(g.Errors) == 0 || g.Errors[0].Extensions["code"] != "validation_failed" {
 				t.Fatalf("a percentage over 100 over GraphQL: %+v", g.Errors)
 			}

@@ -34,19 +34,24 @@ func TestGraphQL_OrderHistory(t *testing.T) {
 		var orders struct {
 			Edges []struct {
 				Node struct {
-					Items []struct {
-						ProductName string
-						Product     *product
+					Items struct {
+						Edges []struct {
+							Node struct {
+								ProductName string
+								Product     *product
+							}
+						}
 					}
 				}
 			}
 		}
-		s.gql(t, a.Token, `{ orders { edges { node { items { productName product { id name currency deletedAt } } } } } }`, nil).ok(t, "orders", &orders)
-		if len(orders.Edges) != 1 || len(orders.Edges[0].Node.Items) != 2 {
+		s.gql(t, a.Token, `{ orders(first: 5) { edges { node { items(first: 50) { edges { node { productName product { id name currency deletedAt } } } } } } } }`, nil).ok(t, "orders", &orders)
+		if len(orders.Edges) != 1 || len(orders.Edges[0].Node.Items.Edges) != 2 {
 			t.Fatalf("orders = %+v", orders)
 		}
 		seen := map[string]product{}
-		for _, it := range orders.Edges[0].Node.Items {
+		for _, e := range orders.Edges[0].Node.Items.Edges {
+			it := e.Node
 			if it.Product == nil || it.Product.Name != it.ProductName {
 				t.Fatalf("line %q: product %+v", it.ProductName, it.Product)
 			}
@@ -95,11 +100,13 @@ func TestGraphQL_OrderHistory(t *testing.T) {
 		}
 		var cats struct {
 			Edges []struct {
-				Node struct{ Products []product }
+				Node struct {
+					Products struct{ Edges []struct{ Node product } }
+				}
 			}
 		}
-		s.gql(t, a.Token, `{ categories { edges { node { products { id } } } } }`, nil).ok(t, "categories", &cats)
-		if len(cats.Edges) != 1 || len(cats.Edges[0].Node.Products) != 1 || cats.Edges[0].Node.Products[0].ID != fmt.Sprint(kept.ID) {
+		s.gql(t, a.Token, `{ categories { edges { node { products(first: 100) { edges { node { id } } } } } } }`, nil).ok(t, "categories", &cats)
+		if len(cats.Edges) != 1 || len(cats.Edges[0].Node.Products.Edges) != 1 || cats.Edges[0].Node.Products.Edges[0].Node.ID != fmt.Sprint(kept.ID) {
 			t.Fatalf("category products = %+v", cats)
 		}
 		// The store's state is what REST says too.

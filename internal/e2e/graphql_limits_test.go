@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -10,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"shop/ent"
+	"shop/ent/inventorymovement"
 	"shop/internal/testdb"
 	"shop/modules/admin"
 	"shop/modules/admin/attacks"
@@ -85,7 +89,7 @@ func TestGraphQL_Limits(t *testing.T) {
 			refused(t, "{ __typename } fragment U on Query "+attacks.Repeated("__typename", admin.MaxSelections, false), "selections")
 		})
 		t.Run("TooDeep", func(t *testing.T) {
-			refused(t, `{ categories { edges { node { products { category { products { category { products { id } } } } } } } } }`, "depth")
+			refused(t, `{ categories { edges { node { products(first: 1) { edges { node { category { products(first: 1) { edges { node { id } } } } } } } } } } }`, "depth")
 		})
 		t.Run("TotalCounts", func(t *testing.T) {
 			// Each costs 1 + CountCost: 99 fit under MaxCost, 100 don't.
@@ -99,18 +103,83 @@ func TestGraphQL_Limits(t *testing.T) {
 			t.Logf("%d totalCounts answered in %s", n, time.Since(start))
 		})
 		t.Run("WidePages", func(t *testing.T) {
-			refused(t, `{ categories(first: 100) { edges { node { products { inventoryMovements { id quantityChange reason createdAt } } } } } }`, "cost")
-			// The page size comes from the variables.
-			q := `query($n: Int) { orders(first: $n) { edges { node { items { product { category { products { id } } } } } } } }`
+			refused(t, `{ products(first: 100) { edges { node { inventoryMovements(first: 100) { edges { node { id quantityChange reason createdAt } } } } } } }`, "cost")
+			// The page size comes from the variables, coerced as gqlgen
+			// coerces them: "100" is 100 (issue 18 item 2).
+			q := `query($n: Int) { orders(first: $n) { edges { node { items(first: $n) { edges { node { product { id } } } } } } } }`
 			refusedVars(t, q, map[string]any{"n": 100}, "cost")
+			refusedVars(t, q, map[string]any{"n": "100"}, "cost")
 			s.gql(t, a.Token, q, map[string]any{"n": 1}).ok(t, "orders", new(any))
+			s.gql(t, a.Token, q, map[string]any{"n": "1"}).ok(t, "orders", new(any))
+			// A default in the operation counts as sent.
+			refused(t, `query($n: Int = 100) { orders(first: $n) { edges { node { items(first: $n) { edges { node { product { id } } } } } } } }`, "cost")
+		})
+		t.Run("NestedConnectionWithoutPage", func(t *testing.T) {
+			// Issue 18 item 1: a list inside another field is a connection
+			// that must say first or last (its rows load for every parent).
+			refused(t, `{ categories { edges { node { products { edges { node { id } } } } } } }`, "page")
+			refused(t, `{ products(first: 1) { edges { node { inventoryMovements { totalCount } } } } }`, "page")
+		})
+
+		t.Run("Issue18Shapes", func(t *testing.T) {
+			// Issue 18 items 1 and 2, with 2,000 movements on one product
+			// (+1 and -1 alternately: the ledger still sums to the stock).
+			// Before: the first shape was costed 424 and ran 210 s of CPU
+			// and 16.3 GB; with {"n":"100"} the second was costed as 20
+			// and ran 53 s. Now each is refused or answered at once.
+			ctx := context.Background()
+			bulk := make([]*ent.InventoryMovementCreate, 2000)
+			for i := range bulk {
+				bulk[i] = s.ent.InventoryMovement.Create().SetProductID(p.ID).SetQuantityChange(1 - 2*(i%2)).SetReason(inventorymovement.ReasonAdjustment)
+			}
+			s.ent.InventoryMovement.CreateBulk(bulk...).ExecX(ctx)
+			timed := func(name string, f func()) {
+				start := time.Now()
+				f()
+				t.Logf("%s: %s", name, time.Since(start))
+			}
+			pid := map[string]any{"p": p.ID}
+			timed("issue shape, connections without a page", func() {
+				refusedVars(t, `query($p: ID!) { products(first: 1, where: {id: $p}) { edges { node {
+					inventoryMovements { edges { node { product { inventoryMovements { edges { node { id quantityChange reason createdAt } } } } } } } } } } }`, pid, "depth")
+			})
+			timed("issue shape, nested pages of 100", func() {
+				refusedVars(t, `query($p: ID!) { products(first: 1, where: {id: $p}) { edges { node {
+					inventoryMovements(first: 100) { edges { node { product { inventoryMovements(first: 100) { id } } } } } } } } }`, pid, "depth")
+			})
+			wide := `query($n: Int) { products(first: $n) { edges { node { inventoryMovements(first: $n) { edges { node { id quantityChange reason createdAt } } } } } } }`
+			for _, n := range []any{100, "100", json.Number("100")} {
+				timed(fmt.Sprintf("wide pages, n=%#v", n), func() { refusedVars(t, wide, map[string]any{"n": n}, "cost") })
+			}
+			timed("webhooks × deliveries, n=\"100\"", func() {
+				refusedVars(t, `query($n: Int) { webhooks(first: $n) { edges { node { deliveries(first: $n) { edges { node { id status } } } } } } }`,
+					map[string]any{"n": "100"}, "cost")
+			})
+			timed("one page of 100 movements, n=\"100\"", func() {
+				var got struct {
+					Edges []struct {
+						Node struct {
+							InventoryMovements struct {
+								TotalCount int
+								Edges      []struct{ Node struct{ ID string } }
+							}
+						}
+					}
+				}
+				s.gql(t, a.Token, `query($p: ID!, $n: Int) { products(first: 1, where: {id: $p}) { edges { node {
+					inventoryMovements(first: $n) { totalCount edges { node { id product { id } } } } } } } }`,
+					map[string]any{"p": p.ID, "n": "100"}).ok(t, "products", &got)
+				if len(got.Edges) != 1 || len(got.Edges[0].Node.InventoryMovements.Edges) != 100 || got.Edges[0].Node.InventoryMovements.TotalCount < 2000 {
+					t.Fatalf("one page: %d edges", len(got.Edges))
+				}
+			})
 		})
 
 		t.Run("UnderTheLimits", func(t *testing.T) {
 			// Shared fragments are fine: each is counted once per use, not
 			// re-walked per level.
 			q := `query { products(first: 100, orderBy: {field: PRICE, direction: DESC}) { totalCount pageInfo { hasNextPage endCursor }
-				edges { cursor node { ...P category { slug } } } } orders(first: 20) { edges { node { id status totalAmount items { ...L } } } } }
+				edges { cursor node { ...P category { slug } } } } orders(first: 20) { edges { node { id status totalAmount items(first: 10) { edges { node { ...L } } } } } } }
 				fragment P on Product { id name price stock isActive createdAt }
 				fragment L on OrderItem { productName quantity unitPrice product { ...P } }`
 			var c struct{ TotalCount int }
@@ -119,7 +188,7 @@ func TestGraphQL_Limits(t *testing.T) {
 				t.Fatalf("products = %d", c.TotalCount)
 			}
 			// Eight levels of data fields are allowed.
-			s.gql(t, a.Token, `{ categories { edges { node { products { category { products { category { id } } } } } } } }`, nil).ok(t, "categories", new(any))
+			s.gql(t, a.Token, `{ categories { edges { node { products(first: 5) { edges { node { category { id } } } } } } } }`, nil).ok(t, "categories", new(any))
 		})
 
 		for name, file := range map[string]string{

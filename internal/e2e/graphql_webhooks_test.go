@@ -80,7 +80,7 @@ func TestGraphQL_Webhooks(t *testing.T) {
 			}
 		}
 		raw := s.do(t, req{method: "POST", path: "/admin/graphql", token: admin.Token,
-			body: map[string]any{"query": q, "variables": map[string]any{"s": "succeeded"}}}).wantStatus(200)
+			body: map[string]any{"query": q, "variables": map[string]any{"s": "SUCCEEDED"}}}).wantStatus(200)
 		for _, leak := range []string{secret, keyHash, key.Key, "whsec_"} {
 			if strings.Contains(string(raw.Body), leak) {
 				t.Fatalf("the response contains %q: %s", leak, raw.Body)
@@ -100,7 +100,7 @@ func TestGraphQL_Webhooks(t *testing.T) {
 		}
 		d := ds.Edges[0].Node
 		if d.ID != itoa(int(rest.Items[0].ID)) || d.EventID != rest.Items[0].EventID || d.EventID != rcv.events()[0].ID ||
-			d.EventType != "product.created" || d.Status != "succeeded" || d.Attempts != 1 ||
+			d.EventType != "product.created" || d.Status != "SUCCEEDED" || d.Attempts != 1 ||
 			d.LastStatusCode == nil || *d.LastStatusCode != 200 || d.DeliveredAt == nil {
 			t.Fatalf("delivery %+v, REST %+v", d, rest.Items[0])
 		}
@@ -116,7 +116,7 @@ func TestGraphQL_Webhooks(t *testing.T) {
 		}
 
 		// The status filter and the page size are the REST log's.
-		s.gql(t, admin.Token, q, map[string]any{"s": "failed"}).ok(t, "webhooks", &hooks)
+		s.gql(t, admin.Token, q, map[string]any{"s": "FAILED"}).ok(t, "webhooks", &hooks)
 		if n := len(hooks.Edges[0].Node.Deliveries.Edges); n != 0 {
 			t.Fatalf("%d failed deliveries", n)
 		}

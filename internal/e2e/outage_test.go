@@ -40,6 +40,9 @@ func (b *syncBuffer) lines(msg string) []map[string]any {
 // Retry-After on every route, one log line a second with a count, recovery
 // without restarting the shop, and the invariants hold.
 func TestDatabaseOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: stops and restarts a PostgreSQL cluster (make test runs it)")
+	}
 	cl := testdb.StartCluster(t)
 	admin, err := sql.Open("pgx", cl.URL("postgres"))
 	if err != nil {

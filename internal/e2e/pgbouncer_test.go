@@ -20,6 +20,9 @@ import (
 // SHOP_DB_POOLER=transaction: migrate, serve, and two replicas under a
 // concurrent checkout load work, and the invariants hold.
 func TestPgBouncerTransactionMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts PgBouncer (make test runs it)")
+	}
 	bouncer := testdb.StartPgBouncer(t)
 	direct := testdb.URL(t, dialect.Postgres)
 	env := procEnv(bouncer.URL(t, direct), "SHOP_DB_POOLER=transaction")

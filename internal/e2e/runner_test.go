@@ -41,9 +41,9 @@ func TestRunner_GraphQLRacesCheckouts(t *testing.T) {
 			go func() { // an admin's stock adjustment: +3 or -1
 				defer wg.Done()
 				<-start
-				change, reason := 3, "restock"
+				change, reason := 3, "RESTOCK"
 				if i%2 == 1 {
-					change, reason = -1, "damage"
+					change, reason = -1, "DAMAGE"
 				}
 				r := s.do(t, req{method: "POST", path: "/admin/graphql", token: admin.Token,
 					body: map[string]any{"query": mutation, "variables": map[string]any{"id": p.ID, "q": change, "r": reason}}})

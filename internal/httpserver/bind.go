@@ -30,13 +30,10 @@ func BindOptional(c echo.Context, dst any) error {
 	return decodeBody(c.Request(), dst, true)
 }
 
+// decodeBody reads and decodes a body. A body (not an absent one) must
+// come as Content-Type: application/json, whatever its text: missing or
+// another type is 415 unsupported_media_type, the same for every route.
 func decodeBody(r *http.Request, dst any, optional bool) error {
-	if ct := r.Header.Get(echo.HeaderContentType); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return apperr.New(apperr.MalformedRequest, "the body must be JSON (Content-Type: application/json)")
-		}
-	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var he *echo.HTTPError
@@ -51,7 +48,23 @@ func decodeBody(r *http.Request, dst any, optional bool) error {
 		}
 		return apperr.New(apperr.MalformedRequest, "the request body is empty; send a JSON object")
 	}
+	if err := jsonContentType(r.Header.Get(echo.HeaderContentType)); err != nil {
+		return err
+	}
 	return DecodeJSON(body, dst)
+}
+
+// jsonContentType refuses a Content-Type other than application/json
+// (parameters such as charset=utf-8 are fine): 415 unsupported_media_type.
+func jsonContentType(ct string) error {
+	if ct == "" {
+		return apperr.New(apperr.UnsupportedMediaType, "send the body with Content-Type: application/json")
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return apperr.New(apperr.UnsupportedMediaType, "the body must be JSON sent as Content-Type: application/json")
+	}
+	return nil
 }
 
 // DecodeJSON decodes one JSON object strictly into dst. Text the database

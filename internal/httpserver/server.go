@@ -81,7 +81,7 @@ func New(opt Options) *Server {
 	}
 
 	m := newMetrics(s.Registry)
-	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.Registry.MustRegister(goCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if opt.DB != nil {
 		s.Registry.MustRegister(collectors.NewDBStatsCollector(opt.DB, "shop"))
 	}
@@ -107,6 +107,20 @@ func New(opt Options) *Server {
 	// text format otherwise.
 	s.metrics = echo.WrapHandler(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	return s
+}
+
+// goCollector is the Go runtime's metrics from runtime/metrics (go_gc_*,
+// go_memory_classes_*, go_sched_*), without the MemStats-like go_memstats_*
+// set: its gauge go_memstats_alloc_bytes and counter
+// go_memstats_alloc_bytes_total are one metric family twice in OpenMetrics,
+// which strict parsers refuse (client_golang #829, still so in v1.25).
+// go_gc_heap_allocs_bytes_total and go_memory_classes_heap_objects_bytes
+// carry what those two did.
+func goCollector() prometheus.Collector {
+	return collectors.NewGoCollector(
+		collectors.WithGoCollectorMemStatsMetricsDisabled(),
+		collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC, collectors.MetricsMemory, collectors.MetricsScheduler),
+	)
 }
 
 // Healthz answers 200 while the process serves requests (liveness), whatever

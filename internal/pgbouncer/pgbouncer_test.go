@@ -19,6 +19,9 @@ import (
 // listens on its own port and is gone after Stop. The shop under load
 // through it is TestPgBouncerTransactionMode (internal/e2e).
 func TestStartRoutesToTheDatabaseAndStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts PgBouncer (make test runs it)")
+	}
 	ctx := context.Background()
 	bouncer := testdb.StartPgBouncer(t)
 	direct := testdb.URL(t, dialect.Postgres)

@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,8 +17,20 @@ import (
 	_ "shop/ent/runtime" // hooks, interceptors, defaults and validators
 )
 
-// Dialects are the databases every integration test runs on.
-var Dialects = []string{dialect.Postgres, dialect.SQLite}
+// Dialects are the databases every integration test runs on: both, or the
+// one SHOP_TEST_DIALECT names (postgres or sqlite; `make test-short`).
+// Tests that need PostgreSQL open it directly and run whatever it says.
+var Dialects = dialects(os.Getenv("SHOP_TEST_DIALECT"))
+
+func dialects(only string) []string {
+	switch only {
+	case dialect.Postgres:
+		return []string{dialect.Postgres}
+	case "sqlite", dialect.SQLite:
+		return []string{dialect.SQLite}
+	}
+	return []string{dialect.Postgres, dialect.SQLite}
+}
 
 // Each runs fn as a subtest per dialect ("postgres", "sqlite3").
 func Each(t *testing.T, fn func(t *testing.T, dia string)) {

@@ -62,6 +62,12 @@ func (f *Fields) Text(field, s string, min, max int) bool {
 		f.Check(field, n <= max, fmt.Sprintf("must be at most %d characters", max))
 }
 
+// NotBlank fails a text that shows nothing (blank: the caller's
+// schema.Blank, spaces and invisible characters only).
+func (f *Fields) NotBlank(field string, blank bool) bool {
+	return f.Check(field, !blank, "must not be blank: it has only spaces or invisible characters")
+}
+
 // Range checks that min <= v <= max.
 func (f *Fields) Range(field string, v, min, max int64) bool {
 	return f.Check(field, v >= min, fmt.Sprintf("must be at least %d", min)) &&

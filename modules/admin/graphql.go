@@ -33,6 +33,7 @@ func NewGraphQL(r *graph.Resolver, run *database.Runner, logger *slog.Logger) ht
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](256))
 	srv.Use(extension.Introspection{})
 	srv.Use(limits{})
+	srv.Use(&exactEnums{})
 	srv.Use(transactions{run: run, present: func(ctx context.Context, err error) *gqlerror.Error {
 		return presentError(ctx, err, logger)
 	}})

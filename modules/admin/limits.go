@@ -2,7 +2,7 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"shop/internal/events"
 	"shop/modules/admin/graph"
 )
 
@@ -35,10 +36,36 @@ const (
 	MaxCost = 10000
 	// CountCost is the cost of one totalCount: a COUNT query over a table.
 	CountCost = 100
-	// listFanout is the cost multiplier of a plain list edge (a category's
-	// products, an order's items), whose length the query can't bound.
-	listFanout = 10
+	// MaxInputNodes caps the values in one operation's arguments (where
+	// filters and the rest, literals and variables alike): every object
+	// member and list element counts. The query text is capped by size,
+	// but variables can fill the 1 MiB body, and a filter of thousands of
+	// terms is a statement PostgreSQL spends minutes planning and
+	// compiling, past any cancellation.
+	MaxInputNodes = 500
+	// MaxInputDepth caps how deep argument values nest (and/or/not and
+	// has...With filters inside each other).
+	MaxInputDepth = 8
+	// MaxInputList caps one list in an argument (idIn and friends), far
+	// below the driver's 65,535 parameters of one statement.
+	MaxInputList = 1000
 )
+
+// boundedList is the most items a list field that is not a connection can
+// hold, as the schema enforces it, and whether it is one of those. Every
+// list of objects is a connection (first/last capped at graph.MaxPage and
+// costed); TestSchema_EveryListIsBounded fails when a new list field is
+// neither a connection nor named here.
+func boundedList(typeField string) (int, bool) {
+	switch typeField {
+	case "Webhook.events": // known types, none repeated (integrations' Validate)
+		return len(events.Types), true
+	}
+	return 0, false
+}
+
+// boundedLists names the fields of boundedList, for the schema walk.
+func boundedLists() []string { return []string{"Webhook.events"} }
 
 // CodeLimitExceeded is the extensions.code of a refused operation.
 const CodeLimitExceeded = "limit_exceeded"
@@ -98,14 +125,93 @@ func (limits) MutateOperationParameters(ctx context.Context, p *graphql.RawParam
 // MutateOperationContext runs after validation, with the operation and its
 // variables known, and refuses an operation whose cost is over MaxCost.
 func (limits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if err := inputLimits(oc.Operation, oc.Variables); err != nil {
+		return err
+	}
 	c := coster{vars: oc.Variables, memo: map[costKey]int{}}
-	if n := c.set(oc.Operation.SelectionSet, 0); n > MaxCost {
+	n := c.set(oc.Operation.SelectionSet, 0)
+	if c.err != nil {
+		return c.err
+	}
+	if n > MaxCost {
 		return limitError("cost", n, MaxCost, "the operation's cost (complexity) is %d; the cost limit is %d: ask for smaller pages, fewer totalCounts or fewer nested lists")
 	}
 	if err := ctx.Err(); err != nil {
 		return gqlerror.WrapIfUnwrapped(err)
 	}
 	return nil
+}
+
+// inputLimits measures every argument of every field the operation
+// selects (fragments included), with the variables as sent: the values
+// (nodes), their nesting (depth) and the longest list. It refuses the
+// first one over MaxInputNodes, MaxInputDepth or MaxInputList, naming the
+// limit ("input", "input_depth", "input_list") and the argument.
+func inputLimits(op *ast.OperationDefinition, vars map[string]any) *gqlerror.Error {
+	m := inputMeter{seen: map[string]bool{}}
+	m.set(op.SelectionSet, vars)
+	switch {
+	case m.nodes > MaxInputNodes:
+		return limitError("input", m.nodes, MaxInputNodes, "the operation's arguments hold %d values (where filters included); the input limit is %d")
+	case m.depth > MaxInputDepth:
+		return limitError("input_depth", m.depth, MaxInputDepth, "an argument nests %d levels deep (where filters in filters); the input_depth limit is %d")
+	case m.list > MaxInputList:
+		return limitError("input_list", m.list, MaxInputList, "an argument has a list of %d values (idIn and the like); the input_list limit is %d")
+	}
+	return nil
+}
+
+// inputMeter adds up the argument values of a selection set.
+type inputMeter struct {
+	nodes, depth, list int
+	seen               map[string]bool // fragments measured once
+}
+
+func (m *inputMeter) set(set ast.SelectionSet, vars map[string]any) {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			for _, a := range s.Arguments {
+				v, err := a.Value.Value(vars)
+				if err == nil {
+					m.value(v, 1)
+				}
+			}
+			m.set(s.SelectionSet, vars)
+		case *ast.InlineFragment:
+			m.set(s.SelectionSet, vars)
+		case *ast.FragmentSpread:
+			if !m.seen[s.Name] && s.Definition != nil {
+				m.seen[s.Name] = true
+				m.set(s.Definition.SelectionSet, vars)
+			}
+		}
+		if m.nodes > MaxInputNodes {
+			return
+		}
+	}
+}
+
+func (m *inputMeter) value(v any, depth int) {
+	m.nodes++
+	m.depth = max(m.depth, depth)
+	if m.nodes > MaxInputNodes || m.depth > MaxInputDepth {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			m.value(e, depth+1)
+		}
+	case []any:
+		m.list = max(m.list, len(x))
+		if m.list > MaxInputList {
+			return
+		}
+		for _, e := range x {
+			m.value(e, depth) // a list is not a level of nesting
+		}
+	}
 }
 
 // writtenFields counts the fields written in the document, in every
@@ -187,19 +293,29 @@ type costKey struct {
 	page int
 }
 
+// defaultedConnection reports the connections inside another type whose
+// resolver applies graph.DefaultPage itself and loads one page of one
+// parent at a time (no eager loading), so they may omit first.
+func defaultedConnection(typeField string) bool { return typeField == "Webhook.deliveries" }
+
 // coster estimates the work of a validated operation:
 //   - every field costs 1;
-//   - a connection (products, orders, ...) multiplies what its edges select
-//     by its page size (first or last, else graph.DefaultPage), and its
-//     totalCount costs CountCost once;
-//   - a plain list of objects (Order.items, ...) multiplies what it selects
-//     by listFanout; introspection lists are not multiplied (the schema is
-//     small and in memory).
+//   - a connection (products, a category's products, an order's items,
+//     ...) multiplies what its edges select by its page size (first or
+//     last, coerced as gqlgen will: "100" is 100), and its totalCount
+//     costs CountCost once. A connection under another field must say
+//     first or last (its rows are loaded for every parent at once, and
+//     without a page they would all be); a page outside 0..graph.MaxPage
+//     is refused here, before any resolver, for every connection;
+//   - a list that is not a connection is in boundedLists, costed by its
+//     bound; introspection lists are not multiplied (the schema is small
+//     and in memory).
 //
 // Each fragment is costed once per page size (memoised).
 type coster struct {
 	vars map[string]any
 	memo map[costKey]int
+	err  *gqlerror.Error // the first refusal
 }
 
 // set costs a selection set; page > 0 when it is a connection's selection.
@@ -237,44 +353,81 @@ func (c *coster) field(f *ast.Field, page int) int {
 		}
 	}
 	if f.Definition == nil || len(f.SelectionSet) == 0 {
+		if f.Definition != nil && f.Definition.Type.Elem != nil && f.ObjectDefinition != nil {
+			if n, ok := boundedList(f.ObjectDefinition.Name + "." + f.Name); ok {
+				return max(n, 1)
+			}
+		}
 		return 1
 	}
 	t := f.Definition.Type
-	if strings.HasSuffix(t.Name(), "Connection") {
+	if isConnection(t) {
 		return satAdd(1, c.set(f.SelectionSet, c.pageSize(f)))
 	}
 	child := c.set(f.SelectionSet, 0)
-	if t.Elem != nil && !strings.HasPrefix(t.Name(), "__") {
-		child = satMul(child, listFanout)
+	if t.Elem != nil && !strings.HasPrefix(t.Name(), "__") && f.ObjectDefinition != nil {
+		// Not a connection: bounded (boundedLists) or, for a list the
+		// schema walk would have refused, costed as a full page.
+		n, ok := boundedList(f.ObjectDefinition.Name + "." + f.Name)
+		if !ok {
+			n = graph.MaxPage
+		}
+		child = satMul(child, max(n, 1))
 	}
 	return satAdd(1, child)
 }
 
+// isConnection reports whether t is a Relay connection type.
+func isConnection(t *ast.Type) bool {
+	return t.Elem == nil && strings.HasSuffix(t.Name(), "Connection")
+}
+
 // pageSize is the page a connection field asks for, as the resolver will
-// serve it (graph.DefaultPage when neither first nor last is given).
+// serve it: first or last coerced as gqlgen's Int coerces them, else
+// graph.DefaultPage for a root connection (its resolver's default). A
+// nested connection without a page, or any page outside 0..MaxPage, is
+// refused (c.err).
 func (c *coster) pageSize(f *ast.Field) int {
 	args := f.ArgumentMap(c.vars)
 	for _, name := range []string{"first", "last"} {
-		if n, ok := toInt(args[name]); ok {
-			return min(max(n, 1), graph.MaxPage)
+		v, ok := args[name]
+		if !ok || v == nil {
+			continue
 		}
+		n, err := graphql.UnmarshalInt(v)
+		if err != nil {
+			continue // gqlgen refuses it too, before any resolver
+		}
+		if n < 0 || n > graph.MaxPage {
+			c.refuse(pageError(name))
+			return graph.MaxPage
+		}
+		return max(n, 1)
+	}
+	if f.ObjectDefinition != nil && f.ObjectDefinition.Name != "Query" && !defaultedConnection(f.ObjectDefinition.Name+"."+f.Name) {
+		err := gqlerror.Errorf("%s.%s is a connection inside another field: give it first or last; the page limit is %d",
+			f.ObjectDefinition.Name, f.Name, graph.MaxPage)
+		err.Extensions = map[string]any{"code": CodeLimitExceeded, "limit": "page", "max": graph.MaxPage}
+		c.refuse(err)
+		return graph.MaxPage
 	}
 	return graph.DefaultPage
 }
 
-func toInt(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(max(min(n, 1<<31), -1<<31)), true
-	case json.Number:
-		i, err := n.Int64()
-		return int(max(min(i, 1<<31), -1<<31)), err == nil
-	case float64:
-		return int(max(min(n, 1<<31), -1<<31)), true
+// refuse keeps the first refusal.
+func (c *coster) refuse(err *gqlerror.Error) {
+	if c.err == nil {
+		c.err = err
 	}
-	return 0, false
+}
+
+// pageError is the validation_failed of a first or last outside
+// 0..graph.MaxPage, the same as the resolvers' (graph.page).
+func pageError(name string) *gqlerror.Error {
+	msg := fmt.Sprintf("must be from 0 to %d", graph.MaxPage)
+	err := gqlerror.Errorf("%s %s", name, msg)
+	err.Extensions = map[string]any{"code": "validation_failed", "errors": []map[string]string{{"field": name, "message": msg}}}
+	return err
 }
 
 // saturation keeps costs and counts far from overflow whatever the query.

@@ -141,3 +141,54 @@ func TestServeGraphQL_ContextEnded(t *testing.T) {
 		})
 	}
 }
+
+// TestSchema_EveryListIsBounded walks the generated schema (issue 18 item
+// 1): every field that returns a list of objects must be a connection
+// whose first and last the cost model reads, and every other list must be
+// bounded (boundedLists), so a new entity or edge (variants, discounts)
+// can't bring back a plain list the cost model would have to guess.
+func TestSchema_EveryListIsBounded(t *testing.T) {
+	t.Parallel()
+	s := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
+	checked := 0
+	for name, def := range s.Types {
+		if strings.HasPrefix(name, "__") || (def.Kind != ast.Object && def.Kind != ast.Interface) {
+			continue
+		}
+		for _, f := range def.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			where := name + "." + f.Name
+			if isConnection(f.Type) {
+				checked++
+				if f.Arguments.ForName("first") == nil {
+					t.Errorf("%s is a connection without first", where)
+				}
+				continue
+			}
+			if f.Type.Elem == nil {
+				continue
+			}
+			if strings.HasSuffix(name, "Connection") && f.Name == "edges" {
+				continue // one page of a connection
+			}
+			if name == "Query" && (f.Name == "nodes") {
+				continue // refused by its resolver (errNodeLookup)
+			}
+			checked++
+			if _, ok := boundedList(where); !ok {
+				t.Errorf("%s is a list (%s) that is neither a connection nor bounded (boundedLists)", where, f.Type)
+			}
+		}
+	}
+	for _, where := range boundedLists() {
+		typ, field, _ := strings.Cut(where, ".")
+		if d := s.Types[typ]; d == nil || d.Fields.ForName(field) == nil {
+			t.Errorf("boundedLists names %s, which the schema does not have", where)
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d list fields found: the walk is broken", checked)
+	}
+}

@@ -111,7 +111,19 @@ func (transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 		return
 	}
 	handler, ctx := exec.DispatchOperation(ctx, oc)
-	resp := handler(ctx)
+	// The operation resolves and marshals its response in handler; the
+	// deadline must hold through both (a big response is marshalled after
+	// the last resolver ran), so the request answers when its context
+	// ends, whatever handler is doing, and the response is dropped.
+	// Resolvers see the ended context and stop; the cost limits bound what
+	// is left to marshal.
+	done := make(chan *graphql.Response, 1)
+	go func() { done <- handler(ctx) }()
+	var resp *graphql.Response
+	select {
+	case resp = <-done:
+	case <-ctx.Done():
+	}
 	if ctx.Err() != nil {
 		cl.err = ended(ctx)
 		return

@@ -22,9 +22,9 @@ import (
 type HTTP struct {
 	Svc      Service
 	DB       *ent.Client
+	Tx       *database.Runner // every write (Runner.Do: one statement, no transaction)
 	Currency string
 	Codes    Codes
-	Tx       *database.Runner // the discount code's writes
 	// Refused limits refused discount codes per customer
 	// (SHOP_DISCOUNT_RATE_LIMIT); nil: no limit.
 	Refused ratelimit.Attempts
@@ -190,7 +190,7 @@ func (h *HTTP) Add(c echo.Context) error {
 	}
 	// One guarded statement: no transaction (docs/checkout.md, budgets).
 	uid := identity.UserID(c)
-	if err := h.Svc.Add(c.Request().Context(), h.DB, uid, in); err != nil {
+	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error { return h.Svc.Add(ctx, db, uid, in) }); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusCreated, uid)
@@ -204,7 +204,7 @@ func (h *HTTP) Update(c echo.Context) error {
 		return err
 	}
 	uid := identity.UserID(c)
-	if err := h.Svc.SetQuantity(c.Request().Context(), h.DB, uid, id, in); err != nil {
+	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error { return h.Svc.SetQuantity(ctx, db, uid, id, in) }); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusOK, uid)
@@ -217,7 +217,7 @@ func (h *HTTP) Remove(c echo.Context) error {
 		return err
 	}
 	uid := identity.UserID(c)
-	if err := h.Svc.Remove(c.Request().Context(), h.DB, uid, id); err != nil {
+	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error { return h.Svc.Remove(ctx, db, uid, id) }); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusOK, uid)
@@ -225,7 +225,8 @@ func (h *HTTP) Remove(c echo.Context) error {
 
 // Clear empties the caller's cart.
 func (h *HTTP) Clear(c echo.Context) error {
-	if err := h.Svc.Clear(c.Request().Context(), h.DB, identity.UserID(c)); err != nil {
+	uid := identity.UserID(c)
+	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error { return h.Svc.Clear(ctx, db, uid) }); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

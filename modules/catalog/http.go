@@ -52,8 +52,34 @@ func (h *HTTP) toProductJSON(p *ent.Product) ProductJSON {
 	}
 }
 
-// ETag is a product's entity tag: its version.
-func ETag(p *ent.Product) string { return `"` + strconv.Itoa(p.Version) + `"` }
+// ETag is a product's entity tag: its version, which every change of its
+// editable content bumps, and its stock, which sales and adjustments change
+// without a new version. If-None-Match compares it whole (a cached copy is
+// current only if the stock is too); If-Match compares the version alone
+// (etagVersion), so an admin's edit is not refused because of a sale.
+func ETag(p *ent.Product) string {
+	return `"` + strconv.Itoa(p.Version) + "." + strconv.Itoa(p.Stock) + `"`
+}
+
+// etagVersion is the version an If-Match tag names ("3.17", or "3" as
+// ETags were before they carried the stock).
+func etagVersion(tag string) (int, error) {
+	v, _, _ := strings.Cut(strings.Trim(strings.TrimPrefix(tag, "W/"), `"`), ".")
+	return strconv.Atoi(v)
+}
+
+// notModified reports whether the request's If-None-Match names etag (weak
+// comparison, RFC 9110 §13.1.2; "*" matches any current product).
+func notModified(c echo.Context, etag string) bool {
+	inm := c.Request().Header.Get("If-None-Match")
+	for _, t := range strings.Split(inm, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || (t != "" && strings.TrimPrefix(t, "W/") == etag) {
+			return true
+		}
+	}
+	return false
+}
 
 // WriteProduct answers with a product and its ETag.
 func (h *HTTP) WriteProduct(c echo.Context, status int, p *ent.Product) error {
@@ -110,11 +136,6 @@ func (h *HTTP) ListProducts(c echo.Context) error {
 	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, h.toProductJSON, ProductCursor(sort)))
 }
 
-func isAdmin(ctx context.Context) bool {
-	v, ok := identity.ViewerFrom(ctx)
-	return ok && v.IsAdmin()
-}
-
 // GetProduct answers one product with its ETag.
 func (h *HTTP) GetProduct(c echo.Context) error {
 	id, err := httpserver.PathID(c, "id")
@@ -122,9 +143,19 @@ func (h *HTTP) GetProduct(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := h.Svc.GetProduct(ctx, h.DB, id, isAdmin(ctx))
+	// Whether inactive products show: the caller's current role, read
+	// only when the token claims admin (identity.IsAdmin).
+	admin, err := identity.IsAdmin(ctx, h.DB)
 	if err != nil {
 		return err
+	}
+	p, err := h.Svc.GetProduct(ctx, h.DB, id, admin)
+	if err != nil {
+		return err
+	}
+	if etag := ETag(p); notModified(c, etag) {
+		c.Response().Header().Set("ETag", etag)
+		return c.NoContent(http.StatusNotModified)
 	}
 	return h.WriteProduct(c, http.StatusOK, p)
 }
@@ -212,7 +243,7 @@ func (h *HTTP) UpdateProduct(c echo.Context) error {
 		return err
 	}
 	if im := strings.TrimSpace(c.Request().Header.Get("If-Match")); im != "" && im != "*" {
-		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(im, "W/"), `"`))
+		v, err := etagVersion(im)
 		if err != nil {
 			return apperr.New(apperr.VersionConflict, "If-Match does not match the product's ETag")
 		}

@@ -52,7 +52,10 @@ func (p CategoryPatch) Validate() error {
 	return f.Err()
 }
 
-func categoryName(f *valid.Fields, s string) { f.Text("name", s, 1, schema.MaxCategoryName) }
+func categoryName(f *valid.Fields, s string) {
+	f.Text("name", s, 1, schema.MaxCategoryName)
+	f.NotBlank("name", schema.Blank(s))
+}
 
 func slug(f *valid.Fields, s string) {
 	f.Text("slug", s, 0, schema.MaxSlug)
@@ -116,6 +119,9 @@ func (p ProductPatch) Validate() error {
 	return f.Err()
 }
 
-func productName(f *valid.Fields, s string) { f.Text("name", s, 1, schema.MaxProductName) }
+func productName(f *valid.Fields, s string) {
+	f.Text("name", s, 1, schema.MaxProductName)
+	f.NotBlank("name", schema.Blank(s))
+}
 func description(f *valid.Fields, s string) { f.Text("description", s, 0, schema.MaxDescription) }
 func price(f *valid.Fields, v int64)        { f.Range("price", v, 1, schema.MaxPrice) }

@@ -18,7 +18,7 @@ type KeyVerifier interface {
 	VerifyKey(ctx context.Context, key string) (int, error)
 }
 
-// authenticateKey puts the viewer of an API key in ctx: it acts with admin
+// authenticateKey puts the principal of an API key in ctx: it acts with admin
 // rights, and the schema hooks record the key (not a user) as the actor.
 func (t *Tokens) authenticateKey(ctx context.Context, token string) (context.Context, error) {
 	if t.Keys == nil {
@@ -28,7 +28,5 @@ func (t *Tokens) authenticateKey(ctx context.Context, token string) (context.Con
 	if err != nil {
 		return ctx, err
 	}
-	a := actor.From(ctx)
-	a.UserID, a.Role, a.APIKeyID = 0, RoleAdmin, id
-	return context.WithValue(actor.With(ctx, a), viewerKey{}, Viewer{Role: RoleAdmin, APIKeyID: id, Current: true}), nil
+	return withPrincipal(ctx, actor.Actor{Role: RoleAdmin, APIKeyID: id, Current: true}), nil
 }

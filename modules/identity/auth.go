@@ -48,27 +48,73 @@ func (s *Service) dummyHash() []byte {
 	return s.dummy
 }
 
-type viewerKey struct{}
-
-// WithViewer returns a context carrying the signed-in viewer (and the actor
-// the schema hooks record).
-func WithViewer(ctx context.Context, v Viewer) context.Context {
+// withPrincipal returns ctx whose actor (request id, IP) acts as p: the
+// signed-in user, or an API key.
+func withPrincipal(ctx context.Context, p actor.Actor) context.Context {
 	a := actor.From(ctx)
-	a.UserID, a.Role = v.UserID, v.Role
-	return context.WithValue(actor.With(ctx, a), viewerKey{}, v)
+	a.UserID, a.Role, a.APIKeyID, a.Current = p.UserID, p.Role, p.APIKeyID, p.Current
+	return actor.With(ctx, a)
 }
 
-// ViewerFrom returns the viewer of the request, if one signed in.
-func ViewerFrom(ctx context.Context) (Viewer, bool) {
-	v, ok := ctx.Value(viewerKey{}).(Viewer)
-	return v, ok
+// Principal returns who acts in ctx, and whether anyone signed in (a user
+// or an API key).
+func Principal(ctx context.Context) (actor.Actor, bool) {
+	a := actor.From(ctx)
+	return a, !a.IsSystem()
+}
+
+// errNoUser is the cause of userGone's answer.
+var errNoUser = errors.New("the token's user is not in the database")
+
+// userGone answers a token whose user no longer exists (401).
+func userGone() error {
+	return apperr.New(apperr.Unauthorized, "the user of this token no longer exists").Wrap(errNoUser)
+}
+
+// Current returns the principal of ctx with its role as the database holds
+// it now: one primary-key read, unless it was read already in this request
+// (Current). It is the one function every admin decision reads the role
+// through. Errors: unauthorized when no one signed in or the token's user
+// no longer exists.
+func Current(ctx context.Context, db *ent.Client) (actor.Actor, error) {
+	p, ok := Principal(ctx)
+	if !ok {
+		return p, apperr.New(apperr.Unauthorized, "sign in: send Authorization: Bearer <token>")
+	}
+	if p.Current {
+		return p, nil
+	}
+	role, err := db.User.Query().Where(user.ID(p.UserID)).Select(user.FieldRole).String(ctx)
+	if ent.IsNotFound(err) {
+		return p, userGone()
+	}
+	if err != nil {
+		return p, fmt.Errorf("read role: %w", err)
+	}
+	p.Role, p.Current = role, true
+	return p, nil
+}
+
+// IsAdmin reports whether the principal of ctx is an administrator now
+// (through Current). A token that claims only the customer role is not
+// read: rights are lost at once, a promotion takes effect with the next
+// token. A token whose user is gone is no administrator.
+func IsAdmin(ctx context.Context, db *ent.Client) (bool, error) {
+	if p, ok := Principal(ctx); !ok || p.Role != RoleAdmin {
+		return false, nil
+	}
+	p, err := Current(ctx, db)
+	if errors.Is(err, errNoUser) {
+		return false, nil
+	}
+	return err == nil && p.Role == RoleAdmin, err
 }
 
 // UserID is the id of the signed-in user of c, 0 if none. Routes behind
 // RequireUser always have one.
 func UserID(c echo.Context) int {
-	v, _ := ViewerFrom(c.Request().Context())
-	return v.UserID
+	p, _ := Principal(c.Request().Context())
+	return p.UserID
 }
 
 // invalidTokenKey marks a request that sent a bearer token that failed.
@@ -101,8 +147,8 @@ func (t *Tokens) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.SetRequest(c.Request().WithContext(kctx))
 			return next(c)
 		}
-		if v, err := t.viewer(h); err == nil {
-			ctx = WithViewer(ctx, v)
+		if p, err := t.principal(h); err == nil {
+			ctx = withPrincipal(ctx, p)
 		} else {
 			// A token we signed that has expired is no guess: a client
 			// that keeps sending its old token is not charged for it.
@@ -127,12 +173,12 @@ func (t *Tokens) failed(c echo.Context) error {
 	return limit(c, t.Failures, ClientKey(c))
 }
 
-// viewer is the one place that turns an Authorization header into a
-// viewer: the signed token's claims, trusted until it expires.
-func (t *Tokens) viewer(header string) (Viewer, error) {
+// principal is the one place that turns an Authorization header with a
+// JWT into a principal: the signed token's claims, trusted until it expires.
+func (t *Tokens) principal(header string) (actor.Actor, error) {
 	scheme, credential, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return Viewer{}, ErrInvalidToken
+		return actor.Actor{}, ErrInvalidToken
 	}
 	return t.Parse(strings.TrimSpace(credential))
 }
@@ -140,11 +186,11 @@ func (t *Tokens) viewer(header string) (Viewer, error) {
 // RequireUser refuses a request without a valid token: 401 unauthorized.
 func RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		v, ok := ViewerFrom(c.Request().Context())
+		p, ok := Principal(c.Request().Context())
 		if !ok {
 			return unauthorized(c)
 		}
-		if v.UserID == 0 {
+		if p.UserID == 0 {
 			return apperr.New(apperr.Forbidden, "an API key acts on admin routes only; a shopper signs in")
 		}
 		return next(c)
@@ -156,29 +202,24 @@ func RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 // role in db on every request, one primary-key read, so a demoted admin is
 // refused at once and a token whose user no longer exists is 401, however
 // long the token has to run. Customer routes keep trusting the token (no
-// round trip); admin traffic is small. A viewer whose credential was
-// already checked against the database (Viewer.Current) is not read again.
+// round trip); admin traffic is small. The role is read by Current, once
+// per request (an API key's was checked with the key).
 func RequireAdmin(db *ent.Client) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
-			v, ok := ViewerFrom(ctx)
-			if !ok {
+			if _, ok := Principal(ctx); !ok {
 				return unauthorized(c)
 			}
-			if !v.Current {
-				role, err := db.User.Query().Where(user.ID(v.UserID)).Select(user.FieldRole).String(ctx)
-				if ent.IsNotFound(err) {
-					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="shop"`)
-					return apperr.New(apperr.Unauthorized, "the user of this token no longer exists")
-				}
-				if err != nil {
-					return fmt.Errorf("read role: %w", err)
-				}
-				v.Role, v.Current = role, true
-				c.SetRequest(c.Request().WithContext(WithViewer(ctx, v)))
+			p, err := Current(ctx, db)
+			if errors.Is(err, errNoUser) {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="shop"`)
 			}
-			if !v.IsAdmin() {
+			if err != nil {
+				return err
+			}
+			c.SetRequest(c.Request().WithContext(withPrincipal(ctx, p)))
+			if p.Role != RoleAdmin {
 				return apperr.New(apperr.Forbidden, "this needs an administrator")
 			}
 			return next(c)
@@ -199,10 +240,10 @@ func RefuseAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// NotAPIKey returns forbidden when the viewer of ctx is an API key: the
+// NotAPIKey returns forbidden when the principal of ctx is an API key: the
 // one rule RefuseAPIKey and the GraphQL reads of API keys share.
 func NotAPIKey(ctx context.Context) error {
-	if v, ok := ViewerFrom(ctx); ok && v.APIKeyID != 0 {
+	if p, ok := Principal(ctx); ok && p.APIKeyID != 0 {
 		return apperr.New(apperr.Forbidden, "API keys are managed by a signed-in admin; an API key may not create, list or revoke keys")
 	}
 	return nil

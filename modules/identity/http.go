@@ -93,12 +93,11 @@ func (h *HTTP) respond(c echo.Context, status int, u *ent.User) error {
 
 // Me answers the signed-in user.
 func (h *HTTP) Me(c echo.Context) error {
-	v, _ := ViewerFrom(c.Request().Context())
-	u, err := h.DB.User.Get(c.Request().Context(), v.UserID)
+	u, err := h.DB.User.Get(c.Request().Context(), UserID(c))
 	if ent.IsNotFound(err) {
 		// Not a missing resource: the token's user is gone, so the token
 		// authenticates nobody (401, as in RequireAdmin).
-		return apperr.New(apperr.Unauthorized, "the user of this token no longer exists")
+		return userGone()
 	}
 	if err != nil {
 		return err

@@ -61,6 +61,7 @@ func (in CreateUserInput) Validate() error {
 	}
 	if f.Required("name", strings.TrimSpace(in.Name) != "") {
 		f.Text("name", in.Name, 1, schema.MaxUserName)
+		f.NotBlank("name", schema.Blank(in.Name))
 	}
 	f.OneOf("role", in.Role, schema.Roles...)
 	return f.Err()

@@ -9,25 +9,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"shop/ent"
+	"shop/internal/actor"
 	"shop/internal/ratelimit"
 )
 
 const issuer = "shop"
-
-// Viewer is the signed-in user of a request.
-type Viewer struct {
-	UserID int
-	Role   string
-	// Current is true when Role was read from the database during this
-	// request (RequireAdmin, or a credential checked there, like an API
-	// key), false when it is the token's claim, which may be stale.
-	Current bool
-	// APIKeyID is set when an API key acts (UserID is then 0).
-	APIKeyID int
-}
-
-// IsAdmin reports whether the viewer is an administrator.
-func (v Viewer) IsAdmin() bool { return v.Role == RoleAdmin }
 
 // Tokens issues and checks signed JWTs (HS256) with an expiry.
 type Tokens struct {
@@ -77,8 +63,9 @@ var ErrInvalidToken = errors.New("invalid or expired token")
 // errTokenExpired is an ErrInvalidToken that we signed but has expired.
 var errTokenExpired = fmt.Errorf("%w: expired", ErrInvalidToken)
 
-// Parse checks a token and returns its viewer.
-func (t *Tokens) Parse(token string) (Viewer, error) {
+// Parse checks a token and returns its principal: the user and the role it
+// claims (not Current).
+func (t *Tokens) Parse(token string) (actor.Actor, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.Secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -87,14 +74,14 @@ func (t *Tokens) Parse(token string) (Viewer, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	if errors.Is(err, jwt.ErrTokenExpired) {
-		return Viewer{}, errTokenExpired
+		return actor.Actor{}, errTokenExpired
 	}
 	if err != nil {
-		return Viewer{}, ErrInvalidToken
+		return actor.Actor{}, ErrInvalidToken
 	}
 	id, err := strconv.Atoi(c.Subject)
 	if err != nil || id <= 0 || (c.Role != RoleCustomer && c.Role != RoleAdmin) {
-		return Viewer{}, ErrInvalidToken
+		return actor.Actor{}, ErrInvalidToken
 	}
-	return Viewer{UserID: id, Role: c.Role}, nil
+	return actor.Actor{UserID: id, Role: c.Role}, nil
 }

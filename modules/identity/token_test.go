@@ -11,6 +11,7 @@ import (
 
 	"shop/ent"
 	"shop/ent/user"
+	"shop/internal/actor"
 	"shop/modules/identity"
 )
 
@@ -79,9 +80,6 @@ func TestTokenRoundTrip(t *testing.T) {
 			if v.UserID != tt.u.ID || v.Role != string(tt.u.Role) {
 				t.Errorf("Parse = %+v, want user %d role %s", v, tt.u.ID, tt.u.Role)
 			}
-			if v.IsAdmin() != (tt.u.Role == user.RoleAdmin) {
-				t.Errorf("IsAdmin() = %v for role %s", v.IsAdmin(), tt.u.Role)
-			}
 		})
 	}
 }
@@ -129,7 +127,7 @@ func TestTokenRejected(t *testing.T) {
 			if !errors.Is(err, identity.ErrInvalidToken) {
 				t.Errorf("Parse error = %v, want ErrInvalidToken", err)
 			}
-			if v != (identity.Viewer{}) {
+			if v != (actor.Actor{}) {
 				t.Errorf("Parse viewer = %+v, want none", v)
 			}
 		})
@@ -157,7 +155,7 @@ func tamper(tok string) string {
 func TestTokenForgedIsValidWithRightSecret(t *testing.T) {
 	t.Parallel()
 	v, err := tokensAt(t0).Parse(sign(t, jwt.SigningMethodHS256, secret, good()))
-	if err != nil || v != (identity.Viewer{UserID: 5, Role: identity.RoleAdmin}) {
+	if err != nil || v != (actor.Actor{UserID: 5, Role: identity.RoleAdmin}) {
 		t.Fatalf("Parse(hand-signed good token) = %+v, %v", v, err)
 	}
 }

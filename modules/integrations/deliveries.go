@@ -6,12 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"shop/internal/apperr"
+)
+
+// The delivery statuses of API.md (REST's strings; GraphQL's DeliveryStatus
+// binds its PENDING, SUCCEEDED and FAILED to them).
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
 )
 
 // Delivery statuses of API.md, each a set of River job states: River's job
@@ -25,6 +34,14 @@ var deliveryStates = map[string][]rivertype.JobState{
 
 // DeliveryStatuses are the values of the status filter.
 var DeliveryStatuses = []string{"pending", "succeeded", "failed"}
+
+// StoppedMessage is the delivery log's last_error of a delivery that was
+// cancelled because its endpoint was deactivated or deleted.
+const StoppedMessage = "stopped: the endpoint was deactivated or deleted before this delivery succeeded"
+
+// riverCancelPrefix starts the error River records when the worker cancels
+// a job (river.JobCancel).
+const riverCancelPrefix = "JobCancelError"
 
 // Delivery is one event's delivery to one webhook, read from its River job.
 type Delivery struct {
@@ -59,8 +76,26 @@ func toDelivery(j *rivertype.JobRow) (Delivery, bool) {
 	}
 	d := Delivery{ID: j.ID, EventID: a.EventID, EventType: a.EventType, Status: statusOf(j.State),
 		Attempts: j.Attempt, CreatedAt: j.CreatedAt.UTC()}
-	if n := len(j.Errors); n > 0 {
-		msg := j.Errors[n-1].Error
+	// River counts a run of the worker that cancelled the job (the
+	// endpoint was gone) as an attempt and records River's own error; only
+	// requests sent count here, and only their errors are shown.
+	var lastSent string
+	for _, e := range j.Errors {
+		if strings.HasPrefix(e.Error, riverCancelPrefix) {
+			d.Attempts--
+			continue
+		}
+		lastSent = e.Error
+	}
+	d.Attempts = max(d.Attempts, 0)
+	if lastSent != "" {
+		d.LastError = &lastSent
+	}
+	if j.State == rivertype.JobStateCancelled {
+		msg := StoppedMessage
+		if lastSent != "" {
+			msg += "; the last attempt failed: " + lastSent
+		}
 		d.LastError = &msg
 	}
 	var out Outcome
@@ -126,6 +161,35 @@ func (r *Runner) ListDeliveries(ctx context.Context, webhookID int, status strin
 		next = base64.RawURLEncoding.EncodeToString(text)
 	}
 	return out, next, nil
+}
+
+// CancelDeliveries cancels every delivery of the webhook that has not
+// finished (scheduled, retrying or running), at once, when the endpoint is
+// deactivated or deleted: none of them is sent afterwards, even if the
+// endpoint is re-activated. It returns how many it cancelled. Run it after
+// the change committed; a delivery it misses (the process died in between)
+// is still cancelled by the worker, which checks the endpoint before each
+// attempt.
+func (r *Runner) CancelDeliveries(ctx context.Context, webhookID int) (int, error) {
+	params := river.NewJobListParams().Kinds((DeliveryArgs{}).Kind()).TagsAny(DeliveryTag(webhookID)).
+		States(deliveryStates["pending"]...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(100)
+	n := 0
+	for {
+		res, err := r.Client.JobList(ctx, params)
+		if err != nil {
+			return n, fmt.Errorf("list pending deliveries: %w", err)
+		}
+		for _, j := range res.Jobs {
+			if _, err := r.Client.JobCancel(ctx, j.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
+				return n, fmt.Errorf("cancel delivery %d: %w", j.ID, err)
+			}
+			n++
+		}
+		if len(res.Jobs) < 100 || res.LastCursor == nil {
+			return n, nil
+		}
+		params = params.After(res.LastCursor)
+	}
 }
 
 // RetryDelivery schedules a delivery of the webhook again now, whatever its

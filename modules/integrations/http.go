@@ -96,6 +96,11 @@ func (h *HTTP) UpdateWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !w.Active {
+		if err := h.cancelDeliveries(ctx, id); err != nil {
+			return err
+		}
+	}
 	return c.JSON(http.StatusOK, toWebhookJSON(w))
 }
 
@@ -109,7 +114,21 @@ func (h *HTTP) DeleteWebhook(c echo.Context) error {
 	if err := h.Tx.Exec(ctx, func(ctx context.Context, db *ent.Client) error { return h.Webhooks.Delete(ctx, db, id) }); err != nil {
 		return err
 	}
+	if err := h.cancelDeliveries(ctx, id); err != nil {
+		return err
+	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// cancelDeliveries cancels the pending deliveries of an endpoint just
+// deactivated or deleted (committed). Without a delivery log (no River
+// client) the workers cancel them when they come up.
+func (h *HTTP) cancelDeliveries(ctx context.Context, webhookID int) error {
+	if h.Runner == nil {
+		return nil
+	}
+	_, err := h.Runner.CancelDeliveries(ctx, webhookID)
+	return err
 }
 
 // ListDeliveries answers a page of an endpoint's delivery log.

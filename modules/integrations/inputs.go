@@ -99,6 +99,7 @@ func (in KeyInput) Validate() error {
 	var f valid.Fields
 	if f.Required("name", in.Name != "") {
 		f.Text("name", in.Name, 1, schema.MaxAPIKeyName)
+		f.NotBlank("name", schema.Blank(in.Name))
 	}
 	return f.Err()
 }

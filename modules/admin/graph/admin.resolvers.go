@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"shop/ent"
+	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/internal/apperr"
 	"shop/modules/catalog"
@@ -23,8 +24,8 @@ func (r *deliveryResolver) ID(ctx context.Context, obj *integrations.Delivery) (
 }
 
 // Status is the resolver for the status field.
-func (r *deliveryResolver) Status(ctx context.Context, obj *integrations.Delivery) (DeliveryStatus, error) {
-	return DeliveryStatus(obj.Status), nil
+func (r *deliveryResolver) Status(ctx context.Context, obj *integrations.Delivery) (string, error) {
+	return obj.Status, nil
 }
 
 // CreateCategory is the resolver for the createCategory field.
@@ -83,7 +84,7 @@ func (r *mutationResolver) DeleteProduct(ctx context.Context, id int) (bool, err
 }
 
 // AdjustStock is the resolver for the adjustStock field.
-func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quantityChange int, reason StockAdjustmentReason) (*ent.Product, error) {
+func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quantityChange int, reason inventorymovement.Reason) (*ent.Product, error) {
 	return r.Inventory.AdjustStock(ctx, r.db(ctx), productID, inventory.Adjustment{QuantityChange: &quantityChange, Reason: string(reason)})
 }
 
@@ -95,7 +96,7 @@ func (r *mutationResolver) SetOrderStatus(ctx context.Context, id int, status or
 // CreateDiscount is the resolver for the createDiscount field.
 func (r *mutationResolver) CreateDiscount(ctx context.Context, input NewDiscountInput) (*ent.Discount, error) {
 	return r.Pricing.CreateDiscount(ctx, r.db(ctx), pricing.DiscountInput{
-		Code: input.Code, Type: input.Type, Value: int64Ptr(&input.Value), MinSubtotal: int64Ptr(input.MinSubtotal),
+		Code: input.Code, Type: string(input.Type), Value: int64Ptr(&input.Value), MinSubtotal: int64Ptr(input.MinSubtotal),
 		StartsAt: input.StartsAt, EndsAt: input.EndsAt, UsageLimit: input.UsageLimit,
 		PerCustomerLimit: input.PerCustomerLimit, IsActive: input.IsActive,
 	})
@@ -139,7 +140,7 @@ func (r *productResolver) Currency(ctx context.Context, obj *ent.Product) (strin
 }
 
 // Deliveries is the resolver for the deliveries field.
-func (r *webhookResolver) Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *DeliveryStatus) (*DeliveryConnection, error) {
+func (r *webhookResolver) Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *string) (*DeliveryConnection, error) {
 	if r.DeliveryLog == nil {
 		return nil, apperr.New(apperr.Unavailable, "the delivery log is unavailable")
 	}

@@ -96,14 +96,14 @@ type ComplexityRoot struct {
 	}
 
 	Category struct {
-		Children  func(childComplexity int) int
+		Children  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CategoryOrder, where *ent.CategoryWhereInput) int
 		CreatedAt func(childComplexity int) int
 		DeletedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
 		Parent    func(childComplexity int) int
 		ParentID  func(childComplexity int) int
-		Products  func(childComplexity int) int
+		Products  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProductOrder, where *ent.ProductWhereInput) int
 		Slug      func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 	}
@@ -199,7 +199,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AdjustStock    func(childComplexity int, productID int, quantityChange int, reason StockAdjustmentReason) int
+		AdjustStock    func(childComplexity int, productID int, quantityChange int, reason inventorymovement.Reason) int
 		CreateCategory func(childComplexity int, input NewCategoryInput) int
 		CreateDiscount func(childComplexity int, input NewDiscountInput) int
 		CreateProduct  func(childComplexity int, input NewProductInput) int
@@ -219,7 +219,7 @@ type ComplexityRoot struct {
 		DiscountCode   func(childComplexity int) int
 		DiscountID     func(childComplexity int) int
 		ID             func(childComplexity int) int
-		Items          func(childComplexity int) int
+		Items          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderItemOrder, where *ent.OrderItemWhereInput) int
 		Status         func(childComplexity int) int
 		SubtotalAmount func(childComplexity int) int
 		TotalAmount    func(childComplexity int) int
@@ -252,6 +252,17 @@ type ComplexityRoot struct {
 		UnitPrice      func(childComplexity int) int
 	}
 
+	OrderItemConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	OrderItemEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -267,7 +278,7 @@ type ComplexityRoot struct {
 		DeletedAt          func(childComplexity int) int
 		Description        func(childComplexity int) int
 		ID                 func(childComplexity int) int
-		InventoryMovements func(childComplexity int) int
+		InventoryMovements func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.InventoryMovementOrder, where *ent.InventoryMovementWhereInput) int
 		IsActive           func(childComplexity int) int
 		Name               func(childComplexity int) int
 		Price              func(childComplexity int) int
@@ -306,7 +317,7 @@ type ComplexityRoot struct {
 		Email     func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
-		Orders    func(childComplexity int) int
+		Orders    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OrderOrder, where *ent.OrderWhereInput) int
 		Role      func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
 	}
@@ -325,7 +336,7 @@ type ComplexityRoot struct {
 	Webhook struct {
 		Active      func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
-		Deliveries  func(childComplexity int, first *int, after *string, status *DeliveryStatus) int
+		Deliveries  func(childComplexity int, first *int, after *string, status *string) int
 		Description func(childComplexity int) int
 		Events      func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -352,7 +363,7 @@ type ComplexityRoot struct {
 type DeliveryResolver interface {
 	ID(ctx context.Context, obj *integrations.Delivery) (int, error)
 
-	Status(ctx context.Context, obj *integrations.Delivery) (DeliveryStatus, error)
+	Status(ctx context.Context, obj *integrations.Delivery) (string, error)
 }
 type InventoryMovementResolver interface {
 	Product(ctx context.Context, obj *ent.InventoryMovement) (*ent.Product, error)
@@ -364,7 +375,7 @@ type MutationResolver interface {
 	CreateProduct(ctx context.Context, input NewProductInput) (*ent.Product, error)
 	UpdateProduct(ctx context.Context, id int, input ProductPatch) (*ent.Product, error)
 	DeleteProduct(ctx context.Context, id int) (bool, error)
-	AdjustStock(ctx context.Context, productID int, quantityChange int, reason StockAdjustmentReason) (*ent.Product, error)
+	AdjustStock(ctx context.Context, productID int, quantityChange int, reason inventorymovement.Reason) (*ent.Product, error)
 	SetOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error)
 	CreateDiscount(ctx context.Context, input NewDiscountInput) (*ent.Discount, error)
 	UpdateDiscount(ctx context.Context, id int, input DiscountPatch) (*ent.Discount, error)
@@ -390,7 +401,7 @@ type QueryResolver interface {
 	Webhooks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder, where *ent.WebhookWhereInput) (*ent.WebhookConnection, error)
 }
 type WebhookResolver interface {
-	Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *DeliveryStatus) (*DeliveryConnection, error)
+	Deliveries(ctx context.Context, obj *ent.Webhook, first *int, after *string, status *string) (*DeliveryConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -584,7 +595,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Category.Children(childComplexity), true
+		args, err := ec.field_Category_children_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Category.Children(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CategoryOrder), args["where"].(*ent.CategoryWhereInput)), true
 	case "Category.createdAt":
 		if e.ComplexityRoot.Category.CreatedAt == nil {
 			break
@@ -626,7 +642,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Category.Products(childComplexity), true
+		args, err := ec.field_Category_products_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Category.Products(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ProductOrder), args["where"].(*ent.ProductWhereInput)), true
 	case "Category.slug":
 		if e.ComplexityRoot.Category.Slug == nil {
 			break
@@ -986,7 +1007,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AdjustStock(childComplexity, args["productID"].(int), args["quantityChange"].(int), args["reason"].(StockAdjustmentReason)), true
+		return e.ComplexityRoot.Mutation.AdjustStock(childComplexity, args["productID"].(int), args["quantityChange"].(int), args["reason"].(inventorymovement.Reason)), true
 	case "Mutation.createCategory":
 		if e.ComplexityRoot.Mutation.CreateCategory == nil {
 			break
@@ -1139,7 +1160,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Order.Items(childComplexity), true
+		args, err := ec.field_Order_items_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Order.Items(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OrderItemOrder), args["where"].(*ent.OrderItemWhereInput)), true
 	case "Order.status":
 		if e.ComplexityRoot.Order.Status == nil {
 			break
@@ -1270,6 +1296,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrderItem.UnitPrice(childComplexity), true
 
+	case "OrderItemConnection.edges":
+		if e.ComplexityRoot.OrderItemConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItemConnection.Edges(childComplexity), true
+	case "OrderItemConnection.pageInfo":
+		if e.ComplexityRoot.OrderItemConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItemConnection.PageInfo(childComplexity), true
+	case "OrderItemConnection.totalCount":
+		if e.ComplexityRoot.OrderItemConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItemConnection.TotalCount(childComplexity), true
+
+	case "OrderItemEdge.cursor":
+		if e.ComplexityRoot.OrderItemEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItemEdge.Cursor(childComplexity), true
+	case "OrderItemEdge.node":
+		if e.ComplexityRoot.OrderItemEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItemEdge.Node(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1342,7 +1400,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Product.InventoryMovements(childComplexity), true
+		args, err := ec.field_Product_inventoryMovements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Product.InventoryMovements(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.InventoryMovementOrder), args["where"].(*ent.InventoryMovementWhereInput)), true
 	case "Product.isActive":
 		if e.ComplexityRoot.Product.IsActive == nil {
 			break
@@ -1564,7 +1627,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.User.Orders(childComplexity), true
+		args, err := ec.field_User_orders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Orders(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OrderOrder), args["where"].(*ent.OrderWhereInput)), true
 	case "User.role":
 		if e.ComplexityRoot.User.Role == nil {
 			break
@@ -1632,7 +1700,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Webhook.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*DeliveryStatus)), true
+		return e.ComplexityRoot.Webhook.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*string)), true
 	case "Webhook.description":
 		if e.ComplexityRoot.Webhook.Description == nil {
 			break
@@ -2203,6 +2271,28 @@ func (ec *executionContext) childFields_OrderItem(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type OrderItem", field.Name)
 }
 
+func (ec *executionContext) childFields_OrderItemConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OrderItemConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OrderItemConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OrderItemConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderItemConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderItemEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_OrderItemEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_OrderItemEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderItemEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2475,6 +2565,114 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Category_children_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.CategoryOrder, error) {
+			return ec.unmarshalOCategoryOrder2ᚖshopᚋentᚐCategoryOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.CategoryWhereInput, error) {
+			return ec.unmarshalOCategoryWhereInput2ᚖshopᚋentᚐCategoryWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Category_products_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.ProductOrder, error) {
+			return ec.unmarshalOProductOrder2ᚖshopᚋentᚐProductOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ProductWhereInput, error) {
+			return ec.unmarshalOProductWhereInput2ᚖshopᚋentᚐProductWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_adjustStock_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2495,8 +2693,8 @@ func (ec *executionContext) field_Mutation_adjustStock_args(ctx context.Context,
 	}
 	args["quantityChange"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
-		func(ctx context.Context, v any) (StockAdjustmentReason, error) {
-			return ec.unmarshalNStockAdjustmentReason2shopᚋmodulesᚋadminᚋgraphᚐStockAdjustmentReason(ctx, v)
+		func(ctx context.Context, v any) (inventorymovement.Reason, error) {
+			return ec.unmarshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2674,6 +2872,114 @@ func (ec *executionContext) field_Mutation_updateProduct_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Order_items_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.OrderItemOrder, error) {
+			return ec.unmarshalOOrderItemOrder2ᚖshopᚋentᚐOrderItemOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.OrderItemWhereInput, error) {
+			return ec.unmarshalOOrderItemWhereInput2ᚖshopᚋentᚐOrderItemWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Product_inventoryMovements_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.InventoryMovementOrder, error) {
+			return ec.unmarshalOInventoryMovementOrder2ᚖshopᚋentᚐInventoryMovementOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.InventoryMovementWhereInput, error) {
+			return ec.unmarshalOInventoryMovementWhereInput2ᚖshopᚋentᚐInventoryMovementWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -3205,6 +3511,60 @@ func (ec *executionContext) field_Query_webhooks_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.OrderOrder, error) {
+			return ec.unmarshalOOrderOrder2ᚖshopᚋentᚐOrderOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
+			return ec.unmarshalOOrderWhereInput2ᚖshopᚋentᚐOrderWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Webhook_deliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3225,8 +3585,8 @@ func (ec *executionContext) field_Webhook_deliveries_args(ctx context.Context, r
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*DeliveryStatus, error) {
-			return ec.unmarshalODeliveryStatus2ᚖshopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalODeliveryStatus2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4195,25 +4555,37 @@ func (ec *executionContext) _Category_children(ctx context.Context, field graphq
 			return ec.fieldContext_Category_children(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Children(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Children(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CategoryOrder), fc.Args["where"].(*ent.CategoryWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Category) graphql.Marshaler {
-			return ec.marshalOCategory2ᚕᚖshopᚋentᚐCategoryᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CategoryConnection) graphql.Marshaler {
+			return ec.marshalNCategoryConnection2ᚖshopᚋentᚐCategoryConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Category_children(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Category_children(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Category",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Category(ctx, field)
+			return ec.childFields_CategoryConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Category_children_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -4227,25 +4599,37 @@ func (ec *executionContext) _Category_products(ctx context.Context, field graphq
 			return ec.fieldContext_Category_products(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Products(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Products(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ProductOrder), fc.Args["where"].(*ent.ProductWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚕᚖshopᚋentᚐProductᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductConnection) graphql.Marshaler {
+			return ec.marshalNProductConnection2ᚖshopᚋentᚐProductConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Category_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Category_products(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Category",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Product(ctx, field)
+			return ec.childFields_ProductConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Category_products_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -4473,8 +4857,8 @@ func (ec *executionContext) _Delivery_status(ctx context.Context, field graphql.
 			return ec.Resolvers.Delivery().Status(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v DeliveryStatus) graphql.Marshaler {
-			return ec.marshalNDeliveryStatus2shopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDeliveryStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5901,7 +6285,7 @@ func (ec *executionContext) _Mutation_adjustStock(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AdjustStock(ctx, fc.Args["productID"].(int), fc.Args["quantityChange"].(int), fc.Args["reason"].(StockAdjustmentReason))
+			return ec.Resolvers.Mutation().AdjustStock(ctx, fc.Args["productID"].(int), fc.Args["quantityChange"].(int), fc.Args["reason"].(inventorymovement.Reason))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
@@ -6405,25 +6789,37 @@ func (ec *executionContext) _Order_items(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Order_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Items(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Items(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.OrderItemOrder), fc.Args["where"].(*ent.OrderItemWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OrderItem) graphql.Marshaler {
-			return ec.marshalOOrderItem2ᚕᚖshopᚋentᚐOrderItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderItemConnection) graphql.Marshaler {
+			return ec.marshalNOrderItemConnection2ᚖshopᚋentᚐOrderItemConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Order_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Order_items(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Order",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_OrderItem(ctx, field)
+			return ec.childFields_OrderItemConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Order_items_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6818,6 +7214,148 @@ func (ec *executionContext) fieldContext_OrderItem_product(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _OrderItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItemConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderItemConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OrderItemEdge) graphql.Marshaler {
+			return ec.marshalOOrderItemEdge2ᚕᚖshopᚋentᚐOrderItemEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderItemConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderItemConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderItemEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderItemConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItemConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderItemConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderItemConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderItemConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderItemConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItemConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderItemConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderItemConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderItemConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderItemEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItemEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderItemEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderItem) graphql.Marshaler {
+			return ec.marshalOOrderItem2ᚖshopᚋentᚐOrderItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderItemEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderItemEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderItemEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItemEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderItemEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderItemEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderItemEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7204,25 +7742,37 @@ func (ec *executionContext) _Product_inventoryMovements(ctx context.Context, fie
 			return ec.fieldContext_Product_inventoryMovements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.InventoryMovements(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.InventoryMovements(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.InventoryMovementOrder), fc.Args["where"].(*ent.InventoryMovementWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InventoryMovement) graphql.Marshaler {
-			return ec.marshalOInventoryMovement2ᚕᚖshopᚋentᚐInventoryMovementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.InventoryMovementConnection) graphql.Marshaler {
+			return ec.marshalNInventoryMovementConnection2ᚖshopᚋentᚐInventoryMovementConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_Product_inventoryMovements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Product_inventoryMovements(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_InventoryMovement(ctx, field)
+			return ec.childFields_InventoryMovementConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Product_inventoryMovements_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -8099,25 +8649,37 @@ func (ec *executionContext) _User_orders(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_User_orders(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Orders(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Orders(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.OrderOrder), fc.Args["where"].(*ent.OrderWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Order) graphql.Marshaler {
-			return ec.marshalOOrder2ᚕᚖshopᚋentᚐOrderᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrderConnection) graphql.Marshaler {
+			return ec.marshalNOrderConnection2ᚖshopᚋentᚐOrderConnection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
-func (ec *executionContext) fieldContext_User_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_User_orders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Order(ctx, field)
+			return ec.childFields_OrderConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -8435,7 +8997,7 @@ func (ec *executionContext) _Webhook_deliveries(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Webhook().Deliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*DeliveryStatus))
+			return ec.Resolvers.Webhook().Deliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *DeliveryConnection) graphql.Marshaler {
@@ -13042,7 +13604,7 @@ func (ec *executionContext) unmarshalInputNewDiscountInput(ctx context.Context, 
 			it.Code = data
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNDiscountType2shopᚋentᚋdiscountᚐType(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -16663,13 +17225,13 @@ func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "children":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Category_children(ctx, field, obj)
 				})
 		case "products":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Category_products(ctx, field, obj)
 				})
@@ -17488,7 +18050,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 				})
 		case "items":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Order_items(ctx, field, obj)
 				})
@@ -17670,6 +18232,87 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var orderItemConnectionImplementors = []string{"OrderItemConnection"}
+
+func (ec *executionContext) _OrderItemConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderItemConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderItemConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderItemConnection")
+		case "edges":
+			out.Values[i] = ec._OrderItemConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OrderItemConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._OrderItemConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderItemEdgeImplementors = []string{"OrderItemEdge"}
+
+func (ec *executionContext) _OrderItemEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OrderItemEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderItemEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderItemEdge")
+		case "node":
+			out.Values[i] = ec._OrderItemEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._OrderItemEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[int]) graphql.Marshaler {
@@ -17792,7 +18435,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				})
 		case "inventoryMovements":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_inventoryMovements(ctx, field, obj)
 				})
@@ -18059,7 +18702,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "orders":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_orders(ctx, field, obj)
 				})
@@ -18701,14 +19344,32 @@ func (ec *executionContext) unmarshalNAPIKeyWhereInput2ᚖshopᚋentᚐAPIKeyWhe
 }
 
 func (ec *executionContext) unmarshalNAuditLogAction2shopᚋentᚋauditlogᚐAction(ctx context.Context, v any) (auditlog.Action, error) {
-	var res auditlog.Action
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNAuditLogAction2shopᚋentᚋauditlogᚐAction[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAuditLogAction2shopᚋentᚋauditlogᚐAction(ctx context.Context, sel ast.SelectionSet, v auditlog.Action) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNAuditLogAction2shopᚋentᚋauditlogᚐAction[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AuditLogAction!")
+	}
+	return res
 }
+
+var (
+	unmarshalNAuditLogAction2shopᚋentᚋauditlogᚐAction = map[string]auditlog.Action{
+		"CREATE": auditlog.ActionCreate,
+		"UPDATE": auditlog.ActionUpdate,
+		"DELETE": auditlog.ActionDelete,
+	}
+	marshalNAuditLogAction2shopᚋentᚋauditlogᚐAction = map[auditlog.Action]string{
+		auditlog.ActionCreate: "CREATE",
+		auditlog.ActionUpdate: "UPDATE",
+		auditlog.ActionDelete: "DELETE",
+	}
+)
 
 func (ec *executionContext) marshalNAuditLogConnection2ᚖshopᚋentᚐAuditLogConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogConnection) graphql.Marshaler {
 	if v == nil {
@@ -18849,15 +19510,33 @@ func (ec *executionContext) marshalNDeliveryPageInfo2ᚖshopᚋmodulesᚋadmin�
 	return ec._DeliveryPageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNDeliveryStatus2shopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx context.Context, v any) (DeliveryStatus, error) {
-	var res DeliveryStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNDeliveryStatus2string(ctx context.Context, v any) (string, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDeliveryStatus2string[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDeliveryStatus2shopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v DeliveryStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNDeliveryStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDeliveryStatus2string[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DeliveryStatus!")
+	}
+	return res
 }
+
+var (
+	unmarshalNDeliveryStatus2string = map[string]string{
+		"PENDING":   integrations.DeliveryPending,
+		"SUCCEEDED": integrations.DeliverySucceeded,
+		"FAILED":    integrations.DeliveryFailed,
+	}
+	marshalNDeliveryStatus2string = map[string]string{
+		integrations.DeliveryPending:   "PENDING",
+		integrations.DeliverySucceeded: "SUCCEEDED",
+		integrations.DeliveryFailed:    "FAILED",
+	}
+)
 
 func (ec *executionContext) marshalNDiscount2ᚖshopᚋentᚐDiscount(ctx context.Context, sel ast.SelectionSet, v *ent.Discount) graphql.Marshaler {
 	if v == nil {
@@ -18895,14 +19574,30 @@ func (ec *executionContext) unmarshalNDiscountPatch2shopᚋmodulesᚋadminᚋgra
 }
 
 func (ec *executionContext) unmarshalNDiscountType2shopᚋentᚋdiscountᚐType(ctx context.Context, v any) (discount.Type, error) {
-	var res discount.Type
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDiscountType2shopᚋentᚋdiscountᚐType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDiscountType2shopᚋentᚋdiscountᚐType(ctx context.Context, sel ast.SelectionSet, v discount.Type) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNDiscountType2shopᚋentᚋdiscountᚐType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DiscountType!")
+	}
+	return res
 }
+
+var (
+	unmarshalNDiscountType2shopᚋentᚋdiscountᚐType = map[string]discount.Type{
+		"PERCENTAGE": discount.TypePercentage,
+		"FIXED":      discount.TypeFixed,
+	}
+	marshalNDiscountType2shopᚋentᚋdiscountᚐType = map[discount.Type]string{
+		discount.TypePercentage: "PERCENTAGE",
+		discount.TypeFixed:      "FIXED",
+	}
+)
 
 func (ec *executionContext) unmarshalNDiscountWhereInput2ᚖshopᚋentᚐDiscountWhereInput(ctx context.Context, v any) (*ent.DiscountWhereInput, error) {
 	res, err := ec.unmarshalInputDiscountWhereInput(ctx, v)
@@ -18980,14 +19675,6 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) marshalNInventoryMovement2ᚖshopᚋentᚐInventoryMovement(ctx context.Context, sel ast.SelectionSet, v *ent.InventoryMovement) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "InventoryMovement!")
-		return graphql.Null
-	}
-	return ec._InventoryMovement(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNInventoryMovementConnection2ᚖshopᚋentᚐInventoryMovementConnection(ctx context.Context, sel ast.SelectionSet, v *ent.InventoryMovementConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InventoryMovementConnection!")
@@ -19011,14 +19698,40 @@ func (ec *executionContext) marshalNInventoryMovementOrderField2ᚖshopᚋentᚐ
 }
 
 func (ec *executionContext) unmarshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason(ctx context.Context, v any) (inventorymovement.Reason, error) {
-	var res inventorymovement.Reason
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason(ctx context.Context, sel ast.SelectionSet, v inventorymovement.Reason) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "InventoryMovementReason!")
+	}
+	return res
 }
+
+var (
+	unmarshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason = map[string]inventorymovement.Reason{
+		"INITIAL":      inventorymovement.ReasonInitial,
+		"SALE":         inventorymovement.ReasonSale,
+		"CANCELLATION": inventorymovement.ReasonCancellation,
+		"RESTOCK":      inventorymovement.ReasonRestock,
+		"ADJUSTMENT":   inventorymovement.ReasonAdjustment,
+		"RETURN":       inventorymovement.ReasonReturn,
+		"DAMAGE":       inventorymovement.ReasonDamage,
+	}
+	marshalNInventoryMovementReason2shopᚋentᚋinventorymovementᚐReason = map[inventorymovement.Reason]string{
+		inventorymovement.ReasonInitial:      "INITIAL",
+		inventorymovement.ReasonSale:         "SALE",
+		inventorymovement.ReasonCancellation: "CANCELLATION",
+		inventorymovement.ReasonRestock:      "RESTOCK",
+		inventorymovement.ReasonAdjustment:   "ADJUSTMENT",
+		inventorymovement.ReasonReturn:       "RETURN",
+		inventorymovement.ReasonDamage:       "DAMAGE",
+	}
+)
 
 func (ec *executionContext) unmarshalNInventoryMovementWhereInput2ᚖshopᚋentᚐInventoryMovementWhereInput(ctx context.Context, v any) (*ent.InventoryMovementWhereInput, error) {
 	res, err := ec.unmarshalInputInventoryMovementWhereInput(ctx, v)
@@ -19094,12 +19807,12 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 	return v
 }
 
-func (ec *executionContext) marshalNOrderItem2ᚖshopᚋentᚐOrderItem(ctx context.Context, sel ast.SelectionSet, v *ent.OrderItem) graphql.Marshaler {
+func (ec *executionContext) marshalNOrderItemConnection2ᚖshopᚋentᚐOrderItemConnection(ctx context.Context, sel ast.SelectionSet, v *ent.OrderItemConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "OrderItem!")
+		graphql.AddInvalidNullError(ctx, "OrderItemConnection!")
 		return graphql.Null
 	}
-	return ec._OrderItem(ctx, sel, v)
+	return ec._OrderItemConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrderItemOrderField2ᚖshopᚋentᚐOrderItemOrderField(ctx context.Context, v any) (*ent.OrderItemOrderField, error) {
@@ -19136,14 +19849,36 @@ func (ec *executionContext) marshalNOrderOrderField2ᚖshopᚋentᚐOrderOrderFi
 }
 
 func (ec *executionContext) unmarshalNOrderStatus2shopᚋentᚋorderᚐStatus(ctx context.Context, v any) (order.Status, error) {
-	var res order.Status
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNOrderStatus2shopᚋentᚋorderᚐStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNOrderStatus2shopᚋentᚋorderᚐStatus(ctx context.Context, sel ast.SelectionSet, v order.Status) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNOrderStatus2shopᚋentᚋorderᚐStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderStatus!")
+	}
+	return res
 }
+
+var (
+	unmarshalNOrderStatus2shopᚋentᚋorderᚐStatus = map[string]order.Status{
+		"PENDING":    order.StatusPending,
+		"PROCESSING": order.StatusProcessing,
+		"SHIPPED":    order.StatusShipped,
+		"DELIVERED":  order.StatusDelivered,
+		"CANCELLED":  order.StatusCancelled,
+	}
+	marshalNOrderStatus2shopᚋentᚋorderᚐStatus = map[order.Status]string{
+		order.StatusPending:    "PENDING",
+		order.StatusProcessing: "PROCESSING",
+		order.StatusShipped:    "SHIPPED",
+		order.StatusDelivered:  "DELIVERED",
+		order.StatusCancelled:  "CANCELLED",
+	}
+)
 
 func (ec *executionContext) unmarshalNOrderWhereInput2ᚖshopᚋentᚐOrderWhereInput(ctx context.Context, v any) (*ent.OrderWhereInput, error) {
 	res, err := ec.unmarshalInputOrderWhereInput(ctx, v)
@@ -19194,15 +19929,35 @@ func (ec *executionContext) unmarshalNProductWhereInput2ᚖshopᚋentᚐProductW
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNStockAdjustmentReason2shopᚋmodulesᚋadminᚋgraphᚐStockAdjustmentReason(ctx context.Context, v any) (StockAdjustmentReason, error) {
-	var res StockAdjustmentReason
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason(ctx context.Context, v any) (inventorymovement.Reason, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNStockAdjustmentReason2shopᚋmodulesᚋadminᚋgraphᚐStockAdjustmentReason(ctx context.Context, sel ast.SelectionSet, v StockAdjustmentReason) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason(ctx context.Context, sel ast.SelectionSet, v inventorymovement.Reason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "StockAdjustmentReason!")
+	}
+	return res
 }
+
+var (
+	unmarshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason = map[string]inventorymovement.Reason{
+		"RESTOCK":    inventorymovement.ReasonRestock,
+		"ADJUSTMENT": inventorymovement.ReasonAdjustment,
+		"RETURN":     inventorymovement.ReasonReturn,
+		"DAMAGE":     inventorymovement.ReasonDamage,
+	}
+	marshalNStockAdjustmentReason2shopᚋentᚋinventorymovementᚐReason = map[inventorymovement.Reason]string{
+		inventorymovement.ReasonRestock:    "RESTOCK",
+		inventorymovement.ReasonAdjustment: "ADJUSTMENT",
+		inventorymovement.ReasonReturn:     "RETURN",
+		inventorymovement.ReasonDamage:     "DAMAGE",
+	}
+)
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
@@ -19292,14 +20047,30 @@ func (ec *executionContext) marshalNUserOrderField2ᚖshopᚋentᚐUserOrderFiel
 }
 
 func (ec *executionContext) unmarshalNUserRole2shopᚋentᚋuserᚐRole(ctx context.Context, v any) (user.Role, error) {
-	var res user.Role
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNUserRole2shopᚋentᚋuserᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUserRole2shopᚋentᚋuserᚐRole(ctx context.Context, sel ast.SelectionSet, v user.Role) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNUserRole2shopᚋentᚋuserᚐRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UserRole!")
+	}
+	return res
 }
+
+var (
+	unmarshalNUserRole2shopᚋentᚋuserᚐRole = map[string]user.Role{
+		"CUSTOMER": user.RoleCustomer,
+		"ADMIN":    user.RoleAdmin,
+	}
+	marshalNUserRole2shopᚋentᚋuserᚐRole = map[user.Role]string{
+		user.RoleCustomer: "CUSTOMER",
+		user.RoleAdmin:    "ADMIN",
+	}
+)
 
 func (ec *executionContext) unmarshalNUserWhereInput2ᚖshopᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
 	res, err := ec.unmarshalInputUserWhereInput(ctx, v)
@@ -19582,17 +20353,33 @@ func (ec *executionContext) unmarshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐ
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(auditlog.Action)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction(ctx context.Context, sel ast.SelectionSet, v *auditlog.Action) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction[*v])
+	return res
 }
+
+var (
+	unmarshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction = map[string]auditlog.Action{
+		"CREATE": auditlog.ActionCreate,
+		"UPDATE": auditlog.ActionUpdate,
+		"DELETE": auditlog.ActionDelete,
+	}
+	marshalOAuditLogAction2ᚖshopᚋentᚋauditlogᚐAction = map[auditlog.Action]string{
+		auditlog.ActionCreate: "CREATE",
+		auditlog.ActionUpdate: "UPDATE",
+		auditlog.ActionDelete: "DELETE",
+	}
+)
 
 func (ec *executionContext) marshalOAuditLogEdge2ᚕᚖshopᚋentᚐAuditLogEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditLogEdge) graphql.Marshaler {
 	if v == nil {
@@ -19677,25 +20464,6 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCategory2ᚕᚖshopᚋentᚐCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Category) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCategory2ᚖshopᚋentᚐCategory(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalOCategory2ᚖshopᚋentᚐCategory(ctx context.Context, sel ast.SelectionSet, v *ent.Category) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -19772,21 +20540,37 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
-func (ec *executionContext) unmarshalODeliveryStatus2ᚖshopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx context.Context, v any) (*DeliveryStatus, error) {
+func (ec *executionContext) unmarshalODeliveryStatus2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(DeliveryStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODeliveryStatus2ᚖstring[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalODeliveryStatus2ᚖshopᚋmodulesᚋadminᚋgraphᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v *DeliveryStatus) graphql.Marshaler {
+func (ec *executionContext) marshalODeliveryStatus2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODeliveryStatus2ᚖstring[*v])
+	return res
 }
+
+var (
+	unmarshalODeliveryStatus2ᚖstring = map[string]string{
+		"PENDING":   integrations.DeliveryPending,
+		"SUCCEEDED": integrations.DeliverySucceeded,
+		"FAILED":    integrations.DeliveryFailed,
+	}
+	marshalODeliveryStatus2ᚖstring = map[string]string{
+		integrations.DeliveryPending:   "PENDING",
+		integrations.DeliverySucceeded: "SUCCEEDED",
+		integrations.DeliveryFailed:    "FAILED",
+	}
+)
 
 func (ec *executionContext) marshalODiscount2ᚖshopᚋentᚐDiscount(ctx context.Context, sel ast.SelectionSet, v *ent.Discount) graphql.Marshaler {
 	if v == nil {
@@ -19863,17 +20647,31 @@ func (ec *executionContext) unmarshalODiscountType2ᚖshopᚋentᚋdiscountᚐTy
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(discount.Type)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODiscountType2ᚖshopᚋentᚋdiscountᚐType[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalODiscountType2ᚖshopᚋentᚋdiscountᚐType(ctx context.Context, sel ast.SelectionSet, v *discount.Type) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODiscountType2ᚖshopᚋentᚋdiscountᚐType[*v])
+	return res
 }
+
+var (
+	unmarshalODiscountType2ᚖshopᚋentᚋdiscountᚐType = map[string]discount.Type{
+		"PERCENTAGE": discount.TypePercentage,
+		"FIXED":      discount.TypeFixed,
+	}
+	marshalODiscountType2ᚖshopᚋentᚋdiscountᚐType = map[discount.Type]string{
+		discount.TypePercentage: "PERCENTAGE",
+		discount.TypeFixed:      "FIXED",
+	}
+)
 
 func (ec *executionContext) unmarshalODiscountWhereInput2ᚕᚖshopᚋentᚐDiscountWhereInputᚄ(ctx context.Context, v any) ([]*ent.DiscountWhereInput, error) {
 	if v == nil {
@@ -20059,25 +20857,6 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalOInventoryMovement2ᚕᚖshopᚋentᚐInventoryMovementᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.InventoryMovement) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNInventoryMovement2ᚖshopᚋentᚐInventoryMovement(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalOInventoryMovement2ᚖshopᚋentᚐInventoryMovement(ctx context.Context, sel ast.SelectionSet, v *ent.InventoryMovement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -20153,17 +20932,41 @@ func (ec *executionContext) unmarshalOInventoryMovementReason2ᚖshopᚋentᚋin
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(inventorymovement.Reason)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason(ctx context.Context, sel ast.SelectionSet, v *inventorymovement.Reason) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason[*v])
+	return res
 }
+
+var (
+	unmarshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason = map[string]inventorymovement.Reason{
+		"INITIAL":      inventorymovement.ReasonInitial,
+		"SALE":         inventorymovement.ReasonSale,
+		"CANCELLATION": inventorymovement.ReasonCancellation,
+		"RESTOCK":      inventorymovement.ReasonRestock,
+		"ADJUSTMENT":   inventorymovement.ReasonAdjustment,
+		"RETURN":       inventorymovement.ReasonReturn,
+		"DAMAGE":       inventorymovement.ReasonDamage,
+	}
+	marshalOInventoryMovementReason2ᚖshopᚋentᚋinventorymovementᚐReason = map[inventorymovement.Reason]string{
+		inventorymovement.ReasonInitial:      "INITIAL",
+		inventorymovement.ReasonSale:         "SALE",
+		inventorymovement.ReasonCancellation: "CANCELLATION",
+		inventorymovement.ReasonRestock:      "RESTOCK",
+		inventorymovement.ReasonAdjustment:   "ADJUSTMENT",
+		inventorymovement.ReasonReturn:       "RETURN",
+		inventorymovement.ReasonDamage:       "DAMAGE",
+	}
+)
 
 func (ec *executionContext) unmarshalOInventoryMovementWhereInput2ᚕᚖshopᚋentᚐInventoryMovementWhereInputᚄ(ctx context.Context, v any) ([]*ent.InventoryMovementWhereInput, error) {
 	if v == nil {
@@ -20197,25 +21000,6 @@ func (ec *executionContext) marshalONode2shopᚋentᚐNoder(ctx context.Context,
 	return ec._Node(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOOrder2ᚕᚖshopᚋentᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Order) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNOrder2ᚖshopᚋentᚐOrder(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalOOrder2ᚖshopᚋentᚐOrder(ctx context.Context, sel ast.SelectionSet, v *ent.Order) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -20243,23 +21027,39 @@ func (ec *executionContext) marshalOOrderEdge2ᚖshopᚋentᚐOrderEdge(ctx cont
 	return ec._OrderEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOOrderItem2ᚕᚖshopᚋentᚐOrderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.OrderItem) graphql.Marshaler {
+func (ec *executionContext) marshalOOrderItem2ᚖshopᚋentᚐOrderItem(ctx context.Context, sel ast.SelectionSet, v *ent.OrderItem) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OrderItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOrderItemEdge2ᚕᚖshopᚋentᚐOrderItemEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.OrderItemEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNOrderItem2ᚖshopᚋentᚐOrderItem(ctx, sel, v[i])
+		return ec.marshalOOrderItemEdge2ᚖshopᚋentᚐOrderItemEdge(ctx, sel, v[i])
 	})
 
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
 	return ret
+}
+
+func (ec *executionContext) marshalOOrderItemEdge2ᚖshopᚋentᚐOrderItemEdge(ctx context.Context, sel ast.SelectionSet, v *ent.OrderItemEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OrderItemEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOrderItemOrder2ᚖshopᚋentᚐOrderItemOrder(ctx context.Context, v any) (*ent.OrderItemOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOrderItemOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOOrderItemWhereInput2ᚕᚖshopᚋentᚐOrderItemWhereInputᚄ(ctx context.Context, v any) ([]*ent.OrderItemWhereInput, error) {
@@ -20335,17 +21135,37 @@ func (ec *executionContext) unmarshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(order.Status)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus(ctx context.Context, sel ast.SelectionSet, v *order.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus[*v])
+	return res
 }
+
+var (
+	unmarshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus = map[string]order.Status{
+		"PENDING":    order.StatusPending,
+		"PROCESSING": order.StatusProcessing,
+		"SHIPPED":    order.StatusShipped,
+		"DELIVERED":  order.StatusDelivered,
+		"CANCELLED":  order.StatusCancelled,
+	}
+	marshalOOrderStatus2ᚖshopᚋentᚋorderᚐStatus = map[order.Status]string{
+		order.StatusPending:    "PENDING",
+		order.StatusProcessing: "PROCESSING",
+		order.StatusShipped:    "SHIPPED",
+		order.StatusDelivered:  "DELIVERED",
+		order.StatusCancelled:  "CANCELLED",
+	}
+)
 
 func (ec *executionContext) unmarshalOOrderWhereInput2ᚕᚖshopᚋentᚐOrderWhereInputᚄ(ctx context.Context, v any) ([]*ent.OrderWhereInput, error) {
 	if v == nil {
@@ -20370,25 +21190,6 @@ func (ec *executionContext) unmarshalOOrderWhereInput2ᚖshopᚋentᚐOrderWhere
 	}
 	res, err := ec.unmarshalInputOrderWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOProduct2ᚕᚖshopᚋentᚐProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Product) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNProduct2ᚖshopᚋentᚐProduct(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalOProduct2ᚖshopᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
@@ -20632,17 +21433,31 @@ func (ec *executionContext) unmarshalOUserRole2ᚖshopᚋentᚋuserᚐRole(ctx c
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(user.Role)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOUserRole2ᚖshopᚋentᚋuserᚐRole[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOUserRole2ᚖshopᚋentᚋuserᚐRole(ctx context.Context, sel ast.SelectionSet, v *user.Role) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOUserRole2ᚖshopᚋentᚋuserᚐRole[*v])
+	return res
 }
+
+var (
+	unmarshalOUserRole2ᚖshopᚋentᚋuserᚐRole = map[string]user.Role{
+		"CUSTOMER": user.RoleCustomer,
+		"ADMIN":    user.RoleAdmin,
+	}
+	marshalOUserRole2ᚖshopᚋentᚋuserᚐRole = map[user.Role]string{
+		user.RoleCustomer: "CUSTOMER",
+		user.RoleAdmin:    "ADMIN",
+	}
+)
 
 func (ec *executionContext) unmarshalOUserWhereInput2ᚕᚖshopᚋentᚐUserWhereInputᚄ(ctx context.Context, v any) ([]*ent.UserWhereInput, error) {
 	if v == nil {

@@ -3,11 +3,8 @@
 package graph
 
 import (
-	"bytes"
-	"fmt"
-	"io"
+	"shop/ent/discount"
 	"shop/modules/integrations"
-	"strconv"
 	"time"
 )
 
@@ -58,9 +55,8 @@ type NewCategoryInput struct {
 
 type NewDiscountInput struct {
 	// 3..64 characters of A-Z a-z 0-9 _ -; unique among live discounts, in any case.
-	Code string `json:"code"`
-	// percentage or fixed.
-	Type string `json:"type"`
+	Code string        `json:"code"`
+	Type discount.Type `json:"type"`
 	// Percent (1..100) or minor units (1..10^10).
 	Value            int        `json:"value"`
 	MinSubtotal      *int       `json:"minSubtotal,omitempty"`
@@ -88,120 +84,4 @@ type ProductPatch struct {
 	Description *string `json:"description,omitempty"`
 	Price       *int    `json:"price,omitempty"`
 	IsActive    *bool   `json:"isActive,omitempty"`
-}
-
-type DeliveryStatus string
-
-const (
-	DeliveryStatusPending   DeliveryStatus = "pending"
-	DeliveryStatusSucceeded DeliveryStatus = "succeeded"
-	DeliveryStatusFailed    DeliveryStatus = "failed"
-)
-
-var AllDeliveryStatus = []DeliveryStatus{
-	DeliveryStatusPending,
-	DeliveryStatusSucceeded,
-	DeliveryStatusFailed,
-}
-
-func (e DeliveryStatus) IsValid() bool {
-	switch e {
-	case DeliveryStatusPending, DeliveryStatusSucceeded, DeliveryStatusFailed:
-		return true
-	}
-	return false
-}
-
-func (e DeliveryStatus) String() string {
-	return string(e)
-}
-
-func (e *DeliveryStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = DeliveryStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid DeliveryStatus", str)
-	}
-	return nil
-}
-
-func (e DeliveryStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-type StockAdjustmentReason string
-
-const (
-	StockAdjustmentReasonRestock    StockAdjustmentReason = "restock"
-	StockAdjustmentReasonAdjustment StockAdjustmentReason = "adjustment"
-	StockAdjustmentReasonReturn     StockAdjustmentReason = "return"
-	StockAdjustmentReasonDamage     StockAdjustmentReason = "damage"
-)
-
-var AllStockAdjustmentReason = []StockAdjustmentReason{
-	StockAdjustmentReasonRestock,
-	StockAdjustmentReasonAdjustment,
-	StockAdjustmentReasonReturn,
-	StockAdjustmentReasonDamage,
-}
-
-func (e StockAdjustmentReason) IsValid() bool {
-	switch e {
-	case StockAdjustmentReasonRestock, StockAdjustmentReasonAdjustment, StockAdjustmentReasonReturn, StockAdjustmentReasonDamage:
-		return true
-	}
-	return false
-}
-
-func (e StockAdjustmentReason) String() string {
-	return string(e)
-}
-
-func (e *StockAdjustmentReason) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = StockAdjustmentReason(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid StockAdjustmentReason", str)
-	}
-	return nil
-}
-
-func (e StockAdjustmentReason) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *StockAdjustmentReason) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e StockAdjustmentReason) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }

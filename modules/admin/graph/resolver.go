@@ -5,9 +5,11 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"shop/ent"
 	"shop/internal/apperr"
+	keyset "shop/internal/page"
 	"shop/modules/catalog"
 	"shop/modules/integrations"
 	"shop/modules/inventory"
@@ -16,11 +18,13 @@ import (
 	"shop/schema"
 )
 
-// MaxPage caps first and last of every connection.
-const MaxPage = 100
+// MaxPage caps first and last of every connection: the REST lists' limit
+// (internal/page), so both APIs page alike.
+const MaxPage = keyset.MaxLimit
 
-// DefaultPage is the page size when neither first nor last is given.
-const DefaultPage = 20
+// DefaultPage is the page size when neither first nor last is given, as in
+// REST.
+const DefaultPage = keyset.DefaultLimit
 
 // Resolver holds the services the resolvers call. Mutations run inside the
 // operation's transaction (the runner's, opened by admin's transactions
@@ -63,7 +67,7 @@ func historyProduct(ctx context.Context, loaded func() (*ent.Product, error), qu
 func page(first, last *int) (*int, *int, error) {
 	for name, v := range map[string]*int{"first": first, "last": last} {
 		if v != nil && (*v < 0 || *v > MaxPage) {
-			return nil, nil, apperr.Validation(apperr.Field(name, "must be from 0 to 100"))
+			return nil, nil, apperr.Validation(apperr.Field(name, fmt.Sprintf("must be from 0 to %d", MaxPage)))
 		}
 	}
 	if first == nil && last == nil {
