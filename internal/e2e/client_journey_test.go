@@ -186,8 +186,8 @@ func TestClientJourney(t *testing.T) {
 			t.Fatalf("product = %+v, headers %+v", one.JSON200, one.Headers200)
 		}
 		bad := must(anon.ListProductsWithResponse(ctx, &client.ListProductsParams{MinPrice: ptr(int64(5)), MaxPrice: ptr(int64(1))}))(t, 422)
-		if bad.ApplicationProblemJSONDefault.Code != client.ErrorCodeValidationFailed {
-			t.Fatalf("problem = %+v", bad.ApplicationProblemJSONDefault)
+		if bad.ApplicationProblemJSON422.Code != client.ErrorCodeValidationFailed {
+			t.Fatalf("problem = %+v", bad.ApplicationProblemJSON422)
 		}
 
 		// Cart: add, change the quantity, read it.
@@ -312,7 +312,7 @@ func TestClientJourney(t *testing.T) {
 		if len(audit) < 2 || audit[0].Action != client.AuditActionUpdate || audit[len(audit)-1].Action != client.AuditActionCreate {
 			t.Fatalf("audit log = %+v", audit)
 		}
-		if ch, ok := audit[0].Changes["stock"]; !ok || ch.New.MustGet() != float64(13) {
+		if ch, ok := audit[0].Changes["stock"]; !ok || func() bool { n, err := ch.New.AsFieldChangeNew1(); return err != nil || n != 13 }() {
 			t.Fatalf("newest audit entry = %+v", audit[0])
 		}
 		rec := must(admin.GetInventoryReconciliationWithResponse(ctx))(t, 200).JSON200
@@ -331,7 +331,7 @@ func TestClientJourney(t *testing.T) {
 		}
 
 		// A customer is refused the admin surface; the document is served as YAML.
-		if p := must(ann.GetInventoryReconciliationWithResponse(ctx))(t, 403).ApplicationProblemJSONDefault; p.Code != client.ErrorCodeForbidden {
+		if p := must(ann.GetInventoryReconciliationWithResponse(ctx))(t, 403).ApplicationProblemJSON403; p.Code != client.ErrorCodeForbidden {
 			t.Fatalf("customer on admin route = %+v", p)
 		}
 		doc := must(anon.GetOpenAPIWithResponse(ctx))(t, 200).YAML200
