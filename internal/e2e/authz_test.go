@@ -40,8 +40,8 @@ func TestBFLA(t *testing.T) {
 				t.Errorf("%s %s: admin got %d", r.Method, p, res.Status)
 			}
 		}
-		if n < 23 { // API.md: 22 operations under /api/v1/admin, and POST /admin/graphql
-			t.Fatalf("found %d admin routes, want at least API.md's 23", n)
+		if n < 29 { // API.md: 28 operations under /api/v1/admin, and POST /admin/graphql
+			t.Fatalf("found %d admin routes, want at least API.md's 29", n)
 		}
 
 		// Each admin route succeeds for an admin with a valid request; every
@@ -90,6 +90,8 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 	hookPatched, _ := s.subscribe(t, admin, "http://93.184.216.34/patched", "order.created")
 	hookDeleted, _ := s.subscribe(t, admin, "http://93.184.216.34/deleted", "order.created")
 	hookDelivered, deliveryID := s.bflaDelivery(t, admin)
+	disc := s.createDiscount(t, admin, map[string]any{"code": "BFLA-PATCHED", "type": "fixed", "value": 10})
+	discDeleted := s.createDiscount(t, admin, map[string]any{"code": "BFLA-DELETED", "type": "fixed", "value": 10})
 
 	// jsonHas fails unless the JSON body has key with the value's text.
 	jsonHas := func(key string, want any) func(t *testing.T, res *resp) {
@@ -182,6 +184,26 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 		},
 		"POST /api/v1/admin/webhooks/:id/deliveries/:delivery_id/retry": {
 			req: req{method: "POST", path: path("/api/v1/admin/webhooks/%d/deliveries/%d/retry", hookDelivered, deliveryID)}, want: http.StatusAccepted,
+		},
+		"POST /api/v1/admin/discounts": {
+			req:  req{method: "POST", path: "/api/v1/admin/discounts", body: map[string]any{"code": "BFLA-NEW", "type": "percentage", "value": 5}},
+			want: http.StatusCreated, check: jsonHas("code", "BFLA-NEW"),
+		},
+		"GET /api/v1/admin/discounts": {
+			req: req{method: "GET", path: "/api/v1/admin/discounts?code=bfla-patched"}, want: http.StatusOK,
+		},
+		"GET /api/v1/admin/discounts/:id": {
+			req: req{method: "GET", path: path("/api/v1/admin/discounts/%d", disc.ID)}, want: http.StatusOK, check: jsonHas("code", "BFLA-PATCHED"),
+		},
+		"PATCH /api/v1/admin/discounts/:id": {
+			req:  req{method: "PATCH", path: path("/api/v1/admin/discounts/%d", disc.ID), body: map[string]any{"min_subtotal": 99}},
+			want: http.StatusOK, check: jsonHas("min_subtotal", 99),
+		},
+		"DELETE /api/v1/admin/discounts/:id": {
+			req: req{method: "DELETE", path: path("/api/v1/admin/discounts/%d", discDeleted.ID)}, want: http.StatusNoContent,
+		},
+		"GET /api/v1/admin/discounts/:id/redemptions": {
+			req: req{method: "GET", path: path("/api/v1/admin/discounts/%d/redemptions", disc.ID)}, want: http.StatusOK,
 		},
 		"POST /admin/graphql": {
 			req: req{method: "POST", path: "/admin/graphql", body: map[string]any{"query": "{ categories { totalCount } }"}}, want: http.StatusOK,
