@@ -6,10 +6,11 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: run build test test-short generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
+.PHONY: check-clients run build test test-short generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
 
-# Spectral (OpenAPI linter) from npm, pinned; npx fetches it on first use.
+# The OpenAPI linters from npm, pinned; npx fetches them on first use.
 SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
+REDOCLY   ?= npx --yes @redocly/cli@2.77.0
 
 ## run: migrate, seed the demo catalog and serve on :8080 (SQLite by default)
 run: build
@@ -26,8 +27,9 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-## test-short: the quick inner loop: -short (no crash, outage, PgBouncer or browser tests), no race
-## detector, one database (SHOP_TEST_DIALECT=postgres or sqlite; postgres by default)
+## test-short: the quick inner loop: -short (no crash, outage, PgBouncer or browser tests, no
+## concurrency stress or migration replays), no race detector, one database
+## (SHOP_TEST_DIALECT=postgres or sqlite; postgres by default)
 SHOP_TEST_DIALECT ?= postgres
 test-short:
 	SHOP_TEST_DIALECT=$(SHOP_TEST_DIALECT) $(GO) test -short -count=1 -timeout 10m ./...
@@ -68,13 +70,26 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/tools/loadbench $(BENCHFLAGS)
 
-## lint: Spectral over docs/openapi.yaml (zero warnings), staticcheck over our code (generated ent/ excluded), then migrate-lint
+## lint: Spectral and Redocly over docs/openapi.yaml (zero warnings), staticcheck over our code (generated ent/ excluded), then migrate-lint
 lint: lint-openapi migrate-lint
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '^shop/ent')
 
-## lint-openapi: Spectral (ruleset .spectral.yaml, extends spectral:oas) over docs/openapi.yaml; fails on any warning
+## lint-openapi: Spectral (.spectral.yaml: spectral:oas) and Redocly CLI (redocly.yaml: recommended) over
+## docs/openapi.yaml; fails on any error or warning of either
 lint-openapi:
 	$(SPECTRAL) lint docs/openapi.yaml --ruleset .spectral.yaml --fail-severity warn
+	@out=$$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint docs/openapi.yaml --config redocly.yaml --format=summary 2>&1); rc=$$?; \
+		echo "$$out" | grep -v '^\s*$$' | grep -iv 'node\.js\|deprecation\|nodejs\|═\|║'; \
+		if [ $$rc -ne 0 ] || echo "$$out" | grep -q '^warning'; then echo "lint-openapi: Redocly reports errors or warnings"; exit 1; fi
+
+## check-clients: TypeScript consumers: openapi-typescript makes types of docs/openapi.yaml, and a typed
+## storefront journey (internal/tools/tsclient/journey.ts: register, cart, checkout) must pass tsc --noEmit
+TSCLIENT := internal/tools/tsclient
+check-clients:
+	cd $(TSCLIENT) && npm install --no-audit --no-fund --no-package-lock --silent
+	cd $(TSCLIENT) && npx --no-install openapi-typescript ../../../docs/openapi.yaml --output schema.gen.ts
+	cd $(TSCLIENT) && npx --no-install tsc --noEmit -p tsconfig.json
+	@echo "check-clients: the TypeScript journey type-checks against docs/openapi.yaml"
 
 ## fmt: gofmt every hand-written Go file (generated ent/ excluded)
 fmt:

@@ -115,6 +115,9 @@ func TestMigrateDownCLI(t *testing.T) {
 // TestMigrateLintCLI: lint passes on the embedded directory and fails
 // (exit 1) on a directory with a dropped column, naming file and code.
 func TestMigrateLintCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: replays both directories through Atlas's analyzers (make migrate-lint); make test runs it")
+	}
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		url := testdb.URL(t, dia)

@@ -21,7 +21,8 @@ func ErrUnknownUser() *apperr.Error {
 // handler, the GraphQL error presenter and the command line all ask it, and
 // modules simply return (or wrap) what Ent gave them.
 //
-//   - A database that can't be reached is unavailable (503), and a write
+//   - A database that can't be reached, or whose schema changed under the
+//     statement (SchemaChanged), is unavailable (503), and a write
 //     naming a user who no longer exists is unauthorized (401: the token is
 //     valid but its user is gone). These two outrank whatever a module made
 //     of the error, because no module can know them better.
@@ -39,6 +40,9 @@ func Translate(err error) *apperr.Error {
 	}
 	if Unreachable(err) {
 		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unreachable; retry later", Err: err}
+	}
+	if SchemaChanged(err) {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the database schema is changing; retry later", Err: err}
 	}
 	if UnknownUser(err) {
 		return ErrUnknownUser().Wrap(err)

@@ -34,7 +34,8 @@ func TestTranslate_Pure(t *testing.T) {
 	for _, err := range []error{
 		errors.New(`pq: duplicate key value violates unique constraint "users_email_key"`),
 		fmt.Errorf("wrapped: %w", errors.New("SELECT * FROM secrets")),
-		&pgconn.PgError{Code: "42P01", Message: `relation "secrets" does not exist`},
+		&pgconn.PgError{Code: "42601", Message: `syntax error at or near "secrets"`},
+		&pgconn.PgError{Code: "0A000", Message: `feature not supported on secrets`},
 	} {
 		e := database.Translate(err)
 		if e.Code != apperr.Internal || e.Code.HTTPStatus() != http.StatusInternalServerError {
@@ -45,6 +46,22 @@ func TestTranslate_Pure(t *testing.T) {
 		}
 		if !errors.Is(e, err) {
 			t.Errorf("Translate(%v) lost its cause", err)
+		}
+	}
+
+	// Issue 18 item 6: a statement that failed because the schema changed
+	// under it (migrate down --force, then up, while serving) is 503
+	// unavailable, never a 500 (before: internal), and says nothing of it.
+	for _, err := range []error{
+		&pgconn.PgError{Code: "42P01", Message: `relation "secrets" does not exist`},
+		&pgconn.PgError{Code: "42703", Message: `column secrets.x does not exist`},
+		&pgconn.PgError{Code: "0A000", Message: "cached plan must not change result type"},
+		&pgconn.PgError{Code: "XX000", Message: "cache lookup failed for type 16403"},
+		fmt.Errorf("checkout: %w", errors.New("SQL logic error: no such table: secrets (1)")),
+	} {
+		e := database.Translate(fmt.Errorf("query: %w", err))
+		if e.Code != apperr.Unavailable || strings.Contains(e.Message, "secrets") {
+			t.Errorf("Translate(%v) = %q %q, want unavailable without internals", err, e.Code, e.Message)
 		}
 	}
 

@@ -53,9 +53,6 @@ func (r *Runner) OnRetry(f func(error)) *Runner {
 	return &c
 }
 
-// Events returns the settings r builds events with.
-func (r *Runner) Events() events.Settings { return r.settings }
-
 // Tx runs fn in one transaction: committed, with the events fn added to the
 // outbox of its ctx, when fn returns nil; rolled back when fn returns an
 // error or panics; run again when the error is Retryable. fn must use the

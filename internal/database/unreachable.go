@@ -46,6 +46,34 @@ func Unreachable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
+// SchemaChanged reports whether err is a statement that failed because the
+// schema changed under it (a migration applied or reverted while serving):
+// a relation, column, type or function that is gone (42P01, 42703, 42704,
+// 42883), a cached plan whose result type changed (0A000 "cached plan must
+// not change result type"), a type the server's caches no longer know
+// (XX000 "cache lookup failed for type"); on SQLite "no such table" or
+// "no such column". Sent again once the migration is done, the request
+// may succeed: it is 503 unavailable with Retry-After, never 500.
+func SchemaChanged(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "42P01", "42703", "42704", "42883":
+			return true
+		case "0A000":
+			return strings.Contains(pg.Message, "cached plan must not change result type")
+		case "XX000":
+			return strings.Contains(pg.Message, "cache lookup failed")
+		}
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQL logic error: no such table") || strings.Contains(msg, "SQL logic error: no such column")
+}
+
 // errTxLost marks a commit refused because database/sql had already closed
 // the transaction under it: its connection went bad mid-transaction.
 var errTxLost = errors.New("the transaction's connection was lost")

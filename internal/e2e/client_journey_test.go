@@ -186,8 +186,8 @@ func TestClientJourney(t *testing.T) {
 			t.Fatalf("product = %+v, headers %+v", one.JSON200, one.Headers200)
 		}
 		bad := must(anon.ListProductsWithResponse(ctx, &client.ListProductsParams{MinPrice: ptr(int64(5)), MaxPrice: ptr(int64(1))}))(t, 422)
-		if bad.ApplicationProblemJSONDefault.Code != client.ErrorCodeValidationFailed {
-			t.Fatalf("problem = %+v", bad.ApplicationProblemJSONDefault)
+		if bad.ApplicationProblemJSON422.Code != client.ErrorCodeValidationFailed {
+			t.Fatalf("problem = %+v", bad.ApplicationProblemJSON422)
 		}
 
 		// Cart: add, change the quantity, read it.
@@ -316,7 +316,7 @@ func TestClientJourney(t *testing.T) {
 		vaudit := must(admin.ListAuditLogWithResponse(ctx, &client.ListAuditLogParams{
 			Entity: ptr(client.AuditEntityVariant), EntityID: &phoneVariant,
 		}))(t, 200).JSON200.Items
-		if ch, ok := vaudit[0].Changes["stock"]; !ok || ch.New.MustGet() != float64(13) {
+		if ch, ok := vaudit[0].Changes["stock"]; !ok || func() bool { n, err := ch.New.AsFieldChangeNew1(); return err != nil || n != 13 }() {
 			t.Fatalf("newest variant audit entry = %+v", vaudit[0])
 		}
 		rec := must(admin.GetInventoryReconciliationWithResponse(ctx))(t, 200).JSON200
@@ -335,7 +335,7 @@ func TestClientJourney(t *testing.T) {
 		}
 
 		// A customer is refused the admin surface; the document is served as YAML.
-		if p := must(ann.GetInventoryReconciliationWithResponse(ctx))(t, 403).ApplicationProblemJSONDefault; p.Code != client.ErrorCodeForbidden {
+		if p := must(ann.GetInventoryReconciliationWithResponse(ctx))(t, 403).ApplicationProblemJSON403; p.Code != client.ErrorCodeForbidden {
 			t.Fatalf("customer on admin route = %+v", p)
 		}
 		doc := must(anon.GetOpenAPIWithResponse(ctx))(t, 200).YAML200

@@ -17,6 +17,9 @@ var strategies = []string{ordering.Optimistic, ordering.Pessimistic}
 // TestCheckout_HotProduct: N buyers of q units of a product with stock S,
 // N·q > S, all at once: exactly ⌊S/q⌋ orders, stock 0, never below.
 func TestCheckout_HotProduct(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a concurrency stress run (TestRunner_GraphQLRacesCheckouts stays); make test runs it")
+	}
 	t.Parallel()
 	cases := []struct{ stock, buyers, qty int }{{50, 40, 2}, {1, 64, 1}}
 	testdb.Each(t, func(t *testing.T, dia string) {
@@ -81,6 +84,9 @@ func TestCheckout_HotProduct(t *testing.T) {
 // multi-line carts at once; no lock wait, deadlock or serialization failure
 // reaches a client, and every invariant holds afterwards.
 func TestCheckout_MixedLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a concurrency stress run (TestRunner_GraphQLRacesCheckouts stays); make test runs it")
+	}
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		for _, strategy := range strategies {

@@ -152,7 +152,7 @@ func (q *Query) String(name string, max int) string {
 	return raw
 }
 
-// Add records more errors (from page.Parse).
+// Add records more errors (List adds page.Parse's).
 func (q *Query) Add(errs ...apperr.FieldError) { q.Errors = append(q.Errors, errs...) }
 
 // Err is the validation_failed error of every bad parameter, or nil.

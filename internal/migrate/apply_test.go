@@ -145,6 +145,9 @@ func TestSafety(t *testing.T) {
 // transaction, and a concurrent up and down each run whole, one after the
 // other, leaving a schema that matches the revisions.
 func TestUpDown_Serialize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: holds migration locks across processes; make test runs it")
+	}
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()

@@ -128,6 +128,9 @@ func TestEveryUpHasDown(t *testing.T) {
 // functions), and up → down --steps 1 → up leaves the schema of a fresh up,
 // with the rows of tables the reverted migrations didn't touch kept.
 func TestDown_RoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: replays every migration up and down; make test runs it")
+	}
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		ctx := context.Background()

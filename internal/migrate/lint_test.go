@@ -31,6 +31,9 @@ func lintDev(t *testing.T, dia string) *sql.DB {
 
 // TestLint_OwnDirectories: our migrations have no error-level finding.
 func TestLint_OwnDirectories(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: replays both directories through Atlas's analyzers (make migrate-lint); make test runs it")
+	}
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		dir, _ := migrate.Dir(dia)

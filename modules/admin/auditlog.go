@@ -1,7 +1,7 @@
 package admin
 
 import (
-	"net/http"
+	"context"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -51,25 +51,18 @@ func (h *AuditLogHTTP) List(c echo.Context) error {
 	entity := q.OneOf("entity", "", schema.AuditEntities()...)
 	entityID := q.Int64("entity_id", 1, 1<<53)
 	actorID := q.Int64("actor_id", 1, 1<<53)
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	query := h.DB.AuditLog.Query()
-	if entity != "" {
-		query.Where(auditlog.Entity(entity))
-	}
-	if entityID != nil {
-		query.Where(auditlog.EntityID(int(*entityID)))
-	}
-	if actorID != nil {
-		query.Where(auditlog.ActorID(int(*actorID)))
-	}
-	rows, err := query.Where(predicate.AuditLog(page.NewestFirst.After(p.Cursor))).
-		Order(page.NewestFirst.Order()).Limit(p.Limit + 1).All(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toEntryJSON, page.ByID(func(a *ent.AuditLog) int { return a.ID })))
+	return httpserver.List(c, q, page.NewestFirst, func(ctx context.Context, p page.Params) ([]*ent.AuditLog, error) {
+		query := h.DB.AuditLog.Query()
+		if entity != "" {
+			query.Where(auditlog.Entity(entity))
+		}
+		if entityID != nil {
+			query.Where(auditlog.EntityID(int(*entityID)))
+		}
+		if actorID != nil {
+			query.Where(auditlog.ActorID(int(*actorID)))
+		}
+		return query.Where(predicate.AuditLog(page.NewestFirst.After(p.Cursor))).
+			Order(page.NewestFirst.Order()).Limit(p.Limit + 1).All(ctx)
+	}, toEntryJSON, page.ByID(func(a *ent.AuditLog) int { return a.ID }))
 }

@@ -37,8 +37,9 @@ const (
 	// CountCost is the cost of one totalCount: a COUNT query over a table.
 	CountCost = 100
 	// MaxInputNodes caps the values in one operation's arguments (where
-	// filters and the rest, literals and variables alike): every object
-	// member and list element counts. The query text is capped by size,
+	// filters and the rest, literals and variables alike): every object,
+	// object member and list counts (not the scalars inside a list, which
+	// MaxInputList bounds). The query text is capped by size,
 	// but variables can fill the 1 MiB body, and a filter of thousands of
 	// terms is a statement PostgreSQL spends minutes planning and
 	// compiling, past any cancellation.
@@ -99,6 +100,15 @@ func (limits) MutateOperationParameters(ctx context.Context, p *graphql.RawParam
 	if n := len(p.Query); n > MaxQueryBytes {
 		return limitError("size", n, MaxQueryBytes, "the query is %d bytes; the size limit is %d bytes")
 	}
+	// Variables as sent, before gqlgen coerces them (which walks them):
+	// bounded like literals (inputLimits, after validation, sees both).
+	m := inputMeter{}
+	for _, v := range p.Variables {
+		m.value(v, 1)
+	}
+	if err := m.err(); err != nil {
+		return err
+	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
 	if err != nil {
 		return nil
@@ -150,6 +160,11 @@ func (limits) MutateOperationContext(ctx context.Context, oc *graphql.OperationC
 func inputLimits(op *ast.OperationDefinition, vars map[string]any) *gqlerror.Error {
 	m := inputMeter{seen: map[string]bool{}}
 	m.set(op.SelectionSet, vars)
+	return m.err()
+}
+
+// err is the refusal of what the meter measured, if over a limit.
+func (m *inputMeter) err() *gqlerror.Error {
 	switch {
 	case m.nodes > MaxInputNodes:
 		return limitError("input", m.nodes, MaxInputNodes, "the operation's arguments hold %d values (where filters included); the input limit is %d")
@@ -209,7 +224,12 @@ func (m *inputMeter) value(v any, depth int) {
 			return
 		}
 		for _, e := range x {
-			m.value(e, depth) // a list is not a level of nesting
+			switch e.(type) {
+			case map[string]any, []any:
+				m.value(e, depth) // a list is not a level of nesting
+			}
+			// A scalar in a list (an id of idIn) is one parameter of one
+			// IN list: bounded by MaxInputList, not counted as a value.
 		}
 	}
 }

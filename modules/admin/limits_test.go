@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -92,6 +93,12 @@ func BenchmarkLimits(b *testing.B) {
 		{"Typename1000Accepted", quote(attacks.Repeated("__typename", MaxSelections, false)), 200},
 		{"ProductsTotalCount500Overlapping", quote(attacks.Repeated("products(first:1){totalCount}", MaxSelections/2, false)), 422},
 		{"Introspection", quote(string(introspection)), 200},
+		// Issue 18: the shapes that ran for minutes, and the string page size.
+		{"Issue18NestedMovements", quote(`{ products(first:1, where:{id:1}) { edges { node { inventoryMovements { edges { node { product { inventoryMovements { edges { node { id quantityChange reason createdAt } } } } } } } } } } }`), 422},
+		{"Issue18StringPageSize", `{"query":"query($n: Int) { products(first: $n) { edges { node { inventoryMovements(first: $n) { edges { node { id quantityChange reason createdAt } } } } } } }","variables":{"n":"100"}}`, 422},
+		{"Issue18WebhookDeliveries", `{"query":"query($n: Int) { webhooks(first: $n) { edges { node { deliveries(first: $n) { edges { node { id status } } } } } } }","variables":{"n":"100"}}`, 422},
+		{"Issue18Where213KB", `{"query":"query($w: ProductWhereInput) { products(first: 1, where: $w) { totalCount } }","variables":{"w":{"or":[` +
+			strings.Repeat(`{"hasCategoryWith":[{"hasProductsWith":[{"hasInventoryMovementsWith":[{"quantityChangeGT":5}]}]}]},`, 1999) + `{"id":1}]}}}`, 422},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			if w := post(h, bc.body); w.Code != bc.status {
@@ -100,8 +107,19 @@ func BenchmarkLimits(b *testing.B) {
 			for b.Loop() {
 				post(h, bc.body)
 			}
+			b.ReportMetric(maxRSSMB(), "maxRSS-MB")
 		})
 	}
+}
+
+// maxRSSMB is the process's peak resident set so far, in MB (Linux
+// reports ru_maxrss in KB): memory stays bounded whatever is refused.
+func maxRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
 }
 
 // TestServeGraphQL_ContextEnded: once the request's context has ended, the
@@ -190,5 +208,32 @@ func TestSchema_EveryListIsBounded(t *testing.T) {
 	}
 	if checked < 10 {
 		t.Fatalf("only %d list fields found: the walk is broken", checked)
+	}
+}
+
+// TestInputLimits: issue 18 item 3's 213 KB where (2,000 nested or-terms)
+// and a 100,000-element idIn are refused before gqlgen coerces the
+// variables, naming the limit.
+func TestInputLimits(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler()
+	term := `{"hasCategoryWith":[{"hasProductsWith":[{"hasInventoryMovementsWith":[{"quantityChangeGT":5}]}]}]}`
+	or := strings.Repeat(term+",", 1999) + term
+	ids := strings.Repeat("1,", 99_999) + "1"
+	deep := strings.Repeat(`{"not":`, 12) + `{"nameContains":"x"}` + strings.Repeat("}", 12)
+	for _, tc := range []struct{ name, body, limit string }{
+		{"WhereOf2000Terms", `{"query":"query($w: ProductWhereInput) { products(first: 1, where: $w) { totalCount } }","variables":{"w":{"or":[` + or + `]}}}`, "input_list"},
+		{"WhereOf200Terms", `{"query":"query($w: ProductWhereInput) { products(first: 1, where: $w) { totalCount } }","variables":{"w":{"or":[` + strings.Repeat(term+",", 199) + term + `]}}}`, "input"},
+		{"IDInOf100000", `{"query":"query($ids: [ID!]) { products(first: 1, where: {idIn: $ids}) { totalCount } }","variables":{"ids":[` + ids + `]}}`, "input_list"},
+		{"Nested13", `{"query":"query($w: ProductWhereInput) { products(first: 1, where: $w) { totalCount } }","variables":{"w":` + deep + `}}`, "input_depth"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			w := post(h, tc.body)
+			if w.Code != 422 || !strings.Contains(w.Body.String(), `"limit":"`+tc.limit+`"`) {
+				t.Fatalf("%d-byte body: %d %.300s", len(tc.body), w.Code, w.Body.String())
+			}
+			t.Logf("%d-byte body refused in %s", len(tc.body), time.Since(start))
+		})
 	}
 }

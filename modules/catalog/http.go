@@ -103,7 +103,6 @@ func (h *HTTP) ListCategories(c echo.Context) error {
 
 // ListProducts answers a page of products matching the query's filters and sort.
 func (h *HTTP) ListProducts(c echo.Context) error {
-	ctx := c.Request().Context()
 	q := httpserver.NewQuery(c)
 	sortName := q.OneOf("sort", "-created_at", "created_at", "-created_at", "price", "-price", "name")
 	sort := ProductSorts[sortName]
@@ -114,27 +113,20 @@ func (h *HTTP) ListProducts(c echo.Context) error {
 		InStock:  q.Bool("in_stock"),
 	}
 	slug := q.String("category", 100)
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), sort)
-	q.Add(errs...)
 	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
 		q.Add(apperr.Field("max_price", "must not be below min_price"))
 	}
-	if err := q.Err(); err != nil {
-		return err
-	}
-	if slug != "" {
-		ids, err := h.Svc.Descendants(ctx, h.DB, slug)
-		if err != nil {
-			return err
+	return httpserver.List(c, q, sort, func(ctx context.Context, p page.Params) ([]*ent.Product, error) {
+		if slug != "" {
+			ids, err := h.Svc.Descendants(ctx, h.DB, slug)
+			if err != nil {
+				return nil, err
+			}
+			f.CategoryIDs = append([]int{}, ids...)
 		}
-		f.CategoryIDs = append([]int{}, ids...)
-	}
-	f.Query = strings.TrimSpace(f.Query)
-	rows, err := h.Svc.ListProducts(ctx, h.DB, f, sort, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, h.toProductJSON, ProductCursor(sort)))
+		f.Query = strings.TrimSpace(f.Query)
+		return h.Svc.ListProducts(ctx, h.DB, f, sort, p)
+	}, h.toProductJSON, ProductCursor(sort))
 }
 
 // GetProduct answers one product with its ETag.

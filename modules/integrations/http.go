@@ -66,17 +66,9 @@ func (h *HTTP) CreateWebhook(c echo.Context) error {
 
 // ListWebhooks answers a page of webhook endpoints.
 func (h *HTTP) ListWebhooks(c echo.Context) error {
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
-	q := httpserver.NewQuery(c)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	rows, err := h.Webhooks.List(c.Request().Context(), h.DB, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toWebhookJSON, page.ByID(func(w *ent.Webhook) int { return w.ID })))
+	return httpserver.List(c, httpserver.NewQuery(c), page.NewestFirst,
+		func(ctx context.Context, p page.Params) ([]*ent.Webhook, error) { return h.Webhooks.List(ctx, h.DB, p) },
+		toWebhookJSON, page.ByID(func(w *ent.Webhook) int { return w.ID }))
 }
 
 // UpdateWebhook changes an endpoint's URL, events, description or active flag.

@@ -68,17 +68,9 @@ func (h *HTTP) CreateKey(c echo.Context) error {
 
 // ListKeys answers a page of API keys (never the keys themselves).
 func (h *HTTP) ListKeys(c echo.Context) error {
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
-	q := httpserver.NewQuery(c)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	rows, err := h.Keys.List(c.Request().Context(), h.DB, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toKeyJSON, page.ByID(func(k *ent.APIKey) int { return k.ID })))
+	return httpserver.List(c, httpserver.NewQuery(c), page.NewestFirst,
+		func(ctx context.Context, p page.Params) ([]*ent.APIKey, error) { return h.Keys.List(ctx, h.DB, p) },
+		toKeyJSON, page.ByID(func(k *ent.APIKey) int { return k.ID }))
 }
 
 // RevokeKey revokes an API key, effective on the next request.

@@ -120,24 +120,15 @@ func (h *HTTP) ListMovements(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := httpserver.NewQuery(c)
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	// Deleted products keep their ledger; admins can read it.
-	if _, err := h.DB.Product.Get(schema.SkipSoftDelete(ctx), id); err != nil {
-		return err
-	}
-	rows, err := h.DB.InventoryMovement.Query().
-		Where(inventorymovement.ProductID(id), predicate.InventoryMovement(page.NewestFirst.After(p.Cursor))).
-		Order(page.NewestFirst.Order()).
-		Limit(p.Limit + 1).
-		All(ctx)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toMovementJSON, page.ByID(func(m *ent.InventoryMovement) int { return m.ID })))
+	return httpserver.List(c, httpserver.NewQuery(c), page.NewestFirst, func(ctx context.Context, p page.Params) ([]*ent.InventoryMovement, error) {
+		// Deleted products keep their ledger; admins can read it.
+		if _, err := h.DB.Product.Get(schema.SkipSoftDelete(ctx), id); err != nil {
+			return nil, err
+		}
+		return h.DB.InventoryMovement.Query().
+			Where(inventorymovement.ProductID(id), predicate.InventoryMovement(page.NewestFirst.After(p.Cursor))).
+			Order(page.NewestFirst.Order()).
+			Limit(p.Limit + 1).
+			All(ctx)
+	}, toMovementJSON, page.ByID(func(m *ent.InventoryMovement) int { return m.ID }))
 }

@@ -115,16 +115,11 @@ func (h *HTTP) list(c echo.Context, scope Scope, byUser bool) error {
 			scope = ForUser(int(*uid))
 		}
 	}
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	rows, err := h.Svc.ListOrders(c.Request().Context(), h.DB, scope, f, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, ToOrderJSON, page.ByID(func(o *ent.Order) int { return o.ID })))
+	return httpserver.List(c, q, page.NewestFirst,
+		func(ctx context.Context, p page.Params) ([]*ent.Order, error) {
+			return h.Svc.ListOrders(ctx, h.DB, scope, f, p)
+		},
+		ToOrderJSON, page.ByID(func(o *ent.Order) int { return o.ID }))
 }
 
 // ListOwn answers a page of the caller's orders.
