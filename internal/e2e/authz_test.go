@@ -83,6 +83,7 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 	patched := s.product(t, admin, cat, "BFLA Patched", 500, 5)
 	deleted := s.product(t, admin, cat, "BFLA Deleted", 500, 5)
 	adjusted := s.product(t, admin, cat, "BFLA Adjusted", 500, 5)
+	tee := s.tshirt(t, admin, cat, "BFLA-Tee", 5, "S", "M", "L")
 	s.addToCart(t, customer, patched.ID, 1)
 	var o struct{ ID int }
 	s.checkout(t, customer, nil, nil).wantStatus(http.StatusCreated).JSON(&o)
@@ -135,6 +136,30 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 		"POST /api/v1/admin/products/:id/stock-adjustments": {
 			req:  req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", adjusted.ID), body: map[string]any{"quantity_change": 3, "reason": "restock"}},
 			want: http.StatusOK, check: jsonHas("stock", 8),
+		},
+		"POST /api/v1/admin/products/:id/variants": {
+			req:  req{method: "POST", path: path("/api/v1/admin/products/%d/variants", tee.ID), body: map[string]any{"options": map[string]string{"Size": "XL"}}},
+			want: http.StatusCreated, check: jsonHas("product_id", tee.ID),
+		},
+		"GET /api/v1/admin/variants": {
+			req: req{method: "GET", path: path("/api/v1/admin/variants?product_id=%d", tee.ID)}, want: http.StatusOK,
+		},
+		"GET /api/v1/admin/variants/:id": {
+			req: req{method: "GET", path: path("/api/v1/admin/variants/%d", tee.Variants[0].ID)}, want: http.StatusOK, check: jsonHas("sku", "BFLA-Tee-S"),
+		},
+		"PATCH /api/v1/admin/variants/:id": {
+			req:  req{method: "PATCH", path: path("/api/v1/admin/variants/%d", tee.Variants[0].ID), body: map[string]any{"price": 1600}},
+			want: http.StatusOK, check: jsonHas("price", 1600),
+		},
+		"DELETE /api/v1/admin/variants/:id": {
+			req: req{method: "DELETE", path: path("/api/v1/admin/variants/%d", tee.Variants[1].ID)}, want: http.StatusNoContent,
+		},
+		"POST /api/v1/admin/variants/:id/stock-adjustments": {
+			req:  req{method: "POST", path: path("/api/v1/admin/variants/%d/stock-adjustments", tee.Variants[2].ID), body: map[string]any{"quantity_change": 3, "reason": "restock"}},
+			want: http.StatusOK, check: jsonHas("stock", 8),
+		},
+		"GET /api/v1/admin/variants/:id/movements": {
+			req: req{method: "GET", path: path("/api/v1/admin/variants/%d/movements", tee.Variants[2].ID)}, want: http.StatusOK,
 		},
 		"GET /api/v1/admin/products/:id/movements": {
 			req: req{method: "GET", path: path("/api/v1/admin/products/%d/movements", patched.ID)}, want: http.StatusOK,
