@@ -15,6 +15,8 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
 	"shop/ent/category"
+	"shop/ent/discount"
+	"shop/ent/discountusage"
 	"shop/ent/idempotencykey"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -46,6 +48,10 @@ type Client struct {
 	CartItem *CartItemClient
 	// Category is the client for interacting with the Category builders.
 	Category *CategoryClient
+	// Discount is the client for interacting with the Discount builders.
+	Discount *DiscountClient
+	// DiscountUsage is the client for interacting with the DiscountUsage builders.
+	DiscountUsage *DiscountUsageClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// InventoryMovement is the client for interacting with the InventoryMovement builders.
@@ -81,6 +87,8 @@ func (c *Client) init() {
 	c.AuditLog = NewAuditLogClient(c.config)
 	c.CartItem = NewCartItemClient(c.config)
 	c.Category = NewCategoryClient(c.config)
+	c.Discount = NewDiscountClient(c.config)
+	c.DiscountUsage = NewDiscountUsageClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.InventoryMovement = NewInventoryMovementClient(c.config)
 	c.Order = NewOrderClient(c.config)
@@ -186,6 +194,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AuditLog:          NewAuditLogClient(cfg),
 		CartItem:          NewCartItemClient(cfg),
 		Category:          NewCategoryClient(cfg),
+		Discount:          NewDiscountClient(cfg),
+		DiscountUsage:     NewDiscountUsageClient(cfg),
 		IdempotencyKey:    NewIdempotencyKeyClient(cfg),
 		InventoryMovement: NewInventoryMovementClient(cfg),
 		Order:             NewOrderClient(cfg),
@@ -218,6 +228,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AuditLog:          NewAuditLogClient(cfg),
 		CartItem:          NewCartItemClient(cfg),
 		Category:          NewCategoryClient(cfg),
+		Discount:          NewDiscountClient(cfg),
+		DiscountUsage:     NewDiscountUsageClient(cfg),
 		IdempotencyKey:    NewIdempotencyKeyClient(cfg),
 		InventoryMovement: NewInventoryMovementClient(cfg),
 		Order:             NewOrderClient(cfg),
@@ -256,9 +268,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.AuditLog, c.CartItem, c.Category, c.IdempotencyKey,
-		c.InventoryMovement, c.Order, c.OrderItem, c.Product, c.RateLimitBucket,
-		c.User, c.Variant, c.Webhook,
+		c.APIKey, c.AuditLog, c.CartItem, c.Category, c.Discount, c.DiscountUsage,
+		c.IdempotencyKey, c.InventoryMovement, c.Order, c.OrderItem, c.Product,
+		c.RateLimitBucket, c.User, c.Variant, c.Webhook,
 	} {
 		n.Use(hooks...)
 	}
@@ -268,9 +280,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.AuditLog, c.CartItem, c.Category, c.IdempotencyKey,
-		c.InventoryMovement, c.Order, c.OrderItem, c.Product, c.RateLimitBucket,
-		c.User, c.Variant, c.Webhook,
+		c.APIKey, c.AuditLog, c.CartItem, c.Category, c.Discount, c.DiscountUsage,
+		c.IdempotencyKey, c.InventoryMovement, c.Order, c.OrderItem, c.Product,
+		c.RateLimitBucket, c.User, c.Variant, c.Webhook,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -327,6 +339,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CartItem.mutate(ctx, m)
 	case *CategoryMutation:
 		return c.Category.mutate(ctx, m)
+	case *DiscountMutation:
+		return c.Discount.mutate(ctx, m)
+	case *DiscountUsageMutation:
+		return c.DiscountUsage.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *InventoryMovementMutation:
@@ -995,6 +1011,322 @@ func (c *CategoryClient) mutate(ctx context.Context, m *CategoryMutation) (Value
 		return (&CategoryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Category mutation op: %q", m.Op())
+	}
+}
+
+// DiscountClient is a client for the Discount schema.
+type DiscountClient struct {
+	config
+}
+
+// NewDiscountClient returns a client for the Discount from the given config.
+func NewDiscountClient(c config) *DiscountClient {
+	return &DiscountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `discount.Hooks(f(g(h())))`.
+func (c *DiscountClient) Use(hooks ...Hook) {
+	c.hooks.Discount = append(c.hooks.Discount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `discount.Intercept(f(g(h())))`.
+func (c *DiscountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Discount = append(c.inters.Discount, interceptors...)
+}
+
+// Create returns a builder for creating a Discount entity.
+func (c *DiscountClient) Create() *DiscountCreate {
+	mutation := newDiscountMutation(c.config, OpCreate)
+	return &DiscountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Discount entities.
+func (c *DiscountClient) CreateBulk(builders ...*DiscountCreate) *DiscountCreateBulk {
+	return &DiscountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DiscountClient) MapCreateBulk(slice any, setFunc func(*DiscountCreate, int)) *DiscountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DiscountCreateBulk{err: fmt.Errorf("calling to DiscountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DiscountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DiscountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Discount.
+func (c *DiscountClient) Update() *DiscountUpdate {
+	mutation := newDiscountMutation(c.config, OpUpdate)
+	return &DiscountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DiscountClient) UpdateOne(_m *Discount) *DiscountUpdateOne {
+	mutation := newDiscountMutation(c.config, OpUpdateOne, withDiscount(_m))
+	return &DiscountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DiscountClient) UpdateOneID(id int) *DiscountUpdateOne {
+	mutation := newDiscountMutation(c.config, OpUpdateOne, withDiscountID(id))
+	return &DiscountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Discount.
+func (c *DiscountClient) Delete() *DiscountDelete {
+	mutation := newDiscountMutation(c.config, OpDelete)
+	return &DiscountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DiscountClient) DeleteOne(_m *Discount) *DiscountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DiscountClient) DeleteOneID(id int) *DiscountDeleteOne {
+	builder := c.Delete().Where(discount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DiscountDeleteOne{builder}
+}
+
+// Query returns a query builder for Discount.
+func (c *DiscountClient) Query() *DiscountQuery {
+	return &DiscountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDiscount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Discount entity by its id.
+func (c *DiscountClient) Get(ctx context.Context, id int) (*Discount, error) {
+	return c.Query().Where(discount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DiscountClient) GetX(ctx context.Context, id int) *Discount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUsages queries the usages edge of a Discount.
+func (c *DiscountClient) QueryUsages(_m *Discount) *DiscountUsageQuery {
+	query := (&DiscountUsageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discount.Table, discount.FieldID, id),
+			sqlgraph.To(discountusage.Table, discountusage.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, discount.UsagesTable, discount.UsagesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DiscountClient) Hooks() []Hook {
+	hooks := c.hooks.Discount
+	return append(hooks[:len(hooks):len(hooks)], discount.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DiscountClient) Interceptors() []Interceptor {
+	inters := c.inters.Discount
+	return append(inters[:len(inters):len(inters)], discount.Interceptors[:]...)
+}
+
+func (c *DiscountClient) mutate(ctx context.Context, m *DiscountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DiscountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DiscountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DiscountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DiscountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Discount mutation op: %q", m.Op())
+	}
+}
+
+// DiscountUsageClient is a client for the DiscountUsage schema.
+type DiscountUsageClient struct {
+	config
+}
+
+// NewDiscountUsageClient returns a client for the DiscountUsage from the given config.
+func NewDiscountUsageClient(c config) *DiscountUsageClient {
+	return &DiscountUsageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `discountusage.Hooks(f(g(h())))`.
+func (c *DiscountUsageClient) Use(hooks ...Hook) {
+	c.hooks.DiscountUsage = append(c.hooks.DiscountUsage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `discountusage.Intercept(f(g(h())))`.
+func (c *DiscountUsageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DiscountUsage = append(c.inters.DiscountUsage, interceptors...)
+}
+
+// Create returns a builder for creating a DiscountUsage entity.
+func (c *DiscountUsageClient) Create() *DiscountUsageCreate {
+	mutation := newDiscountUsageMutation(c.config, OpCreate)
+	return &DiscountUsageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DiscountUsage entities.
+func (c *DiscountUsageClient) CreateBulk(builders ...*DiscountUsageCreate) *DiscountUsageCreateBulk {
+	return &DiscountUsageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DiscountUsageClient) MapCreateBulk(slice any, setFunc func(*DiscountUsageCreate, int)) *DiscountUsageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DiscountUsageCreateBulk{err: fmt.Errorf("calling to DiscountUsageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DiscountUsageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DiscountUsageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DiscountUsage.
+func (c *DiscountUsageClient) Update() *DiscountUsageUpdate {
+	mutation := newDiscountUsageMutation(c.config, OpUpdate)
+	return &DiscountUsageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DiscountUsageClient) UpdateOne(_m *DiscountUsage) *DiscountUsageUpdateOne {
+	mutation := newDiscountUsageMutation(c.config, OpUpdateOne, withDiscountUsage(_m))
+	return &DiscountUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DiscountUsageClient) UpdateOneID(id int) *DiscountUsageUpdateOne {
+	mutation := newDiscountUsageMutation(c.config, OpUpdateOne, withDiscountUsageID(id))
+	return &DiscountUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DiscountUsage.
+func (c *DiscountUsageClient) Delete() *DiscountUsageDelete {
+	mutation := newDiscountUsageMutation(c.config, OpDelete)
+	return &DiscountUsageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DiscountUsageClient) DeleteOne(_m *DiscountUsage) *DiscountUsageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DiscountUsageClient) DeleteOneID(id int) *DiscountUsageDeleteOne {
+	builder := c.Delete().Where(discountusage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DiscountUsageDeleteOne{builder}
+}
+
+// Query returns a query builder for DiscountUsage.
+func (c *DiscountUsageClient) Query() *DiscountUsageQuery {
+	return &DiscountUsageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDiscountUsage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DiscountUsage entity by its id.
+func (c *DiscountUsageClient) Get(ctx context.Context, id int) (*DiscountUsage, error) {
+	return c.Query().Where(discountusage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DiscountUsageClient) GetX(ctx context.Context, id int) *DiscountUsage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryDiscount queries the discount edge of a DiscountUsage.
+func (c *DiscountUsageClient) QueryDiscount(_m *DiscountUsage) *DiscountQuery {
+	query := (&DiscountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discountusage.Table, discountusage.FieldID, id),
+			sqlgraph.To(discount.Table, discount.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, discountusage.DiscountTable, discountusage.DiscountColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a DiscountUsage.
+func (c *DiscountUsageClient) QueryUser(_m *DiscountUsage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discountusage.Table, discountusage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, discountusage.UserTable, discountusage.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DiscountUsageClient) Hooks() []Hook {
+	return c.hooks.DiscountUsage
+}
+
+// Interceptors returns the client interceptors.
+func (c *DiscountUsageClient) Interceptors() []Interceptor {
+	return c.inters.DiscountUsage
+}
+
+func (c *DiscountUsageClient) mutate(ctx context.Context, m *DiscountUsageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DiscountUsageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DiscountUsageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DiscountUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DiscountUsageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DiscountUsage mutation op: %q", m.Op())
 	}
 }
 
@@ -2277,6 +2609,22 @@ func (c *UserClient) QueryAuditLogs(_m *User) *AuditLogQuery {
 	return query
 }
 
+// QueryDiscountUsages queries the discount_usages edge of a User.
+func (c *UserClient) QueryDiscountUsages(_m *User) *DiscountUsageQuery {
+	query := (&DiscountUsageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(discountusage.Table, discountusage.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.DiscountUsagesTable, user.DiscountUsagesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -2638,12 +2986,14 @@ func (c *WebhookClient) mutate(ctx context.Context, m *WebhookMutation) (Value, 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditLog, CartItem, Category, IdempotencyKey, InventoryMovement, Order,
-		OrderItem, Product, RateLimitBucket, User, Variant, Webhook []ent.Hook
+		APIKey, AuditLog, CartItem, Category, Discount, DiscountUsage, IdempotencyKey,
+		InventoryMovement, Order, OrderItem, Product, RateLimitBucket, User, Variant,
+		Webhook []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditLog, CartItem, Category, IdempotencyKey, InventoryMovement, Order,
-		OrderItem, Product, RateLimitBucket, User, Variant, Webhook []ent.Interceptor
+		APIKey, AuditLog, CartItem, Category, Discount, DiscountUsage, IdempotencyKey,
+		InventoryMovement, Order, OrderItem, Product, RateLimitBucket, User, Variant,
+		Webhook []ent.Interceptor
 	}
 )
 

@@ -11,6 +11,8 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
 	"shop/ent/category"
+	"shop/ent/discount"
+	"shop/ent/discountusage"
 	"shop/ent/idempotencykey"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -89,6 +91,8 @@ func checkColumn(t, c string) error {
 			auditlog.Table:          auditlog.ValidColumn,
 			cartitem.Table:          cartitem.ValidColumn,
 			category.Table:          category.ValidColumn,
+			discount.Table:          discount.ValidColumn,
+			discountusage.Table:     discountusage.ValidColumn,
 			idempotencykey.Table:    idempotencykey.ValidColumn,
 			inventorymovement.Table: inventorymovement.ValidColumn,
 			order.Table:             order.ValidColumn,

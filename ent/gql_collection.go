@@ -9,6 +9,7 @@ import (
 	"shop/ent/apikey"
 	"shop/ent/auditlog"
 	"shop/ent/category"
+	"shop/ent/discount"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/ent/orderitem"
@@ -582,6 +583,155 @@ func newCategoryPaginateArgs(rv map[string]any) *categoryPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DiscountQuery) CollectFields(ctx context.Context, satisfies ...string) (*DiscountQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DiscountQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(discount.Columns))
+		selectedFields = []string{discount.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[discount.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, discount.FieldCreatedAt)
+				fieldSeen[discount.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[discount.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, discount.FieldUpdatedAt)
+				fieldSeen[discount.FieldUpdatedAt] = struct{}{}
+			}
+		case "deletedAt":
+			if _, ok := fieldSeen[discount.FieldDeletedAt]; !ok {
+				selectedFields = append(selectedFields, discount.FieldDeletedAt)
+				fieldSeen[discount.FieldDeletedAt] = struct{}{}
+			}
+		case "code":
+			if _, ok := fieldSeen[discount.FieldCode]; !ok {
+				selectedFields = append(selectedFields, discount.FieldCode)
+				fieldSeen[discount.FieldCode] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[discount.FieldType]; !ok {
+				selectedFields = append(selectedFields, discount.FieldType)
+				fieldSeen[discount.FieldType] = struct{}{}
+			}
+		case "value":
+			if _, ok := fieldSeen[discount.FieldValue]; !ok {
+				selectedFields = append(selectedFields, discount.FieldValue)
+				fieldSeen[discount.FieldValue] = struct{}{}
+			}
+		case "minSubtotal":
+			if _, ok := fieldSeen[discount.FieldMinSubtotal]; !ok {
+				selectedFields = append(selectedFields, discount.FieldMinSubtotal)
+				fieldSeen[discount.FieldMinSubtotal] = struct{}{}
+			}
+		case "startsAt":
+			if _, ok := fieldSeen[discount.FieldStartsAt]; !ok {
+				selectedFields = append(selectedFields, discount.FieldStartsAt)
+				fieldSeen[discount.FieldStartsAt] = struct{}{}
+			}
+		case "endsAt":
+			if _, ok := fieldSeen[discount.FieldEndsAt]; !ok {
+				selectedFields = append(selectedFields, discount.FieldEndsAt)
+				fieldSeen[discount.FieldEndsAt] = struct{}{}
+			}
+		case "usageLimit":
+			if _, ok := fieldSeen[discount.FieldUsageLimit]; !ok {
+				selectedFields = append(selectedFields, discount.FieldUsageLimit)
+				fieldSeen[discount.FieldUsageLimit] = struct{}{}
+			}
+		case "perCustomerLimit":
+			if _, ok := fieldSeen[discount.FieldPerCustomerLimit]; !ok {
+				selectedFields = append(selectedFields, discount.FieldPerCustomerLimit)
+				fieldSeen[discount.FieldPerCustomerLimit] = struct{}{}
+			}
+		case "timesUsed":
+			if _, ok := fieldSeen[discount.FieldTimesUsed]; !ok {
+				selectedFields = append(selectedFields, discount.FieldTimesUsed)
+				fieldSeen[discount.FieldTimesUsed] = struct{}{}
+			}
+		case "isActive":
+			if _, ok := fieldSeen[discount.FieldIsActive]; !ok {
+				selectedFields = append(selectedFields, discount.FieldIsActive)
+				fieldSeen[discount.FieldIsActive] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type discountPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DiscountPaginateOption
+}
+
+func newDiscountPaginateArgs(rv map[string]any) *discountPaginateArgs {
+	args := &discountPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DiscountOrder{Field: &DiscountOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDiscountOrder(order))
+			}
+		case *DiscountOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDiscountOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*DiscountWhereInput); ok {
+		args.opts = append(args.opts, WithDiscountFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *InventoryMovementQuery) CollectFields(ctx context.Context, satisfies ...string) (*InventoryMovementQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -900,6 +1050,26 @@ func (_q *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, order.FieldCurrency)
 				fieldSeen[order.FieldCurrency] = struct{}{}
 			}
+		case "subtotalAmount":
+			if _, ok := fieldSeen[order.FieldSubtotalAmount]; !ok {
+				selectedFields = append(selectedFields, order.FieldSubtotalAmount)
+				fieldSeen[order.FieldSubtotalAmount] = struct{}{}
+			}
+		case "discountID":
+			if _, ok := fieldSeen[order.FieldDiscountID]; !ok {
+				selectedFields = append(selectedFields, order.FieldDiscountID)
+				fieldSeen[order.FieldDiscountID] = struct{}{}
+			}
+		case "discountCode":
+			if _, ok := fieldSeen[order.FieldDiscountCode]; !ok {
+				selectedFields = append(selectedFields, order.FieldDiscountCode)
+				fieldSeen[order.FieldDiscountCode] = struct{}{}
+			}
+		case "discountAmount":
+			if _, ok := fieldSeen[order.FieldDiscountAmount]; !ok {
+				selectedFields = append(selectedFields, order.FieldDiscountAmount)
+				fieldSeen[order.FieldDiscountAmount] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1053,6 +1223,11 @@ func (_q *OrderItemQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[orderitem.FieldQuantity]; !ok {
 				selectedFields = append(selectedFields, orderitem.FieldQuantity)
 				fieldSeen[orderitem.FieldQuantity] = struct{}{}
+			}
+		case "discountAmount":
+			if _, ok := fieldSeen[orderitem.FieldDiscountAmount]; !ok {
+				selectedFields = append(selectedFields, orderitem.FieldDiscountAmount)
+				fieldSeen[orderitem.FieldDiscountAmount] = struct{}{}
 			}
 		case "id":
 		case "__typename":

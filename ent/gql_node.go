@@ -8,6 +8,7 @@ import (
 	"shop/ent/apikey"
 	"shop/ent/auditlog"
 	"shop/ent/category"
+	"shop/ent/discount"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/ent/orderitem"
@@ -45,6 +46,11 @@ var categoryImplementors = []string{"Category", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Category) IsNode() {}
+
+var discountImplementors = []string{"Discount", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Discount) IsNode() {}
 
 var inventorymovementImplementors = []string{"InventoryMovement", "Node"}
 
@@ -157,6 +163,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(category.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, categoryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case discount.Table:
+		query := c.Discount.Query().
+			Where(discount.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, discountImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -324,6 +339,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Category.Query().
 			Where(category.IDIn(ids...))
 		query, err := query.CollectFields(ctx, categoryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case discount.Table:
+		query := c.Discount.Query().
+			Where(discount.IDIn(ids...))
+		query, err := query.CollectFields(ctx, discountImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"shop/ent/apikey"
 	"shop/ent/auditlog"
 	"shop/ent/category"
+	"shop/ent/discount"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/ent/orderitem"
@@ -1043,6 +1044,320 @@ func (_m *Category) ToEdge(order *CategoryOrder) *CategoryEdge {
 		order = DefaultCategoryOrder
 	}
 	return &CategoryEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DiscountEdge is the edge representation of Discount.
+type DiscountEdge struct {
+	Node   *Discount `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// DiscountConnection is the connection containing edges to Discount.
+type DiscountConnection struct {
+	Edges      []*DiscountEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *DiscountConnection) build(nodes []*Discount, pager *discountPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Discount
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Discount {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Discount {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DiscountEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DiscountEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DiscountPaginateOption enables pagination customization.
+type DiscountPaginateOption func(*discountPager) error
+
+// WithDiscountOrder configures pagination ordering.
+func WithDiscountOrder(order *DiscountOrder) DiscountPaginateOption {
+	if order == nil {
+		order = DefaultDiscountOrder
+	}
+	o := *order
+	return func(pager *discountPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDiscountOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDiscountFilter configures pagination filter.
+func WithDiscountFilter(filter func(*DiscountQuery) (*DiscountQuery, error)) DiscountPaginateOption {
+	return func(pager *discountPager) error {
+		if filter == nil {
+			return errors.New("DiscountQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type discountPager struct {
+	reverse bool
+	order   *DiscountOrder
+	filter  func(*DiscountQuery) (*DiscountQuery, error)
+}
+
+func newDiscountPager(opts []DiscountPaginateOption, reverse bool) (*discountPager, error) {
+	pager := &discountPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDiscountOrder
+	}
+	return pager, nil
+}
+
+func (p *discountPager) applyFilter(query *DiscountQuery) (*DiscountQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *discountPager) toCursor(_m *Discount) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *discountPager) applyCursors(query *DiscountQuery, after, before *Cursor) (*DiscountQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDiscountOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *discountPager) applyOrder(query *DiscountQuery) *DiscountQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDiscountOrder.Field {
+		query = query.Order(DefaultDiscountOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *discountPager) orderExpr(query *DiscountQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDiscountOrder.Field {
+			b.Comma().Ident(DefaultDiscountOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Discount.
+func (_m *DiscountQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DiscountPaginateOption,
+) (*DiscountConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDiscountPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DiscountConnection{Edges: []*DiscountEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DiscountOrderFieldCreatedAt orders Discount by created_at.
+	DiscountOrderFieldCreatedAt = &DiscountOrderField{
+		Value: func(_m *Discount) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: discount.FieldCreatedAt,
+		toTerm: discount.ByCreatedAt,
+		toCursor: func(_m *Discount) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// DiscountOrderFieldUpdatedAt orders Discount by updated_at.
+	DiscountOrderFieldUpdatedAt = &DiscountOrderField{
+		Value: func(_m *Discount) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: discount.FieldUpdatedAt,
+		toTerm: discount.ByUpdatedAt,
+		toCursor: func(_m *Discount) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DiscountOrderField) String() string {
+	var str string
+	switch f.column {
+	case DiscountOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case DiscountOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DiscountOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DiscountOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DiscountOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DiscountOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *DiscountOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid DiscountOrderField", str)
+	}
+	return nil
+}
+
+// DiscountOrderField defines the ordering field of Discount.
+type DiscountOrderField struct {
+	// Value extracts the ordering value from the given Discount.
+	Value    func(*Discount) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) discount.OrderOption
+	toCursor func(*Discount) Cursor
+}
+
+// DiscountOrder defines the ordering of Discount.
+type DiscountOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *DiscountOrderField `json:"field"`
+}
+
+// DefaultDiscountOrder is the default ordering of Discount.
+var DefaultDiscountOrder = &DiscountOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DiscountOrderField{
+		Value: func(_m *Discount) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: discount.FieldID,
+		toTerm: discount.ByID,
+		toCursor: func(_m *Discount) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Discount into DiscountEdge.
+func (_m *Discount) ToEdge(order *DiscountOrder) *DiscountEdge {
+	if order == nil {
+		order = DefaultDiscountOrder
+	}
+	return &DiscountEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -8,6 +8,7 @@ import (
 	"shop/ent/apikey"
 	"shop/ent/auditlog"
 	"shop/ent/category"
+	"shop/ent/discount"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/ent/orderitem"
@@ -1222,6 +1223,550 @@ func (i *CategoryWhereInput) P() (predicate.Category, error) {
 	}
 }
 
+// DiscountWhereInput represents a where input for filtering Discount queries.
+type DiscountWhereInput struct {
+	Predicates []predicate.Discount  `json:"-"`
+	Not        *DiscountWhereInput   `json:"not,omitempty"`
+	Or         []*DiscountWhereInput `json:"or,omitempty"`
+	And        []*DiscountWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "code" field predicates.
+	Code             *string  `json:"code,omitempty"`
+	CodeNEQ          *string  `json:"codeNEQ,omitempty"`
+	CodeIn           []string `json:"codeIn,omitempty"`
+	CodeNotIn        []string `json:"codeNotIn,omitempty"`
+	CodeGT           *string  `json:"codeGT,omitempty"`
+	CodeGTE          *string  `json:"codeGTE,omitempty"`
+	CodeLT           *string  `json:"codeLT,omitempty"`
+	CodeLTE          *string  `json:"codeLTE,omitempty"`
+	CodeContains     *string  `json:"codeContains,omitempty"`
+	CodeHasPrefix    *string  `json:"codeHasPrefix,omitempty"`
+	CodeHasSuffix    *string  `json:"codeHasSuffix,omitempty"`
+	CodeEqualFold    *string  `json:"codeEqualFold,omitempty"`
+	CodeContainsFold *string  `json:"codeContainsFold,omitempty"`
+
+	// "type" field predicates.
+	Type      *discount.Type  `json:"type,omitempty"`
+	TypeNEQ   *discount.Type  `json:"typeNEQ,omitempty"`
+	TypeIn    []discount.Type `json:"typeIn,omitempty"`
+	TypeNotIn []discount.Type `json:"typeNotIn,omitempty"`
+
+	// "value" field predicates.
+	Value      *int64  `json:"value,omitempty"`
+	ValueNEQ   *int64  `json:"valueNEQ,omitempty"`
+	ValueIn    []int64 `json:"valueIn,omitempty"`
+	ValueNotIn []int64 `json:"valueNotIn,omitempty"`
+	ValueGT    *int64  `json:"valueGT,omitempty"`
+	ValueGTE   *int64  `json:"valueGTE,omitempty"`
+	ValueLT    *int64  `json:"valueLT,omitempty"`
+	ValueLTE   *int64  `json:"valueLTE,omitempty"`
+
+	// "min_subtotal" field predicates.
+	MinSubtotal      *int64  `json:"minSubtotal,omitempty"`
+	MinSubtotalNEQ   *int64  `json:"minSubtotalNEQ,omitempty"`
+	MinSubtotalIn    []int64 `json:"minSubtotalIn,omitempty"`
+	MinSubtotalNotIn []int64 `json:"minSubtotalNotIn,omitempty"`
+	MinSubtotalGT    *int64  `json:"minSubtotalGT,omitempty"`
+	MinSubtotalGTE   *int64  `json:"minSubtotalGTE,omitempty"`
+	MinSubtotalLT    *int64  `json:"minSubtotalLT,omitempty"`
+	MinSubtotalLTE   *int64  `json:"minSubtotalLTE,omitempty"`
+
+	// "starts_at" field predicates.
+	StartsAt       *time.Time  `json:"startsAt,omitempty"`
+	StartsAtNEQ    *time.Time  `json:"startsAtNEQ,omitempty"`
+	StartsAtIn     []time.Time `json:"startsAtIn,omitempty"`
+	StartsAtNotIn  []time.Time `json:"startsAtNotIn,omitempty"`
+	StartsAtGT     *time.Time  `json:"startsAtGT,omitempty"`
+	StartsAtGTE    *time.Time  `json:"startsAtGTE,omitempty"`
+	StartsAtLT     *time.Time  `json:"startsAtLT,omitempty"`
+	StartsAtLTE    *time.Time  `json:"startsAtLTE,omitempty"`
+	StartsAtIsNil  bool        `json:"startsAtIsNil,omitempty"`
+	StartsAtNotNil bool        `json:"startsAtNotNil,omitempty"`
+
+	// "ends_at" field predicates.
+	EndsAt       *time.Time  `json:"endsAt,omitempty"`
+	EndsAtNEQ    *time.Time  `json:"endsAtNEQ,omitempty"`
+	EndsAtIn     []time.Time `json:"endsAtIn,omitempty"`
+	EndsAtNotIn  []time.Time `json:"endsAtNotIn,omitempty"`
+	EndsAtGT     *time.Time  `json:"endsAtGT,omitempty"`
+	EndsAtGTE    *time.Time  `json:"endsAtGTE,omitempty"`
+	EndsAtLT     *time.Time  `json:"endsAtLT,omitempty"`
+	EndsAtLTE    *time.Time  `json:"endsAtLTE,omitempty"`
+	EndsAtIsNil  bool        `json:"endsAtIsNil,omitempty"`
+	EndsAtNotNil bool        `json:"endsAtNotNil,omitempty"`
+
+	// "usage_limit" field predicates.
+	UsageLimit       *int  `json:"usageLimit,omitempty"`
+	UsageLimitNEQ    *int  `json:"usageLimitNEQ,omitempty"`
+	UsageLimitIn     []int `json:"usageLimitIn,omitempty"`
+	UsageLimitNotIn  []int `json:"usageLimitNotIn,omitempty"`
+	UsageLimitGT     *int  `json:"usageLimitGT,omitempty"`
+	UsageLimitGTE    *int  `json:"usageLimitGTE,omitempty"`
+	UsageLimitLT     *int  `json:"usageLimitLT,omitempty"`
+	UsageLimitLTE    *int  `json:"usageLimitLTE,omitempty"`
+	UsageLimitIsNil  bool  `json:"usageLimitIsNil,omitempty"`
+	UsageLimitNotNil bool  `json:"usageLimitNotNil,omitempty"`
+
+	// "per_customer_limit" field predicates.
+	PerCustomerLimit       *int  `json:"perCustomerLimit,omitempty"`
+	PerCustomerLimitNEQ    *int  `json:"perCustomerLimitNEQ,omitempty"`
+	PerCustomerLimitIn     []int `json:"perCustomerLimitIn,omitempty"`
+	PerCustomerLimitNotIn  []int `json:"perCustomerLimitNotIn,omitempty"`
+	PerCustomerLimitGT     *int  `json:"perCustomerLimitGT,omitempty"`
+	PerCustomerLimitGTE    *int  `json:"perCustomerLimitGTE,omitempty"`
+	PerCustomerLimitLT     *int  `json:"perCustomerLimitLT,omitempty"`
+	PerCustomerLimitLTE    *int  `json:"perCustomerLimitLTE,omitempty"`
+	PerCustomerLimitIsNil  bool  `json:"perCustomerLimitIsNil,omitempty"`
+	PerCustomerLimitNotNil bool  `json:"perCustomerLimitNotNil,omitempty"`
+
+	// "times_used" field predicates.
+	TimesUsed      *int  `json:"timesUsed,omitempty"`
+	TimesUsedNEQ   *int  `json:"timesUsedNEQ,omitempty"`
+	TimesUsedIn    []int `json:"timesUsedIn,omitempty"`
+	TimesUsedNotIn []int `json:"timesUsedNotIn,omitempty"`
+	TimesUsedGT    *int  `json:"timesUsedGT,omitempty"`
+	TimesUsedGTE   *int  `json:"timesUsedGTE,omitempty"`
+	TimesUsedLT    *int  `json:"timesUsedLT,omitempty"`
+	TimesUsedLTE   *int  `json:"timesUsedLTE,omitempty"`
+
+	// "is_active" field predicates.
+	IsActive    *bool `json:"isActive,omitempty"`
+	IsActiveNEQ *bool `json:"isActiveNEQ,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DiscountWhereInput) AddPredicates(predicates ...predicate.Discount) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DiscountWhereInput filter on the DiscountQuery builder.
+func (i *DiscountWhereInput) Filter(q *DiscountQuery) (*DiscountQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDiscountWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDiscountWhereInput is returned in case the DiscountWhereInput is empty.
+var ErrEmptyDiscountWhereInput = errors.New("ent: empty predicate DiscountWhereInput")
+
+// P returns a predicate for filtering discounts.
+// An error is returned if the input is empty or invalid.
+func (i *DiscountWhereInput) P() (predicate.Discount, error) {
+	var predicates []predicate.Discount
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, discount.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Discount, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, discount.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Discount, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, discount.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, discount.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, discount.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, discount.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, discount.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, discount.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, discount.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, discount.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, discount.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, discount.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, discount.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, discount.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, discount.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, discount.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, discount.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, discount.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, discount.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, discount.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, discount.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, discount.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, discount.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, discount.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, discount.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, discount.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, discount.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Code != nil {
+		predicates = append(predicates, discount.CodeEQ(*i.Code))
+	}
+	if i.CodeNEQ != nil {
+		predicates = append(predicates, discount.CodeNEQ(*i.CodeNEQ))
+	}
+	if len(i.CodeIn) > 0 {
+		predicates = append(predicates, discount.CodeIn(i.CodeIn...))
+	}
+	if len(i.CodeNotIn) > 0 {
+		predicates = append(predicates, discount.CodeNotIn(i.CodeNotIn...))
+	}
+	if i.CodeGT != nil {
+		predicates = append(predicates, discount.CodeGT(*i.CodeGT))
+	}
+	if i.CodeGTE != nil {
+		predicates = append(predicates, discount.CodeGTE(*i.CodeGTE))
+	}
+	if i.CodeLT != nil {
+		predicates = append(predicates, discount.CodeLT(*i.CodeLT))
+	}
+	if i.CodeLTE != nil {
+		predicates = append(predicates, discount.CodeLTE(*i.CodeLTE))
+	}
+	if i.CodeContains != nil {
+		predicates = append(predicates, discount.CodeContains(*i.CodeContains))
+	}
+	if i.CodeHasPrefix != nil {
+		predicates = append(predicates, discount.CodeHasPrefix(*i.CodeHasPrefix))
+	}
+	if i.CodeHasSuffix != nil {
+		predicates = append(predicates, discount.CodeHasSuffix(*i.CodeHasSuffix))
+	}
+	if i.CodeEqualFold != nil {
+		predicates = append(predicates, discount.CodeEqualFold(*i.CodeEqualFold))
+	}
+	if i.CodeContainsFold != nil {
+		predicates = append(predicates, discount.CodeContainsFold(*i.CodeContainsFold))
+	}
+	if i.Type != nil {
+		predicates = append(predicates, discount.TypeEQ(*i.Type))
+	}
+	if i.TypeNEQ != nil {
+		predicates = append(predicates, discount.TypeNEQ(*i.TypeNEQ))
+	}
+	if len(i.TypeIn) > 0 {
+		predicates = append(predicates, discount.TypeIn(i.TypeIn...))
+	}
+	if len(i.TypeNotIn) > 0 {
+		predicates = append(predicates, discount.TypeNotIn(i.TypeNotIn...))
+	}
+	if i.Value != nil {
+		predicates = append(predicates, discount.ValueEQ(*i.Value))
+	}
+	if i.ValueNEQ != nil {
+		predicates = append(predicates, discount.ValueNEQ(*i.ValueNEQ))
+	}
+	if len(i.ValueIn) > 0 {
+		predicates = append(predicates, discount.ValueIn(i.ValueIn...))
+	}
+	if len(i.ValueNotIn) > 0 {
+		predicates = append(predicates, discount.ValueNotIn(i.ValueNotIn...))
+	}
+	if i.ValueGT != nil {
+		predicates = append(predicates, discount.ValueGT(*i.ValueGT))
+	}
+	if i.ValueGTE != nil {
+		predicates = append(predicates, discount.ValueGTE(*i.ValueGTE))
+	}
+	if i.ValueLT != nil {
+		predicates = append(predicates, discount.ValueLT(*i.ValueLT))
+	}
+	if i.ValueLTE != nil {
+		predicates = append(predicates, discount.ValueLTE(*i.ValueLTE))
+	}
+	if i.MinSubtotal != nil {
+		predicates = append(predicates, discount.MinSubtotalEQ(*i.MinSubtotal))
+	}
+	if i.MinSubtotalNEQ != nil {
+		predicates = append(predicates, discount.MinSubtotalNEQ(*i.MinSubtotalNEQ))
+	}
+	if len(i.MinSubtotalIn) > 0 {
+		predicates = append(predicates, discount.MinSubtotalIn(i.MinSubtotalIn...))
+	}
+	if len(i.MinSubtotalNotIn) > 0 {
+		predicates = append(predicates, discount.MinSubtotalNotIn(i.MinSubtotalNotIn...))
+	}
+	if i.MinSubtotalGT != nil {
+		predicates = append(predicates, discount.MinSubtotalGT(*i.MinSubtotalGT))
+	}
+	if i.MinSubtotalGTE != nil {
+		predicates = append(predicates, discount.MinSubtotalGTE(*i.MinSubtotalGTE))
+	}
+	if i.MinSubtotalLT != nil {
+		predicates = append(predicates, discount.MinSubtotalLT(*i.MinSubtotalLT))
+	}
+	if i.MinSubtotalLTE != nil {
+		predicates = append(predicates, discount.MinSubtotalLTE(*i.MinSubtotalLTE))
+	}
+	if i.StartsAt != nil {
+		predicates = append(predicates, discount.StartsAtEQ(*i.StartsAt))
+	}
+	if i.StartsAtNEQ != nil {
+		predicates = append(predicates, discount.StartsAtNEQ(*i.StartsAtNEQ))
+	}
+	if len(i.StartsAtIn) > 0 {
+		predicates = append(predicates, discount.StartsAtIn(i.StartsAtIn...))
+	}
+	if len(i.StartsAtNotIn) > 0 {
+		predicates = append(predicates, discount.StartsAtNotIn(i.StartsAtNotIn...))
+	}
+	if i.StartsAtGT != nil {
+		predicates = append(predicates, discount.StartsAtGT(*i.StartsAtGT))
+	}
+	if i.StartsAtGTE != nil {
+		predicates = append(predicates, discount.StartsAtGTE(*i.StartsAtGTE))
+	}
+	if i.StartsAtLT != nil {
+		predicates = append(predicates, discount.StartsAtLT(*i.StartsAtLT))
+	}
+	if i.StartsAtLTE != nil {
+		predicates = append(predicates, discount.StartsAtLTE(*i.StartsAtLTE))
+	}
+	if i.StartsAtIsNil {
+		predicates = append(predicates, discount.StartsAtIsNil())
+	}
+	if i.StartsAtNotNil {
+		predicates = append(predicates, discount.StartsAtNotNil())
+	}
+	if i.EndsAt != nil {
+		predicates = append(predicates, discount.EndsAtEQ(*i.EndsAt))
+	}
+	if i.EndsAtNEQ != nil {
+		predicates = append(predicates, discount.EndsAtNEQ(*i.EndsAtNEQ))
+	}
+	if len(i.EndsAtIn) > 0 {
+		predicates = append(predicates, discount.EndsAtIn(i.EndsAtIn...))
+	}
+	if len(i.EndsAtNotIn) > 0 {
+		predicates = append(predicates, discount.EndsAtNotIn(i.EndsAtNotIn...))
+	}
+	if i.EndsAtGT != nil {
+		predicates = append(predicates, discount.EndsAtGT(*i.EndsAtGT))
+	}
+	if i.EndsAtGTE != nil {
+		predicates = append(predicates, discount.EndsAtGTE(*i.EndsAtGTE))
+	}
+	if i.EndsAtLT != nil {
+		predicates = append(predicates, discount.EndsAtLT(*i.EndsAtLT))
+	}
+	if i.EndsAtLTE != nil {
+		predicates = append(predicates, discount.EndsAtLTE(*i.EndsAtLTE))
+	}
+	if i.EndsAtIsNil {
+		predicates = append(predicates, discount.EndsAtIsNil())
+	}
+	if i.EndsAtNotNil {
+		predicates = append(predicates, discount.EndsAtNotNil())
+	}
+	if i.UsageLimit != nil {
+		predicates = append(predicates, discount.UsageLimitEQ(*i.UsageLimit))
+	}
+	if i.UsageLimitNEQ != nil {
+		predicates = append(predicates, discount.UsageLimitNEQ(*i.UsageLimitNEQ))
+	}
+	if len(i.UsageLimitIn) > 0 {
+		predicates = append(predicates, discount.UsageLimitIn(i.UsageLimitIn...))
+	}
+	if len(i.UsageLimitNotIn) > 0 {
+		predicates = append(predicates, discount.UsageLimitNotIn(i.UsageLimitNotIn...))
+	}
+	if i.UsageLimitGT != nil {
+		predicates = append(predicates, discount.UsageLimitGT(*i.UsageLimitGT))
+	}
+	if i.UsageLimitGTE != nil {
+		predicates = append(predicates, discount.UsageLimitGTE(*i.UsageLimitGTE))
+	}
+	if i.UsageLimitLT != nil {
+		predicates = append(predicates, discount.UsageLimitLT(*i.UsageLimitLT))
+	}
+	if i.UsageLimitLTE != nil {
+		predicates = append(predicates, discount.UsageLimitLTE(*i.UsageLimitLTE))
+	}
+	if i.UsageLimitIsNil {
+		predicates = append(predicates, discount.UsageLimitIsNil())
+	}
+	if i.UsageLimitNotNil {
+		predicates = append(predicates, discount.UsageLimitNotNil())
+	}
+	if i.PerCustomerLimit != nil {
+		predicates = append(predicates, discount.PerCustomerLimitEQ(*i.PerCustomerLimit))
+	}
+	if i.PerCustomerLimitNEQ != nil {
+		predicates = append(predicates, discount.PerCustomerLimitNEQ(*i.PerCustomerLimitNEQ))
+	}
+	if len(i.PerCustomerLimitIn) > 0 {
+		predicates = append(predicates, discount.PerCustomerLimitIn(i.PerCustomerLimitIn...))
+	}
+	if len(i.PerCustomerLimitNotIn) > 0 {
+		predicates = append(predicates, discount.PerCustomerLimitNotIn(i.PerCustomerLimitNotIn...))
+	}
+	if i.PerCustomerLimitGT != nil {
+		predicates = append(predicates, discount.PerCustomerLimitGT(*i.PerCustomerLimitGT))
+	}
+	if i.PerCustomerLimitGTE != nil {
+		predicates = append(predicates, discount.PerCustomerLimitGTE(*i.PerCustomerLimitGTE))
+	}
+	if i.PerCustomerLimitLT != nil {
+		predicates = append(predicates, discount.PerCustomerLimitLT(*i.PerCustomerLimitLT))
+	}
+	if i.PerCustomerLimitLTE != nil {
+		predicates = append(predicates, discount.PerCustomerLimitLTE(*i.PerCustomerLimitLTE))
+	}
+	if i.PerCustomerLimitIsNil {
+		predicates = append(predicates, discount.PerCustomerLimitIsNil())
+	}
+	if i.PerCustomerLimitNotNil {
+		predicates = append(predicates, discount.PerCustomerLimitNotNil())
+	}
+	if i.TimesUsed != nil {
+		predicates = append(predicates, discount.TimesUsedEQ(*i.TimesUsed))
+	}
+	if i.TimesUsedNEQ != nil {
+		predicates = append(predicates, discount.TimesUsedNEQ(*i.TimesUsedNEQ))
+	}
+	if len(i.TimesUsedIn) > 0 {
+		predicates = append(predicates, discount.TimesUsedIn(i.TimesUsedIn...))
+	}
+	if len(i.TimesUsedNotIn) > 0 {
+		predicates = append(predicates, discount.TimesUsedNotIn(i.TimesUsedNotIn...))
+	}
+	if i.TimesUsedGT != nil {
+		predicates = append(predicates, discount.TimesUsedGT(*i.TimesUsedGT))
+	}
+	if i.TimesUsedGTE != nil {
+		predicates = append(predicates, discount.TimesUsedGTE(*i.TimesUsedGTE))
+	}
+	if i.TimesUsedLT != nil {
+		predicates = append(predicates, discount.TimesUsedLT(*i.TimesUsedLT))
+	}
+	if i.TimesUsedLTE != nil {
+		predicates = append(predicates, discount.TimesUsedLTE(*i.TimesUsedLTE))
+	}
+	if i.IsActive != nil {
+		predicates = append(predicates, discount.IsActiveEQ(*i.IsActive))
+	}
+	if i.IsActiveNEQ != nil {
+		predicates = append(predicates, discount.IsActiveNEQ(*i.IsActiveNEQ))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDiscountWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return discount.And(predicates...), nil
+	}
+}
+
 // InventoryMovementWhereInput represents a where input for filtering InventoryMovement queries.
 type InventoryMovementWhereInput struct {
 	Predicates []predicate.InventoryMovement  `json:"-"`
@@ -1660,6 +2205,55 @@ type OrderWhereInput struct {
 	CurrencyEqualFold    *string  `json:"currencyEqualFold,omitempty"`
 	CurrencyContainsFold *string  `json:"currencyContainsFold,omitempty"`
 
+	// "subtotal_amount" field predicates.
+	SubtotalAmount      *int64  `json:"subtotalAmount,omitempty"`
+	SubtotalAmountNEQ   *int64  `json:"subtotalAmountNEQ,omitempty"`
+	SubtotalAmountIn    []int64 `json:"subtotalAmountIn,omitempty"`
+	SubtotalAmountNotIn []int64 `json:"subtotalAmountNotIn,omitempty"`
+	SubtotalAmountGT    *int64  `json:"subtotalAmountGT,omitempty"`
+	SubtotalAmountGTE   *int64  `json:"subtotalAmountGTE,omitempty"`
+	SubtotalAmountLT    *int64  `json:"subtotalAmountLT,omitempty"`
+	SubtotalAmountLTE   *int64  `json:"subtotalAmountLTE,omitempty"`
+
+	// "discount_id" field predicates.
+	DiscountID       *int  `json:"discountID,omitempty"`
+	DiscountIDNEQ    *int  `json:"discountIDNEQ,omitempty"`
+	DiscountIDIn     []int `json:"discountIDIn,omitempty"`
+	DiscountIDNotIn  []int `json:"discountIDNotIn,omitempty"`
+	DiscountIDGT     *int  `json:"discountIDGT,omitempty"`
+	DiscountIDGTE    *int  `json:"discountIDGTE,omitempty"`
+	DiscountIDLT     *int  `json:"discountIDLT,omitempty"`
+	DiscountIDLTE    *int  `json:"discountIDLTE,omitempty"`
+	DiscountIDIsNil  bool  `json:"discountIDIsNil,omitempty"`
+	DiscountIDNotNil bool  `json:"discountIDNotNil,omitempty"`
+
+	// "discount_code" field predicates.
+	DiscountCode             *string  `json:"discountCode,omitempty"`
+	DiscountCodeNEQ          *string  `json:"discountCodeNEQ,omitempty"`
+	DiscountCodeIn           []string `json:"discountCodeIn,omitempty"`
+	DiscountCodeNotIn        []string `json:"discountCodeNotIn,omitempty"`
+	DiscountCodeGT           *string  `json:"discountCodeGT,omitempty"`
+	DiscountCodeGTE          *string  `json:"discountCodeGTE,omitempty"`
+	DiscountCodeLT           *string  `json:"discountCodeLT,omitempty"`
+	DiscountCodeLTE          *string  `json:"discountCodeLTE,omitempty"`
+	DiscountCodeContains     *string  `json:"discountCodeContains,omitempty"`
+	DiscountCodeHasPrefix    *string  `json:"discountCodeHasPrefix,omitempty"`
+	DiscountCodeHasSuffix    *string  `json:"discountCodeHasSuffix,omitempty"`
+	DiscountCodeIsNil        bool     `json:"discountCodeIsNil,omitempty"`
+	DiscountCodeNotNil       bool     `json:"discountCodeNotNil,omitempty"`
+	DiscountCodeEqualFold    *string  `json:"discountCodeEqualFold,omitempty"`
+	DiscountCodeContainsFold *string  `json:"discountCodeContainsFold,omitempty"`
+
+	// "discount_amount" field predicates.
+	DiscountAmount      *int64  `json:"discountAmount,omitempty"`
+	DiscountAmountNEQ   *int64  `json:"discountAmountNEQ,omitempty"`
+	DiscountAmountIn    []int64 `json:"discountAmountIn,omitempty"`
+	DiscountAmountNotIn []int64 `json:"discountAmountNotIn,omitempty"`
+	DiscountAmountGT    *int64  `json:"discountAmountGT,omitempty"`
+	DiscountAmountGTE   *int64  `json:"discountAmountGTE,omitempty"`
+	DiscountAmountLT    *int64  `json:"discountAmountLT,omitempty"`
+	DiscountAmountLTE   *int64  `json:"discountAmountLTE,omitempty"`
+
 	// "user" edge predicates.
 	HasUser     *bool             `json:"hasUser,omitempty"`
 	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
@@ -1899,6 +2493,129 @@ func (i *OrderWhereInput) P() (predicate.Order, error) {
 	if i.CurrencyContainsFold != nil {
 		predicates = append(predicates, order.CurrencyContainsFold(*i.CurrencyContainsFold))
 	}
+	if i.SubtotalAmount != nil {
+		predicates = append(predicates, order.SubtotalAmountEQ(*i.SubtotalAmount))
+	}
+	if i.SubtotalAmountNEQ != nil {
+		predicates = append(predicates, order.SubtotalAmountNEQ(*i.SubtotalAmountNEQ))
+	}
+	if len(i.SubtotalAmountIn) > 0 {
+		predicates = append(predicates, order.SubtotalAmountIn(i.SubtotalAmountIn...))
+	}
+	if len(i.SubtotalAmountNotIn) > 0 {
+		predicates = append(predicates, order.SubtotalAmountNotIn(i.SubtotalAmountNotIn...))
+	}
+	if i.SubtotalAmountGT != nil {
+		predicates = append(predicates, order.SubtotalAmountGT(*i.SubtotalAmountGT))
+	}
+	if i.SubtotalAmountGTE != nil {
+		predicates = append(predicates, order.SubtotalAmountGTE(*i.SubtotalAmountGTE))
+	}
+	if i.SubtotalAmountLT != nil {
+		predicates = append(predicates, order.SubtotalAmountLT(*i.SubtotalAmountLT))
+	}
+	if i.SubtotalAmountLTE != nil {
+		predicates = append(predicates, order.SubtotalAmountLTE(*i.SubtotalAmountLTE))
+	}
+	if i.DiscountID != nil {
+		predicates = append(predicates, order.DiscountIDEQ(*i.DiscountID))
+	}
+	if i.DiscountIDNEQ != nil {
+		predicates = append(predicates, order.DiscountIDNEQ(*i.DiscountIDNEQ))
+	}
+	if len(i.DiscountIDIn) > 0 {
+		predicates = append(predicates, order.DiscountIDIn(i.DiscountIDIn...))
+	}
+	if len(i.DiscountIDNotIn) > 0 {
+		predicates = append(predicates, order.DiscountIDNotIn(i.DiscountIDNotIn...))
+	}
+	if i.DiscountIDGT != nil {
+		predicates = append(predicates, order.DiscountIDGT(*i.DiscountIDGT))
+	}
+	if i.DiscountIDGTE != nil {
+		predicates = append(predicates, order.DiscountIDGTE(*i.DiscountIDGTE))
+	}
+	if i.DiscountIDLT != nil {
+		predicates = append(predicates, order.DiscountIDLT(*i.DiscountIDLT))
+	}
+	if i.DiscountIDLTE != nil {
+		predicates = append(predicates, order.DiscountIDLTE(*i.DiscountIDLTE))
+	}
+	if i.DiscountIDIsNil {
+		predicates = append(predicates, order.DiscountIDIsNil())
+	}
+	if i.DiscountIDNotNil {
+		predicates = append(predicates, order.DiscountIDNotNil())
+	}
+	if i.DiscountCode != nil {
+		predicates = append(predicates, order.DiscountCodeEQ(*i.DiscountCode))
+	}
+	if i.DiscountCodeNEQ != nil {
+		predicates = append(predicates, order.DiscountCodeNEQ(*i.DiscountCodeNEQ))
+	}
+	if len(i.DiscountCodeIn) > 0 {
+		predicates = append(predicates, order.DiscountCodeIn(i.DiscountCodeIn...))
+	}
+	if len(i.DiscountCodeNotIn) > 0 {
+		predicates = append(predicates, order.DiscountCodeNotIn(i.DiscountCodeNotIn...))
+	}
+	if i.DiscountCodeGT != nil {
+		predicates = append(predicates, order.DiscountCodeGT(*i.DiscountCodeGT))
+	}
+	if i.DiscountCodeGTE != nil {
+		predicates = append(predicates, order.DiscountCodeGTE(*i.DiscountCodeGTE))
+	}
+	if i.DiscountCodeLT != nil {
+		predicates = append(predicates, order.DiscountCodeLT(*i.DiscountCodeLT))
+	}
+	if i.DiscountCodeLTE != nil {
+		predicates = append(predicates, order.DiscountCodeLTE(*i.DiscountCodeLTE))
+	}
+	if i.DiscountCodeContains != nil {
+		predicates = append(predicates, order.DiscountCodeContains(*i.DiscountCodeContains))
+	}
+	if i.DiscountCodeHasPrefix != nil {
+		predicates = append(predicates, order.DiscountCodeHasPrefix(*i.DiscountCodeHasPrefix))
+	}
+	if i.DiscountCodeHasSuffix != nil {
+		predicates = append(predicates, order.DiscountCodeHasSuffix(*i.DiscountCodeHasSuffix))
+	}
+	if i.DiscountCodeIsNil {
+		predicates = append(predicates, order.DiscountCodeIsNil())
+	}
+	if i.DiscountCodeNotNil {
+		predicates = append(predicates, order.DiscountCodeNotNil())
+	}
+	if i.DiscountCodeEqualFold != nil {
+		predicates = append(predicates, order.DiscountCodeEqualFold(*i.DiscountCodeEqualFold))
+	}
+	if i.DiscountCodeContainsFold != nil {
+		predicates = append(predicates, order.DiscountCodeContainsFold(*i.DiscountCodeContainsFold))
+	}
+	if i.DiscountAmount != nil {
+		predicates = append(predicates, order.DiscountAmountEQ(*i.DiscountAmount))
+	}
+	if i.DiscountAmountNEQ != nil {
+		predicates = append(predicates, order.DiscountAmountNEQ(*i.DiscountAmountNEQ))
+	}
+	if len(i.DiscountAmountIn) > 0 {
+		predicates = append(predicates, order.DiscountAmountIn(i.DiscountAmountIn...))
+	}
+	if len(i.DiscountAmountNotIn) > 0 {
+		predicates = append(predicates, order.DiscountAmountNotIn(i.DiscountAmountNotIn...))
+	}
+	if i.DiscountAmountGT != nil {
+		predicates = append(predicates, order.DiscountAmountGT(*i.DiscountAmountGT))
+	}
+	if i.DiscountAmountGTE != nil {
+		predicates = append(predicates, order.DiscountAmountGTE(*i.DiscountAmountGTE))
+	}
+	if i.DiscountAmountLT != nil {
+		predicates = append(predicates, order.DiscountAmountLT(*i.DiscountAmountLT))
+	}
+	if i.DiscountAmountLTE != nil {
+		predicates = append(predicates, order.DiscountAmountLTE(*i.DiscountAmountLTE))
+	}
 
 	if i.HasUser != nil {
 		p := order.HasUser()
@@ -2042,6 +2759,16 @@ type OrderItemWhereInput struct {
 	QuantityGTE   *int  `json:"quantityGTE,omitempty"`
 	QuantityLT    *int  `json:"quantityLT,omitempty"`
 	QuantityLTE   *int  `json:"quantityLTE,omitempty"`
+
+	// "discount_amount" field predicates.
+	DiscountAmount      *int64  `json:"discountAmount,omitempty"`
+	DiscountAmountNEQ   *int64  `json:"discountAmountNEQ,omitempty"`
+	DiscountAmountIn    []int64 `json:"discountAmountIn,omitempty"`
+	DiscountAmountNotIn []int64 `json:"discountAmountNotIn,omitempty"`
+	DiscountAmountGT    *int64  `json:"discountAmountGT,omitempty"`
+	DiscountAmountGTE   *int64  `json:"discountAmountGTE,omitempty"`
+	DiscountAmountLT    *int64  `json:"discountAmountLT,omitempty"`
+	DiscountAmountLTE   *int64  `json:"discountAmountLTE,omitempty"`
 
 	// "order" edge predicates.
 	HasOrder     *bool              `json:"hasOrder,omitempty"`
@@ -2338,6 +3065,30 @@ func (i *OrderItemWhereInput) P() (predicate.OrderItem, error) {
 	}
 	if i.QuantityLTE != nil {
 		predicates = append(predicates, orderitem.QuantityLTE(*i.QuantityLTE))
+	}
+	if i.DiscountAmount != nil {
+		predicates = append(predicates, orderitem.DiscountAmountEQ(*i.DiscountAmount))
+	}
+	if i.DiscountAmountNEQ != nil {
+		predicates = append(predicates, orderitem.DiscountAmountNEQ(*i.DiscountAmountNEQ))
+	}
+	if len(i.DiscountAmountIn) > 0 {
+		predicates = append(predicates, orderitem.DiscountAmountIn(i.DiscountAmountIn...))
+	}
+	if len(i.DiscountAmountNotIn) > 0 {
+		predicates = append(predicates, orderitem.DiscountAmountNotIn(i.DiscountAmountNotIn...))
+	}
+	if i.DiscountAmountGT != nil {
+		predicates = append(predicates, orderitem.DiscountAmountGT(*i.DiscountAmountGT))
+	}
+	if i.DiscountAmountGTE != nil {
+		predicates = append(predicates, orderitem.DiscountAmountGTE(*i.DiscountAmountGTE))
+	}
+	if i.DiscountAmountLT != nil {
+		predicates = append(predicates, orderitem.DiscountAmountLT(*i.DiscountAmountLT))
+	}
+	if i.DiscountAmountLTE != nil {
+		predicates = append(predicates, orderitem.DiscountAmountLTE(*i.DiscountAmountLTE))
 	}
 
 	if i.HasOrder != nil {

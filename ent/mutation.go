@@ -10,6 +10,8 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
 	"shop/ent/category"
+	"shop/ent/discount"
+	"shop/ent/discountusage"
 	"shop/ent/idempotencykey"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -40,6 +42,8 @@ const (
 	TypeAuditLog          = "AuditLog"
 	TypeCartItem          = "CartItem"
 	TypeCategory          = "Category"
+	TypeDiscount          = "Discount"
+	TypeDiscountUsage     = "DiscountUsage"
 	TypeIdempotencyKey    = "IdempotencyKey"
 	TypeInventoryMovement = "InventoryMovement"
 	TypeOrder             = "Order"
@@ -3251,6 +3255,2073 @@ func (m *CategoryMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Category edge %s", name)
 }
 
+// DiscountMutation represents an operation that mutates the Discount nodes in the graph.
+type DiscountMutation struct {
+	config
+	op                    Op
+	typ                   string
+	id                    *int
+	created_at            *time.Time
+	updated_at            *time.Time
+	deleted_at            *time.Time
+	code                  *string
+	code_key              *string
+	_type                 *discount.Type
+	value                 *int64
+	addvalue              *int64
+	min_subtotal          *int64
+	addmin_subtotal       *int64
+	starts_at             *time.Time
+	ends_at               *time.Time
+	usage_limit           *int
+	addusage_limit        *int
+	per_customer_limit    *int
+	addper_customer_limit *int
+	times_used            *int
+	addtimes_used         *int
+	is_active             *bool
+	clearedFields         map[string]struct{}
+	usages                map[int]struct{}
+	removedusages         map[int]struct{}
+	clearedusages         bool
+	done                  bool
+	oldValue              func(context.Context) (*Discount, error)
+	predicates            []predicate.Discount
+}
+
+var _ ent.Mutation = (*DiscountMutation)(nil)
+
+// discountOption allows management of the mutation configuration using functional options.
+type discountOption func(*DiscountMutation)
+
+// newDiscountMutation creates new mutation for the Discount entity.
+func newDiscountMutation(c config, op Op, opts ...discountOption) *DiscountMutation {
+	m := &DiscountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDiscount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDiscountID sets the ID field of the mutation.
+func withDiscountID(id int) discountOption {
+	return func(m *DiscountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Discount
+		)
+		m.oldValue = func(ctx context.Context) (*Discount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Discount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDiscount sets the old Discount of the mutation.
+func withDiscount(node *Discount) discountOption {
+	return func(m *DiscountMutation) {
+		m.oldValue = func(context.Context) (*Discount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DiscountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DiscountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DiscountMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DiscountMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Discount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DiscountMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DiscountMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DiscountMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DiscountMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DiscountMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DiscountMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *DiscountMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *DiscountMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *DiscountMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[discount.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *DiscountMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[discount.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *DiscountMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, discount.FieldDeletedAt)
+}
+
+// SetCode sets the "code" field.
+func (m *DiscountMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *DiscountMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *DiscountMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetCodeKey sets the "code_key" field.
+func (m *DiscountMutation) SetCodeKey(s string) {
+	m.code_key = &s
+}
+
+// CodeKey returns the value of the "code_key" field in the mutation.
+func (m *DiscountMutation) CodeKey() (r string, exists bool) {
+	v := m.code_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeKey returns the old "code_key" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldCodeKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeKey: %w", err)
+	}
+	return oldValue.CodeKey, nil
+}
+
+// ResetCodeKey resets all changes to the "code_key" field.
+func (m *DiscountMutation) ResetCodeKey() {
+	m.code_key = nil
+}
+
+// SetType sets the "type" field.
+func (m *DiscountMutation) SetType(d discount.Type) {
+	m._type = &d
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *DiscountMutation) GetType() (r discount.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldType(ctx context.Context) (v discount.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *DiscountMutation) ResetType() {
+	m._type = nil
+}
+
+// SetValue sets the "value" field.
+func (m *DiscountMutation) SetValue(i int64) {
+	m.value = &i
+	m.addvalue = nil
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *DiscountMutation) Value() (r int64, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldValue(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// AddValue adds i to the "value" field.
+func (m *DiscountMutation) AddValue(i int64) {
+	if m.addvalue != nil {
+		*m.addvalue += i
+	} else {
+		m.addvalue = &i
+	}
+}
+
+// AddedValue returns the value that was added to the "value" field in this mutation.
+func (m *DiscountMutation) AddedValue() (r int64, exists bool) {
+	v := m.addvalue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *DiscountMutation) ResetValue() {
+	m.value = nil
+	m.addvalue = nil
+}
+
+// SetMinSubtotal sets the "min_subtotal" field.
+func (m *DiscountMutation) SetMinSubtotal(i int64) {
+	m.min_subtotal = &i
+	m.addmin_subtotal = nil
+}
+
+// MinSubtotal returns the value of the "min_subtotal" field in the mutation.
+func (m *DiscountMutation) MinSubtotal() (r int64, exists bool) {
+	v := m.min_subtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinSubtotal returns the old "min_subtotal" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldMinSubtotal(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinSubtotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinSubtotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinSubtotal: %w", err)
+	}
+	return oldValue.MinSubtotal, nil
+}
+
+// AddMinSubtotal adds i to the "min_subtotal" field.
+func (m *DiscountMutation) AddMinSubtotal(i int64) {
+	if m.addmin_subtotal != nil {
+		*m.addmin_subtotal += i
+	} else {
+		m.addmin_subtotal = &i
+	}
+}
+
+// AddedMinSubtotal returns the value that was added to the "min_subtotal" field in this mutation.
+func (m *DiscountMutation) AddedMinSubtotal() (r int64, exists bool) {
+	v := m.addmin_subtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinSubtotal resets all changes to the "min_subtotal" field.
+func (m *DiscountMutation) ResetMinSubtotal() {
+	m.min_subtotal = nil
+	m.addmin_subtotal = nil
+}
+
+// SetStartsAt sets the "starts_at" field.
+func (m *DiscountMutation) SetStartsAt(t time.Time) {
+	m.starts_at = &t
+}
+
+// StartsAt returns the value of the "starts_at" field in the mutation.
+func (m *DiscountMutation) StartsAt() (r time.Time, exists bool) {
+	v := m.starts_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartsAt returns the old "starts_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldStartsAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartsAt: %w", err)
+	}
+	return oldValue.StartsAt, nil
+}
+
+// ClearStartsAt clears the value of the "starts_at" field.
+func (m *DiscountMutation) ClearStartsAt() {
+	m.starts_at = nil
+	m.clearedFields[discount.FieldStartsAt] = struct{}{}
+}
+
+// StartsAtCleared returns if the "starts_at" field was cleared in this mutation.
+func (m *DiscountMutation) StartsAtCleared() bool {
+	_, ok := m.clearedFields[discount.FieldStartsAt]
+	return ok
+}
+
+// ResetStartsAt resets all changes to the "starts_at" field.
+func (m *DiscountMutation) ResetStartsAt() {
+	m.starts_at = nil
+	delete(m.clearedFields, discount.FieldStartsAt)
+}
+
+// SetEndsAt sets the "ends_at" field.
+func (m *DiscountMutation) SetEndsAt(t time.Time) {
+	m.ends_at = &t
+}
+
+// EndsAt returns the value of the "ends_at" field in the mutation.
+func (m *DiscountMutation) EndsAt() (r time.Time, exists bool) {
+	v := m.ends_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndsAt returns the old "ends_at" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldEndsAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndsAt: %w", err)
+	}
+	return oldValue.EndsAt, nil
+}
+
+// ClearEndsAt clears the value of the "ends_at" field.
+func (m *DiscountMutation) ClearEndsAt() {
+	m.ends_at = nil
+	m.clearedFields[discount.FieldEndsAt] = struct{}{}
+}
+
+// EndsAtCleared returns if the "ends_at" field was cleared in this mutation.
+func (m *DiscountMutation) EndsAtCleared() bool {
+	_, ok := m.clearedFields[discount.FieldEndsAt]
+	return ok
+}
+
+// ResetEndsAt resets all changes to the "ends_at" field.
+func (m *DiscountMutation) ResetEndsAt() {
+	m.ends_at = nil
+	delete(m.clearedFields, discount.FieldEndsAt)
+}
+
+// SetUsageLimit sets the "usage_limit" field.
+func (m *DiscountMutation) SetUsageLimit(i int) {
+	m.usage_limit = &i
+	m.addusage_limit = nil
+}
+
+// UsageLimit returns the value of the "usage_limit" field in the mutation.
+func (m *DiscountMutation) UsageLimit() (r int, exists bool) {
+	v := m.usage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsageLimit returns the old "usage_limit" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldUsageLimit(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsageLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsageLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsageLimit: %w", err)
+	}
+	return oldValue.UsageLimit, nil
+}
+
+// AddUsageLimit adds i to the "usage_limit" field.
+func (m *DiscountMutation) AddUsageLimit(i int) {
+	if m.addusage_limit != nil {
+		*m.addusage_limit += i
+	} else {
+		m.addusage_limit = &i
+	}
+}
+
+// AddedUsageLimit returns the value that was added to the "usage_limit" field in this mutation.
+func (m *DiscountMutation) AddedUsageLimit() (r int, exists bool) {
+	v := m.addusage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUsageLimit clears the value of the "usage_limit" field.
+func (m *DiscountMutation) ClearUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	m.clearedFields[discount.FieldUsageLimit] = struct{}{}
+}
+
+// UsageLimitCleared returns if the "usage_limit" field was cleared in this mutation.
+func (m *DiscountMutation) UsageLimitCleared() bool {
+	_, ok := m.clearedFields[discount.FieldUsageLimit]
+	return ok
+}
+
+// ResetUsageLimit resets all changes to the "usage_limit" field.
+func (m *DiscountMutation) ResetUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	delete(m.clearedFields, discount.FieldUsageLimit)
+}
+
+// SetPerCustomerLimit sets the "per_customer_limit" field.
+func (m *DiscountMutation) SetPerCustomerLimit(i int) {
+	m.per_customer_limit = &i
+	m.addper_customer_limit = nil
+}
+
+// PerCustomerLimit returns the value of the "per_customer_limit" field in the mutation.
+func (m *DiscountMutation) PerCustomerLimit() (r int, exists bool) {
+	v := m.per_customer_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPerCustomerLimit returns the old "per_customer_limit" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldPerCustomerLimit(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPerCustomerLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPerCustomerLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPerCustomerLimit: %w", err)
+	}
+	return oldValue.PerCustomerLimit, nil
+}
+
+// AddPerCustomerLimit adds i to the "per_customer_limit" field.
+func (m *DiscountMutation) AddPerCustomerLimit(i int) {
+	if m.addper_customer_limit != nil {
+		*m.addper_customer_limit += i
+	} else {
+		m.addper_customer_limit = &i
+	}
+}
+
+// AddedPerCustomerLimit returns the value that was added to the "per_customer_limit" field in this mutation.
+func (m *DiscountMutation) AddedPerCustomerLimit() (r int, exists bool) {
+	v := m.addper_customer_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPerCustomerLimit clears the value of the "per_customer_limit" field.
+func (m *DiscountMutation) ClearPerCustomerLimit() {
+	m.per_customer_limit = nil
+	m.addper_customer_limit = nil
+	m.clearedFields[discount.FieldPerCustomerLimit] = struct{}{}
+}
+
+// PerCustomerLimitCleared returns if the "per_customer_limit" field was cleared in this mutation.
+func (m *DiscountMutation) PerCustomerLimitCleared() bool {
+	_, ok := m.clearedFields[discount.FieldPerCustomerLimit]
+	return ok
+}
+
+// ResetPerCustomerLimit resets all changes to the "per_customer_limit" field.
+func (m *DiscountMutation) ResetPerCustomerLimit() {
+	m.per_customer_limit = nil
+	m.addper_customer_limit = nil
+	delete(m.clearedFields, discount.FieldPerCustomerLimit)
+}
+
+// SetTimesUsed sets the "times_used" field.
+func (m *DiscountMutation) SetTimesUsed(i int) {
+	m.times_used = &i
+	m.addtimes_used = nil
+}
+
+// TimesUsed returns the value of the "times_used" field in the mutation.
+func (m *DiscountMutation) TimesUsed() (r int, exists bool) {
+	v := m.times_used
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimesUsed returns the old "times_used" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldTimesUsed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimesUsed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimesUsed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimesUsed: %w", err)
+	}
+	return oldValue.TimesUsed, nil
+}
+
+// AddTimesUsed adds i to the "times_used" field.
+func (m *DiscountMutation) AddTimesUsed(i int) {
+	if m.addtimes_used != nil {
+		*m.addtimes_used += i
+	} else {
+		m.addtimes_used = &i
+	}
+}
+
+// AddedTimesUsed returns the value that was added to the "times_used" field in this mutation.
+func (m *DiscountMutation) AddedTimesUsed() (r int, exists bool) {
+	v := m.addtimes_used
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTimesUsed resets all changes to the "times_used" field.
+func (m *DiscountMutation) ResetTimesUsed() {
+	m.times_used = nil
+	m.addtimes_used = nil
+}
+
+// SetIsActive sets the "is_active" field.
+func (m *DiscountMutation) SetIsActive(b bool) {
+	m.is_active = &b
+}
+
+// IsActive returns the value of the "is_active" field in the mutation.
+func (m *DiscountMutation) IsActive() (r bool, exists bool) {
+	v := m.is_active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsActive returns the old "is_active" field's value of the Discount entity.
+// If the Discount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountMutation) OldIsActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsActive: %w", err)
+	}
+	return oldValue.IsActive, nil
+}
+
+// ResetIsActive resets all changes to the "is_active" field.
+func (m *DiscountMutation) ResetIsActive() {
+	m.is_active = nil
+}
+
+// AddUsageIDs adds the "usages" edge to the DiscountUsage entity by ids.
+func (m *DiscountMutation) AddUsageIDs(ids ...int) {
+	if m.usages == nil {
+		m.usages = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.usages[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUsages clears the "usages" edge to the DiscountUsage entity.
+func (m *DiscountMutation) ClearUsages() {
+	m.clearedusages = true
+}
+
+// UsagesCleared reports if the "usages" edge to the DiscountUsage entity was cleared.
+func (m *DiscountMutation) UsagesCleared() bool {
+	return m.clearedusages
+}
+
+// RemoveUsageIDs removes the "usages" edge to the DiscountUsage entity by IDs.
+func (m *DiscountMutation) RemoveUsageIDs(ids ...int) {
+	if m.removedusages == nil {
+		m.removedusages = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.usages, ids[i])
+		m.removedusages[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUsages returns the removed IDs of the "usages" edge to the DiscountUsage entity.
+func (m *DiscountMutation) RemovedUsagesIDs() (ids []int) {
+	for id := range m.removedusages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UsagesIDs returns the "usages" edge IDs in the mutation.
+func (m *DiscountMutation) UsagesIDs() (ids []int) {
+	for id := range m.usages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUsages resets all changes to the "usages" edge.
+func (m *DiscountMutation) ResetUsages() {
+	m.usages = nil
+	m.clearedusages = false
+	m.removedusages = nil
+}
+
+// Where appends a list predicates to the DiscountMutation builder.
+func (m *DiscountMutation) Where(ps ...predicate.Discount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DiscountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DiscountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Discount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DiscountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DiscountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Discount).
+func (m *DiscountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DiscountMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, discount.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, discount.FieldUpdatedAt)
+	}
+	if m.deleted_at != nil {
+		fields = append(fields, discount.FieldDeletedAt)
+	}
+	if m.code != nil {
+		fields = append(fields, discount.FieldCode)
+	}
+	if m.code_key != nil {
+		fields = append(fields, discount.FieldCodeKey)
+	}
+	if m._type != nil {
+		fields = append(fields, discount.FieldType)
+	}
+	if m.value != nil {
+		fields = append(fields, discount.FieldValue)
+	}
+	if m.min_subtotal != nil {
+		fields = append(fields, discount.FieldMinSubtotal)
+	}
+	if m.starts_at != nil {
+		fields = append(fields, discount.FieldStartsAt)
+	}
+	if m.ends_at != nil {
+		fields = append(fields, discount.FieldEndsAt)
+	}
+	if m.usage_limit != nil {
+		fields = append(fields, discount.FieldUsageLimit)
+	}
+	if m.per_customer_limit != nil {
+		fields = append(fields, discount.FieldPerCustomerLimit)
+	}
+	if m.times_used != nil {
+		fields = append(fields, discount.FieldTimesUsed)
+	}
+	if m.is_active != nil {
+		fields = append(fields, discount.FieldIsActive)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DiscountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case discount.FieldCreatedAt:
+		return m.CreatedAt()
+	case discount.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case discount.FieldDeletedAt:
+		return m.DeletedAt()
+	case discount.FieldCode:
+		return m.Code()
+	case discount.FieldCodeKey:
+		return m.CodeKey()
+	case discount.FieldType:
+		return m.GetType()
+	case discount.FieldValue:
+		return m.Value()
+	case discount.FieldMinSubtotal:
+		return m.MinSubtotal()
+	case discount.FieldStartsAt:
+		return m.StartsAt()
+	case discount.FieldEndsAt:
+		return m.EndsAt()
+	case discount.FieldUsageLimit:
+		return m.UsageLimit()
+	case discount.FieldPerCustomerLimit:
+		return m.PerCustomerLimit()
+	case discount.FieldTimesUsed:
+		return m.TimesUsed()
+	case discount.FieldIsActive:
+		return m.IsActive()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DiscountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case discount.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case discount.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case discount.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
+	case discount.FieldCode:
+		return m.OldCode(ctx)
+	case discount.FieldCodeKey:
+		return m.OldCodeKey(ctx)
+	case discount.FieldType:
+		return m.OldType(ctx)
+	case discount.FieldValue:
+		return m.OldValue(ctx)
+	case discount.FieldMinSubtotal:
+		return m.OldMinSubtotal(ctx)
+	case discount.FieldStartsAt:
+		return m.OldStartsAt(ctx)
+	case discount.FieldEndsAt:
+		return m.OldEndsAt(ctx)
+	case discount.FieldUsageLimit:
+		return m.OldUsageLimit(ctx)
+	case discount.FieldPerCustomerLimit:
+		return m.OldPerCustomerLimit(ctx)
+	case discount.FieldTimesUsed:
+		return m.OldTimesUsed(ctx)
+	case discount.FieldIsActive:
+		return m.OldIsActive(ctx)
+	}
+	return nil, fmt.Errorf("unknown Discount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case discount.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case discount.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case discount.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
+	case discount.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case discount.FieldCodeKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeKey(v)
+		return nil
+	case discount.FieldType:
+		v, ok := value.(discount.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case discount.FieldValue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case discount.FieldMinSubtotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinSubtotal(v)
+		return nil
+	case discount.FieldStartsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartsAt(v)
+		return nil
+	case discount.FieldEndsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndsAt(v)
+		return nil
+	case discount.FieldUsageLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsageLimit(v)
+		return nil
+	case discount.FieldPerCustomerLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPerCustomerLimit(v)
+		return nil
+	case discount.FieldTimesUsed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimesUsed(v)
+		return nil
+	case discount.FieldIsActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsActive(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Discount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DiscountMutation) AddedFields() []string {
+	var fields []string
+	if m.addvalue != nil {
+		fields = append(fields, discount.FieldValue)
+	}
+	if m.addmin_subtotal != nil {
+		fields = append(fields, discount.FieldMinSubtotal)
+	}
+	if m.addusage_limit != nil {
+		fields = append(fields, discount.FieldUsageLimit)
+	}
+	if m.addper_customer_limit != nil {
+		fields = append(fields, discount.FieldPerCustomerLimit)
+	}
+	if m.addtimes_used != nil {
+		fields = append(fields, discount.FieldTimesUsed)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DiscountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case discount.FieldValue:
+		return m.AddedValue()
+	case discount.FieldMinSubtotal:
+		return m.AddedMinSubtotal()
+	case discount.FieldUsageLimit:
+		return m.AddedUsageLimit()
+	case discount.FieldPerCustomerLimit:
+		return m.AddedPerCustomerLimit()
+	case discount.FieldTimesUsed:
+		return m.AddedTimesUsed()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case discount.FieldValue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddValue(v)
+		return nil
+	case discount.FieldMinSubtotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinSubtotal(v)
+		return nil
+	case discount.FieldUsageLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsageLimit(v)
+		return nil
+	case discount.FieldPerCustomerLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPerCustomerLimit(v)
+		return nil
+	case discount.FieldTimesUsed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTimesUsed(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Discount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DiscountMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(discount.FieldDeletedAt) {
+		fields = append(fields, discount.FieldDeletedAt)
+	}
+	if m.FieldCleared(discount.FieldStartsAt) {
+		fields = append(fields, discount.FieldStartsAt)
+	}
+	if m.FieldCleared(discount.FieldEndsAt) {
+		fields = append(fields, discount.FieldEndsAt)
+	}
+	if m.FieldCleared(discount.FieldUsageLimit) {
+		fields = append(fields, discount.FieldUsageLimit)
+	}
+	if m.FieldCleared(discount.FieldPerCustomerLimit) {
+		fields = append(fields, discount.FieldPerCustomerLimit)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DiscountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DiscountMutation) ClearField(name string) error {
+	switch name {
+	case discount.FieldDeletedAt:
+		m.ClearDeletedAt()
+		return nil
+	case discount.FieldStartsAt:
+		m.ClearStartsAt()
+		return nil
+	case discount.FieldEndsAt:
+		m.ClearEndsAt()
+		return nil
+	case discount.FieldUsageLimit:
+		m.ClearUsageLimit()
+		return nil
+	case discount.FieldPerCustomerLimit:
+		m.ClearPerCustomerLimit()
+		return nil
+	}
+	return fmt.Errorf("unknown Discount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DiscountMutation) ResetField(name string) error {
+	switch name {
+	case discount.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case discount.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case discount.FieldDeletedAt:
+		m.ResetDeletedAt()
+		return nil
+	case discount.FieldCode:
+		m.ResetCode()
+		return nil
+	case discount.FieldCodeKey:
+		m.ResetCodeKey()
+		return nil
+	case discount.FieldType:
+		m.ResetType()
+		return nil
+	case discount.FieldValue:
+		m.ResetValue()
+		return nil
+	case discount.FieldMinSubtotal:
+		m.ResetMinSubtotal()
+		return nil
+	case discount.FieldStartsAt:
+		m.ResetStartsAt()
+		return nil
+	case discount.FieldEndsAt:
+		m.ResetEndsAt()
+		return nil
+	case discount.FieldUsageLimit:
+		m.ResetUsageLimit()
+		return nil
+	case discount.FieldPerCustomerLimit:
+		m.ResetPerCustomerLimit()
+		return nil
+	case discount.FieldTimesUsed:
+		m.ResetTimesUsed()
+		return nil
+	case discount.FieldIsActive:
+		m.ResetIsActive()
+		return nil
+	}
+	return fmt.Errorf("unknown Discount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DiscountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.usages != nil {
+		edges = append(edges, discount.EdgeUsages)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DiscountMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case discount.EdgeUsages:
+		ids := make([]ent.Value, 0, len(m.usages))
+		for id := range m.usages {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DiscountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedusages != nil {
+		edges = append(edges, discount.EdgeUsages)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DiscountMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case discount.EdgeUsages:
+		ids := make([]ent.Value, 0, len(m.removedusages))
+		for id := range m.removedusages {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DiscountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedusages {
+		edges = append(edges, discount.EdgeUsages)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DiscountMutation) EdgeCleared(name string) bool {
+	switch name {
+	case discount.EdgeUsages:
+		return m.clearedusages
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DiscountMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Discount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DiscountMutation) ResetEdge(name string) error {
+	switch name {
+	case discount.EdgeUsages:
+		m.ResetUsages()
+		return nil
+	}
+	return fmt.Errorf("unknown Discount edge %s", name)
+}
+
+// DiscountUsageMutation represents an operation that mutates the DiscountUsage nodes in the graph.
+type DiscountUsageMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	uses            *int
+	adduses         *int
+	in_cart         *bool
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	discount        *int
+	cleareddiscount bool
+	user            *int
+	cleareduser     bool
+	done            bool
+	oldValue        func(context.Context) (*DiscountUsage, error)
+	predicates      []predicate.DiscountUsage
+}
+
+var _ ent.Mutation = (*DiscountUsageMutation)(nil)
+
+// discountusageOption allows management of the mutation configuration using functional options.
+type discountusageOption func(*DiscountUsageMutation)
+
+// newDiscountUsageMutation creates new mutation for the DiscountUsage entity.
+func newDiscountUsageMutation(c config, op Op, opts ...discountusageOption) *DiscountUsageMutation {
+	m := &DiscountUsageMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDiscountUsage,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDiscountUsageID sets the ID field of the mutation.
+func withDiscountUsageID(id int) discountusageOption {
+	return func(m *DiscountUsageMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DiscountUsage
+		)
+		m.oldValue = func(ctx context.Context) (*DiscountUsage, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DiscountUsage.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDiscountUsage sets the old DiscountUsage of the mutation.
+func withDiscountUsage(node *DiscountUsage) discountusageOption {
+	return func(m *DiscountUsageMutation) {
+		m.oldValue = func(context.Context) (*DiscountUsage, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DiscountUsageMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DiscountUsageMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DiscountUsageMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DiscountUsageMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DiscountUsage.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDiscountID sets the "discount_id" field.
+func (m *DiscountUsageMutation) SetDiscountID(i int) {
+	m.discount = &i
+}
+
+// DiscountID returns the value of the "discount_id" field in the mutation.
+func (m *DiscountUsageMutation) DiscountID() (r int, exists bool) {
+	v := m.discount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscountID returns the old "discount_id" field's value of the DiscountUsage entity.
+// If the DiscountUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountUsageMutation) OldDiscountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscountID: %w", err)
+	}
+	return oldValue.DiscountID, nil
+}
+
+// ResetDiscountID resets all changes to the "discount_id" field.
+func (m *DiscountUsageMutation) ResetDiscountID() {
+	m.discount = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *DiscountUsageMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *DiscountUsageMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the DiscountUsage entity.
+// If the DiscountUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountUsageMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *DiscountUsageMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetUses sets the "uses" field.
+func (m *DiscountUsageMutation) SetUses(i int) {
+	m.uses = &i
+	m.adduses = nil
+}
+
+// Uses returns the value of the "uses" field in the mutation.
+func (m *DiscountUsageMutation) Uses() (r int, exists bool) {
+	v := m.uses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUses returns the old "uses" field's value of the DiscountUsage entity.
+// If the DiscountUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountUsageMutation) OldUses(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUses is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUses requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUses: %w", err)
+	}
+	return oldValue.Uses, nil
+}
+
+// AddUses adds i to the "uses" field.
+func (m *DiscountUsageMutation) AddUses(i int) {
+	if m.adduses != nil {
+		*m.adduses += i
+	} else {
+		m.adduses = &i
+	}
+}
+
+// AddedUses returns the value that was added to the "uses" field in this mutation.
+func (m *DiscountUsageMutation) AddedUses() (r int, exists bool) {
+	v := m.adduses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUses resets all changes to the "uses" field.
+func (m *DiscountUsageMutation) ResetUses() {
+	m.uses = nil
+	m.adduses = nil
+}
+
+// SetInCart sets the "in_cart" field.
+func (m *DiscountUsageMutation) SetInCart(b bool) {
+	m.in_cart = &b
+}
+
+// InCart returns the value of the "in_cart" field in the mutation.
+func (m *DiscountUsageMutation) InCart() (r bool, exists bool) {
+	v := m.in_cart
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInCart returns the old "in_cart" field's value of the DiscountUsage entity.
+// If the DiscountUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountUsageMutation) OldInCart(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInCart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInCart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInCart: %w", err)
+	}
+	return oldValue.InCart, nil
+}
+
+// ResetInCart resets all changes to the "in_cart" field.
+func (m *DiscountUsageMutation) ResetInCart() {
+	m.in_cart = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DiscountUsageMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DiscountUsageMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the DiscountUsage entity.
+// If the DiscountUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscountUsageMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DiscountUsageMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearDiscount clears the "discount" edge to the Discount entity.
+func (m *DiscountUsageMutation) ClearDiscount() {
+	m.cleareddiscount = true
+	m.clearedFields[discountusage.FieldDiscountID] = struct{}{}
+}
+
+// DiscountCleared reports if the "discount" edge to the Discount entity was cleared.
+func (m *DiscountUsageMutation) DiscountCleared() bool {
+	return m.cleareddiscount
+}
+
+// DiscountIDs returns the "discount" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DiscountID instead. It exists only for internal usage by the builders.
+func (m *DiscountUsageMutation) DiscountIDs() (ids []int) {
+	if id := m.discount; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDiscount resets all changes to the "discount" edge.
+func (m *DiscountUsageMutation) ResetDiscount() {
+	m.discount = nil
+	m.cleareddiscount = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *DiscountUsageMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[discountusage.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *DiscountUsageMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *DiscountUsageMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *DiscountUsageMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the DiscountUsageMutation builder.
+func (m *DiscountUsageMutation) Where(ps ...predicate.DiscountUsage) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DiscountUsageMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DiscountUsageMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DiscountUsage, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DiscountUsageMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DiscountUsageMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DiscountUsage).
+func (m *DiscountUsageMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DiscountUsageMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.discount != nil {
+		fields = append(fields, discountusage.FieldDiscountID)
+	}
+	if m.user != nil {
+		fields = append(fields, discountusage.FieldUserID)
+	}
+	if m.uses != nil {
+		fields = append(fields, discountusage.FieldUses)
+	}
+	if m.in_cart != nil {
+		fields = append(fields, discountusage.FieldInCart)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, discountusage.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DiscountUsageMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case discountusage.FieldDiscountID:
+		return m.DiscountID()
+	case discountusage.FieldUserID:
+		return m.UserID()
+	case discountusage.FieldUses:
+		return m.Uses()
+	case discountusage.FieldInCart:
+		return m.InCart()
+	case discountusage.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DiscountUsageMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case discountusage.FieldDiscountID:
+		return m.OldDiscountID(ctx)
+	case discountusage.FieldUserID:
+		return m.OldUserID(ctx)
+	case discountusage.FieldUses:
+		return m.OldUses(ctx)
+	case discountusage.FieldInCart:
+		return m.OldInCart(ctx)
+	case discountusage.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown DiscountUsage field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscountUsageMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case discountusage.FieldDiscountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscountID(v)
+		return nil
+	case discountusage.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case discountusage.FieldUses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUses(v)
+		return nil
+	case discountusage.FieldInCart:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInCart(v)
+		return nil
+	case discountusage.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DiscountUsage field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DiscountUsageMutation) AddedFields() []string {
+	var fields []string
+	if m.adduses != nil {
+		fields = append(fields, discountusage.FieldUses)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DiscountUsageMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case discountusage.FieldUses:
+		return m.AddedUses()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscountUsageMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case discountusage.FieldUses:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUses(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DiscountUsage numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DiscountUsageMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DiscountUsageMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DiscountUsageMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown DiscountUsage nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DiscountUsageMutation) ResetField(name string) error {
+	switch name {
+	case discountusage.FieldDiscountID:
+		m.ResetDiscountID()
+		return nil
+	case discountusage.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case discountusage.FieldUses:
+		m.ResetUses()
+		return nil
+	case discountusage.FieldInCart:
+		m.ResetInCart()
+		return nil
+	case discountusage.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscountUsage field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DiscountUsageMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.discount != nil {
+		edges = append(edges, discountusage.EdgeDiscount)
+	}
+	if m.user != nil {
+		edges = append(edges, discountusage.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DiscountUsageMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case discountusage.EdgeDiscount:
+		if id := m.discount; id != nil {
+			return []ent.Value{*id}
+		}
+	case discountusage.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DiscountUsageMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DiscountUsageMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DiscountUsageMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareddiscount {
+		edges = append(edges, discountusage.EdgeDiscount)
+	}
+	if m.cleareduser {
+		edges = append(edges, discountusage.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DiscountUsageMutation) EdgeCleared(name string) bool {
+	switch name {
+	case discountusage.EdgeDiscount:
+		return m.cleareddiscount
+	case discountusage.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DiscountUsageMutation) ClearEdge(name string) error {
+	switch name {
+	case discountusage.EdgeDiscount:
+		m.ClearDiscount()
+		return nil
+	case discountusage.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscountUsage unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DiscountUsageMutation) ResetEdge(name string) error {
+	switch name {
+	case discountusage.EdgeDiscount:
+		m.ResetDiscount()
+		return nil
+	case discountusage.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscountUsage edge %s", name)
+}
+
 // IdempotencyKeyMutation represents an operation that mutates the IdempotencyKey nodes in the graph.
 type IdempotencyKeyMutation struct {
 	config
@@ -4903,6 +6974,13 @@ type OrderMutation struct {
 	total_amount               *int64
 	addtotal_amount            *int64
 	currency                   *string
+	subtotal_amount            *int64
+	addsubtotal_amount         *int64
+	discount_id                *int
+	adddiscount_id             *int
+	discount_code              *string
+	discount_amount            *int64
+	adddiscount_amount         *int64
 	clearedFields              map[string]struct{}
 	user                       *int
 	cleareduser                bool
@@ -5254,6 +7332,237 @@ func (m *OrderMutation) ResetCurrency() {
 	m.currency = nil
 }
 
+// SetSubtotalAmount sets the "subtotal_amount" field.
+func (m *OrderMutation) SetSubtotalAmount(i int64) {
+	m.subtotal_amount = &i
+	m.addsubtotal_amount = nil
+}
+
+// SubtotalAmount returns the value of the "subtotal_amount" field in the mutation.
+func (m *OrderMutation) SubtotalAmount() (r int64, exists bool) {
+	v := m.subtotal_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubtotalAmount returns the old "subtotal_amount" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldSubtotalAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubtotalAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubtotalAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubtotalAmount: %w", err)
+	}
+	return oldValue.SubtotalAmount, nil
+}
+
+// AddSubtotalAmount adds i to the "subtotal_amount" field.
+func (m *OrderMutation) AddSubtotalAmount(i int64) {
+	if m.addsubtotal_amount != nil {
+		*m.addsubtotal_amount += i
+	} else {
+		m.addsubtotal_amount = &i
+	}
+}
+
+// AddedSubtotalAmount returns the value that was added to the "subtotal_amount" field in this mutation.
+func (m *OrderMutation) AddedSubtotalAmount() (r int64, exists bool) {
+	v := m.addsubtotal_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSubtotalAmount resets all changes to the "subtotal_amount" field.
+func (m *OrderMutation) ResetSubtotalAmount() {
+	m.subtotal_amount = nil
+	m.addsubtotal_amount = nil
+}
+
+// SetDiscountID sets the "discount_id" field.
+func (m *OrderMutation) SetDiscountID(i int) {
+	m.discount_id = &i
+	m.adddiscount_id = nil
+}
+
+// DiscountID returns the value of the "discount_id" field in the mutation.
+func (m *OrderMutation) DiscountID() (r int, exists bool) {
+	v := m.discount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscountID returns the old "discount_id" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldDiscountID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscountID: %w", err)
+	}
+	return oldValue.DiscountID, nil
+}
+
+// AddDiscountID adds i to the "discount_id" field.
+func (m *OrderMutation) AddDiscountID(i int) {
+	if m.adddiscount_id != nil {
+		*m.adddiscount_id += i
+	} else {
+		m.adddiscount_id = &i
+	}
+}
+
+// AddedDiscountID returns the value that was added to the "discount_id" field in this mutation.
+func (m *OrderMutation) AddedDiscountID() (r int, exists bool) {
+	v := m.adddiscount_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDiscountID clears the value of the "discount_id" field.
+func (m *OrderMutation) ClearDiscountID() {
+	m.discount_id = nil
+	m.adddiscount_id = nil
+	m.clearedFields[order.FieldDiscountID] = struct{}{}
+}
+
+// DiscountIDCleared returns if the "discount_id" field was cleared in this mutation.
+func (m *OrderMutation) DiscountIDCleared() bool {
+	_, ok := m.clearedFields[order.FieldDiscountID]
+	return ok
+}
+
+// ResetDiscountID resets all changes to the "discount_id" field.
+func (m *OrderMutation) ResetDiscountID() {
+	m.discount_id = nil
+	m.adddiscount_id = nil
+	delete(m.clearedFields, order.FieldDiscountID)
+}
+
+// SetDiscountCode sets the "discount_code" field.
+func (m *OrderMutation) SetDiscountCode(s string) {
+	m.discount_code = &s
+}
+
+// DiscountCode returns the value of the "discount_code" field in the mutation.
+func (m *OrderMutation) DiscountCode() (r string, exists bool) {
+	v := m.discount_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscountCode returns the old "discount_code" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldDiscountCode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscountCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscountCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscountCode: %w", err)
+	}
+	return oldValue.DiscountCode, nil
+}
+
+// ClearDiscountCode clears the value of the "discount_code" field.
+func (m *OrderMutation) ClearDiscountCode() {
+	m.discount_code = nil
+	m.clearedFields[order.FieldDiscountCode] = struct{}{}
+}
+
+// DiscountCodeCleared returns if the "discount_code" field was cleared in this mutation.
+func (m *OrderMutation) DiscountCodeCleared() bool {
+	_, ok := m.clearedFields[order.FieldDiscountCode]
+	return ok
+}
+
+// ResetDiscountCode resets all changes to the "discount_code" field.
+func (m *OrderMutation) ResetDiscountCode() {
+	m.discount_code = nil
+	delete(m.clearedFields, order.FieldDiscountCode)
+}
+
+// SetDiscountAmount sets the "discount_amount" field.
+func (m *OrderMutation) SetDiscountAmount(i int64) {
+	m.discount_amount = &i
+	m.adddiscount_amount = nil
+}
+
+// DiscountAmount returns the value of the "discount_amount" field in the mutation.
+func (m *OrderMutation) DiscountAmount() (r int64, exists bool) {
+	v := m.discount_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscountAmount returns the old "discount_amount" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldDiscountAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscountAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscountAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscountAmount: %w", err)
+	}
+	return oldValue.DiscountAmount, nil
+}
+
+// AddDiscountAmount adds i to the "discount_amount" field.
+func (m *OrderMutation) AddDiscountAmount(i int64) {
+	if m.adddiscount_amount != nil {
+		*m.adddiscount_amount += i
+	} else {
+		m.adddiscount_amount = &i
+	}
+}
+
+// AddedDiscountAmount returns the value that was added to the "discount_amount" field in this mutation.
+func (m *OrderMutation) AddedDiscountAmount() (r int64, exists bool) {
+	v := m.adddiscount_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDiscountAmount resets all changes to the "discount_amount" field.
+func (m *OrderMutation) ResetDiscountAmount() {
+	m.discount_amount = nil
+	m.adddiscount_amount = nil
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *OrderMutation) ClearUser() {
 	m.cleareduser = true
@@ -5477,7 +7786,7 @@ func (m *OrderMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, order.FieldCreatedAt)
 	}
@@ -5495,6 +7804,18 @@ func (m *OrderMutation) Fields() []string {
 	}
 	if m.currency != nil {
 		fields = append(fields, order.FieldCurrency)
+	}
+	if m.subtotal_amount != nil {
+		fields = append(fields, order.FieldSubtotalAmount)
+	}
+	if m.discount_id != nil {
+		fields = append(fields, order.FieldDiscountID)
+	}
+	if m.discount_code != nil {
+		fields = append(fields, order.FieldDiscountCode)
+	}
+	if m.discount_amount != nil {
+		fields = append(fields, order.FieldDiscountAmount)
 	}
 	return fields
 }
@@ -5516,6 +7837,14 @@ func (m *OrderMutation) Field(name string) (ent.Value, bool) {
 		return m.TotalAmount()
 	case order.FieldCurrency:
 		return m.Currency()
+	case order.FieldSubtotalAmount:
+		return m.SubtotalAmount()
+	case order.FieldDiscountID:
+		return m.DiscountID()
+	case order.FieldDiscountCode:
+		return m.DiscountCode()
+	case order.FieldDiscountAmount:
+		return m.DiscountAmount()
 	}
 	return nil, false
 }
@@ -5537,6 +7866,14 @@ func (m *OrderMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldTotalAmount(ctx)
 	case order.FieldCurrency:
 		return m.OldCurrency(ctx)
+	case order.FieldSubtotalAmount:
+		return m.OldSubtotalAmount(ctx)
+	case order.FieldDiscountID:
+		return m.OldDiscountID(ctx)
+	case order.FieldDiscountCode:
+		return m.OldDiscountCode(ctx)
+	case order.FieldDiscountAmount:
+		return m.OldDiscountAmount(ctx)
 	}
 	return nil, fmt.Errorf("unknown Order field %s", name)
 }
@@ -5588,6 +7925,34 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCurrency(v)
 		return nil
+	case order.FieldSubtotalAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubtotalAmount(v)
+		return nil
+	case order.FieldDiscountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscountID(v)
+		return nil
+	case order.FieldDiscountCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscountCode(v)
+		return nil
+	case order.FieldDiscountAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscountAmount(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Order field %s", name)
 }
@@ -5599,6 +7964,15 @@ func (m *OrderMutation) AddedFields() []string {
 	if m.addtotal_amount != nil {
 		fields = append(fields, order.FieldTotalAmount)
 	}
+	if m.addsubtotal_amount != nil {
+		fields = append(fields, order.FieldSubtotalAmount)
+	}
+	if m.adddiscount_id != nil {
+		fields = append(fields, order.FieldDiscountID)
+	}
+	if m.adddiscount_amount != nil {
+		fields = append(fields, order.FieldDiscountAmount)
+	}
 	return fields
 }
 
@@ -5609,6 +7983,12 @@ func (m *OrderMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case order.FieldTotalAmount:
 		return m.AddedTotalAmount()
+	case order.FieldSubtotalAmount:
+		return m.AddedSubtotalAmount()
+	case order.FieldDiscountID:
+		return m.AddedDiscountID()
+	case order.FieldDiscountAmount:
+		return m.AddedDiscountAmount()
 	}
 	return nil, false
 }
@@ -5625,6 +8005,27 @@ func (m *OrderMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddTotalAmount(v)
 		return nil
+	case order.FieldSubtotalAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubtotalAmount(v)
+		return nil
+	case order.FieldDiscountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDiscountID(v)
+		return nil
+	case order.FieldDiscountAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDiscountAmount(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Order numeric field %s", name)
 }
@@ -5632,7 +8033,14 @@ func (m *OrderMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *OrderMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(order.FieldDiscountID) {
+		fields = append(fields, order.FieldDiscountID)
+	}
+	if m.FieldCleared(order.FieldDiscountCode) {
+		fields = append(fields, order.FieldDiscountCode)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -5645,6 +8053,14 @@ func (m *OrderMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *OrderMutation) ClearField(name string) error {
+	switch name {
+	case order.FieldDiscountID:
+		m.ClearDiscountID()
+		return nil
+	case order.FieldDiscountCode:
+		m.ClearDiscountCode()
+		return nil
+	}
 	return fmt.Errorf("unknown Order nullable field %s", name)
 }
 
@@ -5669,6 +8085,18 @@ func (m *OrderMutation) ResetField(name string) error {
 		return nil
 	case order.FieldCurrency:
 		m.ResetCurrency()
+		return nil
+	case order.FieldSubtotalAmount:
+		m.ResetSubtotalAmount()
+		return nil
+	case order.FieldDiscountID:
+		m.ResetDiscountID()
+		return nil
+	case order.FieldDiscountCode:
+		m.ResetDiscountCode()
+		return nil
+	case order.FieldDiscountAmount:
+		m.ResetDiscountAmount()
 		return nil
 	}
 	return fmt.Errorf("unknown Order field %s", name)
@@ -5831,27 +8259,29 @@ func (m *OrderMutation) ResetEdge(name string) error {
 // OrderItemMutation represents an operation that mutates the OrderItem nodes in the graph.
 type OrderItemMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	created_at     *time.Time
-	sku            *string
-	options        *map[string]string
-	product_name   *string
-	unit_price     *int64
-	addunit_price  *int64
-	quantity       *int
-	addquantity    *int
-	clearedFields  map[string]struct{}
-	_order         *int
-	cleared_order  bool
-	product        *int
-	clearedproduct bool
-	variant        *int
-	clearedvariant bool
-	done           bool
-	oldValue       func(context.Context) (*OrderItem, error)
-	predicates     []predicate.OrderItem
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	sku                *string
+	options            *map[string]string
+	product_name       *string
+	unit_price         *int64
+	addunit_price      *int64
+	quantity           *int
+	addquantity        *int
+	discount_amount    *int64
+	adddiscount_amount *int64
+	clearedFields      map[string]struct{}
+	_order             *int
+	cleared_order      bool
+	product            *int
+	clearedproduct     bool
+	variant            *int
+	clearedvariant     bool
+	done               bool
+	oldValue           func(context.Context) (*OrderItem, error)
+	predicates         []predicate.OrderItem
 }
 
 var _ ent.Mutation = (*OrderItemMutation)(nil)
@@ -6329,6 +8759,62 @@ func (m *OrderItemMutation) ResetQuantity() {
 	m.addquantity = nil
 }
 
+// SetDiscountAmount sets the "discount_amount" field.
+func (m *OrderItemMutation) SetDiscountAmount(i int64) {
+	m.discount_amount = &i
+	m.adddiscount_amount = nil
+}
+
+// DiscountAmount returns the value of the "discount_amount" field in the mutation.
+func (m *OrderItemMutation) DiscountAmount() (r int64, exists bool) {
+	v := m.discount_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscountAmount returns the old "discount_amount" field's value of the OrderItem entity.
+// If the OrderItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderItemMutation) OldDiscountAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscountAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscountAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscountAmount: %w", err)
+	}
+	return oldValue.DiscountAmount, nil
+}
+
+// AddDiscountAmount adds i to the "discount_amount" field.
+func (m *OrderItemMutation) AddDiscountAmount(i int64) {
+	if m.adddiscount_amount != nil {
+		*m.adddiscount_amount += i
+	} else {
+		m.adddiscount_amount = &i
+	}
+}
+
+// AddedDiscountAmount returns the value that was added to the "discount_amount" field in this mutation.
+func (m *OrderItemMutation) AddedDiscountAmount() (r int64, exists bool) {
+	v := m.adddiscount_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDiscountAmount resets all changes to the "discount_amount" field.
+func (m *OrderItemMutation) ResetDiscountAmount() {
+	m.discount_amount = nil
+	m.adddiscount_amount = nil
+}
+
 // ClearOrder clears the "order" edge to the Order entity.
 func (m *OrderItemMutation) ClearOrder() {
 	m.cleared_order = true
@@ -6444,7 +8930,7 @@ func (m *OrderItemMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderItemMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, orderitem.FieldCreatedAt)
 	}
@@ -6472,6 +8958,9 @@ func (m *OrderItemMutation) Fields() []string {
 	if m.quantity != nil {
 		fields = append(fields, orderitem.FieldQuantity)
 	}
+	if m.discount_amount != nil {
+		fields = append(fields, orderitem.FieldDiscountAmount)
+	}
 	return fields
 }
 
@@ -6498,6 +8987,8 @@ func (m *OrderItemMutation) Field(name string) (ent.Value, bool) {
 		return m.UnitPrice()
 	case orderitem.FieldQuantity:
 		return m.Quantity()
+	case orderitem.FieldDiscountAmount:
+		return m.DiscountAmount()
 	}
 	return nil, false
 }
@@ -6525,6 +9016,8 @@ func (m *OrderItemMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldUnitPrice(ctx)
 	case orderitem.FieldQuantity:
 		return m.OldQuantity(ctx)
+	case orderitem.FieldDiscountAmount:
+		return m.OldDiscountAmount(ctx)
 	}
 	return nil, fmt.Errorf("unknown OrderItem field %s", name)
 }
@@ -6597,6 +9090,13 @@ func (m *OrderItemMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetQuantity(v)
 		return nil
+	case orderitem.FieldDiscountAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscountAmount(v)
+		return nil
 	}
 	return fmt.Errorf("unknown OrderItem field %s", name)
 }
@@ -6611,6 +9111,9 @@ func (m *OrderItemMutation) AddedFields() []string {
 	if m.addquantity != nil {
 		fields = append(fields, orderitem.FieldQuantity)
 	}
+	if m.adddiscount_amount != nil {
+		fields = append(fields, orderitem.FieldDiscountAmount)
+	}
 	return fields
 }
 
@@ -6623,6 +9126,8 @@ func (m *OrderItemMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedUnitPrice()
 	case orderitem.FieldQuantity:
 		return m.AddedQuantity()
+	case orderitem.FieldDiscountAmount:
+		return m.AddedDiscountAmount()
 	}
 	return nil, false
 }
@@ -6645,6 +9150,13 @@ func (m *OrderItemMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddQuantity(v)
+		return nil
+	case orderitem.FieldDiscountAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDiscountAmount(v)
 		return nil
 	}
 	return fmt.Errorf("unknown OrderItem numeric field %s", name)
@@ -6708,6 +9220,9 @@ func (m *OrderItemMutation) ResetField(name string) error {
 		return nil
 	case orderitem.FieldQuantity:
 		m.ResetQuantity()
+		return nil
+	case orderitem.FieldDiscountAmount:
+		m.ResetDiscountAmount()
 		return nil
 	}
 	return fmt.Errorf("unknown OrderItem field %s", name)
@@ -8625,6 +11140,9 @@ type UserMutation struct {
 	audit_logs                 map[int]struct{}
 	removedaudit_logs          map[int]struct{}
 	clearedaudit_logs          bool
+	discount_usages            map[int]struct{}
+	removeddiscount_usages     map[int]struct{}
+	cleareddiscount_usages     bool
 	done                       bool
 	oldValue                   func(context.Context) (*User, error)
 	predicates                 []predicate.User
@@ -9214,6 +11732,60 @@ func (m *UserMutation) ResetAuditLogs() {
 	m.removedaudit_logs = nil
 }
 
+// AddDiscountUsageIDs adds the "discount_usages" edge to the DiscountUsage entity by ids.
+func (m *UserMutation) AddDiscountUsageIDs(ids ...int) {
+	if m.discount_usages == nil {
+		m.discount_usages = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.discount_usages[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDiscountUsages clears the "discount_usages" edge to the DiscountUsage entity.
+func (m *UserMutation) ClearDiscountUsages() {
+	m.cleareddiscount_usages = true
+}
+
+// DiscountUsagesCleared reports if the "discount_usages" edge to the DiscountUsage entity was cleared.
+func (m *UserMutation) DiscountUsagesCleared() bool {
+	return m.cleareddiscount_usages
+}
+
+// RemoveDiscountUsageIDs removes the "discount_usages" edge to the DiscountUsage entity by IDs.
+func (m *UserMutation) RemoveDiscountUsageIDs(ids ...int) {
+	if m.removeddiscount_usages == nil {
+		m.removeddiscount_usages = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.discount_usages, ids[i])
+		m.removeddiscount_usages[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDiscountUsages returns the removed IDs of the "discount_usages" edge to the DiscountUsage entity.
+func (m *UserMutation) RemovedDiscountUsagesIDs() (ids []int) {
+	for id := range m.removeddiscount_usages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DiscountUsagesIDs returns the "discount_usages" edge IDs in the mutation.
+func (m *UserMutation) DiscountUsagesIDs() (ids []int) {
+	for id := range m.discount_usages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDiscountUsages resets all changes to the "discount_usages" edge.
+func (m *UserMutation) ResetDiscountUsages() {
+	m.discount_usages = nil
+	m.cleareddiscount_usages = false
+	m.removeddiscount_usages = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -9432,7 +12004,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.cart_items != nil {
 		edges = append(edges, user.EdgeCartItems)
 	}
@@ -9447,6 +12019,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.audit_logs != nil {
 		edges = append(edges, user.EdgeAuditLogs)
+	}
+	if m.discount_usages != nil {
+		edges = append(edges, user.EdgeDiscountUsages)
 	}
 	return edges
 }
@@ -9485,13 +12060,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeDiscountUsages:
+		ids := make([]ent.Value, 0, len(m.discount_usages))
+		for id := range m.discount_usages {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedcart_items != nil {
 		edges = append(edges, user.EdgeCartItems)
 	}
@@ -9506,6 +12087,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedaudit_logs != nil {
 		edges = append(edges, user.EdgeAuditLogs)
+	}
+	if m.removeddiscount_usages != nil {
+		edges = append(edges, user.EdgeDiscountUsages)
 	}
 	return edges
 }
@@ -9544,13 +12128,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeDiscountUsages:
+		ids := make([]ent.Value, 0, len(m.removeddiscount_usages))
+		for id := range m.removeddiscount_usages {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedcart_items {
 		edges = append(edges, user.EdgeCartItems)
 	}
@@ -9565,6 +12155,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedaudit_logs {
 		edges = append(edges, user.EdgeAuditLogs)
+	}
+	if m.cleareddiscount_usages {
+		edges = append(edges, user.EdgeDiscountUsages)
 	}
 	return edges
 }
@@ -9583,6 +12176,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedinventory_movements
 	case user.EdgeAuditLogs:
 		return m.clearedaudit_logs
+	case user.EdgeDiscountUsages:
+		return m.cleareddiscount_usages
 	}
 	return false
 }
@@ -9613,6 +12208,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeAuditLogs:
 		m.ResetAuditLogs()
+		return nil
+	case user.EdgeDiscountUsages:
+		m.ResetDiscountUsages()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

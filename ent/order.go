@@ -30,6 +30,14 @@ type Order struct {
 	TotalAmount int64 `json:"total_amount,omitempty"`
 	// Currency holds the value of the "currency" field.
 	Currency string `json:"currency,omitempty"`
+	// SubtotalAmount holds the value of the "subtotal_amount" field.
+	SubtotalAmount int64 `json:"subtotal_amount,omitempty"`
+	// DiscountID holds the value of the "discount_id" field.
+	DiscountID *int `json:"discount_id,omitempty"`
+	// DiscountCode holds the value of the "discount_code" field.
+	DiscountCode *string `json:"discount_code,omitempty"`
+	// DiscountAmount holds the value of the "discount_amount" field.
+	DiscountAmount int64 `json:"discount_amount,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrderQuery when eager-loading is set.
 	Edges        OrderEdges `json:"edges"`
@@ -100,9 +108,9 @@ func (*Order) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case order.FieldID, order.FieldUserID, order.FieldTotalAmount:
+		case order.FieldID, order.FieldUserID, order.FieldTotalAmount, order.FieldSubtotalAmount, order.FieldDiscountID, order.FieldDiscountAmount:
 			values[i] = new(sql.NullInt64)
-		case order.FieldStatus, order.FieldCurrency:
+		case order.FieldStatus, order.FieldCurrency, order.FieldDiscountCode:
 			values[i] = new(sql.NullString)
 		case order.FieldCreatedAt, order.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -162,6 +170,32 @@ func (_m *Order) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field currency", values[i])
 			} else if value.Valid {
 				_m.Currency = value.String
+			}
+		case order.FieldSubtotalAmount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field subtotal_amount", values[i])
+			} else if value.Valid {
+				_m.SubtotalAmount = value.Int64
+			}
+		case order.FieldDiscountID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field discount_id", values[i])
+			} else if value.Valid {
+				_m.DiscountID = new(int)
+				*_m.DiscountID = int(value.Int64)
+			}
+		case order.FieldDiscountCode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field discount_code", values[i])
+			} else if value.Valid {
+				_m.DiscountCode = new(string)
+				*_m.DiscountCode = value.String
+			}
+		case order.FieldDiscountAmount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field discount_amount", values[i])
+			} else if value.Valid {
+				_m.DiscountAmount = value.Int64
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -236,6 +270,22 @@ func (_m *Order) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("currency=")
 	builder.WriteString(_m.Currency)
+	builder.WriteString(", ")
+	builder.WriteString("subtotal_amount=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SubtotalAmount))
+	builder.WriteString(", ")
+	if v := _m.DiscountID; v != nil {
+		builder.WriteString("discount_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.DiscountCode; v != nil {
+		builder.WriteString("discount_code=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("discount_amount=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DiscountAmount))
 	builder.WriteByte(')')
 	return builder.String()
 }

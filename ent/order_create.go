@@ -86,6 +86,62 @@ func (_c *OrderCreate) SetCurrency(v string) *OrderCreate {
 	return _c
 }
 
+// SetSubtotalAmount sets the "subtotal_amount" field.
+func (_c *OrderCreate) SetSubtotalAmount(v int64) *OrderCreate {
+	_c.mutation.SetSubtotalAmount(v)
+	return _c
+}
+
+// SetNillableSubtotalAmount sets the "subtotal_amount" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableSubtotalAmount(v *int64) *OrderCreate {
+	if v != nil {
+		_c.SetSubtotalAmount(*v)
+	}
+	return _c
+}
+
+// SetDiscountID sets the "discount_id" field.
+func (_c *OrderCreate) SetDiscountID(v int) *OrderCreate {
+	_c.mutation.SetDiscountID(v)
+	return _c
+}
+
+// SetNillableDiscountID sets the "discount_id" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableDiscountID(v *int) *OrderCreate {
+	if v != nil {
+		_c.SetDiscountID(*v)
+	}
+	return _c
+}
+
+// SetDiscountCode sets the "discount_code" field.
+func (_c *OrderCreate) SetDiscountCode(v string) *OrderCreate {
+	_c.mutation.SetDiscountCode(v)
+	return _c
+}
+
+// SetNillableDiscountCode sets the "discount_code" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableDiscountCode(v *string) *OrderCreate {
+	if v != nil {
+		_c.SetDiscountCode(*v)
+	}
+	return _c
+}
+
+// SetDiscountAmount sets the "discount_amount" field.
+func (_c *OrderCreate) SetDiscountAmount(v int64) *OrderCreate {
+	_c.mutation.SetDiscountAmount(v)
+	return _c
+}
+
+// SetNillableDiscountAmount sets the "discount_amount" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableDiscountAmount(v *int64) *OrderCreate {
+	if v != nil {
+		_c.SetDiscountAmount(*v)
+	}
+	return _c
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_c *OrderCreate) SetUser(v *User) *OrderCreate {
 	return _c.SetUserID(v.ID)
@@ -191,6 +247,14 @@ func (_c *OrderCreate) defaults() error {
 		v := order.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.SubtotalAmount(); !ok {
+		v := order.DefaultSubtotalAmount
+		_c.mutation.SetSubtotalAmount(v)
+	}
+	if _, ok := _c.mutation.DiscountAmount(); !ok {
+		v := order.DefaultDiscountAmount
+		_c.mutation.SetDiscountAmount(v)
+	}
 	return nil
 }
 
@@ -227,6 +291,27 @@ func (_c *OrderCreate) check() error {
 	if v, ok := _c.mutation.Currency(); ok {
 		if err := order.CurrencyValidator(v); err != nil {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "Order.currency": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.SubtotalAmount(); !ok {
+		return &ValidationError{Name: "subtotal_amount", err: errors.New(`ent: missing required field "Order.subtotal_amount"`)}
+	}
+	if v, ok := _c.mutation.SubtotalAmount(); ok {
+		if err := order.SubtotalAmountValidator(v); err != nil {
+			return &ValidationError{Name: "subtotal_amount", err: fmt.Errorf(`ent: validator failed for field "Order.subtotal_amount": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.DiscountCode(); ok {
+		if err := order.DiscountCodeValidator(v); err != nil {
+			return &ValidationError{Name: "discount_code", err: fmt.Errorf(`ent: validator failed for field "Order.discount_code": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.DiscountAmount(); !ok {
+		return &ValidationError{Name: "discount_amount", err: errors.New(`ent: missing required field "Order.discount_amount"`)}
+	}
+	if v, ok := _c.mutation.DiscountAmount(); ok {
+		if err := order.DiscountAmountValidator(v); err != nil {
+			return &ValidationError{Name: "discount_amount", err: fmt.Errorf(`ent: validator failed for field "Order.discount_amount": %w`, err)}
 		}
 	}
 	if len(_c.mutation.UserIDs()) == 0 {
@@ -278,6 +363,22 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Currency(); ok {
 		_spec.SetField(order.FieldCurrency, field.TypeString, value)
 		_node.Currency = value
+	}
+	if value, ok := _c.mutation.SubtotalAmount(); ok {
+		_spec.SetField(order.FieldSubtotalAmount, field.TypeInt64, value)
+		_node.SubtotalAmount = value
+	}
+	if value, ok := _c.mutation.DiscountID(); ok {
+		_spec.SetField(order.FieldDiscountID, field.TypeInt, value)
+		_node.DiscountID = &value
+	}
+	if value, ok := _c.mutation.DiscountCode(); ok {
+		_spec.SetField(order.FieldDiscountCode, field.TypeString, value)
+		_node.DiscountCode = &value
+	}
+	if value, ok := _c.mutation.DiscountAmount(); ok {
+		_spec.SetField(order.FieldDiscountAmount, field.TypeInt64, value)
+		_node.DiscountAmount = value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -442,6 +543,18 @@ func (u *OrderUpsertOne) UpdateNewValues() *OrderUpsertOne {
 		}
 		if _, exists := u.create.mutation.Currency(); exists {
 			s.SetIgnore(order.FieldCurrency)
+		}
+		if _, exists := u.create.mutation.SubtotalAmount(); exists {
+			s.SetIgnore(order.FieldSubtotalAmount)
+		}
+		if _, exists := u.create.mutation.DiscountID(); exists {
+			s.SetIgnore(order.FieldDiscountID)
+		}
+		if _, exists := u.create.mutation.DiscountCode(); exists {
+			s.SetIgnore(order.FieldDiscountCode)
+		}
+		if _, exists := u.create.mutation.DiscountAmount(); exists {
+			s.SetIgnore(order.FieldDiscountAmount)
 		}
 	}))
 	return u
@@ -689,6 +802,18 @@ func (u *OrderUpsertBulk) UpdateNewValues() *OrderUpsertBulk {
 			}
 			if _, exists := b.mutation.Currency(); exists {
 				s.SetIgnore(order.FieldCurrency)
+			}
+			if _, exists := b.mutation.SubtotalAmount(); exists {
+				s.SetIgnore(order.FieldSubtotalAmount)
+			}
+			if _, exists := b.mutation.DiscountID(); exists {
+				s.SetIgnore(order.FieldDiscountID)
+			}
+			if _, exists := b.mutation.DiscountCode(); exists {
+				s.SetIgnore(order.FieldDiscountCode)
+			}
+			if _, exists := b.mutation.DiscountAmount(); exists {
+				s.SetIgnore(order.FieldDiscountAmount)
 			}
 		}
 	}))

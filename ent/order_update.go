@@ -244,6 +244,12 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(order.FieldStatus, field.TypeEnum, value)
 	}
+	if _u.mutation.DiscountIDCleared() {
+		_spec.ClearField(order.FieldDiscountID, field.TypeInt)
+	}
+	if _u.mutation.DiscountCodeCleared() {
+		_spec.ClearField(order.FieldDiscountCode, field.TypeString)
+	}
 	if _u.mutation.ItemsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -642,6 +648,12 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(order.FieldStatus, field.TypeEnum, value)
+	}
+	if _u.mutation.DiscountIDCleared() {
+		_spec.ClearField(order.FieldDiscountID, field.TypeInt)
+	}
+	if _u.mutation.DiscountCodeCleared() {
+		_spec.ClearField(order.FieldDiscountCode, field.TypeString)
 	}
 	if _u.mutation.ItemsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -39,6 +39,8 @@ type OrderItem struct {
 	UnitPrice int64 `json:"unit_price,omitempty"`
 	// Quantity holds the value of the "quantity" field.
 	Quantity int `json:"quantity,omitempty"`
+	// DiscountAmount holds the value of the "discount_amount" field.
+	DiscountAmount int64 `json:"discount_amount,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrderItemQuery when eager-loading is set.
 	Edges        OrderItemEdges `json:"edges"`
@@ -100,7 +102,7 @@ func (*OrderItem) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case orderitem.FieldOptions:
 			values[i] = new([]byte)
-		case orderitem.FieldID, orderitem.FieldOrderID, orderitem.FieldProductID, orderitem.FieldVariantID, orderitem.FieldUnitPrice, orderitem.FieldQuantity:
+		case orderitem.FieldID, orderitem.FieldOrderID, orderitem.FieldProductID, orderitem.FieldVariantID, orderitem.FieldUnitPrice, orderitem.FieldQuantity, orderitem.FieldDiscountAmount:
 			values[i] = new(sql.NullInt64)
 		case orderitem.FieldSku, orderitem.FieldProductName:
 			values[i] = new(sql.NullString)
@@ -184,6 +186,12 @@ func (_m *OrderItem) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Quantity = int(value.Int64)
 			}
+		case orderitem.FieldDiscountAmount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field discount_amount", values[i])
+			} else if value.Valid {
+				_m.DiscountAmount = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -263,6 +271,9 @@ func (_m *OrderItem) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("quantity=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Quantity))
+	builder.WriteString(", ")
+	builder.WriteString("discount_amount=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DiscountAmount))
 	builder.WriteByte(')')
 	return builder.String()
 }

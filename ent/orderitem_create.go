@@ -96,6 +96,20 @@ func (_c *OrderItemCreate) SetQuantity(v int) *OrderItemCreate {
 	return _c
 }
 
+// SetDiscountAmount sets the "discount_amount" field.
+func (_c *OrderItemCreate) SetDiscountAmount(v int64) *OrderItemCreate {
+	_c.mutation.SetDiscountAmount(v)
+	return _c
+}
+
+// SetNillableDiscountAmount sets the "discount_amount" field if the given value is not nil.
+func (_c *OrderItemCreate) SetNillableDiscountAmount(v *int64) *OrderItemCreate {
+	if v != nil {
+		_c.SetDiscountAmount(*v)
+	}
+	return _c
+}
+
 // SetOrder sets the "order" edge to the Order entity.
 func (_c *OrderItemCreate) SetOrder(v *Order) *OrderItemCreate {
 	return _c.SetOrderID(v.ID)
@@ -159,6 +173,10 @@ func (_c *OrderItemCreate) defaults() error {
 		v := orderitem.DefaultOptions
 		_c.mutation.SetOptions(v)
 	}
+	if _, ok := _c.mutation.DiscountAmount(); !ok {
+		v := orderitem.DefaultDiscountAmount
+		_c.mutation.SetDiscountAmount(v)
+	}
 	return nil
 }
 
@@ -204,6 +222,14 @@ func (_c *OrderItemCreate) check() error {
 	if v, ok := _c.mutation.Quantity(); ok {
 		if err := orderitem.QuantityValidator(v); err != nil {
 			return &ValidationError{Name: "quantity", err: fmt.Errorf(`ent: validator failed for field "OrderItem.quantity": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.DiscountAmount(); !ok {
+		return &ValidationError{Name: "discount_amount", err: errors.New(`ent: missing required field "OrderItem.discount_amount"`)}
+	}
+	if v, ok := _c.mutation.DiscountAmount(); ok {
+		if err := orderitem.DiscountAmountValidator(v); err != nil {
+			return &ValidationError{Name: "discount_amount", err: fmt.Errorf(`ent: validator failed for field "OrderItem.discount_amount": %w`, err)}
 		}
 	}
 	if len(_c.mutation.OrderIDs()) == 0 {
@@ -265,6 +291,10 @@ func (_c *OrderItemCreate) createSpec() (*OrderItem, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Quantity(); ok {
 		_spec.SetField(orderitem.FieldQuantity, field.TypeInt, value)
 		_node.Quantity = value
+	}
+	if value, ok := _c.mutation.DiscountAmount(); ok {
+		_spec.SetField(orderitem.FieldDiscountAmount, field.TypeInt64, value)
+		_node.DiscountAmount = value
 	}
 	if nodes := _c.mutation.OrderIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -406,6 +436,9 @@ func (u *OrderItemUpsertOne) UpdateNewValues() *OrderItemUpsertOne {
 		}
 		if _, exists := u.create.mutation.Quantity(); exists {
 			s.SetIgnore(orderitem.FieldQuantity)
+		}
+		if _, exists := u.create.mutation.DiscountAmount(); exists {
+			s.SetIgnore(orderitem.FieldDiscountAmount)
 		}
 	}))
 	return u
@@ -640,6 +673,9 @@ func (u *OrderItemUpsertBulk) UpdateNewValues() *OrderItemUpsertBulk {
 			}
 			if _, exists := b.mutation.Quantity(); exists {
 				s.SetIgnore(orderitem.FieldQuantity)
+			}
+			if _, exists := b.mutation.DiscountAmount(); exists {
+				s.SetIgnore(orderitem.FieldDiscountAmount)
 			}
 		}
 	}))

@@ -22,6 +22,10 @@ type Tx struct {
 	CartItem *CartItemClient
 	// Category is the client for interacting with the Category builders.
 	Category *CategoryClient
+	// Discount is the client for interacting with the Discount builders.
+	Discount *DiscountClient
+	// DiscountUsage is the client for interacting with the DiscountUsage builders.
+	DiscountUsage *DiscountUsageClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// InventoryMovement is the client for interacting with the InventoryMovement builders.
@@ -175,6 +179,8 @@ func (tx *Tx) init() {
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.CartItem = NewCartItemClient(tx.config)
 	tx.Category = NewCategoryClient(tx.config)
+	tx.Discount = NewDiscountClient(tx.config)
+	tx.DiscountUsage = NewDiscountUsageClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.InventoryMovement = NewInventoryMovementClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)

@@ -47,9 +47,11 @@ type UserEdges struct {
 	InventoryMovements []*InventoryMovement `json:"inventory_movements,omitempty"`
 	// AuditLogs holds the value of the audit_logs edge.
 	AuditLogs []*AuditLog `json:"audit_logs,omitempty"`
+	// DiscountUsages holds the value of the discount_usages edge.
+	DiscountUsages []*DiscountUsage `json:"discount_usages,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -58,6 +60,7 @@ type UserEdges struct {
 	namedIdempotencyKeys    map[string][]*IdempotencyKey
 	namedInventoryMovements map[string][]*InventoryMovement
 	namedAuditLogs          map[string][]*AuditLog
+	namedDiscountUsages     map[string][]*DiscountUsage
 }
 
 // CartItemsOrErr returns the CartItems value or an error if the edge
@@ -103,6 +106,15 @@ func (e UserEdges) AuditLogsOrErr() ([]*AuditLog, error) {
 		return e.AuditLogs, nil
 	}
 	return nil, &NotLoadedError{edge: "audit_logs"}
+}
+
+// DiscountUsagesOrErr returns the DiscountUsages value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) DiscountUsagesOrErr() ([]*DiscountUsage, error) {
+	if e.loadedTypes[5] {
+		return e.DiscountUsages, nil
+	}
+	return nil, &NotLoadedError{edge: "discount_usages"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -209,6 +221,11 @@ func (_m *User) QueryInventoryMovements() *InventoryMovementQuery {
 // QueryAuditLogs queries the "audit_logs" edge of the User entity.
 func (_m *User) QueryAuditLogs() *AuditLogQuery {
 	return NewUserClient(_m.config).QueryAuditLogs(_m)
+}
+
+// QueryDiscountUsages queries the "discount_usages" edge of the User entity.
+func (_m *User) QueryDiscountUsages() *DiscountUsageQuery {
+	return NewUserClient(_m.config).QueryDiscountUsages(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -371,6 +388,30 @@ func (_m *User) appendNamedAuditLogs(name string, edges ...*AuditLog) {
 		_m.Edges.namedAuditLogs[name] = []*AuditLog{}
 	} else {
 		_m.Edges.namedAuditLogs[name] = append(_m.Edges.namedAuditLogs[name], edges...)
+	}
+}
+
+// NamedDiscountUsages returns the DiscountUsages named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedDiscountUsages(name string) ([]*DiscountUsage, error) {
+	if _m.Edges.namedDiscountUsages == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDiscountUsages[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedDiscountUsages(name string, edges ...*DiscountUsage) {
+	if _m.Edges.namedDiscountUsages == nil {
+		_m.Edges.namedDiscountUsages = make(map[string][]*DiscountUsage)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDiscountUsages[name] = []*DiscountUsage{}
+	} else {
+		_m.Edges.namedDiscountUsages[name] = append(_m.Edges.namedDiscountUsages[name], edges...)
 	}
 }
 

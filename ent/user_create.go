@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
+	"shop/ent/discountusage"
 	"shop/ent/idempotencykey"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -160,6 +161,21 @@ func (_c *UserCreate) AddAuditLogs(v ...*AuditLog) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAuditLogIDs(ids...)
+}
+
+// AddDiscountUsageIDs adds the "discount_usages" edge to the DiscountUsage entity by IDs.
+func (_c *UserCreate) AddDiscountUsageIDs(ids ...int) *UserCreate {
+	_c.mutation.AddDiscountUsageIDs(ids...)
+	return _c
+}
+
+// AddDiscountUsages adds the "discount_usages" edges to the DiscountUsage entity.
+func (_c *UserCreate) AddDiscountUsages(v ...*DiscountUsage) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDiscountUsageIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -375,6 +391,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(auditlog.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DiscountUsagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DiscountUsagesTable,
+			Columns: []string{user.DiscountUsagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discountusage.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

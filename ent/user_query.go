@@ -9,6 +9,7 @@ import (
 	"math"
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
+	"shop/ent/discountusage"
 	"shop/ent/idempotencykey"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -34,6 +35,7 @@ type UserQuery struct {
 	withIdempotencyKeys         *IdempotencyKeyQuery
 	withInventoryMovements      *InventoryMovementQuery
 	withAuditLogs               *AuditLogQuery
+	withDiscountUsages          *DiscountUsageQuery
 	loadTotal                   []func(context.Context, []*User) error
 	modifiers                   []func(*sql.Selector)
 	withNamedCartItems          map[string]*CartItemQuery
@@ -41,6 +43,7 @@ type UserQuery struct {
 	withNamedIdempotencyKeys    map[string]*IdempotencyKeyQuery
 	withNamedInventoryMovements map[string]*InventoryMovementQuery
 	withNamedAuditLogs          map[string]*AuditLogQuery
+	withNamedDiscountUsages     map[string]*DiscountUsageQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -180,6 +183,28 @@ func (_q *UserQuery) QueryAuditLogs() *AuditLogQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(auditlog.Table, auditlog.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.AuditLogsTable, user.AuditLogsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDiscountUsages chains the current query on the "discount_usages" edge.
+func (_q *UserQuery) QueryDiscountUsages() *DiscountUsageQuery {
+	query := (&DiscountUsageClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(discountusage.Table, discountusage.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.DiscountUsagesTable, user.DiscountUsagesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -384,6 +409,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withIdempotencyKeys:    _q.withIdempotencyKeys.Clone(),
 		withInventoryMovements: _q.withInventoryMovements.Clone(),
 		withAuditLogs:          _q.withAuditLogs.Clone(),
+		withDiscountUsages:     _q.withDiscountUsages.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -443,6 +469,17 @@ func (_q *UserQuery) WithAuditLogs(opts ...func(*AuditLogQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withAuditLogs = query
+	return _q
+}
+
+// WithDiscountUsages tells the query-builder to eager-load the nodes that are connected to
+// the "discount_usages" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithDiscountUsages(opts ...func(*DiscountUsageQuery)) *UserQuery {
+	query := (&DiscountUsageClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDiscountUsages = query
 	return _q
 }
 
@@ -524,12 +561,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withCartItems != nil,
 			_q.withOrders != nil,
 			_q.withIdempotencyKeys != nil,
 			_q.withInventoryMovements != nil,
 			_q.withAuditLogs != nil,
+			_q.withDiscountUsages != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -590,6 +628,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withDiscountUsages; query != nil {
+		if err := _q.loadDiscountUsages(ctx, query, nodes,
+			func(n *User) { n.Edges.DiscountUsages = []*DiscountUsage{} },
+			func(n *User, e *DiscountUsage) { n.Edges.DiscountUsages = append(n.Edges.DiscountUsages, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedCartItems {
 		if err := _q.loadCartItems(ctx, query, nodes,
 			func(n *User) { n.appendNamedCartItems(name) },
@@ -622,6 +667,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAuditLogs(ctx, query, nodes,
 			func(n *User) { n.appendNamedAuditLogs(name) },
 			func(n *User, e *AuditLog) { n.appendNamedAuditLogs(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDiscountUsages {
+		if err := _q.loadDiscountUsages(ctx, query, nodes,
+			func(n *User) { n.appendNamedDiscountUsages(name) },
+			func(n *User, e *DiscountUsage) { n.appendNamedDiscountUsages(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -784,6 +836,36 @@ func (_q *UserQuery) loadAuditLogs(ctx context.Context, query *AuditLogQuery, no
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "actor_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadDiscountUsages(ctx context.Context, query *DiscountUsageQuery, nodes []*User, init func(*User), assign func(*User, *DiscountUsage)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(discountusage.FieldUserID)
+	}
+	query.Where(predicate.DiscountUsage(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.DiscountUsagesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -976,6 +1058,20 @@ func (_q *UserQuery) WithNamedAuditLogs(name string, opts ...func(*AuditLogQuery
 		_q.withNamedAuditLogs = make(map[string]*AuditLogQuery)
 	}
 	_q.withNamedAuditLogs[name] = query
+	return _q
+}
+
+// WithNamedDiscountUsages tells the query-builder to eager-load the nodes that are connected to the "discount_usages"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedDiscountUsages(name string, opts ...func(*DiscountUsageQuery)) *UserQuery {
+	query := (&DiscountUsageClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDiscountUsages == nil {
+		_q.withNamedDiscountUsages = make(map[string]*DiscountUsageQuery)
+	}
+	_q.withNamedDiscountUsages[name] = query
 	return _q
 }
 

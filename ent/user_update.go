@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
+	"shop/ent/discountusage"
 	"shop/ent/idempotencykey"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -171,6 +172,21 @@ func (_u *UserUpdate) AddAuditLogs(v ...*AuditLog) *UserUpdate {
 	return _u.AddAuditLogIDs(ids...)
 }
 
+// AddDiscountUsageIDs adds the "discount_usages" edge to the DiscountUsage entity by IDs.
+func (_u *UserUpdate) AddDiscountUsageIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddDiscountUsageIDs(ids...)
+	return _u
+}
+
+// AddDiscountUsages adds the "discount_usages" edges to the DiscountUsage entity.
+func (_u *UserUpdate) AddDiscountUsages(v ...*DiscountUsage) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDiscountUsageIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -279,6 +295,27 @@ func (_u *UserUpdate) RemoveAuditLogs(v ...*AuditLog) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAuditLogIDs(ids...)
+}
+
+// ClearDiscountUsages clears all "discount_usages" edges to the DiscountUsage entity.
+func (_u *UserUpdate) ClearDiscountUsages() *UserUpdate {
+	_u.mutation.ClearDiscountUsages()
+	return _u
+}
+
+// RemoveDiscountUsageIDs removes the "discount_usages" edge to DiscountUsage entities by IDs.
+func (_u *UserUpdate) RemoveDiscountUsageIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveDiscountUsageIDs(ids...)
+	return _u
+}
+
+// RemoveDiscountUsages removes "discount_usages" edges to DiscountUsage entities.
+func (_u *UserUpdate) RemoveDiscountUsages(v ...*DiscountUsage) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDiscountUsageIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -600,6 +637,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.DiscountUsagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DiscountUsagesTable,
+			Columns: []string{user.DiscountUsagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discountusage.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDiscountUsagesIDs(); len(nodes) > 0 && !_u.mutation.DiscountUsagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DiscountUsagesTable,
+			Columns: []string{user.DiscountUsagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discountusage.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DiscountUsagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DiscountUsagesTable,
+			Columns: []string{user.DiscountUsagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discountusage.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -759,6 +841,21 @@ func (_u *UserUpdateOne) AddAuditLogs(v ...*AuditLog) *UserUpdateOne {
 	return _u.AddAuditLogIDs(ids...)
 }
 
+// AddDiscountUsageIDs adds the "discount_usages" edge to the DiscountUsage entity by IDs.
+func (_u *UserUpdateOne) AddDiscountUsageIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddDiscountUsageIDs(ids...)
+	return _u
+}
+
+// AddDiscountUsages adds the "discount_usages" edges to the DiscountUsage entity.
+func (_u *UserUpdateOne) AddDiscountUsages(v ...*DiscountUsage) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDiscountUsageIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -867,6 +964,27 @@ func (_u *UserUpdateOne) RemoveAuditLogs(v ...*AuditLog) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAuditLogIDs(ids...)
+}
+
+// ClearDiscountUsages clears all "discount_usages" edges to the DiscountUsage entity.
+func (_u *UserUpdateOne) ClearDiscountUsages() *UserUpdateOne {
+	_u.mutation.ClearDiscountUsages()
+	return _u
+}
+
+// RemoveDiscountUsageIDs removes the "discount_usages" edge to DiscountUsage entities by IDs.
+func (_u *UserUpdateOne) RemoveDiscountUsageIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveDiscountUsageIDs(ids...)
+	return _u
+}
+
+// RemoveDiscountUsages removes "discount_usages" edges to DiscountUsage entities.
+func (_u *UserUpdateOne) RemoveDiscountUsages(v ...*DiscountUsage) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDiscountUsageIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1211,6 +1329,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(auditlog.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DiscountUsagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DiscountUsagesTable,
+			Columns: []string{user.DiscountUsagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discountusage.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDiscountUsagesIDs(); len(nodes) > 0 && !_u.mutation.DiscountUsagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DiscountUsagesTable,
+			Columns: []string{user.DiscountUsagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discountusage.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DiscountUsagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DiscountUsagesTable,
+			Columns: []string{user.DiscountUsagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discountusage.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -31,6 +31,17 @@ func (Order) Fields() []ent.Field {
 		field.Int64("total_amount").Min(0).Immutable().
 			Annotations(entgql.OrderField("TOTAL_AMOUNT")),
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
+		// subtotal_amount = Σ line subtotals; total_amount = subtotal_amount
+		// − discount_amount (the invariant checker holds them to it).
+		field.Int64("subtotal_amount").Min(0).Default(0).Immutable(),
+		// The code the order redeemed, as it was written, its discount
+		// (the redemption: pricing counts and releases it) and the amount.
+		// discount_id has no foreign key: the order keeps its code by value
+		// and discounts are only soft-deleted (and SQLite's rebuild of
+		// orders could not reference a table created after it).
+		field.Int("discount_id").Optional().Nillable().Immutable(),
+		field.String("discount_code").Optional().Nillable().MaxLen(MaxDiscountCode).Immutable(),
+		field.Int64("discount_amount").Min(0).Default(0).Immutable(),
 	}
 }
 
@@ -51,6 +62,8 @@ func (Order) Indexes() []ent.Index {
 		index.Fields("user_id", "id"),
 		index.Fields("status", "id"),
 		index.Fields("created_at"),
+		// A discount's redemptions, newest first.
+		index.Fields("discount_id", "id"),
 	}
 }
 
@@ -60,7 +73,8 @@ func (Order) Annotations() []schema.Annotation {
 		entgql.QueryField(),
 		entgql.RelayConnection(),
 		entsql.Checks(map[string]string{
-			"order_total_nonneg": "total_amount >= 0",
+			"order_total_nonneg":   "total_amount >= 0",
+			"order_discount_range": "discount_amount >= 0 AND discount_amount <= subtotal_amount",
 		}),
 	}
 }

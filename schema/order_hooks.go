@@ -20,7 +20,8 @@ import (
 var ErrCancelOutsideTx = errors.New("cancelling an order must run inside a transaction")
 
 // Hooks of the Order: status changes are audited, the state machine holds
-// on every write of the status, every move to cancelled restocks, and
+// on every write of the status, every move to cancelled gives its discount
+// code's use back (discount_hooks.go) and restocks, and
 // orders are never deleted.
 func (Order) Hooks() []ent.Hook {
 	return []ent.Hook{
@@ -74,6 +75,9 @@ func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		if string(to) == StatusCancelled {
+			if err := releaseDiscounts(ctx, m.Client(), []int{id}); err != nil {
+				return nil, err
+			}
 			if err := restockOrders(ctx, m.Client(), []int{id}); err != nil {
 				return nil, err
 			}
@@ -125,6 +129,9 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 			return nil, errConcurrentChange(ids...)
 		}
 		if string(to) == StatusCancelled {
+			if err := releaseDiscounts(ctx, m.Client(), ids); err != nil {
+				return nil, err
+			}
 			if err := restockOrders(ctx, m.Client(), ids); err != nil {
 				return nil, err
 			}

@@ -35,6 +35,9 @@ func (OrderItem) Fields() []ent.Field {
 		field.String("product_name").NotEmpty().Validate(MaxRunes(200)).Immutable(),
 		field.Int64("unit_price").Range(1, MaxPrice).Immutable(),
 		field.Int("quantity").Range(MinLineQuantity, MaxLineQuantity).Immutable(),
+		// discount_amount is the line's share of the order's discount
+		// (money.Allocate): the shares add up to the order's.
+		field.Int64("discount_amount").Min(0).Default(0).Immutable(),
 	}
 }
 
@@ -64,6 +67,7 @@ func (OrderItem) Annotations() []schema.Annotation {
 		entsql.Checks(map[string]string{
 			"order_item_quantity_range": fmt.Sprintf("quantity >= %d AND quantity <= %d", MinLineQuantity, MaxLineQuantity),
 			"order_item_price_positive": "unit_price > 0",
+			"order_item_discount_range": "discount_amount >= 0 AND discount_amount <= unit_price * quantity",
 		}),
 	}
 }

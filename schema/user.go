@@ -47,6 +47,7 @@ func (User) Edges() []ent.Edge {
 		edge.To("idempotency_keys", IdempotencyKey.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("inventory_movements", InventoryMovement.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("audit_logs", AuditLog.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("discount_usages", DiscountUsage.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -53,6 +53,21 @@ func MaxRunes(n int) func(string) error {
 	}
 }
 
+// Limits of discount codes (API.md, Discount codes).
+const (
+	MinDiscountCode        = 3                 // characters (ASCII: DiscountCodePattern)
+	MaxDiscountCode        = 64                // characters
+	MaxDiscountPercent     = 100               // a percentage code's value
+	MaxMinSubtotal         = 1_000_000_000_000 // 10^12 minor units
+	MaxUsageLimit          = 1_000_000_000     // 10^9 uses
+	MaxPerCustomerLimit    = 1_000_000         // 10^6 uses per customer
+	DiscountTypePercentage = "percentage"
+	DiscountTypeFixed      = "fixed"
+)
+
+// DiscountCodePattern is the shape of a discount code.
+var DiscountCodePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
+
 // Blank reports whether s shows nothing: it has only white space and
 // invisible characters (controls, format characters such as the zero-width
 // space, joiners, bidi marks, the byte order mark and the soft hyphen,

@@ -11,6 +11,8 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
 	"shop/ent/category"
+	"shop/ent/discount"
+	"shop/ent/discountusage"
 	"shop/ent/idempotencykey"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -187,6 +189,60 @@ func (f TraverseCategory) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CategoryQuery", q)
+}
+
+// The DiscountFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DiscountFunc func(context.Context, *ent.DiscountQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DiscountFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DiscountQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DiscountQuery", q)
+}
+
+// The TraverseDiscount type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDiscount func(context.Context, *ent.DiscountQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDiscount) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDiscount) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DiscountQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DiscountQuery", q)
+}
+
+// The DiscountUsageFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DiscountUsageFunc func(context.Context, *ent.DiscountUsageQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DiscountUsageFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DiscountUsageQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DiscountUsageQuery", q)
+}
+
+// The TraverseDiscountUsage type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDiscountUsage func(context.Context, *ent.DiscountUsageQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDiscountUsage) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDiscountUsage) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DiscountUsageQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DiscountUsageQuery", q)
 }
 
 // The IdempotencyKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -443,6 +499,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CartItemQuery, predicate.CartItem, cartitem.OrderOption]{typ: ent.TypeCartItem, tq: q}, nil
 	case *ent.CategoryQuery:
 		return &query[*ent.CategoryQuery, predicate.Category, category.OrderOption]{typ: ent.TypeCategory, tq: q}, nil
+	case *ent.DiscountQuery:
+		return &query[*ent.DiscountQuery, predicate.Discount, discount.OrderOption]{typ: ent.TypeDiscount, tq: q}, nil
+	case *ent.DiscountUsageQuery:
+		return &query[*ent.DiscountUsageQuery, predicate.DiscountUsage, discountusage.OrderOption]{typ: ent.TypeDiscountUsage, tq: q}, nil
 	case *ent.IdempotencyKeyQuery:
 		return &query[*ent.IdempotencyKeyQuery, predicate.IdempotencyKey, idempotencykey.OrderOption]{typ: ent.TypeIdempotencyKey, tq: q}, nil
 	case *ent.InventoryMovementQuery:

@@ -165,6 +165,89 @@ var (
 			},
 		},
 	}
+	// DiscountsColumns holds the columns for the "discounts" table.
+	DiscountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "code", Type: field.TypeString},
+		{Name: "code_key", Type: field.TypeString, Size: 64},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"percentage", "fixed"}},
+		{Name: "value", Type: field.TypeInt64},
+		{Name: "min_subtotal", Type: field.TypeInt64, Default: 0},
+		{Name: "starts_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ends_at", Type: field.TypeTime, Nullable: true},
+		{Name: "usage_limit", Type: field.TypeInt, Nullable: true},
+		{Name: "per_customer_limit", Type: field.TypeInt, Nullable: true},
+		{Name: "times_used", Type: field.TypeInt, Default: 0},
+		{Name: "is_active", Type: field.TypeBool, Default: true},
+	}
+	// DiscountsTable holds the schema information for the "discounts" table.
+	DiscountsTable = &schema.Table{
+		Name:       "discounts",
+		Columns:    DiscountsColumns,
+		PrimaryKey: []*schema.Column{DiscountsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "discount_deleted_at",
+				Unique:  false,
+				Columns: []*schema.Column{DiscountsColumns[3]},
+			},
+			{
+				Name:    "discount_code_key",
+				Unique:  true,
+				Columns: []*schema.Column{DiscountsColumns[5]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "deleted_at IS NULL",
+				},
+			},
+		},
+	}
+	// DiscountUsagesColumns holds the columns for the "discount_usages" table.
+	DiscountUsagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "uses", Type: field.TypeInt, Default: 0},
+		{Name: "in_cart", Type: field.TypeBool, Default: false},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "discount_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// DiscountUsagesTable holds the schema information for the "discount_usages" table.
+	DiscountUsagesTable = &schema.Table{
+		Name:       "discount_usages",
+		Columns:    DiscountUsagesColumns,
+		PrimaryKey: []*schema.Column{DiscountUsagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "discount_usages_discounts_usages",
+				Columns:    []*schema.Column{DiscountUsagesColumns[4]},
+				RefColumns: []*schema.Column{DiscountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "discount_usages_users_discount_usages",
+				Columns:    []*schema.Column{DiscountUsagesColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "discountusage_discount_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{DiscountUsagesColumns[4], DiscountUsagesColumns[5]},
+			},
+			{
+				Name:    "discountusage_user_id_in_cart",
+				Unique:  true,
+				Columns: []*schema.Column{DiscountUsagesColumns[5]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "in_cart",
+				},
+			},
+		},
+	}
 	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
 	IdempotencyKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -285,6 +368,10 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "processing", "shipped", "delivered", "cancelled"}, Default: "pending"},
 		{Name: "total_amount", Type: field.TypeInt64},
 		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "subtotal_amount", Type: field.TypeInt64, Default: 0},
+		{Name: "discount_id", Type: field.TypeInt, Nullable: true},
+		{Name: "discount_code", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "discount_amount", Type: field.TypeInt64, Default: 0},
 		{Name: "user_id", Type: field.TypeInt},
 	}
 	// OrdersTable holds the schema information for the "orders" table.
@@ -295,7 +382,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "orders_users_orders",
-				Columns:    []*schema.Column{OrdersColumns[6]},
+				Columns:    []*schema.Column{OrdersColumns[10]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -304,7 +391,7 @@ var (
 			{
 				Name:    "order_user_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[6], OrdersColumns[0]},
+				Columns: []*schema.Column{OrdersColumns[10], OrdersColumns[0]},
 			},
 			{
 				Name:    "order_status_id",
@@ -315,6 +402,11 @@ var (
 				Name:    "order_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{OrdersColumns[1]},
+			},
+			{
+				Name:    "order_discount_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[7], OrdersColumns[0]},
 			},
 		},
 	}
@@ -327,6 +419,7 @@ var (
 		{Name: "product_name", Type: field.TypeString},
 		{Name: "unit_price", Type: field.TypeInt64},
 		{Name: "quantity", Type: field.TypeInt},
+		{Name: "discount_amount", Type: field.TypeInt64, Default: 0},
 		{Name: "order_id", Type: field.TypeInt},
 		{Name: "product_id", Type: field.TypeInt},
 		{Name: "variant_id", Type: field.TypeInt},
@@ -339,19 +432,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "order_items_orders_items",
-				Columns:    []*schema.Column{OrderItemsColumns[7]},
+				Columns:    []*schema.Column{OrderItemsColumns[8]},
 				RefColumns: []*schema.Column{OrdersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "order_items_products_order_items",
-				Columns:    []*schema.Column{OrderItemsColumns[8]},
+				Columns:    []*schema.Column{OrderItemsColumns[9]},
 				RefColumns: []*schema.Column{ProductsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "order_items_variants_order_items",
-				Columns:    []*schema.Column{OrderItemsColumns[9]},
+				Columns:    []*schema.Column{OrderItemsColumns[10]},
 				RefColumns: []*schema.Column{VariantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -360,17 +453,17 @@ var (
 			{
 				Name:    "orderitem_order_id_variant_id",
 				Unique:  true,
-				Columns: []*schema.Column{OrderItemsColumns[7], OrderItemsColumns[9]},
+				Columns: []*schema.Column{OrderItemsColumns[8], OrderItemsColumns[10]},
 			},
 			{
 				Name:    "orderitem_product_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrderItemsColumns[8]},
+				Columns: []*schema.Column{OrderItemsColumns[9]},
 			},
 			{
 				Name:    "orderitem_variant_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrderItemsColumns[9]},
+				Columns: []*schema.Column{OrderItemsColumns[10]},
 			},
 		},
 	}
@@ -579,6 +672,8 @@ var (
 		AuditLogsTable,
 		CartItemsTable,
 		CategoriesTable,
+		DiscountsTable,
+		DiscountUsagesTable,
 		IdempotencyKeysTable,
 		InventoryMovementsTable,
 		OrdersTable,
@@ -601,6 +696,19 @@ func init() {
 		"cart_item_quantity_range": "quantity >= 1 AND quantity <= 1000",
 	}
 	CategoriesTable.ForeignKeys[0].RefTable = CategoriesTable
+	DiscountsTable.Annotation = &entsql.Annotation{}
+	DiscountsTable.Annotation.Checks = map[string]string{
+		"discount_min_subtotal_nonneg": "min_subtotal >= 0",
+		"discount_times_used_range":    "times_used >= 0 AND (usage_limit IS NULL OR times_used <= usage_limit)",
+		"discount_value_range":         "value >= 1 AND (type <> 'percentage' OR value <= 100)",
+		"discount_window":              "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at",
+	}
+	DiscountUsagesTable.ForeignKeys[0].RefTable = DiscountsTable
+	DiscountUsagesTable.ForeignKeys[1].RefTable = UsersTable
+	DiscountUsagesTable.Annotation = &entsql.Annotation{}
+	DiscountUsagesTable.Annotation.Checks = map[string]string{
+		"discount_usage_uses_nonneg": "uses >= 0",
+	}
 	IdempotencyKeysTable.ForeignKeys[0].RefTable = OrdersTable
 	IdempotencyKeysTable.ForeignKeys[1].RefTable = UsersTable
 	InventoryMovementsTable.ForeignKeys[0].RefTable = OrdersTable
@@ -614,13 +722,15 @@ func init() {
 	OrdersTable.ForeignKeys[0].RefTable = UsersTable
 	OrdersTable.Annotation = &entsql.Annotation{}
 	OrdersTable.Annotation.Checks = map[string]string{
-		"order_total_nonneg": "total_amount >= 0",
+		"order_discount_range": "discount_amount >= 0 AND discount_amount <= subtotal_amount",
+		"order_total_nonneg":   "total_amount >= 0",
 	}
 	OrderItemsTable.ForeignKeys[0].RefTable = OrdersTable
 	OrderItemsTable.ForeignKeys[1].RefTable = ProductsTable
 	OrderItemsTable.ForeignKeys[2].RefTable = VariantsTable
 	OrderItemsTable.Annotation = &entsql.Annotation{}
 	OrderItemsTable.Annotation.Checks = map[string]string{
+		"order_item_discount_range": "discount_amount >= 0 AND discount_amount <= unit_price * quantity",
 		"order_item_price_positive": "unit_price > 0",
 		"order_item_quantity_range": "quantity >= 1 AND quantity <= 1000",
 	}

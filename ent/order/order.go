@@ -30,6 +30,14 @@ const (
 	FieldTotalAmount = "total_amount"
 	// FieldCurrency holds the string denoting the currency field in the database.
 	FieldCurrency = "currency"
+	// FieldSubtotalAmount holds the string denoting the subtotal_amount field in the database.
+	FieldSubtotalAmount = "subtotal_amount"
+	// FieldDiscountID holds the string denoting the discount_id field in the database.
+	FieldDiscountID = "discount_id"
+	// FieldDiscountCode holds the string denoting the discount_code field in the database.
+	FieldDiscountCode = "discount_code"
+	// FieldDiscountAmount holds the string denoting the discount_amount field in the database.
+	FieldDiscountAmount = "discount_amount"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// EdgeItems holds the string denoting the items edge name in mutations.
@@ -79,6 +87,10 @@ var Columns = []string{
 	FieldStatus,
 	FieldTotalAmount,
 	FieldCurrency,
+	FieldSubtotalAmount,
+	FieldDiscountID,
+	FieldDiscountCode,
+	FieldDiscountAmount,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -108,6 +120,16 @@ var (
 	TotalAmountValidator func(int64) error
 	// CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	CurrencyValidator func(string) error
+	// DefaultSubtotalAmount holds the default value on creation for the "subtotal_amount" field.
+	DefaultSubtotalAmount int64
+	// SubtotalAmountValidator is a validator for the "subtotal_amount" field. It is called by the builders before save.
+	SubtotalAmountValidator func(int64) error
+	// DiscountCodeValidator is a validator for the "discount_code" field. It is called by the builders before save.
+	DiscountCodeValidator func(string) error
+	// DefaultDiscountAmount holds the default value on creation for the "discount_amount" field.
+	DefaultDiscountAmount int64
+	// DiscountAmountValidator is a validator for the "discount_amount" field. It is called by the builders before save.
+	DiscountAmountValidator func(int64) error
 )
 
 // Status defines the type for the "status" enum field.
@@ -175,6 +197,26 @@ func ByTotalAmount(opts ...sql.OrderTermOption) OrderOption {
 // ByCurrency orders the results by the currency field.
 func ByCurrency(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCurrency, opts...).ToFunc()
+}
+
+// BySubtotalAmount orders the results by the subtotal_amount field.
+func BySubtotalAmount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubtotalAmount, opts...).ToFunc()
+}
+
+// ByDiscountID orders the results by the discount_id field.
+func ByDiscountID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDiscountID, opts...).ToFunc()
+}
+
+// ByDiscountCode orders the results by the discount_code field.
+func ByDiscountCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDiscountCode, opts...).ToFunc()
+}
+
+// ByDiscountAmount orders the results by the discount_amount field.
+func ByDiscountAmount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDiscountAmount, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

@@ -80,6 +80,26 @@ func Currency(v string) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldCurrency, v))
 }
 
+// SubtotalAmount applies equality check predicate on the "subtotal_amount" field. It's identical to SubtotalAmountEQ.
+func SubtotalAmount(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldSubtotalAmount, v))
+}
+
+// DiscountID applies equality check predicate on the "discount_id" field. It's identical to DiscountIDEQ.
+func DiscountID(v int) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldDiscountID, v))
+}
+
+// DiscountCode applies equality check predicate on the "discount_code" field. It's identical to DiscountCodeEQ.
+func DiscountCode(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldDiscountCode, v))
+}
+
+// DiscountAmount applies equality check predicate on the "discount_amount" field. It's identical to DiscountAmountEQ.
+func DiscountAmount(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldDiscountAmount, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldCreatedAt, v))
@@ -303,6 +323,211 @@ func CurrencyEqualFold(v string) predicate.Order {
 // CurrencyContainsFold applies the ContainsFold predicate on the "currency" field.
 func CurrencyContainsFold(v string) predicate.Order {
 	return predicate.Order(sql.FieldContainsFold(FieldCurrency, v))
+}
+
+// SubtotalAmountEQ applies the EQ predicate on the "subtotal_amount" field.
+func SubtotalAmountEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldSubtotalAmount, v))
+}
+
+// SubtotalAmountNEQ applies the NEQ predicate on the "subtotal_amount" field.
+func SubtotalAmountNEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldSubtotalAmount, v))
+}
+
+// SubtotalAmountIn applies the In predicate on the "subtotal_amount" field.
+func SubtotalAmountIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldSubtotalAmount, vs...))
+}
+
+// SubtotalAmountNotIn applies the NotIn predicate on the "subtotal_amount" field.
+func SubtotalAmountNotIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldSubtotalAmount, vs...))
+}
+
+// SubtotalAmountGT applies the GT predicate on the "subtotal_amount" field.
+func SubtotalAmountGT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldSubtotalAmount, v))
+}
+
+// SubtotalAmountGTE applies the GTE predicate on the "subtotal_amount" field.
+func SubtotalAmountGTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldSubtotalAmount, v))
+}
+
+// SubtotalAmountLT applies the LT predicate on the "subtotal_amount" field.
+func SubtotalAmountLT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldSubtotalAmount, v))
+}
+
+// SubtotalAmountLTE applies the LTE predicate on the "subtotal_amount" field.
+func SubtotalAmountLTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldSubtotalAmount, v))
+}
+
+// DiscountIDEQ applies the EQ predicate on the "discount_id" field.
+func DiscountIDEQ(v int) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldDiscountID, v))
+}
+
+// DiscountIDNEQ applies the NEQ predicate on the "discount_id" field.
+func DiscountIDNEQ(v int) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldDiscountID, v))
+}
+
+// DiscountIDIn applies the In predicate on the "discount_id" field.
+func DiscountIDIn(vs ...int) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldDiscountID, vs...))
+}
+
+// DiscountIDNotIn applies the NotIn predicate on the "discount_id" field.
+func DiscountIDNotIn(vs ...int) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldDiscountID, vs...))
+}
+
+// DiscountIDGT applies the GT predicate on the "discount_id" field.
+func DiscountIDGT(v int) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldDiscountID, v))
+}
+
+// DiscountIDGTE applies the GTE predicate on the "discount_id" field.
+func DiscountIDGTE(v int) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldDiscountID, v))
+}
+
+// DiscountIDLT applies the LT predicate on the "discount_id" field.
+func DiscountIDLT(v int) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldDiscountID, v))
+}
+
+// DiscountIDLTE applies the LTE predicate on the "discount_id" field.
+func DiscountIDLTE(v int) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldDiscountID, v))
+}
+
+// DiscountIDIsNil applies the IsNil predicate on the "discount_id" field.
+func DiscountIDIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldDiscountID))
+}
+
+// DiscountIDNotNil applies the NotNil predicate on the "discount_id" field.
+func DiscountIDNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldDiscountID))
+}
+
+// DiscountCodeEQ applies the EQ predicate on the "discount_code" field.
+func DiscountCodeEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldDiscountCode, v))
+}
+
+// DiscountCodeNEQ applies the NEQ predicate on the "discount_code" field.
+func DiscountCodeNEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldDiscountCode, v))
+}
+
+// DiscountCodeIn applies the In predicate on the "discount_code" field.
+func DiscountCodeIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldDiscountCode, vs...))
+}
+
+// DiscountCodeNotIn applies the NotIn predicate on the "discount_code" field.
+func DiscountCodeNotIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldDiscountCode, vs...))
+}
+
+// DiscountCodeGT applies the GT predicate on the "discount_code" field.
+func DiscountCodeGT(v string) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldDiscountCode, v))
+}
+
+// DiscountCodeGTE applies the GTE predicate on the "discount_code" field.
+func DiscountCodeGTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldDiscountCode, v))
+}
+
+// DiscountCodeLT applies the LT predicate on the "discount_code" field.
+func DiscountCodeLT(v string) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldDiscountCode, v))
+}
+
+// DiscountCodeLTE applies the LTE predicate on the "discount_code" field.
+func DiscountCodeLTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldDiscountCode, v))
+}
+
+// DiscountCodeContains applies the Contains predicate on the "discount_code" field.
+func DiscountCodeContains(v string) predicate.Order {
+	return predicate.Order(sql.FieldContains(FieldDiscountCode, v))
+}
+
+// DiscountCodeHasPrefix applies the HasPrefix predicate on the "discount_code" field.
+func DiscountCodeHasPrefix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasPrefix(FieldDiscountCode, v))
+}
+
+// DiscountCodeHasSuffix applies the HasSuffix predicate on the "discount_code" field.
+func DiscountCodeHasSuffix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasSuffix(FieldDiscountCode, v))
+}
+
+// DiscountCodeIsNil applies the IsNil predicate on the "discount_code" field.
+func DiscountCodeIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldDiscountCode))
+}
+
+// DiscountCodeNotNil applies the NotNil predicate on the "discount_code" field.
+func DiscountCodeNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldDiscountCode))
+}
+
+// DiscountCodeEqualFold applies the EqualFold predicate on the "discount_code" field.
+func DiscountCodeEqualFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldEqualFold(FieldDiscountCode, v))
+}
+
+// DiscountCodeContainsFold applies the ContainsFold predicate on the "discount_code" field.
+func DiscountCodeContainsFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldContainsFold(FieldDiscountCode, v))
+}
+
+// DiscountAmountEQ applies the EQ predicate on the "discount_amount" field.
+func DiscountAmountEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldDiscountAmount, v))
+}
+
+// DiscountAmountNEQ applies the NEQ predicate on the "discount_amount" field.
+func DiscountAmountNEQ(v int64) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldDiscountAmount, v))
+}
+
+// DiscountAmountIn applies the In predicate on the "discount_amount" field.
+func DiscountAmountIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldDiscountAmount, vs...))
+}
+
+// DiscountAmountNotIn applies the NotIn predicate on the "discount_amount" field.
+func DiscountAmountNotIn(vs ...int64) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldDiscountAmount, vs...))
+}
+
+// DiscountAmountGT applies the GT predicate on the "discount_amount" field.
+func DiscountAmountGT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldDiscountAmount, v))
+}
+
+// DiscountAmountGTE applies the GTE predicate on the "discount_amount" field.
+func DiscountAmountGTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldDiscountAmount, v))
+}
+
+// DiscountAmountLT applies the LT predicate on the "discount_amount" field.
+func DiscountAmountLT(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldDiscountAmount, v))
+}
+
+// DiscountAmountLTE applies the LTE predicate on the "discount_amount" field.
+func DiscountAmountLTE(v int64) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldDiscountAmount, v))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

@@ -33,6 +33,8 @@ const (
 	FieldUnitPrice = "unit_price"
 	// FieldQuantity holds the string denoting the quantity field in the database.
 	FieldQuantity = "quantity"
+	// FieldDiscountAmount holds the string denoting the discount_amount field in the database.
+	FieldDiscountAmount = "discount_amount"
 	// EdgeOrder holds the string denoting the order edge name in mutations.
 	EdgeOrder = "order"
 	// EdgeProduct holds the string denoting the product edge name in mutations.
@@ -76,6 +78,7 @@ var Columns = []string{
 	FieldProductName,
 	FieldUnitPrice,
 	FieldQuantity,
+	FieldDiscountAmount,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -105,6 +108,10 @@ var (
 	UnitPriceValidator func(int64) error
 	// QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
 	QuantityValidator func(int) error
+	// DefaultDiscountAmount holds the default value on creation for the "discount_amount" field.
+	DefaultDiscountAmount int64
+	// DiscountAmountValidator is a validator for the "discount_amount" field. It is called by the builders before save.
+	DiscountAmountValidator func(int64) error
 )
 
 // OrderOption defines the ordering options for the OrderItem queries.
@@ -153,6 +160,11 @@ func ByUnitPrice(opts ...sql.OrderTermOption) OrderOption {
 // ByQuantity orders the results by the quantity field.
 func ByQuantity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldQuantity, opts...).ToFunc()
+}
+
+// ByDiscountAmount orders the results by the discount_amount field.
+func ByDiscountAmount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDiscountAmount, opts...).ToFunc()
 }
 
 // ByOrderField orders the results by order field.

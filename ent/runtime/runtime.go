@@ -7,6 +7,8 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/cartitem"
 	"shop/ent/category"
+	"shop/ent/discount"
+	"shop/ent/discountusage"
 	"shop/ent/idempotencykey"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -212,6 +214,96 @@ func init() {
 			return nil
 		}
 	}()
+	discountMixin := schema.Discount{}.Mixin()
+	discountMixinHooks1 := discountMixin[1].Hooks()
+	discountHooks := schema.Discount{}.Hooks()
+	discount.Hooks[0] = discountMixinHooks1[0]
+	discount.Hooks[1] = discountHooks[0]
+	discount.Hooks[2] = discountHooks[1]
+	discountMixinInters1 := discountMixin[1].Interceptors()
+	discount.Interceptors[0] = discountMixinInters1[0]
+	discountMixinFields0 := discountMixin[0].Fields()
+	_ = discountMixinFields0
+	discountFields := schema.Discount{}.Fields()
+	_ = discountFields
+	// discountDescCreatedAt is the schema descriptor for created_at field.
+	discountDescCreatedAt := discountMixinFields0[0].Descriptor()
+	// discount.DefaultCreatedAt holds the default value on creation for the created_at field.
+	discount.DefaultCreatedAt = discountDescCreatedAt.Default.(func() time.Time)
+	// discountDescUpdatedAt is the schema descriptor for updated_at field.
+	discountDescUpdatedAt := discountMixinFields0[1].Descriptor()
+	// discount.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	discount.DefaultUpdatedAt = discountDescUpdatedAt.Default.(func() time.Time)
+	// discount.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	discount.UpdateDefaultUpdatedAt = discountDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// discountDescCode is the schema descriptor for code field.
+	discountDescCode := discountFields[0].Descriptor()
+	// discount.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	discount.CodeValidator = discountDescCode.Validators[0].(func(string) error)
+	// discountDescCodeKey is the schema descriptor for code_key field.
+	discountDescCodeKey := discountFields[1].Descriptor()
+	// discount.CodeKeyValidator is a validator for the "code_key" field. It is called by the builders before save.
+	discount.CodeKeyValidator = func() func(string) error {
+		validators := discountDescCodeKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code_key string) error {
+			for _, fn := range fns {
+				if err := fn(code_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discountDescValue is the schema descriptor for value field.
+	discountDescValue := discountFields[3].Descriptor()
+	// discount.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	discount.ValueValidator = discountDescValue.Validators[0].(func(int64) error)
+	// discountDescMinSubtotal is the schema descriptor for min_subtotal field.
+	discountDescMinSubtotal := discountFields[4].Descriptor()
+	// discount.DefaultMinSubtotal holds the default value on creation for the min_subtotal field.
+	discount.DefaultMinSubtotal = discountDescMinSubtotal.Default.(int64)
+	// discount.MinSubtotalValidator is a validator for the "min_subtotal" field. It is called by the builders before save.
+	discount.MinSubtotalValidator = discountDescMinSubtotal.Validators[0].(func(int64) error)
+	// discountDescUsageLimit is the schema descriptor for usage_limit field.
+	discountDescUsageLimit := discountFields[7].Descriptor()
+	// discount.UsageLimitValidator is a validator for the "usage_limit" field. It is called by the builders before save.
+	discount.UsageLimitValidator = discountDescUsageLimit.Validators[0].(func(int) error)
+	// discountDescPerCustomerLimit is the schema descriptor for per_customer_limit field.
+	discountDescPerCustomerLimit := discountFields[8].Descriptor()
+	// discount.PerCustomerLimitValidator is a validator for the "per_customer_limit" field. It is called by the builders before save.
+	discount.PerCustomerLimitValidator = discountDescPerCustomerLimit.Validators[0].(func(int) error)
+	// discountDescTimesUsed is the schema descriptor for times_used field.
+	discountDescTimesUsed := discountFields[9].Descriptor()
+	// discount.DefaultTimesUsed holds the default value on creation for the times_used field.
+	discount.DefaultTimesUsed = discountDescTimesUsed.Default.(int)
+	// discount.TimesUsedValidator is a validator for the "times_used" field. It is called by the builders before save.
+	discount.TimesUsedValidator = discountDescTimesUsed.Validators[0].(func(int) error)
+	// discountDescIsActive is the schema descriptor for is_active field.
+	discountDescIsActive := discountFields[10].Descriptor()
+	// discount.DefaultIsActive holds the default value on creation for the is_active field.
+	discount.DefaultIsActive = discountDescIsActive.Default.(bool)
+	discountusageFields := schema.DiscountUsage{}.Fields()
+	_ = discountusageFields
+	// discountusageDescUses is the schema descriptor for uses field.
+	discountusageDescUses := discountusageFields[2].Descriptor()
+	// discountusage.DefaultUses holds the default value on creation for the uses field.
+	discountusage.DefaultUses = discountusageDescUses.Default.(int)
+	// discountusage.UsesValidator is a validator for the "uses" field. It is called by the builders before save.
+	discountusage.UsesValidator = discountusageDescUses.Validators[0].(func(int) error)
+	// discountusageDescInCart is the schema descriptor for in_cart field.
+	discountusageDescInCart := discountusageFields[3].Descriptor()
+	// discountusage.DefaultInCart holds the default value on creation for the in_cart field.
+	discountusage.DefaultInCart = discountusageDescInCart.Default.(bool)
+	// discountusageDescUpdatedAt is the schema descriptor for updated_at field.
+	discountusageDescUpdatedAt := discountusageFields[4].Descriptor()
+	// discountusage.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	discountusage.DefaultUpdatedAt = discountusageDescUpdatedAt.Default.(func() time.Time)
+	// discountusage.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	discountusage.UpdateDefaultUpdatedAt = discountusageDescUpdatedAt.UpdateDefault.(func() time.Time)
 	idempotencykeyMixin := schema.IdempotencyKey{}.Mixin()
 	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
 	_ = idempotencykeyMixinFields0
@@ -312,6 +404,22 @@ func init() {
 			return nil
 		}
 	}()
+	// orderDescSubtotalAmount is the schema descriptor for subtotal_amount field.
+	orderDescSubtotalAmount := orderFields[4].Descriptor()
+	// order.DefaultSubtotalAmount holds the default value on creation for the subtotal_amount field.
+	order.DefaultSubtotalAmount = orderDescSubtotalAmount.Default.(int64)
+	// order.SubtotalAmountValidator is a validator for the "subtotal_amount" field. It is called by the builders before save.
+	order.SubtotalAmountValidator = orderDescSubtotalAmount.Validators[0].(func(int64) error)
+	// orderDescDiscountCode is the schema descriptor for discount_code field.
+	orderDescDiscountCode := orderFields[6].Descriptor()
+	// order.DiscountCodeValidator is a validator for the "discount_code" field. It is called by the builders before save.
+	order.DiscountCodeValidator = orderDescDiscountCode.Validators[0].(func(string) error)
+	// orderDescDiscountAmount is the schema descriptor for discount_amount field.
+	orderDescDiscountAmount := orderFields[7].Descriptor()
+	// order.DefaultDiscountAmount holds the default value on creation for the discount_amount field.
+	order.DefaultDiscountAmount = orderDescDiscountAmount.Default.(int64)
+	// order.DiscountAmountValidator is a validator for the "discount_amount" field. It is called by the builders before save.
+	order.DiscountAmountValidator = orderDescDiscountAmount.Validators[0].(func(int64) error)
 	orderitemMixin := schema.OrderItem{}.Mixin()
 	orderitemHooks := schema.OrderItem{}.Hooks()
 	orderitem.Hooks[0] = orderitemHooks[0]
@@ -353,6 +461,12 @@ func init() {
 	orderitemDescQuantity := orderitemFields[7].Descriptor()
 	// orderitem.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
 	orderitem.QuantityValidator = orderitemDescQuantity.Validators[0].(func(int) error)
+	// orderitemDescDiscountAmount is the schema descriptor for discount_amount field.
+	orderitemDescDiscountAmount := orderitemFields[8].Descriptor()
+	// orderitem.DefaultDiscountAmount holds the default value on creation for the discount_amount field.
+	orderitem.DefaultDiscountAmount = orderitemDescDiscountAmount.Default.(int64)
+	// orderitem.DiscountAmountValidator is a validator for the "discount_amount" field. It is called by the builders before save.
+	orderitem.DiscountAmountValidator = orderitemDescDiscountAmount.Validators[0].(func(int64) error)
 	productMixin := schema.Product{}.Mixin()
 	productMixinHooks1 := productMixin[1].Hooks()
 	productHooks := schema.Product{}.Hooks()

@@ -39,6 +39,8 @@ const (
 	EdgeInventoryMovements = "inventory_movements"
 	// EdgeAuditLogs holds the string denoting the audit_logs edge name in mutations.
 	EdgeAuditLogs = "audit_logs"
+	// EdgeDiscountUsages holds the string denoting the discount_usages edge name in mutations.
+	EdgeDiscountUsages = "discount_usages"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// CartItemsTable is the table that holds the cart_items relation/edge.
@@ -76,6 +78,13 @@ const (
 	AuditLogsInverseTable = "audit_logs"
 	// AuditLogsColumn is the table column denoting the audit_logs relation/edge.
 	AuditLogsColumn = "actor_id"
+	// DiscountUsagesTable is the table that holds the discount_usages relation/edge.
+	DiscountUsagesTable = "discount_usages"
+	// DiscountUsagesInverseTable is the table name for the DiscountUsage entity.
+	// It exists in this package in order to avoid circular dependency with the "discountusage" package.
+	DiscountUsagesInverseTable = "discount_usages"
+	// DiscountUsagesColumn is the table column denoting the discount_usages relation/edge.
+	DiscountUsagesColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -247,6 +256,20 @@ func ByAuditLogs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAuditLogsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByDiscountUsagesCount orders the results by discount_usages count.
+func ByDiscountUsagesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDiscountUsagesStep(), opts...)
+	}
+}
+
+// ByDiscountUsages orders the results by discount_usages terms.
+func ByDiscountUsages(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDiscountUsagesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCartItemsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -280,6 +303,13 @@ func newAuditLogsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AuditLogsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, AuditLogsTable, AuditLogsColumn),
+	)
+}
+func newDiscountUsagesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DiscountUsagesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DiscountUsagesTable, DiscountUsagesColumn),
 	)
 }
 

@@ -490,6 +490,29 @@ func HasAuditLogsWith(preds ...predicate.AuditLog) predicate.User {
 	})
 }
 
+// HasDiscountUsages applies the HasEdge predicate on the "discount_usages" edge.
+func HasDiscountUsages() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DiscountUsagesTable, DiscountUsagesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDiscountUsagesWith applies the HasEdge predicate on the "discount_usages" edge with a given conditions (other predicates).
+func HasDiscountUsagesWith(preds ...predicate.DiscountUsage) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newDiscountUsagesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

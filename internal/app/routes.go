@@ -67,6 +67,8 @@ func addRoutes(e *echo.Echo, h handlers) {
 	e.POST("/api/v1/cart/items", h.cart.Add, signedIn...)
 	e.PATCH("/api/v1/cart/items/:item_id", h.cart.Update, signedIn...)
 	e.DELETE("/api/v1/cart/items/:item_id", h.cart.Remove, signedIn...)
+	e.PUT("/api/v1/cart/discount", h.cart.SetDiscount, signedIn...)
+	e.DELETE("/api/v1/cart/discount", h.cart.RemoveDiscount, signedIn...)
 
 	// Checkout and orders: the caller's own, or every user's for admins.
 	e.POST("/api/v1/checkout", h.ordering.Checkout, signedIn...)
@@ -76,6 +78,14 @@ func addRoutes(e *echo.Echo, h handlers) {
 	e.GET("/api/v1/admin/orders", h.ordering.ListAll, adminOnly...)
 	e.POST("/api/v1/admin/orders/:id/status", h.ordering.SetStatus, adminOnly...)
 	e.GET("/api/v1/admin/reports/sales", h.reports.Sales, adminOnly...)
+
+	// Discount codes.
+	e.POST("/api/v1/admin/discounts", h.pricing.Create, adminOnly...)
+	e.GET("/api/v1/admin/discounts", h.pricing.List, adminOnly...)
+	e.GET("/api/v1/admin/discounts/:id", h.pricing.Get, adminOnly...)
+	e.PATCH("/api/v1/admin/discounts/:id", h.pricing.Update, adminOnly...)
+	e.DELETE("/api/v1/admin/discounts/:id", h.pricing.Delete, adminOnly...)
+	e.GET("/api/v1/admin/discounts/:id/redemptions", h.pricing.Redemptions, adminOnly...)
 
 	// Admin: GraphQL (the role is checked before any GraphQL runs), its
 	// GraphiQL page and the page's assets (public: the page holds no data),

@@ -19,6 +19,7 @@ import (
 	"shop/modules/integrations"
 	"shop/modules/inventory"
 	"shop/modules/ordering"
+	"shop/modules/pricing"
 )
 
 // NewServer returns the shop's HTTP server: the platform of httpserver
@@ -62,14 +63,16 @@ func NewServer(cfg config.Config, db *database.DB, logger *slog.Logger) *httpser
 		},
 		catalog:   catalogHTTP,
 		inventory: &inventory.HTTP{Svc: svc.Inventory, DB: db.Client, Tx: run, Products: catalogHTTP},
-		cart:      &cart.HTTP{Svc: svc.Cart, DB: db.Client, Tx: run, Currency: cfg.Currency},
-		ordering:  ordering.NewHTTP(svc.Ordering, run, srv.Registry),
-		reports:   &ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect},
-		auditLog:  &shopadmin.AuditLogHTTP{DB: db.Client},
+		cart: &cart.HTTP{Svc: svc.Cart, DB: db.Client, Tx: run, Currency: cfg.Currency, Codes: svc.Pricing,
+			Refused: ratelimit.For(db.SQL, db.Dialect, cfg.DiscountRateLimit)},
+		pricing:  &pricing.HTTP{Svc: svc.Pricing, DB: db.Client, Tx: run},
+		ordering: ordering.NewHTTP(svc.Ordering, run, srv.Registry),
+		reports:  &ordering.ReportHTTP{Svc: svc.Ordering, DB: db.Client, Dialect: db.Dialect},
+		auditLog: &shopadmin.AuditLogHTTP{DB: db.Client},
 		integrations: &integrations.HTTP{DB: db.Client, Tx: run, Runner: deliveries,
 			Webhooks: integrations.Webhooks{Guard: opts.Guard}},
 		graphql: shopadmin.ServeGraphQL(shopadmin.NewGraphQL(&graph.Resolver{Client: db.Client, Catalog: svc.Catalog,
-			Inventory: svc.Inventory, Ordering: svc.Ordering, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, run, logger)),
+			Inventory: svc.Inventory, Ordering: svc.Ordering, Pricing: svc.Pricing, DeliveryLog: deliveries, StoreCurrency: cfg.Currency}, run, logger)),
 		authenticate: tokens.Authenticate,
 		requireAdmin: identity.RequireAdmin(db.Client),
 	})
@@ -86,6 +89,7 @@ type handlers struct {
 	cart         *cart.HTTP
 	ordering     *ordering.HTTP
 	reports      *ordering.ReportHTTP
+	pricing      *pricing.HTTP
 	auditLog     *shopadmin.AuditLogHTTP
 	integrations *integrations.HTTP
 	graphql      echo.HandlerFunc

@@ -15,6 +15,7 @@ import (
 	"shop/modules/identity"
 	"shop/modules/inventory"
 	"shop/modules/ordering"
+	"shop/modules/pricing"
 )
 
 // Services wires the modules together: each gets the small interfaces it
@@ -25,17 +26,20 @@ type Services struct {
 	Catalog   *catalog.Service
 	Cart      cart.Service
 	Ordering  *ordering.Service
+	Pricing   *pricing.Service
 }
 
 // NewServices builds the modules for the configuration and dialect.
 func NewServices(cfg config.Config, dialect string) *Services {
 	inv := inventory.Service{Dialect: dialect}
+	prices := &pricing.Service{Dialect: dialect, Currency: cfg.Currency}
 	return &Services{
+		Pricing:   prices,
 		Identity:  &identity.Service{BcryptCost: cfg.BcryptCost},
 		Inventory: inv,
 		Catalog:   &catalog.Service{Stock: inv, Dialect: dialect},
 		Cart:      cart.Service{Dialect: dialect},
-		Ordering:  &ordering.Service{Cart: cart.Service{Dialect: dialect}, Stock: inv, Currency: cfg.Currency, Locking: cfg.CheckoutLocking, Dialect: dialect},
+		Ordering:  &ordering.Service{Cart: cart.Service{Dialect: dialect}, Stock: inv, Discounts: prices, Currency: cfg.Currency, Locking: cfg.CheckoutLocking, Dialect: dialect},
 	}
 }
 

@@ -34,6 +34,9 @@ const (
 	RateLimited             Code = "rate_limited"
 	Unavailable             Code = "unavailable"
 	Internal                Code = "internal"
+	DiscountInvalid         Code = "discount_invalid"
+	DiscountExhausted       Code = "discount_exhausted"
+	DiscountNotApplicable   Code = "discount_not_applicable"
 	UnsupportedMediaType    Code = "unsupported_media_type"
 	VariantRequired         Code = "variant_required"
 	StockChanged            Code = "stock_changed"
@@ -59,6 +62,9 @@ var statuses = map[Code]int{
 	RateLimited:             http.StatusTooManyRequests,
 	Unavailable:             http.StatusServiceUnavailable,
 	Internal:                http.StatusInternalServerError,
+	DiscountInvalid:         http.StatusUnprocessableEntity,
+	DiscountExhausted:       http.StatusConflict,
+	DiscountNotApplicable:   http.StatusUnprocessableEntity,
 	UnsupportedMediaType:    http.StatusUnsupportedMediaType,
 }
 

@@ -23,9 +23,12 @@ type Config struct {
 	DBBusyTimeout   time.Duration // SHOP_DB_BUSY_TIMEOUT (SQLite)
 	CheckoutLocking string        // SHOP_CHECKOUT_LOCKING
 	AuthRateLimit   int           // SHOP_AUTH_RATE_LIMIT (per minute, per client IP; 0 = off)
-	BcryptCost      int           // SHOP_BCRYPT_COST
-	ShutdownTimeout time.Duration // SHOP_SHUTDOWN_TIMEOUT
-	RequestTimeout  time.Duration // SHOP_REQUEST_TIMEOUT
+	// DiscountRateLimit is SHOP_DISCOUNT_RATE_LIMIT: refused discount
+	// codes per minute per customer (0 = off).
+	DiscountRateLimit int
+	BcryptCost        int           // SHOP_BCRYPT_COST
+	ShutdownTimeout   time.Duration // SHOP_SHUTDOWN_TIMEOUT
+	RequestTimeout    time.Duration // SHOP_REQUEST_TIMEOUT
 	// DBStatementTimeout is PostgreSQL's statement_timeout for the serving
 	// processes (serve, worker): SHOP_DB_STATEMENT_TIMEOUT, by default
 	// SHOP_REQUEST_TIMEOUT plus a second (a statement can't usefully
@@ -63,26 +66,27 @@ const DefaultMaxIdleConns = 5
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		DatabaseURL:     r.str("DATABASE_URL", "sqlite:shop.db"),
-		Addr:            r.str("SHOP_ADDR", ":8080"),
-		JWTSecret:       r.str("SHOP_JWT_SECRET", ""),
-		TokenTTL:        r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
-		Currency:        strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
-		DBMaxOpenConns:  r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
-		DBMaxIdleConns:  r.int("SHOP_DB_MAX_IDLE_CONNS", -1), // -1: unset, DefaultMaxIdleConns below
-		DBConnMaxLife:   r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
-		DBConnMaxIdle:   r.dur("SHOP_DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
-		DBBusyTimeout:   r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
-		CheckoutLocking: r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
-		AuthRateLimit:   r.int("SHOP_AUTH_RATE_LIMIT", 20),
-		BcryptCost:      r.int("SHOP_BCRYPT_COST", 10),
-		ShutdownTimeout: r.dur("SHOP_SHUTDOWN_TIMEOUT", 10*time.Second),
-		RequestTimeout:  r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
-		LogLevel:        r.str("SHOP_LOG_LEVEL", "info"),
-		TrustProxy:      r.bool("SHOP_TRUST_PROXY", false),
-		CORSOrigins:     r.list("SHOP_CORS_ORIGINS"),
-		DBPooler:        strings.ToLower(r.str("SHOP_DB_POOLER", "")),
-		DebugAddr:       r.str("SHOP_DEBUG_ADDR", ""),
+		DatabaseURL:       r.str("DATABASE_URL", "sqlite:shop.db"),
+		Addr:              r.str("SHOP_ADDR", ":8080"),
+		JWTSecret:         r.str("SHOP_JWT_SECRET", ""),
+		TokenTTL:          r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
+		Currency:          strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
+		DBMaxOpenConns:    r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
+		DBMaxIdleConns:    r.int("SHOP_DB_MAX_IDLE_CONNS", -1), // -1: unset, DefaultMaxIdleConns below
+		DBConnMaxLife:     r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBConnMaxIdle:     r.dur("SHOP_DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
+		DBBusyTimeout:     r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
+		CheckoutLocking:   r.str("SHOP_CHECKOUT_LOCKING", "optimistic"),
+		AuthRateLimit:     r.int("SHOP_AUTH_RATE_LIMIT", 20),
+		DiscountRateLimit: r.int("SHOP_DISCOUNT_RATE_LIMIT", 20),
+		BcryptCost:        r.int("SHOP_BCRYPT_COST", 10),
+		ShutdownTimeout:   r.dur("SHOP_SHUTDOWN_TIMEOUT", 10*time.Second),
+		RequestTimeout:    r.dur("SHOP_REQUEST_TIMEOUT", 30*time.Second),
+		LogLevel:          r.str("SHOP_LOG_LEVEL", "info"),
+		TrustProxy:        r.bool("SHOP_TRUST_PROXY", false),
+		CORSOrigins:       r.list("SHOP_CORS_ORIGINS"),
+		DBPooler:          strings.ToLower(r.str("SHOP_DB_POOLER", "")),
+		DebugAddr:         r.str("SHOP_DEBUG_ADDR", ""),
 
 		Workers:             r.bool("SHOP_WORKERS", true),
 		LowStockThreshold:   r.int("SHOP_LOW_STOCK_THRESHOLD", 5),
@@ -126,6 +130,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DBPooler != "" && c.DBPooler != "none" && c.DBPooler != "session" && c.DBPooler != "transaction" {
 		return Config{}, fmt.Errorf("SHOP_DB_POOLER: want transaction, session or none, got %q", c.DBPooler)
+	}
+	if c.DiscountRateLimit < 0 {
+		return Config{}, fmt.Errorf("SHOP_DISCOUNT_RATE_LIMIT: want 0 or more, got %d", c.DiscountRateLimit)
 	}
 	if c.AuthRateLimit < 0 {
 		return Config{}, fmt.Errorf("SHOP_AUTH_RATE_LIMIT: want 0 or more, got %d", c.AuthRateLimit)

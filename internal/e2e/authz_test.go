@@ -40,8 +40,8 @@ func TestBFLA(t *testing.T) {
 				t.Errorf("%s %s: admin got %d", r.Method, p, res.Status)
 			}
 		}
-		if n < 23 { // API.md: 22 operations under /api/v1/admin, and POST /admin/graphql
-			t.Fatalf("found %d admin routes, want at least API.md's 23", n)
+		if n < 29 { // API.md: 28 operations under /api/v1/admin, and POST /admin/graphql
+			t.Fatalf("found %d admin routes, want at least API.md's 29", n)
 		}
 
 		// Each admin route succeeds for an admin with a valid request; every
@@ -83,6 +83,7 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 	patched := s.product(t, admin, cat, "BFLA Patched", 500, 5)
 	deleted := s.product(t, admin, cat, "BFLA Deleted", 500, 5)
 	adjusted := s.product(t, admin, cat, "BFLA Adjusted", 500, 5)
+	tee := s.tshirt(t, admin, cat, "BFLA-Tee", 5, "S", "M", "L")
 	s.addToCart(t, customer, patched.ID, 1)
 	var o struct{ ID int }
 	s.checkout(t, customer, nil, nil).wantStatus(http.StatusCreated).JSON(&o)
@@ -90,6 +91,8 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 	hookPatched, _ := s.subscribe(t, admin, "http://93.184.216.34/patched", "order.created")
 	hookDeleted, _ := s.subscribe(t, admin, "http://93.184.216.34/deleted", "order.created")
 	hookDelivered, deliveryID := s.bflaDelivery(t, admin)
+	disc := s.createDiscount(t, admin, map[string]any{"code": "BFLA-PATCHED", "type": "fixed", "value": 10})
+	discDeleted := s.createDiscount(t, admin, map[string]any{"code": "BFLA-DELETED", "type": "fixed", "value": 10})
 
 	// jsonHas fails unless the JSON body has key with the value's text.
 	jsonHas := func(key string, want any) func(t *testing.T, res *resp) {
@@ -133,6 +136,30 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 		"POST /api/v1/admin/products/:id/stock-adjustments": {
 			req:  req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", adjusted.ID), body: map[string]any{"quantity_change": 3, "reason": "restock"}},
 			want: http.StatusOK, check: jsonHas("stock", 8),
+		},
+		"POST /api/v1/admin/products/:id/variants": {
+			req:  req{method: "POST", path: path("/api/v1/admin/products/%d/variants", tee.ID), body: map[string]any{"options": map[string]string{"Size": "XL"}}},
+			want: http.StatusCreated, check: jsonHas("product_id", tee.ID),
+		},
+		"GET /api/v1/admin/variants": {
+			req: req{method: "GET", path: path("/api/v1/admin/variants?product_id=%d", tee.ID)}, want: http.StatusOK,
+		},
+		"GET /api/v1/admin/variants/:id": {
+			req: req{method: "GET", path: path("/api/v1/admin/variants/%d", tee.Variants[0].ID)}, want: http.StatusOK, check: jsonHas("sku", "BFLA-Tee-S"),
+		},
+		"PATCH /api/v1/admin/variants/:id": {
+			req:  req{method: "PATCH", path: path("/api/v1/admin/variants/%d", tee.Variants[0].ID), body: map[string]any{"price": 1600}},
+			want: http.StatusOK, check: jsonHas("price", 1600),
+		},
+		"DELETE /api/v1/admin/variants/:id": {
+			req: req{method: "DELETE", path: path("/api/v1/admin/variants/%d", tee.Variants[1].ID)}, want: http.StatusNoContent,
+		},
+		"POST /api/v1/admin/variants/:id/stock-adjustments": {
+			req:  req{method: "POST", path: path("/api/v1/admin/variants/%d/stock-adjustments", tee.Variants[2].ID), body: map[string]any{"quantity_change": 3, "reason": "restock"}},
+			want: http.StatusOK, check: jsonHas("stock", 8),
+		},
+		"GET /api/v1/admin/variants/:id/movements": {
+			req: req{method: "GET", path: path("/api/v1/admin/variants/%d/movements", tee.Variants[2].ID)}, want: http.StatusOK,
 		},
 		"GET /api/v1/admin/products/:id/movements": {
 			req: req{method: "GET", path: path("/api/v1/admin/products/%d/movements", patched.ID)}, want: http.StatusOK,
@@ -182,6 +209,26 @@ func (s *shop) adminRequests(t *testing.T, admin, customer user) map[string]admi
 		},
 		"POST /api/v1/admin/webhooks/:id/deliveries/:delivery_id/retry": {
 			req: req{method: "POST", path: path("/api/v1/admin/webhooks/%d/deliveries/%d/retry", hookDelivered, deliveryID)}, want: http.StatusAccepted,
+		},
+		"POST /api/v1/admin/discounts": {
+			req:  req{method: "POST", path: "/api/v1/admin/discounts", body: map[string]any{"code": "BFLA-NEW", "type": "percentage", "value": 5}},
+			want: http.StatusCreated, check: jsonHas("code", "BFLA-NEW"),
+		},
+		"GET /api/v1/admin/discounts": {
+			req: req{method: "GET", path: "/api/v1/admin/discounts?code=bfla-patched"}, want: http.StatusOK,
+		},
+		"GET /api/v1/admin/discounts/:id": {
+			req: req{method: "GET", path: path("/api/v1/admin/discounts/%d", disc.ID)}, want: http.StatusOK, check: jsonHas("code", "BFLA-PATCHED"),
+		},
+		"PATCH /api/v1/admin/discounts/:id": {
+			req:  req{method: "PATCH", path: path("/api/v1/admin/discounts/%d", disc.ID), body: map[string]any{"min_subtotal": 99}},
+			want: http.StatusOK, check: jsonHas("min_subtotal", 99),
+		},
+		"DELETE /api/v1/admin/discounts/:id": {
+			req: req{method: "DELETE", path: path("/api/v1/admin/discounts/%d", discDeleted.ID)}, want: http.StatusNoContent,
+		},
+		"GET /api/v1/admin/discounts/:id/redemptions": {
+			req: req{method: "GET", path: path("/api/v1/admin/discounts/%d/redemptions", disc.ID)}, want: http.StatusOK,
 		},
 		"POST /admin/graphql": {
 			req: req{method: "POST", path: "/admin/graphql", body: map[string]any{"query": "{ categories { totalCount } }"}}, want: http.StatusOK,

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -220,6 +221,30 @@ func TestRoundTripBudgets(t *testing.T) {
 		_, withKey := checkout("POST /checkout with Idempotency-Key (webhook on order.created)", map[string]string{"Idempotency-Key": "budget-3"}, 1)
 		if len(with) != len(none) || len(withKey) != len(noneKey) {
 			t.Errorf("checkout statements with a webhook on order.created %d (%d with key), without %d (%d)", len(with), len(withKey), len(none), len(noneKey))
+		}
+
+		// A discount code costs the checkout at most 2 statements more (one
+		// guarded UPDATE per limit), and a cart without one nothing: the
+		// lines' statement carries the cart's code. The cart view with a
+		// code reads it in one more statement.
+		s.createDiscount(t, admin, map[string]any{"code": "BUDGET", "type": "percentage", "value": 10, "usage_limit": 100, "per_customer_limit": 5})
+		for i, header := range []map[string]string{nil, {"Idempotency-Key": "budget-code"}} {
+			s.do(t, add(nails.ID, 1)).wantStatus(http.StatusCreated)
+			s.setCode(t, ann, "budget").wantStatus(http.StatusOK)
+			r, q = s.statements(t, drv, req{method: "GET", path: "/api/v1/cart", token: ann.Token})
+			r.wantStatus(http.StatusOK)
+			within("GET /cart (with a code)", len(q), 2)
+			r, q = s.statements(t, drv, req{method: "POST", path: "/api/v1/checkout", token: ann.Token, header: header})
+			var od struct {
+				DiscountAmount int64 `json:"discount_amount"`
+			}
+			r.wantStatus(http.StatusCreated).JSON(&od)
+			if od.DiscountAmount == 0 {
+				t.Fatalf("checkout with a code: no discount: %s", r.Body)
+			}
+			base := [][]string{with, withKey}[i]
+			within(fmt.Sprintf("POST /checkout with a code (key %v)", header != nil), len(q), len(base)+2)
+			t.Logf("checkout statements: %d without a code, %d with one (key %v)", len(base), len(q), header != nil)
 		}
 
 		r, q = s.statements(t, drv, req{method: "GET", path: path("/api/v1/orders/%d", o.ID), token: ann.Token})

@@ -129,8 +129,9 @@ func TestGraphQL_Limits(t *testing.T) {
 			// and ran 53 s. Now each is refused or answered at once.
 			ctx := context.Background()
 			bulk := make([]*ent.InventoryMovementCreate, 2000)
+			vid := variantOf(t, s, p.ID)
 			for i := range bulk {
-				bulk[i] = s.ent.InventoryMovement.Create().SetProductID(p.ID).SetQuantityChange(1 - 2*(i%2)).SetReason(inventorymovement.ReasonAdjustment)
+				bulk[i] = s.ent.InventoryMovement.Create().SetProductID(p.ID).SetVariantID(vid).SetQuantityChange(1 - 2*(i%2)).SetReason(inventorymovement.ReasonAdjustment)
 			}
 			s.ent.InventoryMovement.CreateBulk(bulk...).ExecX(ctx)
 			timed := func(name string, f func()) {

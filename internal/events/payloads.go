@@ -5,19 +5,25 @@ import (
 	"time"
 
 	gen "shop/ent"
+	"shop/internal/money"
 )
 
 // Order is the data of order.created and the order of order.status_changed:
 // the Order of API.md.
 type Order struct {
-	ID          int         `json:"id"`
-	UserID      int         `json:"user_id"`
-	Status      string      `json:"status"`
-	TotalAmount int64       `json:"total_amount"`
-	Currency    string      `json:"currency"`
-	Items       []OrderItem `json:"items"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
+	ID     int    `json:"id"`
+	UserID int    `json:"user_id"`
+	Status string `json:"status"`
+	// SubtotalAmount = Σ line subtotals; TotalAmount = SubtotalAmount −
+	// DiscountAmount; DiscountCode is nil without a code.
+	SubtotalAmount int64       `json:"subtotal_amount"`
+	DiscountCode   *string     `json:"discount_code"`
+	DiscountAmount int64       `json:"discount_amount"`
+	TotalAmount    int64       `json:"total_amount"`
+	Currency       string      `json:"currency"`
+	Items          []OrderItem `json:"items"`
+	CreatedAt      time.Time   `json:"created_at"`
+	UpdatedAt      time.Time   `json:"updated_at"`
 }
 
 // OrderItem is a line of Order.
@@ -30,6 +36,8 @@ type OrderItem struct {
 	Quantity    int               `json:"quantity"`
 	UnitPrice   int64             `json:"unit_price"`
 	Subtotal    int64             `json:"subtotal"`
+	// DiscountAmount is the line's share of the order's discount.
+	DiscountAmount int64 `json:"discount_amount"`
 }
 
 // StatusChange is the data of order.status_changed.
@@ -96,21 +104,23 @@ type LowStock struct {
 
 // NewOrder maps an order and its lines (nil: none yet) to event data.
 func NewOrder(o *gen.Order, items []*gen.OrderItem) *Order {
-	out := &Order{ID: o.ID, UserID: o.UserID, Status: string(o.Status), TotalAmount: o.TotalAmount,
+	out := &Order{ID: o.ID, UserID: o.UserID, Status: string(o.Status), SubtotalAmount: o.SubtotalAmount,
+		DiscountCode: o.DiscountCode, DiscountAmount: o.DiscountAmount, TotalAmount: o.TotalAmount,
 		Currency: o.Currency, Items: []OrderItem{}, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 	for _, it := range items {
 		out.AddItem(OrderItem{ProductID: it.ProductID, VariantID: it.VariantID, SKU: it.Sku, Options: it.Options,
-			ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: it.UnitPrice})
+			ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: it.UnitPrice, DiscountAmount: it.DiscountAmount})
 	}
 	return out
 }
 
-// AddItem appends a line (its subtotal computed here).
+// AddItem appends a line (its subtotal computed here) with its share of
+// the order's discount (it.DiscountAmount).
 func (o *Order) AddItem(it OrderItem) {
 	if it.Options == nil {
 		it.Options = map[string]string{}
 	}
-	it.Subtotal = it.UnitPrice * int64(it.Quantity)
+	it.Subtotal, _ = money.Line(it.UnitPrice, it.Quantity) // the CHECKs bound it: ≤ 10^10 × 1000
 	o.Items = append(o.Items, it)
 }
 

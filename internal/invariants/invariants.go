@@ -9,6 +9,7 @@ import (
 
 	"shop/ent"
 	"shop/ent/inventorymovement"
+	"shop/internal/money"
 	"shop/schema"
 )
 
@@ -74,13 +75,20 @@ func Check(ctx context.Context, db *ent.Client) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	redeemed, redeemedBy := map[int]int{}, map[[2]int]int{}
 	for _, o := range orders {
 		if len(o.Edges.Items) == 0 {
 			bad = append(bad, fmt.Sprintf("order %d has no lines", o.ID))
 		}
 		var total int64
 		for _, it := range o.Edges.Items {
-			total += it.UnitPrice * int64(it.Quantity)
+			sub, ok := money.Line(it.UnitPrice, it.Quantity)
+			if ok {
+				total, ok = money.Add(total, sub)
+			}
+			if !ok {
+				bad = append(bad, fmt.Sprintf("order %d: total overflows int64", o.ID))
+			}
 			k := [2]int{o.ID, it.VariantID}
 			if v := variantOf[it.VariantID]; v == nil || v.ProductID != it.ProductID {
 				bad = append(bad, fmt.Sprintf("order %d: line of variant %d is not of its product %d", o.ID, it.VariantID, it.ProductID))
@@ -96,8 +104,55 @@ func Check(ctx context.Context, db *ent.Client) ([]string, error) {
 				bad = append(bad, fmt.Sprintf("order %d (%s) variant %d: %d put back, want %d", o.ID, o.Status, it.VariantID, cancelByOrderVariant[k], want))
 			}
 		}
-		if total != o.TotalAmount {
-			bad = append(bad, fmt.Sprintf("order %d: total %d != sum of lines %d", o.ID, o.TotalAmount, total))
+		if total != o.SubtotalAmount {
+			bad = append(bad, fmt.Sprintf("order %d: subtotal %d != sum of lines %d", o.ID, o.SubtotalAmount, total))
+		}
+		if o.SubtotalAmount-o.DiscountAmount != o.TotalAmount || o.TotalAmount < 0 {
+			bad = append(bad, fmt.Sprintf("order %d: total %d != subtotal %d - discount %d", o.ID, o.TotalAmount, o.SubtotalAmount, o.DiscountAmount))
+		}
+		var shares int64
+		for _, it := range o.Edges.Items {
+			shares += it.DiscountAmount
+		}
+		if shares != o.DiscountAmount {
+			bad = append(bad, fmt.Sprintf("order %d: line discounts add up to %d, not %d", o.ID, shares, o.DiscountAmount))
+		}
+		if (o.DiscountID == nil) != (o.DiscountCode == nil) || (o.DiscountID == nil && o.DiscountAmount != 0) {
+			bad = append(bad, fmt.Sprintf("order %d: discount id, code and amount disagree", o.ID))
+		}
+		if o.DiscountID != nil && o.Status != schema.StatusCancelled {
+			redeemed[*o.DiscountID]++
+			redeemedBy[[2]int{*o.DiscountID, o.UserID}]++
+		}
+	}
+	// 10: times_used = redemptions of orders not cancelled, within
+	// usage_limit; each customer's uses likewise.
+	discounts, err := db.Discount.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range discounts {
+		if d.TimesUsed != redeemed[d.ID] {
+			bad = append(bad, fmt.Sprintf("discount %d: times_used %d != %d redemptions", d.ID, d.TimesUsed, redeemed[d.ID]))
+		}
+		if d.UsageLimit != nil && d.TimesUsed > *d.UsageLimit {
+			bad = append(bad, fmt.Sprintf("discount %d: times_used %d > usage_limit %d", d.ID, d.TimesUsed, *d.UsageLimit))
+		}
+	}
+	drec, err := schema.ReconcileDiscounts(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range drec.DiscountDiscrepancies {
+		bad = append(bad, fmt.Sprintf("reconciliation: discount %d times_used %d != %d redemptions", d.DiscountID, d.TimesUsed, d.Redemptions))
+	}
+	usages, err := db.DiscountUsage.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range usages {
+		if k := [2]int{u.DiscountID, u.UserID}; u.Uses != redeemedBy[k] {
+			bad = append(bad, fmt.Sprintf("discount %d user %d: uses %d != %d redemptions", u.DiscountID, u.UserID, u.Uses, redeemedBy[k]))
 		}
 	}
 	// 5: one cart line per (user, variant), of the variant's product; no

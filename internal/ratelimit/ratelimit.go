@@ -88,3 +88,29 @@ func (l *Limiter) sweep(now time.Time) {
 		}
 	}
 }
+
+// Peeker is a limiter that can tell whether key has an attempt left
+// without taking it: for limits on failures (refused discount codes),
+// checked before the attempt and spent only when it fails.
+type Peeker interface {
+	Peek(ctx context.Context, key string) (ok bool, wait time.Duration, err error)
+}
+
+// Peek reports whether key has an attempt left, taking none.
+func (l *Limiter) Peek(_ context.Context, key string) (bool, time.Duration, error) {
+	if l == nil || l.perMinute <= 0 {
+		return true, 0, nil
+	}
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.keys[key]
+	if !ok {
+		return true, 0, nil
+	}
+	tokens := lim.TokensAt(now)
+	if tokens >= 1 {
+		return true, 0, nil
+	}
+	return false, time.Duration((1 - tokens) * float64(time.Minute/time.Duration(l.perMinute))), nil
+}

@@ -81,3 +81,30 @@ func (s *Shared) sweep(ctx context.Context) {
 func pgInterval(d time.Duration) string {
 	return fmt.Sprintf("%d microseconds", d.Microseconds())
 }
+
+// Peek reports whether key has an attempt left, taking none: the
+// condition of allowSQL's conflict arm, read.
+func (s *Shared) Peek(ctx context.Context, key string) (bool, time.Duration, error) {
+	if s == nil || s.perMinute <= 0 {
+		return true, 0, nil
+	}
+	interval := time.Minute / time.Duration(s.perMinute)
+	var (
+		ok   bool
+		wait float64
+	)
+	err := s.db.QueryRowContext(ctx,
+		`SELECT GREATEST(tat, now()) + $2::interval <= now() + $3::interval,
+		EXTRACT(EPOCH FROM (tat + $2::interval - $3::interval - now()))::float8 FROM rate_limit_buckets WHERE key = $1`,
+		key, pgInterval(interval), pgInterval(time.Minute)).Scan(&ok, &wait)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, 0, nil
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	if ok {
+		return true, 0, nil
+	}
+	return false, max(time.Duration(wait*float64(time.Second)), time.Second), nil
+}

@@ -43,6 +43,10 @@ type Line struct {
 	// ForSale is the variant's "for sale" state: it and its product
 	// active and not deleted.
 	ForSale bool
+	// DiscountID is the discount code the cart holds (pricing's; 0: none),
+	// the same on every line: read with the lines, so a cart without a
+	// code costs no statement more.
+	DiscountID int
 }
 
 // Available reports whether the line can be checked out as it is.
@@ -82,7 +86,7 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock boo
 			sku  sqldb.NullString
 			opts []byte
 		)
-		if err := rows.Scan(&l.ID, &l.ProductID, &l.VariantID, &l.Quantity, &l.Name, &l.Price, &l.Stock, &sku, &opts, &l.ForSale); err != nil {
+		if err := rows.Scan(&l.ID, &l.ProductID, &l.VariantID, &l.Quantity, &l.Name, &l.Price, &l.Stock, &sku, &opts, &l.ForSale, &l.DiscountID); err != nil {
 			return nil, fmt.Errorf("cart lines: %w", err)
 		}
 		if sku.Valid {
@@ -119,7 +123,7 @@ func init() {
 func buildLines(d string, lock bool) string {
 	b := sql.Dialect(d).Select().Builder
 	b.WriteString("SELECT c.id, c.product_id, c.variant_id, c.quantity, p.name, COALESCE(v.price, p.price), v.stock, v.sku, v.options, " +
-		forSale("v", "p") + " FROM cart_items AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id" +
+		forSale("v", "p") + ", " + cartCode("c") + " FROM cart_items AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id" +
 		" WHERE c.user_id = ").Arg(0).
 		WriteString(" ORDER BY c.variant_id")
 	if lock {
@@ -173,6 +177,12 @@ func buildWhy(d string) string {
 		Arg(0).WriteString(" AND c.variant_id = v.id), 0) FROM variants AS v JOIN products AS p ON p.id = v.product_id WHERE v.deleted_at IS NULL AND v.id = ").Arg(0)
 	query, _ := b.Query()
 	return query
+}
+
+// cartCode is the id of the discount code the cart of line t holds, 0 for
+// none (pricing's discount_usages row marked in_cart).
+func cartCode(t string) string {
+	return "COALESCE((SELECT u.discount_id FROM discount_usages AS u WHERE u.user_id = " + t + ".user_id AND u.in_cart), 0)"
 }
 
 // The "for sale" rule (the variant and its product active and not deleted)

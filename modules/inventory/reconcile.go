@@ -14,11 +14,21 @@ type Discrepancy = schema.Discrepancy
 // Reconciliation is the result of checking every product against its ledger.
 type Reconciliation = schema.Reconciliation
 
-// Reconcile answers the products whose stock is not the sum of their movements.
+// Reconcile answers the products whose stock is not the sum of their
+// movements, and the discount codes whose times_used is not their
+// redemptions.
 func (h *HTTP) Reconcile(c echo.Context) error {
-	r, err := schema.Reconcile(c.Request().Context(), h.DB)
+	ctx := c.Request().Context()
+	r, err := schema.Reconcile(ctx, h.DB)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, r)
+	d, err := schema.ReconcileDiscounts(ctx, h.DB)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, struct {
+		Reconciliation
+		schema.DiscountReconciliation
+	}{r, d})
 }

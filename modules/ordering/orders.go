@@ -56,7 +56,8 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id int, scope Sc
 	}
 	b := sql.Dialect(s.Dialect).Select().Builder
 	b.WriteString("SELECT o.id, o.created_at, o.updated_at, o.user_id, o.status, o.total_amount, o.currency," +
-		" i.id, i.created_at, i.order_id, i.product_id, i.variant_id, i.sku, i.options, i.product_name, i.unit_price, i.quantity" +
+		" o.subtotal_amount, o.discount_id, o.discount_code, o.discount_amount," +
+		" i.id, i.created_at, i.order_id, i.product_id, i.variant_id, i.sku, i.options, i.product_name, i.unit_price, i.quantity, i.discount_amount" +
 		" FROM orders AS o LEFT JOIN order_items AS i ON i.order_id = o.id WHERE o.id = ").Arg(id)
 	if !scope.all {
 		b.WriteString(" AND o.user_id = ").Arg(scope.userID)
@@ -81,10 +82,12 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id int, scope Sc
 				options             []byte
 				name                stdsql.NullString
 				unitPrice, quantity stdsql.NullInt64
+				discount            stdsql.NullInt64
 			}
 		)
 		if err := rows.Scan(&cur.ID, &cur.CreatedAt, &cur.UpdatedAt, &cur.UserID, &cur.Status, &cur.TotalAmount, &cur.Currency,
-			&itemID, &it.createdAt, &it.orderID, &it.productID, &it.variantID, &it.sku, &it.options, &it.name, &it.unitPrice, &it.quantity); err != nil {
+			&cur.SubtotalAmount, &cur.DiscountID, &cur.DiscountCode, &cur.DiscountAmount,
+			&itemID, &it.createdAt, &it.orderID, &it.productID, &it.variantID, &it.sku, &it.options, &it.name, &it.unitPrice, &it.quantity, &it.discount); err != nil {
 			return nil, fmt.Errorf("read order: %w", err)
 		}
 		if o == nil {
@@ -95,7 +98,7 @@ func (s *Service) GetOrder(ctx context.Context, db *ent.Client, id int, scope Sc
 			item := &ent.OrderItem{
 				ID: int(itemID.Int64), CreatedAt: it.createdAt.Time, OrderID: int(it.orderID.Int64),
 				ProductID: int(it.productID.Int64), VariantID: int(it.variantID.Int64), ProductName: it.name.String,
-				UnitPrice: it.unitPrice.Int64, Quantity: int(it.quantity.Int64),
+				UnitPrice: it.unitPrice.Int64, Quantity: int(it.quantity.Int64), DiscountAmount: it.discount.Int64,
 			}
 			if it.sku.Valid {
 				item.Sku = &it.sku.String

@@ -9,6 +9,7 @@ import (
 	"shop/ent"
 	"shop/modules/cart"
 	"shop/modules/inventory"
+	"shop/modules/pricing"
 )
 
 // Cart is what checkout needs from the cart module.
@@ -23,6 +24,12 @@ type Stock interface {
 	Sell(ctx context.Context, db *ent.Client, orderID int, lines []inventory.Line) (inventory.Taken, error)
 }
 
+// Discounts is what checkout needs from pricing: the cart's code
+// redeemed in the checkout's transaction.
+type Discounts interface {
+	Redeem(ctx context.Context, db *ent.Client, userID, discountID int, subtotal int64) (pricing.Redemption, error)
+}
+
 // Locking strategies of checkout.
 const (
 	Optimistic  = "optimistic"
@@ -31,9 +38,11 @@ const (
 
 // Service implements ordering's use cases on the caller's client.
 type Service struct {
-	Cart     Cart
-	Stock    Stock
-	Currency string
-	Locking  string // Optimistic (default) or Pessimistic
-	Dialect  string // dialect.Postgres or dialect.SQLite
+	Cart  Cart
+	Stock Stock
+	// Discounts redeems the cart's code; nil: codes are ignored.
+	Discounts Discounts
+	Currency  string
+	Locking   string // Optimistic (default) or Pessimistic
+	Dialect   string // dialect.Postgres or dialect.SQLite
 }

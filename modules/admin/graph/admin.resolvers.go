@@ -15,6 +15,7 @@ import (
 	"shop/modules/integrations"
 	"shop/modules/inventory"
 	"shop/modules/ordering"
+	"shop/modules/pricing"
 )
 
 // ID is the resolver for the id field.
@@ -90,6 +91,47 @@ func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quant
 // SetOrderStatus is the resolver for the setOrderStatus field.
 func (r *mutationResolver) SetOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error) {
 	return r.Ordering.SetStatus(ctx, r.db(ctx), id, ordering.AllUsers(), status)
+}
+
+// CreateDiscount is the resolver for the createDiscount field.
+func (r *mutationResolver) CreateDiscount(ctx context.Context, input NewDiscountInput) (*ent.Discount, error) {
+	return r.Pricing.CreateDiscount(ctx, r.db(ctx), pricing.DiscountInput{
+		Code: input.Code, Type: string(input.Type), Value: int64Ptr(&input.Value), MinSubtotal: int64Ptr(input.MinSubtotal),
+		StartsAt: input.StartsAt, EndsAt: input.EndsAt, UsageLimit: input.UsageLimit,
+		PerCustomerLimit: input.PerCustomerLimit, IsActive: input.IsActive,
+	})
+}
+
+// UpdateDiscount is the resolver for the updateDiscount field.
+func (r *mutationResolver) UpdateDiscount(ctx context.Context, id int, input DiscountPatch) (*ent.Discount, error) {
+	set := func(clear *bool, v bool) bool { return (clear != nil && *clear) || v }
+	p := pricing.DiscountPatch{MinSubtotal: int64Ptr(input.MinSubtotal), IsActive: input.IsActive,
+		StartsAtSet: set(input.ClearStartsAt, input.StartsAt != nil), StartsAt: input.StartsAt,
+		EndsAtSet: set(input.ClearEndsAt, input.EndsAt != nil), EndsAt: input.EndsAt,
+		UsageLimitSet: set(input.ClearUsageLimit, input.UsageLimit != nil), UsageLimit: input.UsageLimit,
+		PerCustomerSet: set(input.ClearPerCustomerLimit, input.PerCustomerLimit != nil), PerCustomerLimit: input.PerCustomerLimit,
+	}
+	if input.ClearStartsAt != nil && *input.ClearStartsAt {
+		p.StartsAt = nil
+	}
+	if input.ClearEndsAt != nil && *input.ClearEndsAt {
+		p.EndsAt = nil
+	}
+	if input.ClearUsageLimit != nil && *input.ClearUsageLimit {
+		p.UsageLimit = nil
+	}
+	if input.ClearPerCustomerLimit != nil && *input.ClearPerCustomerLimit {
+		p.PerCustomerLimit = nil
+	}
+	return r.Pricing.UpdateDiscount(ctx, r.db(ctx), id, p)
+}
+
+// DeleteDiscount is the resolver for the deleteDiscount field.
+func (r *mutationResolver) DeleteDiscount(ctx context.Context, id int) (bool, error) {
+	if err := r.Pricing.DeleteDiscount(ctx, r.db(ctx), id); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Currency is the resolver for the currency field.

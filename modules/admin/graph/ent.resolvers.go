@@ -67,6 +67,16 @@ func (r *queryResolver) Categories(ctx context.Context, after *entgql.Cursor[int
 		ent.WithCategoryOrder(orderBy), ent.WithCategoryFilter(where.Filter))
 }
 
+// Discounts is the resolver for the discounts field.
+func (r *queryResolver) Discounts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DiscountOrder, where *ent.DiscountWhereInput) (*ent.DiscountConnection, error) {
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.Discount.Query().Paginate(ctx, after, first, before, last,
+		ent.WithDiscountOrder(orderBy), ent.WithDiscountFilter(where.Filter))
+}
+
 // InventoryMovements is the resolver for the inventoryMovements field.
 func (r *queryResolver) InventoryMovements(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.InventoryMovementOrder, where *ent.InventoryMovementWhereInput) (*ent.InventoryMovementConnection, error) {
 	first, last, err := page(first, last)

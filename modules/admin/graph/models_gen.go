@@ -3,7 +3,9 @@
 package graph
 
 import (
+	"shop/ent/discount"
 	"shop/modules/integrations"
+	"time"
 )
 
 type CategoryPatch struct {
@@ -31,10 +33,38 @@ type DeliveryPageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+type DiscountPatch struct {
+	MinSubtotal      *int       `json:"minSubtotal,omitempty"`
+	StartsAt         *time.Time `json:"startsAt,omitempty"`
+	EndsAt           *time.Time `json:"endsAt,omitempty"`
+	UsageLimit       *int       `json:"usageLimit,omitempty"`
+	PerCustomerLimit *int       `json:"perCustomerLimit,omitempty"`
+	IsActive         *bool      `json:"isActive,omitempty"`
+	// True to clear the window's start, end, or a limit (their fields are then ignored).
+	ClearStartsAt         *bool `json:"clearStartsAt,omitempty"`
+	ClearEndsAt           *bool `json:"clearEndsAt,omitempty"`
+	ClearUsageLimit       *bool `json:"clearUsageLimit,omitempty"`
+	ClearPerCustomerLimit *bool `json:"clearPerCustomerLimit,omitempty"`
+}
+
 type NewCategoryInput struct {
 	Name     string `json:"name"`
 	Slug     string `json:"slug"`
 	ParentID *int   `json:"parentID,omitempty"`
+}
+
+type NewDiscountInput struct {
+	// 3..64 characters of A-Z a-z 0-9 _ -; unique among live discounts, in any case.
+	Code string        `json:"code"`
+	Type discount.Type `json:"type"`
+	// Percent (1..100) or minor units (1..10^10).
+	Value            int        `json:"value"`
+	MinSubtotal      *int       `json:"minSubtotal,omitempty"`
+	StartsAt         *time.Time `json:"startsAt,omitempty"`
+	EndsAt           *time.Time `json:"endsAt,omitempty"`
+	UsageLimit       *int       `json:"usageLimit,omitempty"`
+	PerCustomerLimit *int       `json:"perCustomerLimit,omitempty"`
+	IsActive         *bool      `json:"isActive,omitempty"`
 }
 
 type NewProductInput struct {

@@ -14,6 +14,7 @@ import (
 	"shop/modules/integrations"
 	"shop/modules/inventory"
 	"shop/modules/ordering"
+	"shop/modules/pricing"
 	"shop/schema"
 )
 
@@ -33,6 +34,7 @@ type Resolver struct {
 	Catalog   *catalog.Service
 	Inventory inventory.Service
 	Ordering  *ordering.Service
+	Pricing   *pricing.Service
 	// DeliveryLog reads the webhook delivery log (River's job table); nil
 	// makes Webhook.deliveries answer unavailable.
 	DeliveryLog *integrations.Runner
@@ -78,3 +80,13 @@ func page(first, last *int) (*int, *int, error) {
 // errNodeLookup answers node(id:) and nodes(ids:): ids are integers per
 // entity (the REST API's), not globally unique, so a bare id names no type.
 var errNodeLookup = apperr.New(apperr.ValidationFailed, "node lookup is not supported: ids are per entity; use the typed connections (products, orders, ...) with where: {id: ...}")
+
+// int64Ptr widens an optional GraphQL Int (Go int, 64 bits here) to the
+// int64 of money fields.
+func int64Ptr(v *int) *int64 {
+	if v == nil {
+		return nil
+	}
+	n := int64(*v)
+	return &n
+}
