@@ -2345,6 +2345,8 @@ type ClientInterface interface {
 
 	// GetDiscount One discount code
 	//
+	// The code with its rules and its use; 404 if there is no such code.
+	//
 	// Corresponds with GET /api/v1/admin/discounts/{id} (the `GetDiscount` operationId).
 	GetDiscount(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2683,6 +2685,8 @@ type ClientInterface interface {
 	GetCart(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RemoveCartDiscount Take the discount code off the cart
+	//
+	// Answers the cart without a discount code, priced again.
 	//
 	// Corresponds with DELETE /api/v1/cart/discount (the `RemoveCartDiscount` operationId).
 	RemoveCartDiscount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3204,6 +3208,8 @@ func (c *Client) DeleteDiscount(ctx context.Context, id ID, reqEditors ...Reques
 }
 
 // GetDiscount One discount code
+//
+// The code with its rules and its use; 404 if there is no such code.
 //
 // Corresponds with GET /api/v1/admin/discounts/{id} (the `GetDiscount` operationId).
 func (c *Client) GetDiscount(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3953,6 +3959,8 @@ func (c *Client) GetCart(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 }
 
 // RemoveCartDiscount Take the discount code off the cart
+//
+// Answers the cart without a discount code, priced again.
 //
 // Corresponds with DELETE /api/v1/cart/discount (the `RemoveCartDiscount` operationId).
 func (c *Client) RemoveCartDiscount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7408,6 +7416,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetDiscountWithResponse One discount code
 	//
+	// The code with its rules and its use; 404 if there is no such code.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/admin/discounts/{id} (the `GetDiscount` operationId).
@@ -7780,6 +7790,8 @@ type ClientWithResponsesInterface interface {
 	GetCartWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCartResponse, error)
 
 	// RemoveCartDiscountWithResponse Take the discount code off the cart
+	//
+	// Answers the cart without a discount code, priced again.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14819,6 +14831,8 @@ func (c *ClientWithResponses) DeleteDiscountWithResponse(ctx context.Context, id
 
 // GetDiscountWithResponse One discount code
 //
+// The code with its rules and its use; 404 if there is no such code.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/admin/discounts/{id} (the `GetDiscount` operationId).
@@ -15437,6 +15451,8 @@ func (c *ClientWithResponses) GetCartWithResponse(ctx context.Context, reqEditor
 }
 
 // RemoveCartDiscountWithResponse Take the discount code off the cart
+//
+// Answers the cart without a discount code, priced again.
 //
 // Returns a wrapper object for the known response body format(s).
 //
