@@ -2345,6 +2345,8 @@ type ClientInterface interface {
 
 	// GetDiscount One discount code
 	//
+	// The code with its rules and its use; 404 if there is no such code.
+	//
 	// Corresponds with GET /api/v1/admin/discounts/{id} (the `GetDiscount` operationId).
 	GetDiscount(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2683,6 +2685,8 @@ type ClientInterface interface {
 	GetCart(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RemoveCartDiscount Take the discount code off the cart
+	//
+	// Answers the cart without a discount code, priced again.
 	//
 	// Corresponds with DELETE /api/v1/cart/discount (the `RemoveCartDiscount` operationId).
 	RemoveCartDiscount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3204,6 +3208,8 @@ func (c *Client) DeleteDiscount(ctx context.Context, id ID, reqEditors ...Reques
 }
 
 // GetDiscount One discount code
+//
+// The code with its rules and its use; 404 if there is no such code.
 //
 // Corresponds with GET /api/v1/admin/discounts/{id} (the `GetDiscount` operationId).
 func (c *Client) GetDiscount(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3953,6 +3959,8 @@ func (c *Client) GetCart(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 }
 
 // RemoveCartDiscount Take the discount code off the cart
+//
+// Answers the cart without a discount code, priced again.
 //
 // Corresponds with DELETE /api/v1/cart/discount (the `RemoveCartDiscount` operationId).
 func (c *Client) RemoveCartDiscount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7408,6 +7416,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetDiscountWithResponse One discount code
 	//
+	// The code with its rules and its use; 404 if there is no such code.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/admin/discounts/{id} (the `GetDiscount` operationId).
@@ -7780,6 +7790,8 @@ type ClientWithResponsesInterface interface {
 	GetCartWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCartResponse, error)
 
 	// RemoveCartDiscountWithResponse Take the discount code off the cart
+	//
+	// Answers the cart without a discount code, priced again.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11136,6 +11148,11 @@ type ListVariantsResponse403Headers struct {
 	XRequestID string
 }
 
+// ListVariantsResponse404Headers the declared response headers of an HTTP 404 response for ListVariants
+type ListVariantsResponse404Headers struct {
+	XRequestID string
+}
+
 // ListVariantsResponse422Headers the declared response headers of an HTTP 422 response for ListVariants
 type ListVariantsResponse422Headers struct {
 	XRequestID string
@@ -11157,6 +11174,8 @@ type ListVariantsResponse struct {
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationProblemJSON422 *ValidationFailed
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
@@ -11167,6 +11186,8 @@ type ListVariantsResponse struct {
 	Headers401 *ListVariantsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListVariantsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListVariantsResponse404Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *ListVariantsResponse422Headers
 	// HeadersDefault the parsed response headers for an HTTP default response
@@ -11186,6 +11207,11 @@ func (r ListVariantsResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r ListVariantsResponse) GetApplicationProblemJSON403() *Forbidden {
 	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListVariantsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
 }
 
 // GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -11247,11 +11273,6 @@ type DeleteVariantResponse404Headers struct {
 	XRequestID string
 }
 
-// DeleteVariantResponse422Headers the declared response headers of an HTTP 422 response for DeleteVariant
-type DeleteVariantResponse422Headers struct {
-	XRequestID string
-}
-
 // DeleteVariantResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteVariant
 type DeleteVariantResponseDefaultHeaders struct {
 	Allow      *string
@@ -11268,8 +11289,6 @@ type DeleteVariantResponse struct {
 	ApplicationProblemJSON403 *Forbidden
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
-	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationProblemJSON422 *ValidationFailed
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
 	// Headers204 the parsed response headers for an HTTP 204 response
@@ -11280,8 +11299,6 @@ type DeleteVariantResponse struct {
 	Headers403 *DeleteVariantResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteVariantResponse404Headers
-	// Headers422 the parsed response headers for an HTTP 422 response
-	Headers422 *DeleteVariantResponse422Headers
 	// HeadersDefault the parsed response headers for an HTTP default response
 	HeadersDefault *DeleteVariantResponseDefaultHeaders
 }
@@ -11299,11 +11316,6 @@ func (r DeleteVariantResponse) GetApplicationProblemJSON403() *Forbidden {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteVariantResponse) GetApplicationProblemJSON404() *NotFound {
 	return r.ApplicationProblemJSON404
-}
-
-// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r DeleteVariantResponse) GetApplicationProblemJSON422() *ValidationFailed {
-	return r.ApplicationProblemJSON422
 }
 
 // GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -14819,6 +14831,8 @@ func (c *ClientWithResponses) DeleteDiscountWithResponse(ctx context.Context, id
 
 // GetDiscountWithResponse One discount code
 //
+// The code with its rules and its use; 404 if there is no such code.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/admin/discounts/{id} (the `GetDiscount` operationId).
@@ -15437,6 +15451,8 @@ func (c *ClientWithResponses) GetCartWithResponse(ctx context.Context, reqEditor
 }
 
 // RemoveCartDiscountWithResponse Take the discount code off the cart
+//
+// Answers the cart without a discount code, priced again.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19799,6 +19815,13 @@ func ParseListVariantsResponse(rsp *http.Response) (*ListVariantsResponse, error
 		}
 		response.ApplicationProblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19846,6 +19869,16 @@ func ParseListVariantsResponse(rsp *http.Response) (*ListVariantsResponse, error
 			headers.XRequestID = value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListVariantsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 422:
 		var headers ListVariantsResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -19923,13 +19956,6 @@ func ParseDeleteVariantResponse(rsp *http.Response) (*DeleteVariantResponse, err
 		}
 		response.ApplicationProblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationProblemJSON422 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19980,16 +20006,6 @@ func ParseDeleteVariantResponse(rsp *http.Response) (*DeleteVariantResponse, err
 			headers.XRequestID = value
 		}
 		response.Headers404 = &headers
-	case rsp.StatusCode == 422:
-		var headers DeleteVariantResponse422Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = value
-		}
-		response.Headers422 = &headers
 	case true:
 		var headers DeleteVariantResponseDefaultHeaders
 		if values := rsp.Header.Values("Allow"); len(values) > 0 {
