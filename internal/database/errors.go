@@ -41,6 +41,9 @@ func Translate(err error) *apperr.Error {
 	if Unreachable(err) {
 		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unreachable; retry later", Err: err}
 	}
+	if QueryCanceled(err) {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the request ran past its deadline; retry later", Err: err}
+	}
 	if SchemaChanged(err) {
 		return &apperr.Error{Code: apperr.Unavailable, Message: "the database schema is changing; retry later", Err: err}
 	}

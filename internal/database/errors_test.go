@@ -57,6 +57,10 @@ func TestTranslate_Pure(t *testing.T) {
 		&pgconn.PgError{Code: "42703", Message: `column secrets.x does not exist`},
 		&pgconn.PgError{Code: "0A000", Message: "cached plan must not change result type"},
 		&pgconn.PgError{Code: "XX000", Message: "cache lookup failed for type 16403"},
+		// A statement cancelled at statement_timeout, or by the cancel
+		// request sent when its request's context ended (seen as a 500
+		// in TestDatabaseOutage once contexts cancelled statements).
+		&pgconn.PgError{Code: "57014", Message: "canceling statement due to user request on secrets"},
 		fmt.Errorf("checkout: %w", errors.New("SQL logic error: no such table: secrets (1)")),
 	} {
 		e := database.Translate(fmt.Errorf("query: %w", err))

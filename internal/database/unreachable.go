@@ -46,6 +46,15 @@ func Unreachable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
+// QueryCanceled reports whether err is a statement PostgreSQL cancelled
+// (57014): at statement_timeout, or because its request's context ended and
+// the driver sent a cancel request. Either way the request ran past its
+// deadline (or its client left): 503 unavailable with Retry-After, not 500.
+func QueryCanceled(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "57014"
+}
+
 // SchemaChanged reports whether err is a statement that failed because the
 // schema changed under it (a migration applied or reverted while serving):
 // a relation, column, type or function that is gone (42P01, 42703, 42704,

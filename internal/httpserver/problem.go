@@ -29,7 +29,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	status := e.Code.HTTPStatus()
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
 	switch {
-	case status >= 500 && errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+	case status >= 500 && (errors.Is(err, context.Canceled) || database.QueryCanceled(err)) && c.Request().Context().Err() != nil:
 		// The client went away and its request was cut short: not a fault,
 		// even when the cut left a connection closed (which alone reads as
 		// an unreachable database), so this is checked first.
