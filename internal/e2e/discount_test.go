@@ -314,10 +314,10 @@ func TestDiscounts_PerCustomer(t *testing.T) {
 		t.Run("ErrInsufficientStockUsesNothing", func(t *testing.T) {
 			s.addToCart(t, ann, p.ID, 3)
 			s.setCode(t, ann, "ONCE").wantStatus(200)
-			if _, err := s.db.SQL.ExecContext(t.Context(), "UPDATE products SET stock = 1"); err != nil {
+			if _, err := s.db.SQL.ExecContext(t.Context(), "UPDATE variants SET stock = 1 WHERE product_id = "+fmt.Sprint(p.ID)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.db.SQL.ExecContext(t.Context(), "INSERT INTO inventory_movements (product_id, quantity_change, reason, created_at) VALUES ("+fmt.Sprint(p.ID)+", -2, 'damage', CURRENT_TIMESTAMP)"); err != nil {
+			if _, err := s.db.SQL.ExecContext(t.Context(), "INSERT INTO inventory_movements (product_id, variant_id, quantity_change, reason, created_at) SELECT product_id, id, -2, 'damage', CURRENT_TIMESTAMP FROM variants WHERE product_id = "+fmt.Sprint(p.ID)); err != nil {
 				t.Fatal(err)
 			}
 			s.checkout(t, ann, nil, nil).wantProblem(http.StatusConflict, "insufficient_stock")
