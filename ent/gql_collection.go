@@ -15,6 +15,7 @@ import (
 	"shop/ent/orderitem"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"shop/ent/webhook"
 
 	"entgo.io/contrib/entgql"
@@ -1417,6 +1418,95 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			_q.WithNamedInventoryMovements(alias, func(wq *InventoryMovementQuery) {
 				*wq = *query
 			})
+
+		case "variants":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&VariantClient{config: _q.config}).Query()
+			)
+			args := newVariantPaginateArgs(fieldArgs(ctx, new(VariantWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newVariantPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Product) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"product_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(product.VariantsColumn), ids...))
+						})
+						if err := query.GroupBy(product.VariantsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Product) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Variants)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, variantImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(product.VariantsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedVariants(alias, func(wq *VariantQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[product.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, product.FieldCreatedAt)
@@ -1724,6 +1814,145 @@ func newUserPaginateArgs(rv map[string]any) *userPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*UserWhereInput); ok {
 		args.opts = append(args.opts, WithUserFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *VariantQuery) CollectFields(ctx context.Context, satisfies ...string) (*VariantQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *VariantQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(variant.Columns))
+		selectedFields = []string{variant.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "product":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProductClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, productImplementors)...); err != nil {
+				return err
+			}
+			_q.withProduct = query
+			if _, ok := fieldSeen[variant.FieldProductID]; !ok {
+				selectedFields = append(selectedFields, variant.FieldProductID)
+				fieldSeen[variant.FieldProductID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[variant.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, variant.FieldCreatedAt)
+				fieldSeen[variant.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[variant.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, variant.FieldUpdatedAt)
+				fieldSeen[variant.FieldUpdatedAt] = struct{}{}
+			}
+		case "deletedAt":
+			if _, ok := fieldSeen[variant.FieldDeletedAt]; !ok {
+				selectedFields = append(selectedFields, variant.FieldDeletedAt)
+				fieldSeen[variant.FieldDeletedAt] = struct{}{}
+			}
+		case "productID":
+			if _, ok := fieldSeen[variant.FieldProductID]; !ok {
+				selectedFields = append(selectedFields, variant.FieldProductID)
+				fieldSeen[variant.FieldProductID] = struct{}{}
+			}
+		case "sku":
+			if _, ok := fieldSeen[variant.FieldSku]; !ok {
+				selectedFields = append(selectedFields, variant.FieldSku)
+				fieldSeen[variant.FieldSku] = struct{}{}
+			}
+		case "price":
+			if _, ok := fieldSeen[variant.FieldPrice]; !ok {
+				selectedFields = append(selectedFields, variant.FieldPrice)
+				fieldSeen[variant.FieldPrice] = struct{}{}
+			}
+		case "stock":
+			if _, ok := fieldSeen[variant.FieldStock]; !ok {
+				selectedFields = append(selectedFields, variant.FieldStock)
+				fieldSeen[variant.FieldStock] = struct{}{}
+			}
+		case "isActive":
+			if _, ok := fieldSeen[variant.FieldIsActive]; !ok {
+				selectedFields = append(selectedFields, variant.FieldIsActive)
+				fieldSeen[variant.FieldIsActive] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type variantPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []VariantPaginateOption
+}
+
+func newVariantPaginateArgs(rv map[string]any) *variantPaginateArgs {
+	args := &variantPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &VariantOrder{Field: &VariantOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithVariantOrder(order))
+			}
+		case *VariantOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithVariantOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*VariantWhereInput); ok {
+		args.opts = append(args.opts, WithVariantFilter(v.Filter))
 	}
 	return args
 }

@@ -164,6 +164,27 @@ func (_m *Product) InventoryMovements(
 	return _m.QueryInventoryMovements().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Product) Variants(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *VariantOrder, where *VariantWhereInput,
+) (*VariantConnection, error) {
+	opts := []VariantPaginateOption{
+		WithVariantOrder(orderBy),
+		WithVariantFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedVariants(alias); err == nil || hasTotalCount {
+		pager, err := newVariantPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &VariantConnection{Edges: []*VariantEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryVariants().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *User) Orders(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *OrderOrder, where *OrderWhereInput,
 ) (*OrderConnection, error) {
@@ -183,4 +204,12 @@ func (_m *User) Orders(
 		return conn, nil
 	}
 	return _m.QueryOrders().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Variant) Product(ctx context.Context) (*Product, error) {
+	result, err := _m.Edges.ProductOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProduct().Only(ctx)
+	}
+	return result, err
 }

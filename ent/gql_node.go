@@ -14,6 +14,7 @@ import (
 	"shop/ent/orderitem"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"shop/ent/webhook"
 	"sync"
 	"sync/atomic"
@@ -76,6 +77,11 @@ var userImplementors = []string{"User", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*User) IsNode() {}
+
+var variantImplementors = []string{"Variant", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Variant) IsNode() {}
 
 var webhookImplementors = []string{"Webhook", "Node"}
 
@@ -217,6 +223,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(user.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, userImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case variant.Table:
+		query := c.Variant.Query().
+			Where(variant.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, variantImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -435,6 +450,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.User.Query().
 			Where(user.IDIn(ids...))
 		query, err := query.CollectFields(ctx, userImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case variant.Table:
+		query := c.Variant.Query().
+			Where(variant.IDIn(ids...))
+		query, err := query.CollectFields(ctx, variantImplementors...)
 		if err != nil {
 			return nil, err
 		}

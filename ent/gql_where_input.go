@@ -15,6 +15,7 @@ import (
 	"shop/ent/predicate"
 	"shop/ent/product"
 	"shop/ent/user"
+	"shop/ent/variant"
 	"shop/ent/webhook"
 	"time"
 )
@@ -3241,6 +3242,10 @@ type ProductWhereInput struct {
 	// "inventory_movements" edge predicates.
 	HasInventoryMovements     *bool                          `json:"hasInventoryMovements,omitempty"`
 	HasInventoryMovementsWith []*InventoryMovementWhereInput `json:"hasInventoryMovementsWith,omitempty"`
+
+	// "variants" edge predicates.
+	HasVariants     *bool                `json:"hasVariants,omitempty"`
+	HasVariantsWith []*VariantWhereInput `json:"hasVariantsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3566,6 +3571,24 @@ func (i *ProductWhereInput) P() (predicate.Product, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, product.HasInventoryMovementsWith(with...))
+	}
+	if i.HasVariants != nil {
+		p := product.HasVariants()
+		if !*i.HasVariants {
+			p = product.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasVariantsWith) > 0 {
+		with := make([]predicate.Variant, 0, len(i.HasVariantsWith))
+		for _, w := range i.HasVariantsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasVariantsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, product.HasVariantsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -3914,6 +3937,386 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 		return predicates[0], nil
 	default:
 		return user.And(predicates...), nil
+	}
+}
+
+// VariantWhereInput represents a where input for filtering Variant queries.
+type VariantWhereInput struct {
+	Predicates []predicate.Variant  `json:"-"`
+	Not        *VariantWhereInput   `json:"not,omitempty"`
+	Or         []*VariantWhereInput `json:"or,omitempty"`
+	And        []*VariantWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "product_id" field predicates.
+	ProductID      *int  `json:"productID,omitempty"`
+	ProductIDNEQ   *int  `json:"productIDNEQ,omitempty"`
+	ProductIDIn    []int `json:"productIDIn,omitempty"`
+	ProductIDNotIn []int `json:"productIDNotIn,omitempty"`
+
+	// "sku" field predicates.
+	Sku             *string  `json:"sku,omitempty"`
+	SkuNEQ          *string  `json:"skuNEQ,omitempty"`
+	SkuIn           []string `json:"skuIn,omitempty"`
+	SkuNotIn        []string `json:"skuNotIn,omitempty"`
+	SkuGT           *string  `json:"skuGT,omitempty"`
+	SkuGTE          *string  `json:"skuGTE,omitempty"`
+	SkuLT           *string  `json:"skuLT,omitempty"`
+	SkuLTE          *string  `json:"skuLTE,omitempty"`
+	SkuContains     *string  `json:"skuContains,omitempty"`
+	SkuHasPrefix    *string  `json:"skuHasPrefix,omitempty"`
+	SkuHasSuffix    *string  `json:"skuHasSuffix,omitempty"`
+	SkuIsNil        bool     `json:"skuIsNil,omitempty"`
+	SkuNotNil       bool     `json:"skuNotNil,omitempty"`
+	SkuEqualFold    *string  `json:"skuEqualFold,omitempty"`
+	SkuContainsFold *string  `json:"skuContainsFold,omitempty"`
+
+	// "price" field predicates.
+	Price       *int64  `json:"price,omitempty"`
+	PriceNEQ    *int64  `json:"priceNEQ,omitempty"`
+	PriceIn     []int64 `json:"priceIn,omitempty"`
+	PriceNotIn  []int64 `json:"priceNotIn,omitempty"`
+	PriceGT     *int64  `json:"priceGT,omitempty"`
+	PriceGTE    *int64  `json:"priceGTE,omitempty"`
+	PriceLT     *int64  `json:"priceLT,omitempty"`
+	PriceLTE    *int64  `json:"priceLTE,omitempty"`
+	PriceIsNil  bool    `json:"priceIsNil,omitempty"`
+	PriceNotNil bool    `json:"priceNotNil,omitempty"`
+
+	// "stock" field predicates.
+	Stock      *int  `json:"stock,omitempty"`
+	StockNEQ   *int  `json:"stockNEQ,omitempty"`
+	StockIn    []int `json:"stockIn,omitempty"`
+	StockNotIn []int `json:"stockNotIn,omitempty"`
+	StockGT    *int  `json:"stockGT,omitempty"`
+	StockGTE   *int  `json:"stockGTE,omitempty"`
+	StockLT    *int  `json:"stockLT,omitempty"`
+	StockLTE   *int  `json:"stockLTE,omitempty"`
+
+	// "is_active" field predicates.
+	IsActive    *bool `json:"isActive,omitempty"`
+	IsActiveNEQ *bool `json:"isActiveNEQ,omitempty"`
+
+	// "product" edge predicates.
+	HasProduct     *bool                `json:"hasProduct,omitempty"`
+	HasProductWith []*ProductWhereInput `json:"hasProductWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *VariantWhereInput) AddPredicates(predicates ...predicate.Variant) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the VariantWhereInput filter on the VariantQuery builder.
+func (i *VariantWhereInput) Filter(q *VariantQuery) (*VariantQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyVariantWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyVariantWhereInput is returned in case the VariantWhereInput is empty.
+var ErrEmptyVariantWhereInput = errors.New("ent: empty predicate VariantWhereInput")
+
+// P returns a predicate for filtering variants.
+// An error is returned if the input is empty or invalid.
+func (i *VariantWhereInput) P() (predicate.Variant, error) {
+	var predicates []predicate.Variant
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, variant.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Variant, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, variant.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Variant, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, variant.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, variant.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, variant.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, variant.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, variant.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, variant.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, variant.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, variant.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, variant.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, variant.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, variant.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, variant.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, variant.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, variant.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, variant.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, variant.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, variant.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, variant.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, variant.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, variant.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, variant.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, variant.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, variant.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, variant.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, variant.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ProductID != nil {
+		predicates = append(predicates, variant.ProductIDEQ(*i.ProductID))
+	}
+	if i.ProductIDNEQ != nil {
+		predicates = append(predicates, variant.ProductIDNEQ(*i.ProductIDNEQ))
+	}
+	if len(i.ProductIDIn) > 0 {
+		predicates = append(predicates, variant.ProductIDIn(i.ProductIDIn...))
+	}
+	if len(i.ProductIDNotIn) > 0 {
+		predicates = append(predicates, variant.ProductIDNotIn(i.ProductIDNotIn...))
+	}
+	if i.Sku != nil {
+		predicates = append(predicates, variant.SkuEQ(*i.Sku))
+	}
+	if i.SkuNEQ != nil {
+		predicates = append(predicates, variant.SkuNEQ(*i.SkuNEQ))
+	}
+	if len(i.SkuIn) > 0 {
+		predicates = append(predicates, variant.SkuIn(i.SkuIn...))
+	}
+	if len(i.SkuNotIn) > 0 {
+		predicates = append(predicates, variant.SkuNotIn(i.SkuNotIn...))
+	}
+	if i.SkuGT != nil {
+		predicates = append(predicates, variant.SkuGT(*i.SkuGT))
+	}
+	if i.SkuGTE != nil {
+		predicates = append(predicates, variant.SkuGTE(*i.SkuGTE))
+	}
+	if i.SkuLT != nil {
+		predicates = append(predicates, variant.SkuLT(*i.SkuLT))
+	}
+	if i.SkuLTE != nil {
+		predicates = append(predicates, variant.SkuLTE(*i.SkuLTE))
+	}
+	if i.SkuContains != nil {
+		predicates = append(predicates, variant.SkuContains(*i.SkuContains))
+	}
+	if i.SkuHasPrefix != nil {
+		predicates = append(predicates, variant.SkuHasPrefix(*i.SkuHasPrefix))
+	}
+	if i.SkuHasSuffix != nil {
+		predicates = append(predicates, variant.SkuHasSuffix(*i.SkuHasSuffix))
+	}
+	if i.SkuIsNil {
+		predicates = append(predicates, variant.SkuIsNil())
+	}
+	if i.SkuNotNil {
+		predicates = append(predicates, variant.SkuNotNil())
+	}
+	if i.SkuEqualFold != nil {
+		predicates = append(predicates, variant.SkuEqualFold(*i.SkuEqualFold))
+	}
+	if i.SkuContainsFold != nil {
+		predicates = append(predicates, variant.SkuContainsFold(*i.SkuContainsFold))
+	}
+	if i.Price != nil {
+		predicates = append(predicates, variant.PriceEQ(*i.Price))
+	}
+	if i.PriceNEQ != nil {
+		predicates = append(predicates, variant.PriceNEQ(*i.PriceNEQ))
+	}
+	if len(i.PriceIn) > 0 {
+		predicates = append(predicates, variant.PriceIn(i.PriceIn...))
+	}
+	if len(i.PriceNotIn) > 0 {
+		predicates = append(predicates, variant.PriceNotIn(i.PriceNotIn...))
+	}
+	if i.PriceGT != nil {
+		predicates = append(predicates, variant.PriceGT(*i.PriceGT))
+	}
+	if i.PriceGTE != nil {
+		predicates = append(predicates, variant.PriceGTE(*i.PriceGTE))
+	}
+	if i.PriceLT != nil {
+		predicates = append(predicates, variant.PriceLT(*i.PriceLT))
+	}
+	if i.PriceLTE != nil {
+		predicates = append(predicates, variant.PriceLTE(*i.PriceLTE))
+	}
+	if i.PriceIsNil {
+		predicates = append(predicates, variant.PriceIsNil())
+	}
+	if i.PriceNotNil {
+		predicates = append(predicates, variant.PriceNotNil())
+	}
+	if i.Stock != nil {
+		predicates = append(predicates, variant.StockEQ(*i.Stock))
+	}
+	if i.StockNEQ != nil {
+		predicates = append(predicates, variant.StockNEQ(*i.StockNEQ))
+	}
+	if len(i.StockIn) > 0 {
+		predicates = append(predicates, variant.StockIn(i.StockIn...))
+	}
+	if len(i.StockNotIn) > 0 {
+		predicates = append(predicates, variant.StockNotIn(i.StockNotIn...))
+	}
+	if i.StockGT != nil {
+		predicates = append(predicates, variant.StockGT(*i.StockGT))
+	}
+	if i.StockGTE != nil {
+		predicates = append(predicates, variant.StockGTE(*i.StockGTE))
+	}
+	if i.StockLT != nil {
+		predicates = append(predicates, variant.StockLT(*i.StockLT))
+	}
+	if i.StockLTE != nil {
+		predicates = append(predicates, variant.StockLTE(*i.StockLTE))
+	}
+	if i.IsActive != nil {
+		predicates = append(predicates, variant.IsActiveEQ(*i.IsActive))
+	}
+	if i.IsActiveNEQ != nil {
+		predicates = append(predicates, variant.IsActiveNEQ(*i.IsActiveNEQ))
+	}
+
+	if i.HasProduct != nil {
+		p := variant.HasProduct()
+		if !*i.HasProduct {
+			p = variant.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProductWith) > 0 {
+		with := make([]predicate.Product, 0, len(i.HasProductWith))
+		for _, w := range i.HasProductWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProductWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, variant.HasProductWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyVariantWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return variant.And(predicates...), nil
 	}
 }
 

@@ -63,7 +63,7 @@ type ProductEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedCartItems          map[string][]*CartItem
 	namedOrderItems         map[string][]*OrderItem

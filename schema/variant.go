@@ -40,9 +40,10 @@ func (Variant) Fields() []ent.Field {
 		// the variant hook; the unique index holds on it.
 		field.String("options_key").Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.Int64("price").Optional().Nillable().Range(1, MaxPrice),
+		field.Int64("price").Optional().Nillable().Range(1, MaxPrice).
+			Annotations(entgql.OrderField("PRICE")),
 		field.Int("stock").Range(0, MaxStock).Default(0).
-			Annotations(entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
+			Annotations(entgql.OrderField("STOCK"), entgql.Skip(entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput)),
 		field.Bool("is_active").Default(true),
 		field.Int("version").Default(1).
 			Annotations(entgql.Skip(entgql.SkipAll)),
@@ -72,9 +73,15 @@ func (Variant) Indexes() []ent.Index {
 }
 
 // Annotations of the Variant.
+// The admin GraphQL reads variants as a Relay connection (variants, and
+// Product.variants); writes go through admin.graphql's mutations and the
+// catalog's and inventory's inputs, as on REST. options is exposed there
+// (Variant.options), since entgql has no scalar for a map of strings.
 func (Variant) Annotations() []schema.Annotation {
 	return []schema.Annotation{
-		entgql.Skip(entgql.SkipAll),
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 		entsql.Checks(map[string]string{
 			"variant_stock_nonneg":     "stock >= 0",
 			"variant_stock_max":        fmt.Sprintf("stock <= %d", MaxStock),

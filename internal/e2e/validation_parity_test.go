@@ -37,6 +37,8 @@ func TestValidationParity(t *testing.T) {
 		var o ordering.OrderJSON
 		s.checkout(t, buyer, nil, nil).wantStatus(http.StatusCreated).JSON(&o)
 		catID, pID, oID := strconv.Itoa(cat), strconv.Itoa(p.ID), strconv.Itoa(o.ID)
+		tee := s.tshirt(t, a, cat, "Tee", 3, "S")
+		teeID, vID := strconv.Itoa(tee.ID), strconv.Itoa(tee.Variants[0].ID)
 
 		const (
 			createCategory = `mutation($in: NewCategoryInput!) { createCategory(input: $in) { id } }`
@@ -44,11 +46,18 @@ func TestValidationParity(t *testing.T) {
 			createProduct  = `mutation($in: NewProductInput!) { createProduct(input: $in) { id } }`
 			updateProduct  = `mutation($id: ID!, $in: ProductPatch!) { updateProduct(id: $id, input: $in) { id } }`
 			adjustStock    = `mutation($id: ID!, $q: Int!, $r: StockAdjustmentReason!) { adjustStock(productID: $id, quantityChange: $q, reason: $r) { id } }`
+			createVariant  = `mutation($id: ID!, $in: NewVariantInput!) { createVariant(productID: $id, input: $in) { id } }`
+			updateVariant  = `mutation($id: ID!, $in: VariantPatch!) { updateVariant(id: $id, input: $in) { id } }`
+			adjustVariant  = `mutation($id: ID!, $q: Int!, $r: StockAdjustmentReason!, $e: Int) { adjustVariantStock(id: $id, quantityChange: $q, reason: $r, expectedStock: $e) { id } }`
 		)
 		name101, name201 := strings.Repeat("n", schema.MaxCategoryName+1), strings.Repeat("n", schema.MaxProductName+1)
 		categoryPath := path("/api/v1/admin/categories/%d", cat)
 		productPath := path("/api/v1/admin/products/%d", p.ID)
 		adjustPath := path("/api/v1/admin/products/%d/stock-adjustments", p.ID)
+		variantsPath := path("/api/v1/admin/products/%d/variants", tee.ID)
+		variantPath := path("/api/v1/admin/variants/%d", tee.Variants[0].ID)
+		adjustVariantPath := variantPath + "/stock-adjustments"
+		colour := map[string]any{"Colour": "red"}
 		newProduct := func(gql bool, set map[string]any) map[string]any {
 			in := map[string]any{"category_id": cat, "name": "Saw", "price": 1000, "stock": 1}
 			if gql {
@@ -108,6 +117,19 @@ func TestValidationParity(t *testing.T) {
 				adjustStock, map[string]any{"id": pID, "q": schema.MaxStock + 1, "r": "DAMAGE"}, []string{"quantity_change"}},
 			{"AdjustStock/QuantityChangeBelowMin", "POST", adjustPath, map[string]any{"quantity_change": -schema.MaxStock - 1, "reason": "return"},
 				adjustStock, map[string]any{"id": pID, "q": -schema.MaxStock - 1, "r": "RETURN"}, []string{"quantity_change"}},
+			{"CreateVariant/OptionsNotTheProducts", "POST", variantsPath, map[string]any{"options": colour},
+				createVariant, map[string]any{"id": teeID, "in": map[string]any{"options": colour}}, []string{"options"}},
+			{"CreateVariant/Price0", "POST", variantsPath, map[string]any{"options": map[string]any{"Size": "L"}, "price": 0},
+				createVariant, map[string]any{"id": teeID, "in": map[string]any{"options": map[string]any{"Size": "L"}, "price": 0}}, []string{"price"}},
+			{"CreateVariant/StockNegativeAndBadSKU", "POST", variantsPath, map[string]any{"options": map[string]any{"Size": "L"}, "stock": -1, "sku": "a b"},
+				createVariant, map[string]any{"id": teeID, "in": map[string]any{"options": map[string]any{"Size": "L"}, "initialStock": -1, "sku": "a b"}},
+				[]string{"sku", "stock"}},
+			{"UpdateVariant/BadSKUAndPrice0", "PATCH", variantPath, map[string]any{"sku": "a b", "price": 0},
+				updateVariant, map[string]any{"id": vID, "in": map[string]any{"sku": "a b", "price": 0}}, []string{"sku", "price"}},
+			{"AdjustVariantStock/QuantityChange0", "POST", adjustVariantPath, map[string]any{"quantity_change": 0, "reason": "restock"},
+				adjustVariant, map[string]any{"id": vID, "q": 0, "r": "RESTOCK"}, []string{"quantity_change"}},
+			{"AdjustVariantStock/ExpectedStockNegative", "POST", adjustVariantPath, map[string]any{"quantity_change": 1, "reason": "restock", "expected_stock": -1},
+				adjustVariant, map[string]any{"id": vID, "q": 1, "r": "RESTOCK", "e": -1}, []string{"expected_stock"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				rest := s.do(t, req{method: c.method, path: c.path, token: a.Token, body: c.body, invalid: true}).
@@ -167,8 +189,14 @@ func TestValidationParity(t *testing.T) {
 		if n := s.ent.Category.Query().CountX(t.Context()); n != 1 {
 			t.Fatalf("%d categories after refused inputs, want 1", n)
 		}
-		if n := s.ent.Product.Query().CountX(t.Context()); n != 1 {
-			t.Fatalf("%d products after refused inputs, want 1", n)
+		if n := s.ent.Product.Query().CountX(t.Context()); n != 2 { // the hammer and the tee
+			t.Fatalf("%d products after refused inputs, want 2", n)
+		}
+		if n := s.ent.Variant.Query().CountX(t.Context()); n != 2 {
+			t.Fatalf("%d variants after refused inputs, want 2", n)
+		}
+		if v := s.ent.Variant.GetX(t.Context(), tee.Variants[0].ID); v.Stock != 3 || v.Price != nil || *v.Sku != "Tee-S" {
+			t.Fatalf("variant changed by refused inputs: %+v", v)
 		}
 		stored := s.ent.Product.GetX(t.Context(), p.ID)
 		if stored.Name != "Hammer" || stored.Price != 2500 || stored.Stock != 4 {

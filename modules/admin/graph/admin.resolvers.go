@@ -88,6 +88,45 @@ func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quant
 	return r.Inventory.AdjustStock(ctx, r.db(ctx), productID, inventory.Adjustment{QuantityChange: &quantityChange, Reason: string(reason)})
 }
 
+// CreateVariant is the resolver for the createVariant field.
+func (r *mutationResolver) CreateVariant(ctx context.Context, productID int, input NewVariantInput) (*ent.Variant, error) {
+	opts, err := stringMap("options", input.Options)
+	if err != nil {
+		return nil, err
+	}
+	return r.Catalog.CreateVariant(ctx, r.db(ctx), productID, catalog.VariantInput{
+		SKU: input.Sku, Options: opts, Price: int64Ptr(input.Price), Stock: input.InitialStock, IsActive: input.IsActive,
+	})
+}
+
+// UpdateVariant is the resolver for the updateVariant field.
+func (r *mutationResolver) UpdateVariant(ctx context.Context, id int, input VariantPatch) (*ent.Variant, error) {
+	patch := catalog.VariantPatch{SKU: input.Sku, IsActive: input.IsActive}
+	switch {
+	case input.ClearPrice != nil && *input.ClearPrice:
+		patch.PriceSet = true
+	case input.Price != nil:
+		patch.PriceSet, patch.Price = true, int64Ptr(input.Price)
+	}
+	return r.Catalog.UpdateVariant(ctx, r.db(ctx), id, patch)
+}
+
+// DeleteVariant is the resolver for the deleteVariant field.
+func (r *mutationResolver) DeleteVariant(ctx context.Context, id int) (bool, error) {
+	if err := r.Catalog.DeleteVariant(ctx, r.db(ctx), id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// AdjustVariantStock is the resolver for the adjustVariantStock field.
+func (r *mutationResolver) AdjustVariantStock(ctx context.Context, id int, quantityChange int, reason inventorymovement.Reason, expectedStock *int) (*ent.Variant, error) {
+	return r.Inventory.AdjustVariantStock(ctx, r.db(ctx), id, inventory.VariantAdjustment{
+		Adjustment:    inventory.Adjustment{QuantityChange: &quantityChange, Reason: string(reason)},
+		ExpectedStock: expectedStock,
+	})
+}
+
 // SetOrderStatus is the resolver for the setOrderStatus field.
 func (r *mutationResolver) SetOrderStatus(ctx context.Context, id int, status order.Status) (*ent.Order, error) {
 	return r.Ordering.SetStatus(ctx, r.db(ctx), id, ordering.AllUsers(), status)
@@ -136,6 +175,20 @@ func (r *mutationResolver) DeleteDiscount(ctx context.Context, id int) (bool, er
 
 // Currency is the resolver for the currency field.
 func (r *productResolver) Currency(ctx context.Context, obj *ent.Product) (string, error) {
+	return r.StoreCurrency, nil
+}
+
+// Options is the resolver for the options field.
+func (r *variantResolver) Options(ctx context.Context, obj *ent.Variant) (map[string]any, error) {
+	m := make(map[string]any, len(obj.Options))
+	for k, v := range obj.Options {
+		m[k] = v
+	}
+	return m, nil
+}
+
+// Currency is the resolver for the currency field.
+func (r *variantResolver) Currency(ctx context.Context, obj *ent.Variant) (string, error) {
 	return r.StoreCurrency, nil
 }
 

@@ -8,6 +8,8 @@ package graph
 import (
 	"context"
 	"shop/ent"
+	"shop/ent/product"
+	"shop/ent/variant"
 	"shop/modules/identity"
 
 	"entgo.io/contrib/entgql"
@@ -117,6 +119,17 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], fi
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Variants is the resolver for the variants field.
+func (r *queryResolver) Variants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.VariantOrder, where *ent.VariantWhereInput) (*ent.VariantConnection, error) {
+	first, last, err := page(first, last)
+	if err != nil {
+		return nil, err
+	}
+	// As REST's variant list: live variants of live products.
+	return r.Client.Variant.Query().Where(variant.HasProductWith(product.DeletedAtIsNil())).
+		Paginate(ctx, after, first, before, last, ent.WithVariantOrder(orderBy), ent.WithVariantFilter(where.Filter))
+}
+
 // Webhooks is the resolver for the webhooks field.
 func (r *queryResolver) Webhooks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder, where *ent.WebhookWhereInput) (*ent.WebhookConnection, error) {
 	first, last, err := page(first, last)
@@ -141,6 +154,9 @@ func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Variant returns VariantResolver implementation.
+func (r *Resolver) Variant() VariantResolver { return &variantResolver{r} }
+
 // Webhook returns WebhookResolver implementation.
 func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
 
@@ -149,5 +165,6 @@ type (
 	orderItemResolver         struct{ *Resolver }
 	productResolver           struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	variantResolver           struct{ *Resolver }
 	webhookResolver           struct{ *Resolver }
 )

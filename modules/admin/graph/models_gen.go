@@ -78,10 +78,32 @@ type NewProductInput struct {
 	IsActive     *bool `json:"isActive,omitempty"`
 }
 
+type NewVariantInput struct {
+	// Exactly the product's option names, each with a value of 1..50 characters, e.g. {"Size": "M"}.
+	Options map[string]any `json:"options"`
+	// Optional; 1..64 characters of A-Z a-z 0-9 . _ -, unique among live variants.
+	Sku *string `json:"sku,omitempty"`
+	// Minor units (cents), 1..10^10; null follows the product's price.
+	Price *int `json:"price,omitempty"`
+	// 0..10^9 (default 0); recorded as an `initial` inventory movement.
+	InitialStock *int  `json:"initialStock,omitempty"`
+	IsActive     *bool `json:"isActive,omitempty"`
+}
+
 type ProductPatch struct {
 	CategoryID  *int    `json:"categoryID,omitempty"`
 	Name        *string `json:"name,omitempty"`
 	Description *string `json:"description,omitempty"`
 	Price       *int    `json:"price,omitempty"`
 	IsActive    *bool   `json:"isActive,omitempty"`
+}
+
+// Stock and options don't change here: stock through adjustVariantStock, options never.
+type VariantPatch struct {
+	Sku *string `json:"sku,omitempty"`
+	// The variant's own price (minor units, 1..10^10).
+	Price *int `json:"price,omitempty"`
+	// True to make the variant follow its product's price again (price is ignored).
+	ClearPrice *bool `json:"clearPrice,omitempty"`
+	IsActive   *bool `json:"isActive,omitempty"`
 }

@@ -90,3 +90,21 @@ func int64Ptr(v *int) *int64 {
 	n := int64(*v)
 	return &n
 }
+
+// stringMap narrows a GraphQL Map argument whose values must be strings (a
+// variant's options) to Go's map[string]string; a value of another type is
+// validation_failed naming arg.key.
+func stringMap(arg string, m map[string]any) (map[string]string, error) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		s, ok := v.(string)
+		if !ok {
+			return nil, apperr.Validation(apperr.Field(arg+"."+k, "must be a string"))
+		}
+		out[k] = s
+	}
+	return out, nil
+}
