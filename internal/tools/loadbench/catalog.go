@@ -81,6 +81,7 @@ func seedCatalog(ctx context.Context, db *sql.DB, n int) error {
 		       100 + (i::bigint * 7919) %% 100000, 1000, i %% 20 <> 0, 1,
 		       timestamptz '2026-01-01' + i * interval '1 second', timestamptz '2026-01-01' + i * interval '1 second'
 		FROM generate_series(1, %d) AS i`, n))
+	stmts = append(stmts, stockOnVariants(false)...)
 	stmts = append(stmts, creates...)
 	// One transaction: a failed load leaves the indexes as they were.
 	tx, err := db.BeginTx(ctx, nil)
@@ -96,7 +97,7 @@ func seedCatalog(ctx context.Context, db *sql.DB, n int) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	_, err = db.ExecContext(ctx, `VACUUM ANALYZE products, categories`)
+	_, err = db.ExecContext(ctx, `VACUUM ANALYZE products, variants, categories`)
 	return err
 }
 

@@ -33,6 +33,11 @@ import (
 //go:embed checkout-full.shop.pgbench.sql
 var pgbenchScript []byte
 
+// pgbenchVariantsScript is the same reference on the schema since variants.
+//
+//go:embed checkout-full.variants.pgbench.sql
+var pgbenchVariantsScript []byte
+
 const usersPerWorker = 1000
 
 type options struct {
@@ -314,19 +319,51 @@ func (b *bench) exec(ctx context.Context, stmts ...string) error {
 const truncate = `TRUNCATE cart_items, order_items, inventory_movements, idempotency_keys, audit_logs, orders, products RESTART IDENTITY CASCADE`
 
 func (b *bench) resetW1(ctx context.Context) error {
-	return b.exec(ctx, truncate,
+	return b.seed(ctx,
 		`INSERT INTO products (category_id, name, description, price, stock, is_active, version, created_at, updated_at)
-		 SELECT 1, 'Product ' || i, 'Benchmark product number ' || i, i * 100 + 99, 10000000, true, 1, now(), now() FROM generate_series(1, 100) i`,
-		`INSERT INTO inventory_movements (product_id, quantity_change, reason, created_at) SELECT id, stock, 'initial', now() FROM products`,
-		`VACUUM ANALYZE`, `CHECKPOINT`)
+		 SELECT 1, 'Product ' || i, 'Benchmark product number ' || i, i * 100 + 99, 10000000, true, 1, now(), now() FROM generate_series(1, 100) i`)
 }
 
 func (b *bench) resetW2(ctx context.Context) error {
-	return b.exec(ctx, truncate,
+	return b.seed(ctx,
 		`INSERT INTO products (category_id, name, description, price, stock, is_active, version, created_at, updated_at)
-		 VALUES (1, 'Hot Product', 'W2', 1999, 1000, true, 1, now(), now())`,
-		`INSERT INTO inventory_movements (product_id, quantity_change, reason, created_at) SELECT id, stock, 'initial', now() FROM products`,
-		`VACUUM ANALYZE`, `CHECKPOINT`)
+		 VALUES (1, 'Hot Product', 'W2', 1999, 1000, true, 1, now(), now())`)
+}
+
+// seed empties the shop's tables, inserts the products, and records their
+// stock: on one variant each with its initial movement (round 3's schema,
+// where stock lives on variants and a trigger keeps the product's sum), or
+// on the product with its movement (a round-2 binary's database, for
+// before/after sittings with -shop).
+func (b *bench) seed(ctx context.Context, products string) error {
+	var variants bool
+	if err := b.db.SQL.QueryRowContext(ctx, `SELECT to_regclass('variants') IS NOT NULL`).Scan(&variants); err != nil {
+		return err
+	}
+	stmts := []string{truncate, products}
+	if variants {
+		stmts = append(stmts, stockOnVariants(true)...)
+	} else {
+		stmts = append(stmts, `INSERT INTO inventory_movements (product_id, quantity_change, reason, created_at) SELECT id, stock, 'initial', now() FROM products`)
+	}
+	return b.exec(ctx, append(stmts, `VACUUM ANALYZE`, `CHECKPOINT`)...)
+}
+
+// stockOnVariants puts the products' seeded stock on one variant each; the
+// trigger adds a new variant's stock to its product's, so the product's sum
+// is set once more from its variant. With movements, an initial movement per
+// variant.
+func stockOnVariants(movements bool) []string {
+	stmts := []string{
+		`INSERT INTO variants (created_at, updated_at, options, options_key, stock, is_active, version, product_id)
+		 SELECT now(), now(), '{}', '[]', stock, true, 1, id FROM products ORDER BY id`,
+		`UPDATE products AS p SET stock = v.stock FROM variants AS v WHERE v.product_id = p.id`,
+	}
+	if movements {
+		stmts = append(stmts, `INSERT INTO inventory_movements (product_id, variant_id, quantity_change, reason, created_at)
+		 SELECT product_id, id, stock, 'initial', now() FROM variants`)
+	}
+	return stmts
 }
 
 func (b *bench) post(ctx context.Context, token, path string, body any) (int, []byte, error) {

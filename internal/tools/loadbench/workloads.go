@@ -193,8 +193,16 @@ func (b *bench) pgbench(ctx context.Context, c int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	var variants bool
+	if err := b.db.SQL.QueryRowContext(ctx, `SELECT to_regclass('variants') IS NOT NULL`).Scan(&variants); err != nil {
+		return 0, err
+	}
+	text := pgbenchScript
+	if variants {
+		text = pgbenchVariantsScript
+	}
 	script := filepath.Join(os.TempDir(), "shop-checkout-full.pgbench.sql")
-	if err := os.WriteFile(script, pgbenchScript, 0o644); err != nil {
+	if err := os.WriteFile(script, text, 0o644); err != nil {
 		return 0, err
 	}
 	args := []string{"-h", u.Hostname(), "-p", orDefault(u.Port(), "5432"), "-U", u.User.Username(), "-n", "-M", "prepared",
