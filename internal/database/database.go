@@ -116,17 +116,23 @@ func open(rawURL string, opt Options, wrap func(driver.Connector) driver.Connect
 // ends sends PostgreSQL a cancel request for the running statement (pgx's
 // default only closes the socket, and the backend runs on, unseen, until
 // it next writes) and, a second later if the server has not answered,
-// closes the connection. And, unless a transaction pooler is in between,
-// opt.StatementTimeout is the session's statement_timeout.
+// closes the connection. Both only without a transaction pooler in
+// between: a cancel request sent through PgBouncer in transaction mode
+// left the pool with connections the pooler had closed (TestPgBouncerTransactionMode:
+// 503s after a cancelled load), so there pgx's default stands and the role's
+// statement_timeout (README: SHOP_DB_STATEMENT_TIMEOUT) bounds statements.
 func pgConnector(dsn string, opt Options) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	if opt.Pooler == PoolerTransaction {
+		return stdlib.GetConnector(*cfg), nil
+	}
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: time.Second}
 	}
-	if opt.StatementTimeout > 0 && opt.Pooler != PoolerTransaction {
+	if opt.StatementTimeout > 0 {
 		if _, set := cfg.RuntimeParams["statement_timeout"]; !set {
 			cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opt.StatementTimeout.Milliseconds(), 10)
 		}
