@@ -134,28 +134,7 @@ func (r *Runner) explain(ctx context.Context, err error) error {
 const maxBeginRetries = 32
 
 // once runs one attempt of fn in a transaction of its own, with an outbox.
-// A connection lost before COMMIT was sent (a pooled connection closed under
-// an earlier request whose client went away, or dropped by a pooler) left
-// nothing committed: the attempt runs once more, on another connection,
-// while the request lasts. A failed COMMIT is never run again (it may have
-// committed).
 func (r *Runner) once(ctx context.Context, fn func(ctx context.Context, tx *ent.Tx) error) error {
-	err := r.attempt(ctx, fn)
-	var ce commitError
-	if err != nil && ctx.Err() == nil && Unreachable(err) && !errors.As(err, &ce) {
-		err = r.attempt(ctx, fn)
-	}
-	return err
-}
-
-// commitError is a COMMIT that failed: its outcome is unknown to us.
-type commitError struct{ err error }
-
-func (e commitError) Error() string { return "commit: " + e.err.Error() }
-func (e commitError) Unwrap() error { return e.err }
-
-// attempt runs fn once in a transaction of its own, with an outbox.
-func (r *Runner) attempt(ctx context.Context, fn func(ctx context.Context, tx *ent.Tx) error) error {
 	tx, err := r.Client.Tx(ctx)
 	// BEGIN on a pooled connection that died since its last use (closed
 	// under a request whose client went away) fails with ErrBadConn.
@@ -198,7 +177,7 @@ func (r *Runner) attempt(ctx context.Context, fn func(ctx context.Context, tx *e
 				err = errors.Join(err, errTxLost)
 			}
 		}
-		return commitError{err}
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
