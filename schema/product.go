@@ -52,7 +52,7 @@ func (Product) Edges() []ent.Edge {
 		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("order_items", OrderItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("inventory_movements", InventoryMovement.Type).Annotations(entgql.RelayConnection()), // paged and costed (modules/admin/limits.go)
-		edge.To("variants", Variant.Type).Annotations(entgql.RelayConnection()), // paged and costed, live variants only (soft delete)
+		edge.To("variants", Variant.Type).Annotations(entgql.RelayConnection()),                      // paged and costed, live variants only (soft delete)
 	}
 }
 
