@@ -64,6 +64,21 @@ func etagVersion(tag string) (int, error) {
 	return strconv.Atoi(v)
 }
 
+// ifMatch is the version a request's If-Match names (nil: none, or "*"),
+// for the PATCHes of products and variants; a tag that is not one of ours
+// is 412 version_conflict.
+func ifMatch(c echo.Context, what string) (*int, error) {
+	im := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if im == "" || im == "*" {
+		return nil, nil
+	}
+	v, err := etagVersion(im)
+	if err != nil {
+		return nil, apperr.New(apperr.VersionConflict, "If-Match does not match the %s's ETag", what)
+	}
+	return &v, nil
+}
+
 // notModified reports whether the request's If-None-Match names etag (weak
 // comparison, RFC 9110 §13.1.2; "*" matches any current product).
 func notModified(c echo.Context, etag string) bool {
@@ -235,12 +250,8 @@ func (h *HTTP) UpdateProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if im := strings.TrimSpace(c.Request().Header.Get("If-Match")); im != "" && im != "*" {
-		v, err := etagVersion(im)
-		if err != nil {
-			return apperr.New(apperr.VersionConflict, "If-Match does not match the product's ETag")
-		}
-		patch.IfVersion = &v
+	if patch.IfVersion, err = ifMatch(c, "product"); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	p, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Product, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -121,12 +120,8 @@ func (h *HTTP) UpdateVariant(c echo.Context) error {
 	if req.Price.Set && !req.Price.Null {
 		patch.Price = &req.Price.Value
 	}
-	if im := strings.TrimSpace(c.Request().Header.Get("If-Match")); im != "" && im != "*" {
-		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(im, "W/"), `"`))
-		if err != nil {
-			return apperr.New(apperr.VersionConflict, "If-Match does not match the variant's ETag")
-		}
-		patch.IfVersion = &v
+	if patch.IfVersion, err = ifMatch(c, "variant"); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	v, err := database.Write(ctx, h.Tx, func(ctx context.Context, db *ent.Client) (*ent.Variant, error) {
