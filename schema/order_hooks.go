@@ -14,6 +14,7 @@ import (
 	"shop/ent/order"
 	"shop/ent/orderitem"
 	"shop/modules/inventory/stock"
+	"shop/modules/pricing/usage"
 )
 
 // ErrCancelOutsideTx is returned when an order is cancelled outside a
@@ -76,7 +77,7 @@ func orderUpdateOneHook(next ent.Mutator) ent.Mutator {
 			return nil, err
 		}
 		if string(to) == StatusCancelled {
-			if err := releaseDiscounts(ctx, m.Client(), []int{id}); err != nil {
+			if err := usage.Release(ctx, m.Client(), []int{id}); err != nil {
 				return nil, err
 			}
 			if err := restockOrders(ctx, m.Client(), []int{id}); err != nil {
@@ -130,7 +131,7 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 			return nil, errConcurrentChange(ids...)
 		}
 		if string(to) == StatusCancelled {
-			if err := releaseDiscounts(ctx, m.Client(), ids); err != nil {
+			if err := usage.Release(ctx, m.Client(), ids); err != nil {
 				return nil, err
 			}
 			if err := restockOrders(ctx, m.Client(), ids); err != nil {

@@ -11,6 +11,7 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/internal/money"
 	"shop/modules/inventory/stock"
+	"shop/modules/pricing/usage"
 	"shop/schema"
 )
 
@@ -140,7 +141,7 @@ func Check(ctx context.Context, db *ent.Client) ([]string, error) {
 			bad = append(bad, fmt.Sprintf("discount %d: times_used %d > usage_limit %d", d.ID, d.TimesUsed, *d.UsageLimit))
 		}
 	}
-	drec, err := schema.ReconcileDiscounts(ctx, db)
+	drec, err := usage.Reconcile(ctx, db)
 	if err != nil {
 		return nil, err
 	}

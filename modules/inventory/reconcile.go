@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"shop/modules/inventory/stock"
-	"shop/schema"
+	"shop/modules/pricing/usage"
 )
 
 // Discrepancy is a product whose stock differs from the sum of its movements.
@@ -14,6 +14,10 @@ type Discrepancy = stock.Discrepancy
 
 // Reconciliation is the result of checking every product against its ledger.
 type Reconciliation = stock.Reconciliation
+
+// DiscountReconciliation is every discount code checked against its
+// redemptions (the pricing module's check, answered here with the stock's).
+type DiscountReconciliation = usage.Reconciliation
 
 // Reconcile answers the products whose stock is not the sum of their
 // movements, and the discount codes whose times_used is not their
@@ -24,12 +28,12 @@ func (h *HTTP) Reconcile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := schema.ReconcileDiscounts(ctx, h.DB)
+	d, err := usage.Reconcile(ctx, h.DB)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, struct {
 		Reconciliation
-		schema.DiscountReconciliation
+		DiscountReconciliation
 	}{r, d})
 }
