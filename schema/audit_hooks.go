@@ -15,7 +15,7 @@ import (
 	"shop/ent/auditlog"
 	"shop/ent/order"
 	"shop/ent/product"
-	"shop/internal/actor"
+	"shop/internal/audit"
 )
 
 // auditedMutation is what the audit hook needs of a generated mutation.
@@ -82,7 +82,7 @@ func auditHook(entity string, only ...string) ent.Hook {
 				if action == auditlog.ActionUpdate && len(ch) == 0 {
 					continue // nothing changed: not worth a row
 				}
-				rows = append(rows, auditRow(ctx, am.Client(), action, entity, id, ch))
+				rows = append(rows, audit.Row(ctx, am.Client(), action, entity, id, ch))
 			}
 			if len(rows) > 0 {
 				if err := am.Client().AuditLog.CreateBulk(rows...).Exec(ctx); err != nil {
@@ -92,21 +92,6 @@ func auditHook(entity string, only ...string) ent.Hook {
 			return v, nil
 		})
 	}
-}
-
-// auditRow is one audit_logs row by the actor of ctx: the audit hook's,
-// and MoveStock's for the stock changes it writes without a mutation.
-func auditRow(ctx context.Context, c *gen.Client, action auditlog.Action, entity string, id int, ch map[string]any) *gen.AuditLogCreate {
-	a := actor.From(ctx)
-	return c.AuditLog.Create().
-		SetNillableActorID(a.UserIDPtr()).
-		SetNillableAPIKeyID(a.APIKeyIDPtr()).
-		SetAction(action).
-		SetEntity(entity).
-		SetEntityID(id).
-		SetChanges(ch).
-		SetRequestID(a.RequestID).
-		SetIP(a.IP)
 }
 
 func touches(m ent.Mutation, only []string) bool {

@@ -24,7 +24,6 @@ func TestErrors(t *testing.T) {
 		{"transition", errTransition("shipped", "pending"), apperr.InvalidStatusTransition,
 			map[string]any{"from": "shipped", "to": "pending"}, nil},
 		{"concurrent change", errConcurrentChange(7), apperr.Conflict, nil, nil},
-		{"stock limit", errStockLimit(3), apperr.Conflict, nil, nil},
 		{"category cycle", errCategoryCycle(), apperr.ValidationFailed, nil, []string{"parent_id"}},
 		{"category in use", errCategoryInUse(), apperr.Conflict, nil, nil},
 	}

@@ -85,7 +85,7 @@ func recordStatusChanges(ctx context.Context, m *gen.OrderMutation, from map[int
 
 // productEventsHook records product.created, product.updated (a change of
 // its content) and product.deleted (deleted_at set). Stock moves only
-// through MoveStock, which records inventory.low_stock itself.
+// through stock.Move, which records inventory.low_stock itself.
 func productEventsHook(next ent.Mutator) ent.Mutator {
 	return hook.ProductFunc(func(ctx context.Context, m *gen.ProductMutation) (ent.Value, error) {
 		if m.Op().Is(ent.OpCreate) {

@@ -3,12 +3,14 @@
 package schema
 
 import (
-	"entgo.io/contrib/entgql"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/mixin"
+
+	"shop/internal/database"
 )
 
 // TimeMixin adds created_at and updated_at, both set by Ent in UTC.
@@ -39,6 +41,5 @@ func (CreateTimeMixin) Fields() []ent.Field {
 	}
 }
 
-// now returns the current time in UTC with microsecond precision, the finest
-// both databases store, so a value read back equals the value written.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+// now is the time the mixins write (database.Now: UTC, microseconds).
+func now() time.Time { return database.Now() }

@@ -13,6 +13,7 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
 	"shop/ent/orderitem"
+	"shop/modules/inventory/stock"
 )
 
 // ErrCancelOutsideTx is returned when an order is cancelled outside a
@@ -140,8 +141,8 @@ func orderUpdateHook(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// restockOrders puts every line of the orders back in stock with MoveStock,
-// one cancellation movement per line, in variant-id order (MoveStock locks
+// restockOrders puts every line of the orders back in stock with stock.Move,
+// one cancellation movement per line, in variant-id order (Move locks
 // the rows in that order, so concurrent restocks and checkouts never wait
 // on each other in a cycle).
 func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
@@ -155,12 +156,12 @@ func restockOrders(ctx context.Context, c *gen.Client, orderIDs []int) error {
 		}
 		return items[i].OrderID < items[j].OrderID
 	})
-	moves := make([]StockMove, len(items))
+	moves := make([]stock.Change, len(items))
 	for i, it := range items {
-		moves[i] = StockMove{ProductID: it.ProductID, VariantID: it.VariantID, Change: it.Quantity,
+		moves[i] = stock.Change{ProductID: it.ProductID, VariantID: it.VariantID, Change: it.Quantity,
 			Reason: inventorymovement.ReasonCancellation, OrderID: &it.OrderID}
 	}
-	r, err := MoveStock(ctx, c, moves)
+	r, err := stock.Move(ctx, c, moves)
 	if err != nil {
 		return fmt.Errorf("restock: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // ErrStockSet is returned when an Ent write sets or adds to a product's or
-// a variant's stock: a variant's stock only moves through MoveStock
+// a variant's stock: a variant's stock only moves through stock.Move
 // (stock.go), which writes the ledger movement with the change
 // (adjustments, checkout, cancellation), and a product's is the sum of its
 // live variants', kept by the database's trigger (a product is created
@@ -20,7 +20,7 @@ import (
 var ErrStockSet = apperr.Validation(apperr.Field("stock", "stock cannot be changed directly; adjust it with a movement"))
 
 // Hooks of the Product: every write is audited, stock never changes
-// through an Ent update (only MoveStock's guarded statement moves it), and any change of its content (not of stock alone)
+// through an Ent update (only stock.Move's guarded statement moves it), and any change of its content (not of stock alone)
 // increments its version, which the REST API serves as the ETag.
 func (Product) Hooks() []ent.Hook {
 	return []ent.Hook{

@@ -15,6 +15,7 @@ import (
 	"shop/internal/apperr"
 	"shop/internal/database"
 	"shop/internal/testdb"
+	"shop/modules/inventory/stock"
 	"shop/schema"
 )
 
@@ -50,7 +51,7 @@ func (f *fixture) order(t *testing.T, qty int) *ent.Order {
 	err := f.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 		o = tx.Order.Create().SetUserID(f.user.ID).SetTotalAmount(int64(qty) * 1999).SetCurrency("USD").SaveX(ctx)
 		tx.OrderItem.Create().SetOrder(o).SetProductID(f.product.ID).SetVariantID(f.variant.ID).SetProductName("Hammer").SetUnitPrice(1999).SetQuantity(qty).SaveX(ctx)
-		r, err := schema.MoveStock(ctx, tx.Client(), []schema.StockMove{{ProductID: f.product.ID, VariantID: f.variant.ID, Change: -qty, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}})
+		r, err := stock.Move(ctx, tx.Client(), []stock.Change{{ProductID: f.product.ID, VariantID: f.variant.ID, Change: -qty, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}})
 		if err == nil && !r.OK() {
 			err = fmt.Errorf("sale refused: %+v", r)
 		}
@@ -78,7 +79,7 @@ func (f *fixture) stock(t *testing.T) int {
 // movements.
 func (f *fixture) checkLedger(t *testing.T) {
 	t.Helper()
-	r, err := schema.Reconcile(context.Background(), f.c)
+	r, err := stock.Reconcile(context.Background(), f.c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestChecks(t *testing.T) {
 
 		t.Run("StockNeverNegative", func(t *testing.T) {
 			// Below Ent (whose hook refuses any stock change outside
-			// MoveStock), the CHECK must hold.
+			// stock.Move), the CHECK must hold.
 			_, err := f.db.SQL.ExecContext(ctx, fmt.Sprintf("UPDATE variants SET stock = stock - 6 WHERE id = %d", f.variant.ID))
 			if err == nil {
 				t.Fatal("stock below zero: accepted, want the CHECK to refuse it")

@@ -12,6 +12,7 @@ import (
 	"shop/ent/inventorymovement"
 	"shop/internal/apperr"
 	"shop/internal/testdb"
+	"shop/modules/inventory/stock"
 	"shop/schema"
 )
 
@@ -27,11 +28,11 @@ func TestMoveStock(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, dia, 10)
 		id, vid := f.product.ID, f.variant.ID
-		move := func(moves ...schema.StockMove) (schema.StockRefusal, error) {
+		move := func(moves ...stock.Change) (stock.Refusal, error) {
 			t.Helper()
-			var r schema.StockRefusal
+			var r stock.Refusal
 			err := f.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) (err error) {
-				r, err = schema.MoveStock(ctx, tx.Client(), moves)
+				r, err = stock.Move(ctx, tx.Client(), moves)
 				if err == nil && !r.OK() {
 					err = errRefused // a refusal rolls back
 				}
@@ -42,8 +43,8 @@ func TestMoveStock(t *testing.T) {
 			}
 			return r, err
 		}
-		adjust := func(change int, reason inventorymovement.Reason) schema.StockMove {
-			return schema.StockMove{ProductID: id, VariantID: vid, Change: change, Reason: reason}
+		adjust := func(change int, reason inventorymovement.Reason) stock.Change {
+			return stock.Change{ProductID: id, VariantID: vid, Change: change, Reason: reason}
 		}
 		moves := func() []*ent.InventoryMovement {
 			return f.c.InventoryMovement.Query().Where(inventorymovement.ProductID(id)).
@@ -90,7 +91,7 @@ func TestMoveStock(t *testing.T) {
 
 		// Below zero: refused with what the product has; nothing written.
 		r, err := move(adjust(-15, inventorymovement.ReasonDamage))
-		if err != nil || len(r.Short) != 1 || r.Short[0] != (schema.Shortage{ProductID: id, VariantID: vid, Requested: 15, Available: 14}) {
+		if err != nil || len(r.Short) != 1 || r.Short[0] != (stock.Shortage{ProductID: id, VariantID: vid, Requested: 15, Available: 14}) {
 			t.Fatalf("below zero: %+v %v, want a shortage of 15 with 14 available", r, err)
 		}
 		want(14, 4)
@@ -126,7 +127,7 @@ func TestMoveStock(t *testing.T) {
 		// A sale takes only from a product for sale; an adjustment of an
 		// inactive product goes through.
 		f.c.Product.UpdateOneID(id).SetIsActive(false).ExecX(ctx)
-		sale := schema.StockMove{ProductID: id, VariantID: vid, Change: -1, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}
+		sale := stock.Change{ProductID: id, VariantID: vid, Change: -1, Reason: inventorymovement.ReasonSale, OrderID: &o.ID}
 		if r, err := move(sale); err != nil || fmt.Sprint(r.Unavailable) != fmt.Sprint([]int{id}) || fmt.Sprint(r.UnavailableVariants) != fmt.Sprint([]int{vid}) || len(r.Short) != 0 {
 			t.Fatalf("sale of an inactive product: %+v %v", r, err)
 		}

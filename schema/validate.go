@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"unicode"
 	"unicode/utf8"
+
+	"shop/modules/inventory/stock"
 )
 
 // Hard limits of the data, repeated from API.md so that every write path
@@ -16,7 +18,7 @@ import (
 // methods), so one limit is written once: here.
 const (
 	MaxPrice        = 10_000_000_000 // 10^10 minor units
-	MaxStock        = 1_000_000_000  // 10^9 units
+	MaxStock        = stock.MaxStock // 10^9 units, the inventory module's
 	MinLineQuantity = 1
 	MaxLineQuantity = 1000
 	MaxKeyLength    = 255

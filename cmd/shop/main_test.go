@@ -16,7 +16,7 @@ import (
 	"shop/ent/user"
 	"shop/internal/migrate"
 	"shop/internal/testdb"
-	"shop/schema"
+	"shop/modules/inventory/stock"
 )
 
 // env returns a getenv over the given variables, with fast password hashing.
@@ -104,7 +104,7 @@ func TestCLI(t *testing.T) {
 			if n := db.Client.AuditLog.Query().Where(auditlog.ActorIDIsNil()).CountX(ctx); n != products+variants+cats {
 				t.Fatalf("%d audit rows by the system, want one per seeded row (%d)", n, products+variants+cats)
 			}
-			rec, err := schema.Reconcile(ctx, db.Client)
+			rec, err := stock.Reconcile(ctx, db.Client)
 			if err != nil {
 				t.Fatal(err)
 			}

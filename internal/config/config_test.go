@@ -27,7 +27,7 @@ func TestLoadDefaults(t *testing.T) {
 		TokenTTL:          24 * time.Hour,
 		Currency:          "USD",
 		DBMaxOpenConns:    20,
-		DBMaxIdleConns:    20,
+		DBMaxIdleConns:    10,
 		DBConnMaxLife:     30 * time.Minute,
 		DBConnMaxIdle:     5 * time.Minute,
 		DBBusyTimeout:     10 * time.Second,
@@ -170,17 +170,22 @@ func TestLoadBadValues(t *testing.T) {
 	}
 }
 
-// TestLoadIdleConns: unset, the idle connections follow the open limit (a
-// lower cap churns connections under load) and expire when idle.
+// TestLoadIdleConns: unset, the idle connections are half the open limit
+// (below it, not so low that a steady load churns connections) and expire
+// when idle.
 func TestLoadIdleConns(t *testing.T) {
 	t.Parallel()
 	c, err := config.Load(env(nil))
-	if err != nil || c.DBMaxIdleConns != c.DBMaxOpenConns || c.DBConnMaxIdle <= 0 {
+	if err != nil || c.DBMaxIdleConns != c.DBMaxOpenConns/2 || c.DBMaxIdleConns >= c.DBMaxOpenConns || c.DBConnMaxIdle <= 0 {
 		t.Fatalf("defaults: idle %d, open %d, idle time %s (%v)", c.DBMaxIdleConns, c.DBMaxOpenConns, c.DBConnMaxIdle, err)
 	}
 	c, err = config.Load(env(map[string]string{"SHOP_DB_MAX_OPEN_CONNS": "2"}))
-	if err != nil || c.DBMaxIdleConns != 2 {
-		t.Fatalf("open 2: idle %d (%v), want 2", c.DBMaxIdleConns, err)
+	if err != nil || c.DBMaxIdleConns != 1 {
+		t.Fatalf("open 2: idle %d (%v), want 1", c.DBMaxIdleConns, err)
+	}
+	c, err = config.Load(env(map[string]string{"SHOP_DB_MAX_OPEN_CONNS": "1"}))
+	if err != nil || c.DBMaxIdleConns != 1 {
+		t.Fatalf("open 1: idle %d (%v), want 1", c.DBMaxIdleConns, err)
 	}
 }
 

@@ -207,3 +207,7 @@ func Retryable(err error) bool {
 	}
 	return false
 }
+
+// Now is the current time in UTC at microsecond precision, the finest both
+// databases store, so a value read back equals the value written.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -173,7 +173,7 @@ func TestProducts(t *testing.T) {
 				body: map[string]any{"quantity_change": 0, "reason": "restock"}}).wantProblem(http.StatusUnprocessableEntity, "validation_failed")
 			s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/stock-adjustments", created.ID), token: admin.Token, invalid: true,
 				body: map[string]any{"quantity_change": 1, "reason": "sale"}}).wantProblem(http.StatusUnprocessableEntity, "validation_failed")
-			// Past the stock maximum: 409, as for a restock on cancel (schema.MoveStock).
+			// Past the stock maximum: 409, as for a restock on cancel (stock.Move).
 			adjust(1_000_000_000, "restock").wantProblem(http.StatusConflict, "conflict")
 			s.do(t, req{method: "POST", path: "/api/v1/admin/products/9999/stock-adjustments", token: admin.Token,
 				body: map[string]any{"quantity_change": 1, "reason": "restock"}}).wantProblem(http.StatusNotFound, "not_found")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"shop/ent/discount"
+	"shop/ent/discountusage"
 	"shop/ent/order"
 	"shop/internal/testdb"
 	"shop/modules/cart"
@@ -139,6 +140,21 @@ func TestDiscounts(t *testing.T) {
 			s.do(t, req{method: "DELETE", path: "/api/v1/cart/discount", token: ann.Token}).wantStatus(200).JSON(&cv)
 			if cv.Discount != nil {
 				t.Fatalf("cart after DELETE discount: %+v", cv)
+			}
+		})
+
+		t.Run("ClearCartDropsCode", func(t *testing.T) {
+			s.createDiscount(t, admin, map[string]any{"code": "CLEARME", "type": "fixed", "value": 1})
+			cleo := s.register(t, "Cleo")
+			s.addToCart(t, cleo, a.ID, 1)
+			s.setCode(t, cleo, "clearme").wantStatus(200)
+			s.do(t, req{method: "DELETE", path: "/api/v1/cart", token: cleo.Token}).wantStatus(http.StatusNoContent)
+			s.do(t, req{method: "GET", path: "/api/v1/cart", token: cleo.Token}).wantStatus(200).JSON(&cv)
+			if cv.Discount != nil || len(cv.Items) != 0 || cv.Total != 0 {
+				t.Fatalf("cart after DELETE /api/v1/cart: %+v discount %+v", cv, cv.Discount)
+			}
+			if n := s.ent.DiscountUsage.Query().Where(discountusage.UserID(cleo.ID), discountusage.InCart(true)).CountX(t.Context()); n != 0 {
+				t.Fatalf("%d codes still held by the cleared cart", n)
 			}
 		})
 

@@ -7,6 +7,7 @@ import (
 
 	"shop/internal/invariants"
 	"shop/modules/identity"
+	"shop/modules/inventory/stock"
 	"shop/schema"
 )
 
@@ -63,7 +64,7 @@ func (s *shop) stock(t testing.TB, id int) int {
 func (s *shop) checkLedger(t testing.TB) {
 	t.Helper()
 	ctx := schema.SkipSoftDelete(context.Background())
-	rec, err := schema.Reconcile(ctx, s.ent)
+	rec, err := stock.Reconcile(ctx, s.ent)
 	if err != nil {
 		t.Fatal(err)
 	}

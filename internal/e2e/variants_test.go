@@ -249,3 +249,35 @@ func TestVariants_Concurrency(t *testing.T) {
 		s.checkInvariants(t)
 	})
 }
+
+// TestVariants_ProductStockCap: a product's stock is the sum of its live
+// variants' and is 0..10^9 too (CHECK product_stock_max, the trigger keeps
+// the sum), so a variant create, an adjustment or a product create that
+// would take the sum past 10^9 is refused as the stock limit is elsewhere:
+// 409 conflict, nothing written; never a 5xx.
+func TestVariants_ProductStockCap(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, dia string) {
+		s := newShop(t, dia)
+		a := s.admin(t)
+		cat := s.category(t, a, "shirts", nil)
+		const big = 600_000_000
+		p := s.tshirt(t, a, cat, "Tee", big, "S")
+		s.do(t, req{method: "POST", path: "/api/v1/admin/products", token: a.Token, body: map[string]any{
+			"category_id": cat, "name": "Two", "price": 1500, "options": []string{"Size"},
+			"variants": []any{map[string]any{"options": map[string]string{"Size": "S"}, "stock": big},
+				map[string]any{"options": map[string]string{"Size": "M"}, "stock": big}},
+		}}).wantProblem(409, "conflict")
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/variants", p.ID), token: a.Token,
+			body: map[string]any{"options": map[string]string{"Size": "M"}, "stock": big}}).wantProblem(409, "conflict")
+		var m events.Variant
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/variants", p.ID), token: a.Token,
+			body: map[string]any{"options": map[string]string{"Size": "M"}, "stock": 1}}).wantStatus(201).JSON(&m)
+		s.do(t, req{method: "POST", path: path("/api/v1/admin/variants/%d/stock-adjustments", m.ID), token: a.Token,
+			body: map[string]any{"quantity_change": big, "reason": "restock"}}).wantProblem(409, "conflict")
+		if got := s.stock(t, p.ID); got != big+1 {
+			t.Fatalf("product stock %d after the refusals, want %d", got, big+1)
+		}
+		s.checkInvariants(t)
+	})
+}

@@ -149,7 +149,7 @@ type StockChange struct {
 
 // AddLowStock records, in the outbox of ctx, inventory.low_stock for each
 // variant whose stock went from at least the threshold to below it. Every
-// stock change (schema.MoveStock) calls it.
+// stock change (stock.Move) calls it.
 func AddLowStock(ctx context.Context, changes []StockChange) {
 	o := FromContext(ctx)
 	if o == nil {

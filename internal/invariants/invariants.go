@@ -10,6 +10,7 @@ import (
 	"shop/ent"
 	"shop/ent/inventorymovement"
 	"shop/internal/money"
+	"shop/modules/inventory/stock"
 	"shop/schema"
 )
 
@@ -58,7 +59,7 @@ func Check(ctx context.Context, db *ent.Client) ([]string, error) {
 			bad = append(bad, fmt.Sprintf("variant %d: stock %d < 0", v.ID, v.Stock))
 		}
 	}
-	rec, err := schema.Reconcile(ctx, db)
+	rec, err := stock.Reconcile(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 
 	"shop/internal/migrate"
 	"shop/internal/testdb"
-	"shop/schema"
+	"shop/modules/inventory/stock"
 )
 
 // TestVariantsMigration: a database holding round-2 data (products, one of
@@ -69,7 +69,7 @@ func TestVariantsMigration(t *testing.T) {
 		if _, err := migrate.Apply(ctx, db.SQL, dia, dir, migrate.UpOptions{}); err != nil {
 			t.Fatalf("up: %v", err)
 		}
-		rec, err := schema.Reconcile(ctx, db.Client)
+		rec, err := stock.Reconcile(ctx, db.Client)
 		if err != nil {
 			t.Fatal(err)
 		}

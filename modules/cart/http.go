@@ -226,10 +226,16 @@ func (h *HTTP) Remove(c echo.Context) error {
 	return h.respond(c, http.StatusOK, uid)
 }
 
-// Clear empties the caller's cart.
+// Clear empties the caller's cart: its lines and its discount code, as a
+// checkout clears it.
 func (h *HTTP) Clear(c echo.Context) error {
 	uid := identity.UserID(c)
-	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error { return h.Svc.Clear(ctx, db, uid) }); err != nil {
+	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error {
+		if err := h.Svc.Clear(ctx, db, uid); err != nil {
+			return err
+		}
+		return h.Codes.RemoveCartCode(ctx, db, uid)
+	}); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

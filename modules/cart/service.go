@@ -18,6 +18,7 @@ import (
 	"shop/ent/product"
 	"shop/ent/variant"
 	"shop/internal/apperr"
+	"shop/modules/inventory/stock"
 	"shop/schema"
 )
 
@@ -348,7 +349,7 @@ func (s Service) SetQuantity(ctx context.Context, db *ent.Client, userID, itemID
 		line, v := lines[0], lines[0].Edges.Variant
 		switch {
 		case quantity <= line.Quantity:
-		case !schema.ForSale(v):
+		case !stock.ForSale(v):
 			return unavailable(v.ProductID, v.ID)
 		case quantity > v.Stock:
 			return insufficient(v.ProductID, v.ID, quantity, v.Stock)
@@ -384,7 +385,7 @@ func (Service) Clear(ctx context.Context, db *ent.Client, userID int) error {
 
 func insufficient(productID, variantID, requested, available int) error {
 	return apperr.New(apperr.InsufficientStock, "not enough stock for variant %d", variantID).
-		With("items", []schema.Shortage{{ProductID: productID, VariantID: variantID, Requested: requested, Available: available}})
+		With("items", []stock.Shortage{{ProductID: productID, VariantID: variantID, Requested: requested, Available: available}})
 }
 
 func unavailable(productID, variantID int) error {

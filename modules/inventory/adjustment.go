@@ -10,6 +10,7 @@ import (
 	"shop/ent/variant"
 	"shop/internal/apperr"
 	"shop/internal/valid"
+	"shop/modules/inventory/stock"
 	"shop/schema"
 )
 
@@ -108,7 +109,7 @@ func (s Service) AdjustVariantStock(ctx context.Context, db *ent.Client, variant
 }
 
 func (Service) move(ctx context.Context, db *ent.Client, productID, variantID int, a Adjustment, expected *int) error {
-	r, err := schema.MoveStock(ctx, db, []schema.StockMove{{ProductID: productID, VariantID: variantID,
+	r, err := stock.Move(ctx, db, []stock.Change{{ProductID: productID, VariantID: variantID,
 		Change: *a.QuantityChange, Reason: inventorymovement.Reason(a.Reason), Expected: expected}})
 	switch {
 	case err != nil: // the maximum is a coded conflict, a changed stock stock_changed

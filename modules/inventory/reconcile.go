@@ -5,21 +5,22 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"shop/modules/inventory/stock"
 	"shop/schema"
 )
 
 // Discrepancy is a product whose stock differs from the sum of its movements.
-type Discrepancy = schema.Discrepancy
+type Discrepancy = stock.Discrepancy
 
 // Reconciliation is the result of checking every product against its ledger.
-type Reconciliation = schema.Reconciliation
+type Reconciliation = stock.Reconciliation
 
 // Reconcile answers the products whose stock is not the sum of their
 // movements, and the discount codes whose times_used is not their
 // redemptions.
 func (h *HTTP) Reconcile(c echo.Context) error {
 	ctx := c.Request().Context()
-	r, err := schema.Reconcile(ctx, h.DB)
+	r, err := stock.Reconcile(ctx, h.DB)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package inventory owns stock changes and the movements ledger: every
 // change of a variant's stock goes through here with its movement, in the
-// caller's transaction, by schema.MoveStock (the one stock-change
+// caller's transaction, by stock.Move (the one stock-change
 // primitive, which the schema's cancel hook uses too).
 package inventory
 
@@ -8,7 +8,7 @@ import (
 	"context"
 
 	"shop/ent"
-	"shop/schema"
+	"shop/modules/inventory/stock"
 )
 
 // Service changes stock and records movements.
@@ -19,6 +19,6 @@ type Service struct {
 
 // RecordInitial records a new variant's initial stock as its `initial`
 // movement (the variant's create set the stock).
-func (Service) RecordInitial(ctx context.Context, db *ent.Client, productID, variantID, stock int) error {
-	return schema.RecordInitialStock(ctx, db, productID, variantID, stock)
+func (Service) RecordInitial(ctx context.Context, db *ent.Client, productID, variantID, units int) error {
+	return stock.RecordInitial(ctx, db, productID, variantID, units)
 }

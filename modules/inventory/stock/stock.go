@@ -1,4 +1,11 @@
-package schema
+// Package stock is the inventory module's stock primitive: Move, the one
+// way a variant's stock changes (checkout's sales, stock adjustments,
+// restocks on cancel), and Reconcile, the one check that every variant's
+// stock is the sum of its movements and every product's the sum of its live
+// variants'. It works on the client it is given (a module's transaction, or
+// the order hook's mutation client: the schema imports this package, so it
+// imports nothing of the schema).
+package stock
 
 import (
 	"context"
@@ -6,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -13,25 +21,21 @@ import (
 	gen "shop/ent"
 	"shop/ent/auditlog"
 	"shop/ent/inventorymovement"
-	"shop/ent/product"
 	"shop/ent/variant"
 	"shop/internal/actor"
 	"shop/internal/apperr"
+	"shop/internal/audit"
 	"shop/internal/database"
 	"shop/internal/events"
 )
 
-// This file holds the stock rules: MoveStock, the one way stock changes
-// (checkout's sales, stock adjustments, restocks on cancel), and Reconcile,
-// the one check that every variant's stock is the sum of its movements
-// and every product's the sum of its live variants'.
-// Both work on the client they are given: a module's transaction, or a
-// hook's mutation client (ent/runtime imports this package, so the
-// primitive must live here to be usable from the order hook).
+// MaxStock is the most units a variant (and a product) may hold: 10^9
+// (API.md); the schema's field ranges and CHECKs use it too.
+const MaxStock = 1_000_000_000
 
-// StockMove is one change of one variant's stock, with the ledger movement
+// Change is one change of one variant's stock, with the ledger movement
 // that records it (the movement names the variant and its product).
-type StockMove struct {
+type Change struct {
 	ProductID int
 	VariantID int
 	Change    int // ≠ 0: negative takes from stock, positive puts into it
@@ -51,9 +55,9 @@ type Shortage struct {
 	Available int `json:"available"`
 }
 
-// StockRefusal names the variants a stock change could not move. A
+// Refusal names the variants a stock change could not move. A
 // refusal leaves the transaction half-written: the caller rolls it back.
-type StockRefusal struct {
+type Refusal struct {
 	Short []Shortage // stock would go below zero (409 insufficient_stock)
 	// Unavailable are the products, and UnavailableVariants the variants,
 	// gone, or for a sale not for sale (409 product_unavailable).
@@ -62,7 +66,7 @@ type StockRefusal struct {
 }
 
 // OK reports whether nothing was refused.
-func (r StockRefusal) OK() bool { return len(r.Short) == 0 && len(r.UnavailableVariants) == 0 }
+func (r Refusal) OK() bool { return len(r.Short) == 0 && len(r.UnavailableVariants) == 0 }
 
 // errStockLimit is returned when a stock change would take a variant above
 // MaxStock (CHECK variant_stock_max is the backstop). Whichever path hits
@@ -73,13 +77,13 @@ func errStockLimit(variantID int) *apperr.Error {
 	return apperr.New(apperr.Conflict, "the change would take variant %d's stock above 1,000,000,000 units", variantID)
 }
 
-// moved is a variant as MoveStock's UPDATE left it.
+// moved is a variant as Move's UPDATE left it.
 type moved struct {
 	productID, stock int
 	sku              *string
 }
 
-// MoveStock applies moves in the transaction of c, in two statements
+// Move applies moves in the transaction of c, in two statements
 // whatever their number: one INSERT of every movement, then one guarded
 //
 //	UPDATE variants SET stock = stock + CASE id WHEN … END, updated_at = …
@@ -107,19 +111,19 @@ type moved struct {
 // (the caller must roll back); past MaxStock is errStockLimit (409
 // conflict); a row that changed between the two statements is
 // database.ErrRetry.
-func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefusal, error) {
+func Move(ctx context.Context, c *gen.Client, moves []Change) (Refusal, error) {
 	if len(moves) == 0 {
-		return StockRefusal{}, nil
+		return Refusal{}, nil
 	}
 	sale := moves[0].Reason == inventorymovement.ReasonSale
 	change := map[int]int{}
 	for _, m := range moves {
 		if (m.Reason == inventorymovement.ReasonSale) != sale || m.Change == 0 || m.VariantID == 0 {
-			return StockRefusal{}, fmt.Errorf("move stock: a sale can't be mixed with other changes, no change is 0 and every move names its variant: %+v", moves)
+			return Refusal{}, fmt.Errorf("move stock: a sale can't be mixed with other changes, no change is 0 and every move names its variant: %+v", moves)
 		}
 		change[m.VariantID] += m.Change
 		if m.Expected != nil && len(moves) != 1 {
-			return StockRefusal{}, fmt.Errorf("move stock: an expected stock needs a lone move: %+v", moves)
+			return Refusal{}, fmt.Errorf("move stock: an expected stock needs a lone move: %+v", moves)
 		}
 	}
 	expected := moves[0].Expected
@@ -134,12 +138,12 @@ func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefu
 		creates[i] = movement(ctx, c, m)
 	}
 	if err := c.InventoryMovement.CreateBulk(creates...).Exec(ctx); err != nil {
-		return StockRefusal{}, fmt.Errorf("record movements: %w", err)
+		return Refusal{}, fmt.Errorf("record movements: %w", err)
 	}
 
 	after, err := updateStock(ctx, c, ids, change, sale, expected)
 	if err != nil {
-		return StockRefusal{}, err
+		return Refusal{}, err
 	}
 	if len(after) < len(ids) {
 		return missed(ctx, c, ids, change, after, sale, expected)
@@ -151,13 +155,13 @@ func MoveStock(ctx context.Context, c *gen.Client, moves []StockMove) (StockRefu
 	}
 	events.AddLowStock(ctx, low)
 	if sale {
-		return StockRefusal{}, nil
+		return Refusal{}, nil
 	}
-	return StockRefusal{}, auditStock(ctx, c, moves, after)
+	return Refusal{}, auditStock(ctx, c, moves, after)
 }
 
 // movement is m's ledger row, by the actor of ctx.
-func movement(ctx context.Context, c *gen.Client, m StockMove) *gen.InventoryMovementCreate {
+func movement(ctx context.Context, c *gen.Client, m Change) *gen.InventoryMovementCreate {
 	return c.InventoryMovement.Create().
 		SetProductID(m.ProductID).
 		SetVariantID(m.VariantID).
@@ -167,21 +171,21 @@ func movement(ctx context.Context, c *gen.Client, m StockMove) *gen.InventoryMov
 		SetNillableActorID(actor.From(ctx).UserIDPtr())
 }
 
-// RecordInitialStock writes the `initial` movement of a variant just
+// RecordInitial writes the `initial` movement of a variant just
 // created with stock units (its create sets the stock; none for 0, as a
 // movement is never 0).
-func RecordInitialStock(ctx context.Context, c *gen.Client, productID, variantID, stock int) error {
+func RecordInitial(ctx context.Context, c *gen.Client, productID, variantID, stock int) error {
 	if stock == 0 {
 		return nil
 	}
-	m := StockMove{ProductID: productID, VariantID: variantID, Change: stock, Reason: inventorymovement.ReasonInitial}
+	m := Change{ProductID: productID, VariantID: variantID, Change: stock, Reason: inventorymovement.ReasonInitial}
 	if err := movement(ctx, c, m).Exec(ctx); err != nil {
 		return fmt.Errorf("record initial stock: %w", err)
 	}
 	return nil
 }
 
-// updateStock runs MoveStock's guarded UPDATE and returns each variant it
+// updateStock runs Move's guarded UPDATE and returns each variant it
 // changed.
 func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]int, sale bool, expected *int) (map[int]moved, error) {
 	pg := c.Dialect() == dialect.Postgres
@@ -211,7 +215,7 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 	b.SetDialect(c.Dialect())
 	b.WriteString("UPDATE variants SET stock = " + col("stock") + " + ")
 	delta(&b)
-	b.WriteString(", updated_at = ").Arg(now())
+	b.WriteString(", updated_at = ").Arg(database.Now())
 	if pg {
 		b.WriteString(" FROM (SELECT id FROM variants WHERE id IN (")
 		in(&b)
@@ -261,36 +265,80 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 
 // missed reads the variants the UPDATE skipped, with their products, in
 // the same transaction, and says why it skipped them.
-func missed(ctx context.Context, c *gen.Client, ids []int, change map[int]int, after map[int]moved, sale bool, expected *int) (StockRefusal, error) {
+func missed(ctx context.Context, c *gen.Client, ids []int, change map[int]int, after map[int]moved, sale bool, expected *int) (Refusal, error) {
 	var skipped []int
 	for _, id := range ids {
 		if _, ok := after[id]; !ok {
 			skipped = append(skipped, id)
 		}
 	}
-	ctx = SkipSoftDelete(ctx)
-	rows, err := c.Variant.Query().Where(variant.IDIn(skipped...)).
-		WithProduct(func(q *gen.ProductQuery) {
-			q.Select(product.FieldID, product.FieldIsActive, product.FieldDeletedAt)
-		}).
-		All(ctx)
+	rows, err := Read(ctx, c, skipped, false)
 	if err != nil {
-		return StockRefusal{}, fmt.Errorf("read refused stock: %w", err)
+		return Refusal{}, fmt.Errorf("read refused stock: %w", err)
 	}
 	if expected != nil && len(rows) == 1 && rows[0].Stock != *expected {
-		return StockRefusal{}, apperr.New(apperr.StockChanged, "the variant's stock is not the expected stock").
+		return Refusal{}, apperr.New(apperr.StockChanged, "the variant's stock is not the expected stock").
 			With("expected_stock", *expected).With("stock", rows[0].Stock)
 	}
-	r, full := CheckStock(skipped, change, rows, sale)
+	r, full := Check(skipped, change, rows, sale)
 	switch {
 	case !r.OK():
 		return r, nil
 	case len(full) > 0:
-		return StockRefusal{}, errStockLimit(full[0])
+		return Refusal{}, errStockLimit(full[0])
 	}
 	// The rows changed between the UPDATE and this read; the caller rolls
 	// back and a fresh attempt decides.
-	return StockRefusal{}, database.ErrRetry
+	return Refusal{}, database.ErrRetry
+}
+
+// Read reads the variants ids (deleted ones too), each with its product's
+// is_active and deleted_at, in one statement ordered by id: what Check
+// needs. With lock, on PostgreSQL, it locks the variants' rows in that
+// order (FOR UPDATE OF v; SQLite's immediate transaction already holds the
+// database's write lock).
+func Read(ctx context.Context, c *gen.Client, ids []int, lock bool) ([]*gen.Variant, error) {
+	b := entsql.Dialect(c.Dialect()).Select().Builder
+	b.WriteString("SELECT v.id, v.product_id, v.stock, v.is_active, v.deleted_at IS NULL, p.is_active, p.deleted_at IS NULL" +
+		" FROM variants AS v JOIN products AS p ON p.id = v.product_id WHERE v.id IN (")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.Arg(id)
+	}
+	b.WriteString(") ORDER BY v.id")
+	if lock && c.Dialect() == dialect.Postgres {
+		b.WriteString(" FOR UPDATE OF v")
+	}
+	query, args := b.Query()
+	rows, err := c.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var read []*gen.Variant
+	deleted := time.Time{} // a deleted row's deleted_at: only its presence matters here
+	for rows.Next() {
+		var (
+			v            gen.Variant
+			p            gen.Product
+			vLive, pLive bool
+		)
+		if err := rows.Scan(&v.ID, &v.ProductID, &v.Stock, &v.IsActive, &vLive, &p.IsActive, &pLive); err != nil {
+			return nil, err
+		}
+		if !vLive {
+			v.DeletedAt = &deleted
+		}
+		if !pLive {
+			p.DeletedAt = &deleted
+		}
+		p.ID = v.ProductID
+		v.Edges.Product = &p
+		read = append(read, &v)
+	}
+	return read, rows.Err()
 }
 
 // ForSale reports whether v (read with its product) can be sold: the
@@ -300,12 +348,12 @@ func ForSale(v *gen.Variant) bool {
 	return v.IsActive && v.DeletedAt == nil && p != nil && p.IsActive && p.DeletedAt == nil
 }
 
-// CheckStock checks changes (variant id → change) of the variants ids, in
+// Check checks changes (variant id → change) of the variants ids, in
 // that order, against their rows as read (with their products): what
-// MoveStock refuses, and the variants it would take past MaxStock. A sale
+// Move refuses, and the variants it would take past MaxStock. A sale
 // refuses a variant that is not for sale; other changes move inactive and
 // deleted variants too.
-func CheckStock(ids []int, change map[int]int, rows []*gen.Variant, sale bool) (r StockRefusal, full []int) {
+func Check(ids []int, change map[int]int, rows []*gen.Variant, sale bool) (r Refusal, full []int) {
 	byID := make(map[int]*gen.Variant, len(rows))
 	for _, v := range rows {
 		byID[v.ID] = v
@@ -330,7 +378,7 @@ func CheckStock(ids []int, change map[int]int, rows []*gen.Variant, sale bool) (
 // auditStock writes one variant update per move, {"stock": {"old", "new"}},
 // as the audit hook writes an increment: the values come from the UPDATE's
 // RETURNING, under its row locks, so concurrent changes audit exact values.
-func auditStock(ctx context.Context, c *gen.Client, moves []StockMove, after map[int]moved) error {
+func auditStock(ctx context.Context, c *gen.Client, moves []Change, after map[int]moved) error {
 	stock := make(map[int]int, len(after))
 	for _, m := range moves {
 		stock[m.VariantID] -= m.Change
@@ -342,7 +390,7 @@ func auditStock(ctx context.Context, c *gen.Client, moves []StockMove, after map
 	for i, m := range moves {
 		old := stock[m.VariantID]
 		stock[m.VariantID] += m.Change
-		rows[i] = auditRow(ctx, c, auditlog.ActionUpdate, "variant", m.VariantID,
+		rows[i] = audit.Row(ctx, c, auditlog.ActionUpdate, "variant", m.VariantID,
 			map[string]any{variant.FieldStock: map[string]any{"old": old, "new": stock[m.VariantID]}})
 	}
 	if err := c.AuditLog.CreateBulk(rows...).Exec(ctx); err != nil {
