@@ -71,9 +71,17 @@ func startPostgres(ctx context.Context, mode string) (*pgServer, error) {
 			}
 		}
 	}
-	if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err == nil {
-		s.pgss = admin.QueryRowContext(ctx, `SELECT 1 FROM pg_stat_statements LIMIT 1`).Err() == nil
+	// Our own cluster gets the extension; a shared server is only asked
+	// whether it has it (loaded and created).
+	if s.private {
+		if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+			s.stop()
+			return nil, fmt.Errorf("pg_stat_statements: %w", err)
+		}
 	}
+	var n int
+	err = admin.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_statements`).Scan(&n)
+	s.pgss = err == nil
 	return s, nil
 }
 
