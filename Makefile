@@ -59,8 +59,10 @@ migrate-lint:
 	DATABASE_URL=sqlite:shop.db $(GO) run ./cmd/shop migrate lint --dir migrations/sqlite
 	DATABASE_URL='$(MIGRATE_LINT_PG_URL)' $(GO) run ./cmd/shop migrate lint --dir migrations/postgres
 
-## bench: service-level benchmarks, then in one sitting (PostgreSQL): round trips per request, W1 at
-## C=8/32 over HTTP against pgbench checkout-full (and via a private PgBouncer in transaction mode when
+## bench: service-level benchmarks, then in one sitting (PostgreSQL, a private cluster loadbench starts with
+## WORKLOAD.md's settings and pg_stat_statements): round trips per request, W1 at C=8/32 over HTTP against
+## pgbench checkout-full, CPU ms per W1 iteration of PostgreSQL, the shop and the load generator with the
+## ratios to checkout-full, the top statements (pg_stat_statements), WAL and table counters per iteration (and via a private PgBouncer in transaction mode when
 ## pgbouncer is installed; -pgbouncer=false skips it), W2 sell-out, server CPU per iteration, and the
 ## catalog at 1,000,000 products. Quick check: make bench BENCHFLAGS="-duration 5s -warmup 1s -c 8
 ## -w2 16 -catalog-products 100000 -catalog-reqs 20 -catalog-page 50". Webhooks (W1 with no endpoint vs

@@ -155,6 +155,7 @@ func (r *Runner) once(ctx context.Context, fn func(ctx context.Context, tx *ent.
 		}
 	}()
 	out := events.NewOutbox(r.settings)
+	out.Attach(r.inserter, tx.Client().SQLTx())
 	err = fn(events.NewContext(ctx, out), tx)
 	if err == nil {
 		err = out.Flush(ctx, r.inserter, tx.Client().SQLTx())

@@ -53,12 +53,15 @@ func (s *shop) statements(t *testing.T, c *counter, rq req) (*resp, []string) {
 }
 
 // eventInserts counts the statements of qs that insert River jobs: the
-// events of a transaction (internal/events).
+// events of a transaction (internal/events). The stock decrement is not
+// one of them, though on PostgreSQL it records the inventory.low_stock it
+// causes itself (WITH moved AS (UPDATE variants …), low AS (INSERT INTO
+// river_job …): TestCheckout_DecrementLast).
 func eventInserts(qs []string) int {
 	n := 0
 	for _, q := range qs {
 		l := strings.ToLower(q)
-		if strings.Contains(l, "insert into") && strings.Contains(l, "river_job") {
+		if strings.Contains(l, "insert into") && strings.Contains(l, "river_job") && !strings.HasPrefix(q, "WITH moved AS (UPDATE variants SET stock") {
 			n++
 		}
 	}

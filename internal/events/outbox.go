@@ -32,6 +32,36 @@ type Outbox struct {
 	mu       sync.Mutex
 	events   []Args
 	data     []any
+	// The transaction the events are written in (Attach), for FlushNow.
+	ins *Inserter
+	tx  *sql.Tx
+}
+
+// Attach binds o to the transaction its events are written in, so that
+// FlushNow can write them before COMMIT. The transaction runner attaches
+// every outbox it makes.
+func (o *Outbox) Attach(ins *Inserter, tx *sql.Tx) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ins, o.tx = ins, tx
+}
+
+// FlushNow writes the events added so far, in one INSERT, into the
+// transaction o is attached to (the ones added later are written by Flush
+// at COMMIT). The stock primitive calls it before its UPDATE, so a sale
+// holds its rows' locks until COMMIT only (docs/checkout.md). A nil or
+// unattached Outbox does nothing.
+func (o *Outbox) FlushNow(ctx context.Context) error {
+	if o == nil {
+		return nil
+	}
+	o.mu.Lock()
+	ins, tx := o.ins, o.tx
+	o.mu.Unlock()
+	if ins == nil || tx == nil {
+		return nil
+	}
+	return o.Flush(ctx, ins, tx)
 }
 
 // NewOutbox returns an empty outbox whose events are built with s.
@@ -64,7 +94,8 @@ func (o *Outbox) Add(typ string, data any) {
 
 // Find returns the data of the first event of type typ whose data match
 // accepts, or nil: a later write of the same transaction can complete an
-// event recorded earlier (a product's variants, created after it).
+// event recorded earlier (a product's variants, created after it), unless
+// it was written already (FlushNow).
 func (o *Outbox) Find(typ string, match func(data any) bool) any {
 	if o == nil {
 		return nil
@@ -98,8 +129,8 @@ func (o *Outbox) Len() int {
 }
 
 // Flush writes the outbox's events as River jobs inside stx, by one
-// statement (none when there are none); the runner calls it just before
-// COMMIT. A failure fails the transaction.
+// statement (none when there are none), and forgets them; the runner calls
+// it just before COMMIT. A failure fails the transaction.
 func (o *Outbox) Flush(ctx context.Context, ins *Inserter, stx *sql.Tx) error {
 	if o == nil {
 		return nil
@@ -121,6 +152,7 @@ func (o *Outbox) Flush(ctx context.Context, ins *Inserter, stx *sql.Tx) error {
 	if _, err := ins.client.InsertManyFastTx(ctx, stx, params); err != nil {
 		return fmt.Errorf("record events: %w", err)
 	}
+	o.events, o.data = nil, nil
 	return nil
 }
 

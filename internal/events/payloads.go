@@ -2,7 +2,12 @@ package events
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/riverqueue/river"
 
 	gen "shop/ent"
 	"shop/internal/money"
@@ -161,4 +166,47 @@ func AddLowStock(ctx context.Context, changes []StockChange) {
 			o.Add(InventoryLowStock, LowStock{ProductID: ch.ProductID, VariantID: ch.VariantID, SKU: ch.SKU, Stock: ch.Stock, Threshold: t})
 		}
 	}
+}
+
+// LowStockSQL writes AddLowStock's rule for PostgreSQL into the statement
+// that moves the stock, as a data-modifying CTE
+//
+//	name AS (INSERT INTO river_job (…) SELECT … FROM from
+//	         WHERE from.stock < t AND from.stock_before >= t AND from.stock < from.stock_before)
+//
+// over the relation from (columns id, product_id, sku, stock after the
+// change, stock_before), so inventory.low_stock is recorded by the
+// statement that takes the stock and a sale's decrement is followed by
+// nothing but COMMIT. The job is the one Flush would insert: River's kind,
+// queue, default priority and attempts; args {id, type, created_at, data}
+// with the data of AddLowStock. ids are the variants the statement may move
+// (each gets an event id, used if it crosses). It writes nothing and
+// reports false when ctx has no outbox. SQLite has no data-modifying CTE:
+// there stock.Move calls AddLowStock (one writer at a time, so the order
+// of its statements holds no lock longer).
+func LowStockSQL(ctx context.Context, b *entsql.Builder, name, from string, ids []int) bool {
+	o := FromContext(ctx)
+	if o == nil {
+		return false
+	}
+	evIDs := make(map[string]string, len(ids))
+	for _, id := range ids {
+		evIDs[strconv.Itoa(id)] = NewID()
+	}
+	raw, _ := json.Marshal(evIDs)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	t := o.settings.LowStockThreshold
+	col := func(c string) string { return from + "." + c }
+	b.WriteString(name + " AS (INSERT INTO river_job (args, created_at, kind, max_attempts, priority, queue, scheduled_at, state, tags)" +
+		" SELECT jsonb_build_object('id', CAST(").Arg(string(raw)).WriteString(" AS jsonb) ->> CAST(" + col("id") + " AS text)").
+		WriteString(", 'type', CAST(").Arg(InventoryLowStock).WriteString(" AS text)").
+		WriteString(", 'created_at', CAST(").Arg(now.Format(time.RFC3339Nano)).WriteString(" AS text)").
+		WriteString(", 'data', jsonb_build_object('product_id', " + col("product_id") + ", 'variant_id', " + col("id") +
+			", 'sku', " + col("sku") + ", 'stock', " + col("stock") + ", 'threshold', CAST(").Arg(t).WriteString(" AS BIGINT)))").
+		WriteString(", CAST(").Arg(now).WriteString(" AS timestamptz), CAST(").Arg(Args{}.Kind()).WriteString(" AS text)").
+		WriteString(", CAST(").Arg(river.MaxAttemptsDefault).WriteString(" AS smallint), CAST(").Arg(river.PriorityDefault).WriteString(" AS smallint)").
+		WriteString(", CAST(").Arg(Queue).WriteString(" AS text), CAST(").Arg(now).WriteString(" AS timestamptz), 'available', '{}'").
+		WriteString(" FROM " + from + " WHERE " + col("stock") + " < CAST(").Arg(t).WriteString(" AS BIGINT) AND " + col("stock_before") + " >= CAST(").Arg(t).
+		WriteString(" AS BIGINT) AND " + col("stock") + " < " + col("stock_before") + ")")
+	return true
 }

@@ -27,10 +27,15 @@ func PostgresAdminURL() string {
 	return DefaultPostgresURL
 }
 
-// CreatePostgres creates an empty database named prefix_<random> and returns
-// its URL and a function that drops it.
+// CreatePostgres creates an empty database named prefix_<random> on the
+// test server and returns its URL and a function that drops it.
 func CreatePostgres(ctx context.Context, prefix string) (string, func(), error) {
-	adminURL := PostgresAdminURL()
+	return CreatePostgresOn(ctx, PostgresAdminURL(), prefix)
+}
+
+// CreatePostgresOn is CreatePostgres on the server of adminURL (a private
+// cluster's, say).
+func CreatePostgresOn(ctx context.Context, adminURL, prefix string) (string, func(), error) {
 	admin, err := sql.Open("pgx", adminURL)
 	if err != nil {
 		return "", nil, err

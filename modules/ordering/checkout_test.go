@@ -2,6 +2,7 @@ package ordering_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"shop/internal/apperr"
 	"shop/internal/config"
 	"shop/internal/database"
+	"shop/internal/events"
 	"shop/internal/invariants"
 	"shop/internal/testdb"
 	"shop/modules/cart"
@@ -143,38 +145,151 @@ func TestCheckout_StatementBudget(t *testing.T) {
 	})
 }
 
-// TestCheckout_DecrementLast checks that nothing but the INSERT recording
-// the order's events (internal/events, at commit) and COMMIT follows the
-// stock decrement, so a hot product's row lock is held for the least time
-// (docs/checkout.md), with and without Idempotency-Key, on both databases.
+// TestCheckout_DecrementLast checks that on PostgreSQL nothing but COMMIT
+// follows the stock decrement, so a hot product's row lock is held for the
+// least time (docs/checkout.md): the order's events are written before it,
+// and an inventory.low_stock the decrement causes is recorded by the
+// decrement's own statement (WITH moved AS (UPDATE …), low AS (INSERT INTO
+// river_job …)); with and without Idempotency-Key, both lockings, with and
+// without a low-stock crossing. SQLite has no data-modifying CTE and one
+// writer at a time (no row lock to hold longer): there the decrement is
+// followed by the one INSERT of all the events, then COMMIT.
 func TestCheckout_DecrementLast(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		for _, locking := range []string{ordering.Optimistic, ordering.Pessimistic} {
 			e := newEnv(t, dia, locking)
 			for _, key := range []string{"", "last-" + locking} {
-				e.fill(t, 3)
-				var sent []string
-				e.drv.Before = func(_ context.Context, _ int64, query string) { sent = append(sent, query) }
-				_, err := e.checkoutOnce(context.Background(), key)
-				e.drv.Before = nil
-				if err != nil {
-					t.Fatal(err)
-				}
-				n := len(sent)
-				if n < 3 || !strings.HasPrefix(sent[n-3], "UPDATE variants SET stock") || !isEventInsert(sent[n-2]) || sent[n-1] != "COMMIT" {
-					t.Errorf("%s, key %q: the checkout does not end with the decrement, its events' INSERT, then COMMIT: %q", locking, key, sent)
+				for _, crossing := range []bool{false, true} {
+					e.fill(t, 3)
+					lowVariant := 0
+					if crossing {
+						// Stock 6, threshold 5: taking 2 leaves 4.
+						lowVariant = e.addLow(t, 6, 2)
+					}
+					var sent []string
+					e.drv.Before = func(_ context.Context, _ int64, query string) { sent = append(sent, query) }
+					k := key
+					if k != "" && crossing {
+						k += "-low"
+					}
+					_, err := e.checkoutOnce(context.Background(), k)
+					e.drv.Before = nil
+					if err != nil {
+						t.Fatal(err)
+					}
+					n, dec, ev := len(sent), -1, -1
+					for i, q := range sent {
+						switch {
+						case isDecrement(q):
+							dec = i
+						case isEventInsert(q) && ev < 0:
+							ev = i
+						}
+					}
+					if dec < 0 || ev < 0 {
+						t.Fatalf("%s, key %q, low stock %v: no decrement or no events' INSERT in %q", locking, k, crossing, sent)
+					}
+					afterDecrement := sent[dec+1:]
+					want, order := []string{"COMMIT"}, ev < dec
+					if dia == dialect.SQLite {
+						want, order = []string{"(the events' INSERT)", "COMMIT"}, ev == dec+1
+						if len(afterDecrement) == 2 && isEventInsert(afterDecrement[0]) {
+							afterDecrement[0] = want[0]
+						}
+					}
+					if !order || n-dec-1 != len(want) || fmt.Sprint(afterDecrement) != fmt.Sprint(want) {
+						t.Errorf("%s, key %q, low stock %v: want only %q after the decrement; sent %q", locking, k, crossing, want, sent)
+					}
+					if crossing {
+						e.wantLowStock(t, lowVariant, 4)
+					}
 				}
 			}
 		}
 	})
 }
 
-// isEventInsert reports whether query inserts River jobs: the events of a
-// transaction.
+// isDecrement reports whether query is the stock primitive's UPDATE (on
+// PostgreSQL inside its WITH).
+func isDecrement(query string) bool {
+	return strings.HasPrefix(query, "UPDATE variants SET stock") || strings.HasPrefix(query, "WITH moved AS (UPDATE variants SET stock")
+}
+
+// isEventInsert reports whether query is the outbox's INSERT of River jobs:
+// the events of a transaction.
 func isEventInsert(query string) bool {
 	q := strings.ToLower(query)
-	return strings.Contains(q, "insert into") && strings.Contains(q, "river_job")
+	return !isDecrement(query) && strings.Contains(q, "insert into") && strings.Contains(q, "river_job")
+}
+
+// addLow creates a product of one variant with stock units and puts
+// quantity of it in the user's cart; it returns the variant's id.
+func (e *env) addLow(tb testing.TB, stock, quantity int) int {
+	tb.Helper()
+	ctx := context.Background()
+	var pid int
+	err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
+		n := tx.Product.Query().CountX(ctx)
+		c, err := e.svc.Catalog.CreateCategory(ctx, tx.Client(), catalog.CategoryInput{Name: fmt.Sprintf("Low %d", n), Slug: fmt.Sprintf("low-%d", n)})
+		if err != nil {
+			return err
+		}
+		p, err := e.svc.Catalog.CreateProduct(ctx, tx.Client(), catalog.ProductInput{
+			CategoryID: new(c.ID), Name: fmt.Sprintf("Low %d", n), Price: new(int64(100)), Stock: new(stock),
+		})
+		pid = p.ID
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	err = e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
+		return e.svc.Cart.Add(ctx, tx.Client(), e.userID, cart.AddInput{ProductID: new(pid), Quantity: new(quantity)})
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e.client.Variant.Query().Where(variant.ProductID(pid)).OnlyIDX(ctx)
+}
+
+// wantLowStock checks that one inventory.low_stock job was recorded for the
+// variant, with its stock and the threshold (5), as River will work it.
+func (e *env) wantLowStock(tb testing.TB, variantID, stock int) {
+	tb.Helper()
+	q := `SELECT args::text FROM river_job WHERE kind = 'shop_event'`
+	if e.db.Dialect == dialect.SQLite {
+		q = `SELECT json(args) FROM river_job WHERE kind = 'shop_event'`
+	}
+	rows, err := e.db.SQL.QueryContext(context.Background(), q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	var found []events.Args
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			tb.Fatal(err)
+		}
+		var a events.Args
+		if err := json.Unmarshal([]byte(raw), &a); err != nil {
+			tb.Fatalf("job args %s: %v", raw, err)
+		}
+		var d events.LowStock
+		if a.Type == events.InventoryLowStock && json.Unmarshal(a.Data, &d) == nil && d.VariantID == variantID {
+			if !strings.HasPrefix(a.ID, "evt_") || a.CreatedAt.IsZero() || d.Stock != stock || d.Threshold != 5 || d.ProductID == 0 {
+				tb.Errorf("low_stock event %+v, data %s", a, a.Data)
+			}
+			found = append(found, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	if len(found) != 1 {
+		tb.Errorf("%d inventory.low_stock events for variant %d, want 1", len(found), variantID)
+	}
 }
 
 // TestCheckout_ConnectionKilled kills the checkout's PostgreSQL connection

@@ -48,6 +48,8 @@ type options struct {
 	servers          string
 	pgbouncer        bool
 	polls            []time.Duration // SHOP_WORKER_POLL_INTERVAL values of the webhooks run
+	pg               string          // private (a cluster of our own) or shared
+	top              int             // statements printed from pg_stat_statements
 }
 
 func main() {
@@ -61,6 +63,8 @@ func main() {
 	flag.IntVar(&o.w2Workers, "w2", 64, "W2 workers")
 	flag.IntVar(&o.reps, "reps", 1, "repetitions, interleaved")
 	flag.StringVar(&o.servers, "shop", "", "shop binaries to compare in one sitting, label=path,… (each runs as its own process); empty: build ./cmd/shop")
+	flag.StringVar(&o.pg, "pg", "private", "PostgreSQL: private (a cluster started by loadbench with WORKLOAD.md's settings and pg_stat_statements; its processes' CPU is measured from /proc) or shared (the server of SHOP_TEST_POSTGRES_URL, whose CPU includes others' load)")
+	flag.IntVar(&o.top, "top", 15, "statements of pg_stat_statements printed per captured run (W1 at the first -c of the first repetition, checkout-full and each shop; W2 of the first repetition)")
 	flag.BoolVar(&o.pgbouncer, "pgbouncer", true, "also run W1 through a private pgbouncer (transaction mode, SHOP_DB_POOLER=transaction) in front of the bench database; skipped with a message when pgbouncer is not installed")
 	var (
 		co    catalogOptions
@@ -117,6 +121,7 @@ type bench struct {
 	tokens []string
 	http   *http.Client
 	cfg    config.Config
+	pg     *pgServer
 }
 
 func run(ctx context.Context, o options) error {
@@ -128,7 +133,12 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{opt: o, cfg: cfg}
+	pg, err := startPostgres(ctx, o.pg)
+	if err != nil {
+		return err
+	}
+	defer pg.stop()
+	b := &bench{opt: o, cfg: cfg, pg: pg}
 	maxC := o.w2Workers
 	for _, c := range o.conc {
 		maxC = max(maxC, c)
@@ -137,7 +147,7 @@ func run(ctx context.Context, o options) error {
 	// binary refuses a database with migrations it does not know), with
 	// the same users, so the same tokens work on all.
 	for _, s := range servers {
-		drop, err := benchDB(ctx, s, cfg)
+		drop, err := benchDB(ctx, pg.adminURL, s, cfg)
 		if err != nil {
 			return err
 		}
@@ -162,6 +172,7 @@ func run(ctx context.Context, o options) error {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("# loadbench %s on %s: %d cores, load %s, server pool SHOP_DB_MAX_OPEN_CONNS=%d, locking %s\n\n",
 		time.Now().UTC().Format(time.RFC3339), host, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "), cfg.DBMaxOpenConns, cfg.CheckoutLocking)
+	fmt.Printf("# %s\n\n", pg.describe())
 	b.use(servers[len(servers)-1])
 	if err := b.roundTrips(ctx); err != nil {
 		return err
@@ -170,18 +181,37 @@ func run(ctx context.Context, o options) error {
 		rep, c         int
 		direct, bounce w1Result
 	}
-	var viaRows []viaRow
+	type cpuRow struct {
+		rep, c int
+		label  string
+		rate   float64
+		cpu    cpuPerIter
+		ref    cpuPerIter // checkout-full's, same repetition and C
+		isRef  bool
+	}
+	var (
+		viaRows []viaRow
+		cpuRows []cpuRow
+		details []*detail
+	)
 	fmt.Println("| rep | C | server | W1 iter/s | checkout p50 / p99 ms | errors | server CPU ms / iter | pgbench full tps | ratio server/pgbench |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for rep := 1; rep <= o.reps; rep++ {
-		for _, c := range o.conc {
+		for i, c := range o.conc {
+			capture := rep == 1 && i == 0 && o.top > 0
 			b.use(servers[len(servers)-1])
 			if err := b.resetW1(ctx); err != nil {
 				return err
 			}
-			tps, err := b.pgbench(ctx, c)
+			full, err := b.pgbench(ctx, c, capture)
 			if err != nil {
 				return err
+			}
+			tps := full.tps
+			cpuRows = append(cpuRows, cpuRow{rep: rep, c: c, label: "checkout-full (pgbench)", rate: tps, cpu: full.cpu, ref: full.cpu, isRef: true})
+			if full.detail != nil {
+				full.detail.title = fmt.Sprintf("W1 C=%d, checkout-full (pgbench)", c)
+				details = append(details, full.detail)
 			}
 			measured := servers
 			if via != nil {
@@ -193,7 +223,7 @@ func run(ctx context.Context, o options) error {
 				if err := b.resetW1(ctx); err != nil {
 					return err
 				}
-				w1, err := b.runW1(ctx, c)
+				w1, err := b.runW1(ctx, c, capture)
 				if err != nil {
 					return err
 				}
@@ -201,6 +231,11 @@ func run(ctx context.Context, o options) error {
 					return fmt.Errorf("W1 C=%d %s: %w", c, s.label, err)
 				}
 				fmt.Printf("| %d | %d | %s | %.0f | %.1f / %.1f | %s | %.2f | %.0f | %.2f |\n", rep, c, s.label, w1.rate, w1.p50, w1.p99, w1.errors, w1.cpuPerIter, tps, w1.rate/tps)
+				cpuRows = append(cpuRows, cpuRow{rep: rep, c: c, label: s.label, rate: w1.rate, cpu: w1.cpu, ref: full.cpu})
+				if w1.detail != nil {
+					w1.detail.title = fmt.Sprintf("W1 C=%d, %s", c, s.label)
+					details = append(details, w1.detail)
+				}
 				switch s {
 				case servers[len(servers)-1]:
 					direct = w1
@@ -223,23 +258,58 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	fmt.Println()
-	fmt.Println("| rep | server | W2 orders | final stock | oversold | sell-out s | orders/s | stops (409) | other errors |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("CPU per W1 iteration, ms (PostgreSQL: the postmaster and all its children, live and reaped, from /proc; shop: the `shop serve` process;")
+	fmt.Println("load generator: loadbench itself for the shop, the pgbench process for checkout-full; the shop over the measurement window,")
+	fmt.Println("checkout-full over its whole run) and the ratios to checkout-full of the same repetition and C:")
+	fmt.Println()
+	fmt.Println("| rep | C | run | iter/s | PostgreSQL | shop | load generator | all | PostgreSQL ÷ checkout-full's | PostgreSQL + shop ÷ checkout-full's PostgreSQL | iter/s ÷ checkout-full's |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	refRate := 0.0
+	for _, r := range cpuRows {
+		if r.isRef {
+			refRate = r.rate
+			fmt.Printf("| %d | %d | %s | %.0f | %.2f | – | %.2f | %.2f | 1 | 1 | 1 |\n", r.rep, r.c, r.label, r.rate, r.cpu.pg, r.cpu.gen, r.cpu.pg+r.cpu.gen)
+			continue
+		}
+		ratio := func(a, b float64) string {
+			if b <= 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f", a/b)
+		}
+		fmt.Printf("| %d | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %s |\n", r.rep, r.c, r.label, r.rate, r.cpu.pg, r.cpu.shop, r.cpu.gen,
+			r.cpu.pg+r.cpu.shop+r.cpu.gen, ratio(r.cpu.pg, r.ref.pg), ratio(r.cpu.pg+r.cpu.shop, r.ref.pg), ratio(r.rate, refRate))
+	}
+	fmt.Println()
+	for _, d := range details {
+		d.print(o.top)
+	}
+	details = details[:0]
+	fmt.Println("| rep | server | W2 orders | final stock | oversold | sell-out s | orders/s | stops (409) | other errors | CPU ms / order: PostgreSQL, shop, load generator |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, s := range servers {
 			b.use(s)
 			if err := b.resetW2(ctx); err != nil {
 				return err
 			}
-			w2, err := b.runW2(ctx)
+			w2, err := b.runW2(ctx, rep == 1 && o.top > 0)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("| %d | %s | %d (db %d) | %d | %v | %.2f | %.0f | %d | %s |\n", rep, s.label, w2.orders, w2.dbOrders, w2.stock, w2.oversold, w2.sellOut.Seconds(), float64(w2.orders)/w2.sellOut.Seconds(), w2.stops, w2.errors)
+			fmt.Printf("| %d | %s | %d (db %d) | %d | %v | %.2f | %.0f | %d | %s | %.2f, %.2f, %.2f |\n", rep, s.label, w2.orders, w2.dbOrders, w2.stock, w2.oversold, w2.sellOut.Seconds(), float64(w2.orders)/w2.sellOut.Seconds(), w2.stops, w2.errors, w2.cpu.pg, w2.cpu.shop, w2.cpu.gen)
 			if err := b.sanity(ctx, w2.orders); err != nil {
 				return fmt.Errorf("W2 %s: %w", s.label, err)
 			}
+			if w2.detail != nil {
+				w2.detail.title = fmt.Sprintf("W2, %s (per order)", s.label)
+				details = append(details, w2.detail)
+			}
 		}
+	}
+	fmt.Println()
+	for _, d := range details {
+		d.print(o.top)
 	}
 	return nil
 }
@@ -255,11 +325,11 @@ func loadConfig() (config.Config, error) {
 	})
 }
 
-// benchDB creates s's bench database, migrated by s's own binary (an older
+// benchDB creates s's bench database on the server of adminURL, migrated by s's own binary (an older
 // binary refuses a database with migrations it does not know), and opens
 // it as s.db; drop closes and drops it.
-func benchDB(ctx context.Context, s *server, cfg config.Config) (drop func(), err error) {
-	dbURL, dropDB, err := testdb.CreatePostgres(ctx, "shop_bench")
+func benchDB(ctx context.Context, adminURL string, s *server, cfg config.Config) (drop func(), err error) {
+	dbURL, dropDB, err := testdb.CreatePostgresOn(ctx, adminURL, "shop_bench")
 	if err != nil {
 		return nil, err
 	}

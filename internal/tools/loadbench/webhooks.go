@@ -44,7 +44,13 @@ func runWebhooks(ctx context.Context, o options) error {
 	for _, c := range o.conc {
 		maxC = max(maxC, c)
 	}
-	drop, err := benchDB(ctx, bin, cfg)
+	pg, err := startPostgres(ctx, o.pg)
+	if err != nil {
+		return err
+	}
+	defer pg.stop()
+	b.pg = pg
+	drop, err := benchDB(ctx, pg.adminURL, bin, cfg)
 	if err != nil {
 		return err
 	}
@@ -106,15 +112,17 @@ func runWebhooks(ctx context.Context, o options) error {
 					srv.stop()
 					return err
 				}
-				if r.tps, err = b.pgbench(ctx, c); err != nil {
+				full, err := b.pgbench(ctx, c, false)
+				if err != nil {
 					srv.stop()
 					return err
 				}
+				r.tps = full.tps
 				if err := b.resetWebhooks(ctx); err != nil {
 					srv.stop()
 					return err
 				}
-				if r.none, err = b.runW1(ctx, c); err != nil {
+				if r.none, err = b.runW1(ctx, c, false); err != nil {
 					srv.stop()
 					return err
 				}
@@ -135,7 +143,7 @@ func runWebhooks(ctx context.Context, o options) error {
 					srv.stop()
 					return err
 				}
-				if r.hooked, err = b.runW1(ctx, c); err != nil {
+				if r.hooked, err = b.runW1(ctx, c, false); err != nil {
 					srv.stop()
 					return err
 				}

@@ -27,11 +27,19 @@ type w1Result struct {
 	rate, p50, p99 float64
 	start, end     time.Time // the measurement window (after warm-up)
 	cpuPerIter     float64   // server CPU ms per iteration in the window
+	cpu            cpuPerIter
 	ok             int
 	errors         string
+	detail         *detail // with capture: what PostgreSQL did
 }
 
-func (b *bench) runW1(ctx context.Context, c int) (w1Result, error) {
+// runW1 runs W1 at concurrency c; with capture it also reads
+// pg_stat_statements over the window and the table and WAL counters over
+// the run.
+func (b *bench) runW1(ctx context.Context, c int, capture bool) (w1Result, error) {
+	if capture {
+		b.resetCounters(ctx)
+	}
 	start := time.Now()
 	windowStart := start.Add(b.opt.warmup)
 	windowEnd := windowStart.Add(b.opt.duration)
@@ -42,14 +50,23 @@ func (b *bench) runW1(ctx context.Context, c int) (w1Result, error) {
 		committed atomic.Int64
 		wg        sync.WaitGroup
 	)
-	var cpuStart, cpuEnd time.Duration
+	var (
+		cpuStart, cpuEnd cpuSample
+		d                detail
+	)
 	cpuDone := make(chan struct{})
 	go func() {
 		defer close(cpuDone)
 		time.Sleep(time.Until(windowStart))
-		cpuStart = b.srv.cpu()
+		if capture {
+			b.resetStatements(ctx)
+		}
+		cpuStart = b.sampleCPU()
 		time.Sleep(time.Until(windowEnd))
-		cpuEnd = b.srv.cpu()
+		cpuEnd = b.sampleCPU()
+		if capture {
+			d.st, d.stErr = b.statements(ctx)
+		}
 	}()
 	for w := 0; w < c; w++ {
 		wg.Add(1)
@@ -94,8 +111,13 @@ func (b *bench) runW1(ctx context.Context, c int) (w1Result, error) {
 	wg.Wait()
 	<-cpuDone
 	r := w1Result{ok: int(committed.Load()), errors: fmt.Sprint(errs), start: windowStart, end: windowEnd}
-	if len(latencies) > 0 {
-		r.cpuPerIter = float64((cpuEnd - cpuStart).Microseconds()) / 1000 / float64(len(latencies))
+	r.cpu = perIter(cpuStart, cpuEnd, len(latencies))
+	r.cpuPerIter = r.cpu.shop
+	if capture {
+		time.Sleep(1200 * time.Millisecond) // backends report their counters at most once a second
+		d.cnt, d.cntErr = b.counters(ctx)
+		d.stIters, d.cntIters = len(latencies), r.ok
+		r.detail = &d
 	}
 	if len(errs) == 0 {
 		r.errors = "0"
@@ -110,9 +132,19 @@ type w2Result struct {
 	oversold                       bool
 	sellOut                        time.Duration
 	errors                         string
+	cpu                            cpuPerIter // per order, over the whole run
+	detail                         *detail
 }
 
-func (b *bench) runW2(ctx context.Context) (w2Result, error) {
+// runW2 runs W2; with capture it also reads pg_stat_statements and the
+// table and WAL counters over the run.
+func (b *bench) runW2(ctx context.Context, capture bool) (w2Result, error) {
+	var d detail
+	if capture {
+		b.resetCounters(ctx)
+		b.resetStatements(ctx)
+	}
+	cpuStart := b.sampleCPU()
 	var (
 		mu     sync.Mutex
 		r      w2Result
@@ -156,7 +188,16 @@ func (b *bench) runW2(ctx context.Context) (w2Result, error) {
 		}()
 	}
 	wg.Wait()
+	cpuEnd := b.sampleCPU()
 	r.orders, r.stops = int(orders.Load()), int(stops.Load())
+	r.cpu = perIter(cpuStart, cpuEnd, r.orders)
+	if capture {
+		d.st, d.stErr = b.statements(ctx)
+		time.Sleep(1200 * time.Millisecond)
+		d.cnt, d.cntErr = b.counters(ctx)
+		d.stIters, d.cntIters = r.orders, r.orders
+		r.detail = &d
+	}
 	r.sellOut = last.Sub(start)
 	r.errors = fmt.Sprint(errs)
 	if err := b.db.SQL.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM orders), (SELECT stock FROM products WHERE id = 1)`).Scan(&r.dbOrders, &r.stock); err != nil {
@@ -188,14 +229,30 @@ func (b *bench) sanity(ctx context.Context, successes int) error {
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
-func (b *bench) pgbench(ctx context.Context, c int) (float64, error) {
+var processedLine = regexp.MustCompile(`number of transactions actually processed: ([0-9]+)`)
+
+// pgbenchResult is a run of checkout-full: its tps, its transactions (W1
+// iterations) and their CPU (PostgreSQL's over the run, pgbench's own as
+// the load generator).
+type pgbenchResult struct {
+	tps    float64
+	iters  int
+	cpu    cpuPerIter
+	detail *detail
+}
+
+// pgbench runs checkout-full at concurrency c for the W1 duration (no
+// warm-up, as pgbench has none); with capture it also reads
+// pg_stat_statements and the counters over the run.
+func (b *bench) pgbench(ctx context.Context, c int, capture bool) (pgbenchResult, error) {
+	var r pgbenchResult
 	u, err := url.Parse(b.url)
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	var variants bool
 	if err := b.db.SQL.QueryRowContext(ctx, `SELECT to_regclass('variants') IS NOT NULL`).Scan(&variants); err != nil {
-		return 0, err
+		return r, err
 	}
 	text := pgbenchScript
 	if variants {
@@ -203,20 +260,44 @@ func (b *bench) pgbench(ctx context.Context, c int) (float64, error) {
 	}
 	script := filepath.Join(os.TempDir(), "shop-checkout-full.pgbench.sql")
 	if err := os.WriteFile(script, text, 0o644); err != nil {
-		return 0, err
+		return r, err
 	}
 	args := []string{"-h", u.Hostname(), "-p", orDefault(u.Port(), "5432"), "-U", u.User.Username(), "-n", "-M", "prepared",
 		"-c", strconv.Itoa(c), "-j", "2", "-T", strconv.Itoa(int(b.opt.duration.Seconds())), "-D", "cnt=0", "-f", script,
 		strings.TrimPrefix(u.Path, "/")}
-	out, err := exec.CommandContext(ctx, "pgbench", args...).CombinedOutput()
+	var d detail
+	if capture {
+		b.resetCounters(ctx)
+		b.resetStatements(ctx)
+	}
+	cpuStart := cpuSample{pg: pgCPU(b.pg.pm)}
+	cmd := exec.CommandContext(ctx, "pgbench", args...)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("pgbench: %v\n%s", err, out)
+		return r, fmt.Errorf("pgbench: %v\n%s", err, out)
 	}
-	m := tpsLine.FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("pgbench: no tps in\n%s", out)
+	// Its backends exit as it disconnects; the postmaster reaps them.
+	time.Sleep(200 * time.Millisecond)
+	cpuEnd := cpuSample{pg: pgCPU(b.pg.pm), gen: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	m, n := tpsLine.FindSubmatch(out), processedLine.FindSubmatch(out)
+	if m == nil || n == nil {
+		return r, fmt.Errorf("pgbench: no tps in\n%s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	if r.tps, err = strconv.ParseFloat(string(m[1]), 64); err != nil {
+		return r, err
+	}
+	if r.iters, err = strconv.Atoi(string(n[1])); err != nil {
+		return r, err
+	}
+	r.cpu = perIter(cpuStart, cpuEnd, r.iters)
+	if capture {
+		d.st, d.stErr = b.statements(ctx)
+		time.Sleep(1000 * time.Millisecond)
+		d.cnt, d.cntErr = b.counters(ctx)
+		d.stIters, d.cntIters = r.iters, r.iters
+		r.detail = &d
+	}
+	return r, nil
 }
 
 func orDefault(s, d string) string {

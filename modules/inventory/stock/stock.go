@@ -141,19 +141,31 @@ func Move(ctx context.Context, c *gen.Client, moves []Change) (Refusal, error) {
 		return Refusal{}, fmt.Errorf("record movements: %w", err)
 	}
 
-	after, err := updateStock(ctx, c, ids, change, sale, expected)
+	// On PostgreSQL the events so far (a sale's order.created) are
+	// written now, and the UPDATE records its low_stock itself, so nothing
+	// but COMMIT follows it. SQLite (no DML in a WITH) writes every event
+	// at COMMIT in one INSERT: one writer at a time, so the order of the
+	// statements holds no row lock longer.
+	if c.Dialect() == dialect.Postgres {
+		if err := events.FromContext(ctx).FlushNow(ctx); err != nil {
+			return Refusal{}, err
+		}
+	}
+	after, recorded, err := updateStock(ctx, c, ids, change, sale, expected)
 	if err != nil {
 		return Refusal{}, err
 	}
 	if len(after) < len(ids) {
 		return missed(ctx, c, ids, change, after, sale, expected)
 	}
-	low := make([]events.StockChange, 0, len(after))
-	for _, id := range ids {
-		v := after[id]
-		low = append(low, events.StockChange{ProductID: v.productID, VariantID: id, SKU: v.sku, Change: change[id], Stock: v.stock})
+	if !recorded {
+		low := make([]events.StockChange, 0, len(after))
+		for _, id := range ids {
+			v := after[id]
+			low = append(low, events.StockChange{ProductID: v.productID, VariantID: id, SKU: v.sku, Change: change[id], Stock: v.stock})
+		}
+		events.AddLowStock(ctx, low)
 	}
-	events.AddLowStock(ctx, low)
 	if sale {
 		return Refusal{}, nil
 	}
@@ -186,8 +198,11 @@ func RecordInitial(ctx context.Context, c *gen.Client, productID, variantID, sto
 }
 
 // updateStock runs Move's guarded UPDATE and returns each variant it
-// changed.
-func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]int, sale bool, expected *int) (map[int]moved, error) {
+// changed. On PostgreSQL, in a transaction with an outbox, the same
+// statement records inventory.low_stock (events.LowStockSQL: WITH moved AS
+// (UPDATE … RETURNING …), low AS (INSERT INTO river_job … FROM moved)
+// SELECT … FROM moved), and recorded is true.
+func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]int, sale bool, expected *int) (after map[int]moved, recorded bool, err error) {
 	pg := c.Dialect() == dialect.Postgres
 	col := func(name string) string {
 		if pg {
@@ -213,6 +228,10 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 	}
 	var b entsql.Builder
 	b.SetDialect(c.Dialect())
+	cte := pg && events.FromContext(ctx) != nil
+	if cte {
+		b.WriteString("WITH moved AS (")
+	}
 	b.WriteString("UPDATE variants SET stock = " + col("stock") + " + ")
 	delta(&b)
 	b.WriteString(", updated_at = ").Arg(database.Now())
@@ -236,13 +255,20 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 	delta(&b)
 	b.WriteString(" BETWEEN 0 AND " + strconv.Itoa(MaxStock))
 	b.WriteString(" RETURNING " + col("id") + ", " + col("product_id") + ", " + col("stock") + ", " + col("sku"))
+	if cte {
+		b.WriteString(", " + col("stock") + " - (")
+		delta(&b)
+		b.WriteString(") AS stock_before), ")
+		recorded = events.LowStockSQL(ctx, &b, "low", "moved", ids)
+		b.WriteString(" SELECT id, product_id, stock, sku FROM moved")
+	}
 	query, args := b.Query()
 	rows, err := c.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("move stock: %w", err)
+		return nil, false, fmt.Errorf("move stock: %w", err)
 	}
 	defer rows.Close()
-	after := make(map[int]moved, len(ids))
+	after = make(map[int]moved, len(ids))
 	for rows.Next() {
 		var (
 			id  int
@@ -250,7 +276,7 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 			sku sql.NullString
 		)
 		if err := rows.Scan(&id, &v.productID, &v.stock, &sku); err != nil {
-			return nil, fmt.Errorf("move stock: %w", err)
+			return nil, false, fmt.Errorf("move stock: %w", err)
 		}
 		if sku.Valid {
 			v.sku = &sku.String
@@ -258,9 +284,9 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 		after[id] = v
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("move stock: %w", err)
+		return nil, false, fmt.Errorf("move stock: %w", err)
 	}
-	return after, nil
+	return after, recorded, nil
 }
 
 // missed reads the variants the UPDATE skipped, with their products, in
