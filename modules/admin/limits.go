@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"shop/internal/events"
+	"shop/modules/admin/gqlscalar"
 	"shop/modules/admin/graph"
 )
 
@@ -414,7 +415,7 @@ func (c *coster) pageSize(f *ast.Field) int {
 		if !ok || v == nil {
 			continue
 		}
-		n, err := graphql.UnmarshalInt(v)
+		n, err := gqlscalar.UnmarshalInt(v)
 		if err != nil {
 			continue // gqlgen refuses it too, before any resolver
 		}

@@ -31,8 +31,9 @@ func MarshalInt(v int) graphql.Marshaler {
 }
 
 // UnmarshalInt reads a GraphQL Int: a whole number from −2^31 to 2^31−1,
-// as the GraphQL specification defines Int. gqlparser checks literals in
-// the query text; variables come here.
+// as the GraphQL specification defines Int (a string of digits passes, as
+// gqlparser and gqlgen always let variables be). gqlparser checks literals
+// in the query text; variables come here.
 func UnmarshalInt(v any) (int, error) {
 	n, err := integer(v, math.MinInt32, math.MaxInt32)
 	return int(n), err
@@ -44,7 +45,7 @@ func MarshalInt64(v int64) graphql.Marshaler {
 }
 
 // UnmarshalInt64 reads an Int64: a whole JSON number (or literal) from
-// −(2^53−1) to 2^53−1.
+// −(2^53−1) to 2^53−1, or a string of its decimal digits.
 func UnmarshalInt64(v any) (int64, error) {
 	return integer(v, -MaxSafe, MaxSafe)
 }
@@ -61,8 +62,8 @@ func integer(v any, lo, hi int64) (int64, error) {
 		n = int64(x)
 	case int64:
 		n = x
-	case json.Number:
-		i, err := strconv.ParseInt(string(x), 10, 64)
+	case json.Number, string: // a string of digits, as gqlparser lets Int variables be
+		i, err := strconv.ParseInt(fmt.Sprint(x), 10, 64)
 		if err != nil {
 			return 0, invalid(lo, hi)
 		}
