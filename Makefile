@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: check-clients run build test test-short generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
+.PHONY: walkthrough check-clients run build test test-short generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
 
 # The OpenAPI linters from npm, pinned; npx fetches them on first use.
 SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
@@ -81,6 +81,11 @@ lint-openapi:
 	@out=$$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint docs/openapi.yaml --config redocly.yaml --format=summary 2>&1); rc=$$?; \
 		echo "$$out" | grep -v '^\s*$$' | grep -iv 'node\.js\|deprecation\|nodejs\|═\|║'; \
 		if [ $$rc -ne 0 ] || echo "$$out" | grep -q '^warning'; then echo "lint-openapi: Redocly reports errors or warnings"; exit 1; fi
+
+## walkthrough: run README.md's curl walkthrough verbatim, twice on one fresh database (SQLite;
+## WALKTHROUGH_DATABASE_URL for another), against a freshly built shop; fails on any unexpected status
+walkthrough:
+	.ci/walkthrough
 
 ## check-clients: TypeScript consumers: openapi-typescript makes types of docs/openapi.yaml, and a typed
 ## storefront journey (internal/tools/tsclient/journey.ts: register, cart, checkout) must pass tsc --noEmit
