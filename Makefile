@@ -88,13 +88,21 @@ walkthrough:
 	.ci/walkthrough
 
 ## check-clients: TypeScript consumers: openapi-typescript makes types of docs/openapi.yaml, and a typed
-## storefront journey (internal/tools/tsclient/journey.ts: register, cart, checkout) must pass tsc --noEmit
+## storefront journey (internal/tools/tsclient/journey.ts: register, cart, checkout) must pass tsc --noEmit;
+## then the admin GraphQL schema: graphql-js builds it and serializes 64-bit money (internal/tools/gqlclient/check.mjs),
+## graphql-codegen types it with strictScalars, and a typed admin use (admin.ts) must pass tsc --noEmit
 TSCLIENT := internal/tools/tsclient
+GQLCLIENT := internal/tools/gqlclient
 check-clients:
 	cd $(TSCLIENT) && npm install --no-audit --no-fund --no-package-lock --silent
 	cd $(TSCLIENT) && npx --no-install openapi-typescript ../../../docs/openapi.yaml --output schema.gen.ts
 	cd $(TSCLIENT) && npx --no-install tsc --noEmit -p tsconfig.json
 	@echo "check-clients: the TypeScript journey type-checks against docs/openapi.yaml"
+	cd $(GQLCLIENT) && npm install --no-audit --no-fund --no-package-lock --silent
+	cd $(GQLCLIENT) && node check.mjs
+	cd $(GQLCLIENT) && npx --no-install graphql-codegen --config codegen.yml --silent
+	cd $(GQLCLIENT) && npx --no-install tsc --noEmit -p tsconfig.json
+	@echo "check-clients: graphql-codegen types every admin GraphQL scalar (strictScalars) and the typed admin use type-checks"
 
 ## fmt: gofmt every hand-written Go file (generated ent/ excluded)
 fmt:
