@@ -10,11 +10,15 @@ import (
 	"shop/internal/apperr"
 )
 
-// restAliases are the REST names (the service inputs' JSON names) whose
-// GraphQL argument or input field is not their camelCase: REST's stock
-// on create is GraphQL's initialStock.
-var restAliases = map[string]string{
-	"stock": "initialStock",
+// restAlias is the GraphQL argument or input field of a REST name (a
+// service input's JSON name) that is not its camelCase, or "": REST's
+// stock on create is GraphQL's initialStock.
+func restAlias(name string) string {
+	switch name {
+	case "stock":
+		return "initialStock"
+	}
+	return ""
 }
 
 // graphQLFields renames the fields of a validation_failed error to the
@@ -58,7 +62,7 @@ func graphQLName(rest string, names map[string]bool) string {
 	if names[rest] {
 		return rest
 	}
-	if a, ok := restAliases[rest]; ok && names[a] {
+	if a := restAlias(rest); a != "" && names[a] {
 		return a
 	}
 	if c := camel(rest); names[c] {
