@@ -6,7 +6,7 @@ BIN       ?= bin/shop
 DATABASE_URL ?= sqlite:shop.db
 export DATABASE_URL
 
-.PHONY: check-clients run build test test-short generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
+.PHONY: walkthrough check-clients run build test test-short generate migrate-diff check-generated check-migrations migrate-lint bench fmt vet lint lint-openapi vendor-graphiql test-ui help
 
 # The OpenAPI linters from npm, pinned; npx fetches them on first use.
 SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
@@ -84,14 +84,27 @@ lint-openapi:
 		echo "$$out" | grep -v '^\s*$$' | grep -iv 'node\.js\|deprecation\|nodejs\|═\|║'; \
 		if [ $$rc -ne 0 ] || echo "$$out" | grep -q '^warning'; then echo "lint-openapi: Redocly reports errors or warnings"; exit 1; fi
 
+## walkthrough: run README.md's curl walkthrough verbatim, twice on one fresh database (SQLite;
+## WALKTHROUGH_DATABASE_URL for another), against a freshly built shop; fails on any unexpected status
+walkthrough:
+	.ci/walkthrough
+
 ## check-clients: TypeScript consumers: openapi-typescript makes types of docs/openapi.yaml, and a typed
-## storefront journey (internal/tools/tsclient/journey.ts: register, cart, checkout) must pass tsc --noEmit
+## storefront journey (internal/tools/tsclient/journey.ts: register, cart, checkout) must pass tsc --noEmit;
+## then the admin GraphQL schema: graphql-js builds it and serializes 64-bit money (internal/tools/gqlclient/check.mjs),
+## graphql-codegen types it with strictScalars, and a typed admin use (admin.ts) must pass tsc --noEmit
 TSCLIENT := internal/tools/tsclient
+GQLCLIENT := internal/tools/gqlclient
 check-clients:
 	cd $(TSCLIENT) && npm install --no-audit --no-fund --no-package-lock --silent
 	cd $(TSCLIENT) && npx --no-install openapi-typescript ../../../docs/openapi.yaml --output schema.gen.ts
 	cd $(TSCLIENT) && npx --no-install tsc --noEmit -p tsconfig.json
 	@echo "check-clients: the TypeScript journey type-checks against docs/openapi.yaml"
+	cd $(GQLCLIENT) && npm install --no-audit --no-fund --no-package-lock --silent
+	cd $(GQLCLIENT) && node check.mjs
+	cd $(GQLCLIENT) && npx --no-install graphql-codegen --config codegen.yml --silent
+	cd $(GQLCLIENT) && npx --no-install tsc --noEmit -p tsconfig.json
+	@echo "check-clients: graphql-codegen types every admin GraphQL scalar (strictScalars) and the typed admin use type-checks"
 
 ## fmt: gofmt every hand-written Go file (generated ent/ excluded)
 fmt:

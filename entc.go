@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"log"
+	"slices"
 	"strings"
 
 	"entgo.io/contrib/entgql"
@@ -21,7 +22,7 @@ func main() {
 		entgql.WithSchemaPath("modules/admin/graph/ent.graphql"),
 		entgql.WithWhereInputs(true),
 		entgql.WithConfigPath("gqlgen.yml"),
-		entgql.WithSchemaHook(upperCaseEnums),
+		entgql.WithSchemaHook(upperCaseEnums, specifiedBy, withoutNodeLookup),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -86,5 +87,54 @@ func upperCaseEnums(g *gen.Graph, s *ast.Schema) error {
 			}
 		}
 	}
+	return nil
+}
+
+// scalarSpecs are the @specifiedBy URLs of the custom scalars entgql
+// declares (Int64 is declared in admin.graphql with its own): what a
+// client's code generator reads to type them (docs/admin.md, Scalars).
+var scalarSpecs = map[string]string{
+	"Time":   "https://scalars.graphql.org/andimarek/date-time",
+	"Map":    "https://www.rfc-editor.org/rfc/rfc8259#section-4",
+	"Cursor": "docs/admin.md#scalars",
+}
+
+// specifiedBy puts @specifiedBy(url:) on Time, Map and Cursor.
+func specifiedBy(_ *gen.Graph, s *ast.Schema) error {
+	for name, url := range scalarSpecs {
+		def := s.Types[name]
+		if def == nil || def.Kind != ast.Scalar {
+			return fmt.Errorf("specifiedBy: no scalar %s", name)
+		}
+		def.Directives = append(def.Directives, &ast.Directive{
+			Name:      "specifiedBy",
+			Arguments: ast.ArgumentList{{Name: "url", Value: &ast.Value{Kind: ast.StringValue, Raw: url}}},
+		})
+	}
+	return nil
+}
+
+// withoutNodeLookup takes Relay's node(id:) and nodes(ids:) out of the
+// schema, with the Node interface: ids are integers per entity (REST's),
+// not global, so a bare id names no type and the lookup could never work
+// (docs/api-decisions.md). Objects are refetched by their typed
+// connection's where: {id: ...}. Connections stay Relay connections.
+func withoutNodeLookup(_ *gen.Graph, s *ast.Schema) error {
+	q := s.Types["Query"]
+	if q == nil {
+		return fmt.Errorf("withoutNodeLookup: no Query type")
+	}
+	fields := q.Fields[:0]
+	for _, f := range q.Fields {
+		if f.Name != "node" && f.Name != "nodes" {
+			fields = append(fields, f)
+		}
+	}
+	q.Fields = fields
+	for _, def := range s.Types {
+		def.Interfaces = slices.DeleteFunc(def.Interfaces, func(i string) bool { return i == "Node" })
+	}
+	delete(s.Types, "Node")
+	delete(s.PossibleTypes, "Node")
 	return nil
 }

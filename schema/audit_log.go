@@ -23,10 +23,12 @@ func (AuditLog) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("actor_id").Optional().Nillable().Immutable(),
 		// api_key_id is the API key that acted, when an integration did.
-		field.Int("api_key_id").Optional().Nillable().Immutable(),
+		field.Int("api_key_id").Optional().Nillable().Immutable().
+			Annotations(entgql.Type("ID")), // ids are ID, not Int
 		field.Enum("action").Values("create", "update", "delete").Immutable(),
 		field.String("entity").NotEmpty().MaxLen(50).Immutable(),
-		field.Int("entity_id").Immutable(),
+		field.Int("entity_id").Immutable().
+			Annotations(entgql.Type("ID")),
 		// changes is {"field": {"old": v, "new": v}}.
 		field.JSON("changes", map[string]any{}).Immutable().
 			Annotations(entgql.Type("Map")),

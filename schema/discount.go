@@ -34,8 +34,10 @@ func (Discount) Fields() []ent.Field {
 		field.String("code_key").NotEmpty().MaxLen(MaxDiscountCode).Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("type").Values(DiscountTypePercentage, DiscountTypeFixed).Immutable(),
-		field.Int64("value").Range(1, MaxPrice).Immutable(),
-		field.Int64("min_subtotal").Range(0, MaxMinSubtotal).Default(0),
+		field.Int64("value").Range(1, MaxPrice).Immutable().
+			Annotations(entgql.Type("Int64")), // money past 2^31: the Int64 scalar (docs/admin.md, Scalars)
+		field.Int64("min_subtotal").Range(0, MaxMinSubtotal).Default(0).
+			Annotations(entgql.Type("Int64")),
 		field.Time("starts_at").Optional().Nillable(),
 		field.Time("ends_at").Optional().Nillable(),
 		field.Int("usage_limit").Range(1, MaxUsageLimit).Optional().Nillable(),

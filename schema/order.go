@@ -29,19 +29,22 @@ func (Order) Fields() []ent.Field {
 			Default(StatusPending).
 			Annotations(entgql.OrderField("STATUS")),
 		field.Int64("total_amount").Min(0).Immutable().
-			Annotations(entgql.OrderField("TOTAL_AMOUNT")),
+			Annotations(entgql.OrderField("TOTAL_AMOUNT"), entgql.Type("Int64")), // money past 2^31: the Int64 scalar
 		field.String("currency").MinLen(3).MaxLen(3).Immutable(),
 		// subtotal_amount = Σ line subtotals; total_amount = subtotal_amount
 		// − discount_amount (the invariant checker holds them to it).
-		field.Int64("subtotal_amount").Min(0).Default(0).Immutable(),
+		field.Int64("subtotal_amount").Min(0).Default(0).Immutable().
+			Annotations(entgql.Type("Int64")),
 		// The code the order redeemed, as it was written, its discount
 		// (the redemption: pricing counts and releases it) and the amount.
 		// discount_id has no foreign key: the order keeps its code by value
 		// and discounts are only soft-deleted (and SQLite's rebuild of
 		// orders could not reference a table created after it).
-		field.Int("discount_id").Optional().Nillable().Immutable(),
+		field.Int("discount_id").Optional().Nillable().Immutable().
+			Annotations(entgql.Type("ID")), // an id, as userID: not an Int
 		field.String("discount_code").Optional().Nillable().MaxLen(MaxDiscountCode).Immutable(),
-		field.Int64("discount_amount").Min(0).Default(0).Immutable(),
+		field.Int64("discount_amount").Min(0).Default(0).Immutable().
+			Annotations(entgql.Type("Int64")),
 	}
 }
 

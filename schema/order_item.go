@@ -33,11 +33,13 @@ func (OrderItem) Fields() []ent.Field {
 		field.JSON("options", map[string]string{}).Default(map[string]string{}).Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll), entsql.DefaultExprs(map[string]string{dialect.Postgres: "'{}'::jsonb"})),
 		field.String("product_name").NotEmpty().Validate(MaxRunes(200)).Immutable(),
-		field.Int64("unit_price").Range(1, MaxPrice).Immutable(),
+		field.Int64("unit_price").Range(1, MaxPrice).Immutable().
+			Annotations(entgql.Type("Int64")), // money past 2^31: the Int64 scalar
 		field.Int("quantity").Range(MinLineQuantity, MaxLineQuantity).Immutable(),
 		// discount_amount is the line's share of the order's discount
 		// (money.Allocate): the shares add up to the order's.
-		field.Int64("discount_amount").Min(0).Default(0).Immutable(),
+		field.Int64("discount_amount").Min(0).Default(0).Immutable().
+			Annotations(entgql.Type("Int64")),
 	}
 }
 

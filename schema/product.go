@@ -29,7 +29,7 @@ func (Product) Fields() []ent.Field {
 			Annotations(entgql.OrderField("NAME")),
 		field.Text("description").Default("").Validate(MaxRunes(MaxDescription)),
 		field.Int64("price").Range(1, MaxPrice).
-			Annotations(entgql.OrderField("PRICE")),
+			Annotations(entgql.OrderField("PRICE"), entgql.Type("Int64")), // money past 2^31: the Int64 scalar
 		field.Int("stock").Range(0, MaxStock).Default(0).
 			Annotations(entgql.OrderField("STOCK"), entgql.Skip(entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput)),
 		field.Bool("is_active").Default(true),

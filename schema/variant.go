@@ -41,7 +41,7 @@ func (Variant) Fields() []ent.Field {
 		field.String("options_key").Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int64("price").Optional().Nillable().Range(1, MaxPrice).
-			Annotations(entgql.OrderField("PRICE")),
+			Annotations(entgql.OrderField("PRICE"), entgql.Type("Int64")), // money past 2^31: the Int64 scalar
 		field.Int("stock").Range(0, MaxStock).Default(0).
 			Annotations(entgql.OrderField("STOCK"), entgql.Skip(entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput)),
 		field.Bool("is_active").Default(true),

@@ -28,14 +28,16 @@ import (
 // field resolved once the request's context has ended, and errors rendered
 // without internals.
 func NewGraphQL(r *graph.Resolver, run *database.Runner, logger *slog.Logger) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: r}))
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: r})
+	schema := es.Schema()
+	srv := handler.New(es)
 	srv.AddTransport(transport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](256))
 	srv.Use(extension.Introspection{})
 	srv.Use(limits{})
 	srv.Use(&exactEnums{})
 	srv.Use(transactions{run: run, present: func(ctx context.Context, err error) *gqlerror.Error {
-		return presentError(ctx, err, logger)
+		return presentError(ctx, schema, err, logger)
 	}})
 	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
 		if err := ctx.Err(); err != nil {
@@ -44,7 +46,7 @@ func NewGraphQL(r *graph.Resolver, run *database.Runner, logger *slog.Logger) ht
 		return next(ctx)
 	})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
-		return presentError(ctx, err, logger)
+		return presentError(ctx, schema, err, logger)
 	})
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		logger.ErrorContext(ctx, "graphql panic", slog.Any("panic", v), slog.String("request_id", actor.From(ctx).RequestID))
@@ -55,8 +57,10 @@ func NewGraphQL(r *graph.Resolver, run *database.Runner, logger *slog.Logger) ht
 
 // presentError turns a resolver error into a GraphQL error whose extensions
 // carry the same code (and from/to, items, ...) as the REST problem
-// document; an internal error shows only the request id.
-func presentError(ctx context.Context, err error, logger *slog.Logger) *gqlerror.Error {
+// document, a validation error's fields named as the GraphQL arguments
+// and input fields (graphQLFields); an internal error shows only the
+// request id.
+func presentError(ctx context.Context, schema *ast.Schema, err error, logger *slog.Logger) *gqlerror.Error {
 	var gerr *gqlerror.Error
 	if errors.As(err, &gerr) && gerr.Err == nil {
 		return gerr // parse, validation and limit errors
@@ -73,7 +77,7 @@ func presentError(ctx context.Context, err error, logger *slog.Logger) *gqlerror
 		ext[k] = v
 	}
 	if len(ae.Fields) > 0 {
-		ext["errors"] = ae.Fields
+		ext["errors"] = graphQLFields(ctx, schema, ge.Path, ae.Fields) // GraphQL's names, not REST's
 	}
 	msg := ae.Message
 	if ae.Code == apperr.Internal {

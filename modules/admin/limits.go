@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"shop/internal/events"
+	"shop/modules/admin/gqlscalar"
 	"shop/modules/admin/graph"
 )
 
@@ -403,7 +404,7 @@ func isConnection(t *ast.Type) bool {
 }
 
 // pageSize is the page a connection field asks for, as the resolver will
-// serve it: first or last coerced as gqlgen's Int coerces them, else
+// serve it: first or last coerced as the schema's Int coerces them (gqlscalar), else
 // graph.DefaultPage for a root connection (its resolver's default). A
 // nested connection without a page, or any page outside 0..MaxPage, is
 // refused (c.err).
@@ -414,7 +415,7 @@ func (c *coster) pageSize(f *ast.Field) int {
 		if !ok || v == nil {
 			continue
 		}
-		n, err := graphql.UnmarshalInt(v)
+		n, err := gqlscalar.UnmarshalInt(v)
 		if err != nil {
 			continue // gqlgen refuses it too, before any resolver
 		}

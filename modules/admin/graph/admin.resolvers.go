@@ -56,7 +56,7 @@ func (r *mutationResolver) DeleteCategory(ctx context.Context, id int) (bool, er
 // CreateProduct is the resolver for the createProduct field.
 func (r *mutationResolver) CreateProduct(ctx context.Context, input NewProductInput) (*ent.Product, error) {
 	in := catalog.ProductInput{
-		CategoryID: &input.CategoryID, Name: input.Name, Price: new(int64(input.Price)),
+		CategoryID: &input.CategoryID, Name: input.Name, Price: &input.Price,
 		Stock: &input.InitialStock, IsActive: input.IsActive,
 	}
 	if input.Description != nil {
@@ -68,10 +68,7 @@ func (r *mutationResolver) CreateProduct(ctx context.Context, input NewProductIn
 // UpdateProduct is the resolver for the updateProduct field.
 func (r *mutationResolver) UpdateProduct(ctx context.Context, id int, input ProductPatch) (*ent.Product, error) {
 	patch := catalog.ProductPatch{CategoryID: input.CategoryID, Name: input.Name, Description: input.Description, IsActive: input.IsActive}
-	if input.Price != nil {
-		p := int64(*input.Price)
-		patch.Price = &p
-	}
+	patch.Price = input.Price
 	return r.Catalog.UpdateProduct(ctx, r.db(ctx), id, patch)
 }
 
@@ -95,7 +92,7 @@ func (r *mutationResolver) CreateVariant(ctx context.Context, productID int, inp
 		return nil, err
 	}
 	return r.Catalog.CreateVariant(ctx, r.db(ctx), productID, catalog.VariantInput{
-		SKU: input.Sku, Options: opts, Price: int64Ptr(input.Price), Stock: input.InitialStock, IsActive: input.IsActive,
+		SKU: input.Sku, Options: opts, Price: input.Price, Stock: input.InitialStock, IsActive: input.IsActive,
 	})
 }
 
@@ -106,7 +103,7 @@ func (r *mutationResolver) UpdateVariant(ctx context.Context, id int, input Vari
 	case input.ClearPrice != nil && *input.ClearPrice:
 		patch.PriceSet = true
 	case input.Price != nil:
-		patch.PriceSet, patch.Price = true, int64Ptr(input.Price)
+		patch.PriceSet, patch.Price = true, input.Price
 	}
 	return r.Catalog.UpdateVariant(ctx, r.db(ctx), id, patch)
 }
@@ -135,7 +132,7 @@ func (r *mutationResolver) SetOrderStatus(ctx context.Context, id int, status or
 // CreateDiscount is the resolver for the createDiscount field.
 func (r *mutationResolver) CreateDiscount(ctx context.Context, input NewDiscountInput) (*ent.Discount, error) {
 	return r.Pricing.CreateDiscount(ctx, r.db(ctx), pricing.DiscountInput{
-		Code: input.Code, Type: string(input.Type), Value: int64Ptr(&input.Value), MinSubtotal: int64Ptr(input.MinSubtotal),
+		Code: input.Code, Type: string(input.Type), Value: &input.Value, MinSubtotal: input.MinSubtotal,
 		StartsAt: input.StartsAt, EndsAt: input.EndsAt, UsageLimit: input.UsageLimit,
 		PerCustomerLimit: input.PerCustomerLimit, IsActive: input.IsActive,
 	})
@@ -144,7 +141,7 @@ func (r *mutationResolver) CreateDiscount(ctx context.Context, input NewDiscount
 // UpdateDiscount is the resolver for the updateDiscount field.
 func (r *mutationResolver) UpdateDiscount(ctx context.Context, id int, input DiscountPatch) (*ent.Discount, error) {
 	set := func(clear *bool, v bool) bool { return (clear != nil && *clear) || v }
-	p := pricing.DiscountPatch{MinSubtotal: int64Ptr(input.MinSubtotal), IsActive: input.IsActive,
+	p := pricing.DiscountPatch{MinSubtotal: input.MinSubtotal, IsActive: input.IsActive,
 		StartsAtSet: set(input.ClearStartsAt, input.StartsAt != nil), StartsAt: input.StartsAt,
 		EndsAtSet: set(input.ClearEndsAt, input.EndsAt != nil), EndsAt: input.EndsAt,
 		UsageLimitSet: set(input.ClearUsageLimit, input.UsageLimit != nil), UsageLimit: input.UsageLimit,

@@ -25,16 +25,6 @@ func (r *orderItemResolver) Product(ctx context.Context, obj *ent.OrderItem) (*e
 	return historyProduct(ctx, obj.Edges.ProductOrErr, obj.QueryProduct)
 }
 
-// Node is the resolver for the node field.
-func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	return nil, errNodeLookup
-}
-
-// Nodes is the resolver for the nodes field.
-func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	return nil, errNodeLookup
-}
-
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.APIKeyOrder, where *ent.APIKeyWhereInput) (*ent.APIKeyConnection, error) {
 	// Only a signed-in admin lists keys, as on REST.

@@ -34,7 +34,7 @@ type DeliveryPageInfo struct {
 }
 
 type DiscountPatch struct {
-	MinSubtotal      *int       `json:"minSubtotal,omitempty"`
+	MinSubtotal      *int64     `json:"minSubtotal,omitempty"`
 	StartsAt         *time.Time `json:"startsAt,omitempty"`
 	EndsAt           *time.Time `json:"endsAt,omitempty"`
 	UsageLimit       *int       `json:"usageLimit,omitempty"`
@@ -58,8 +58,8 @@ type NewDiscountInput struct {
 	Code string        `json:"code"`
 	Type discount.Type `json:"type"`
 	// Percent (1..100) or minor units (1..10^10).
-	Value            int        `json:"value"`
-	MinSubtotal      *int       `json:"minSubtotal,omitempty"`
+	Value            int64      `json:"value"`
+	MinSubtotal      *int64     `json:"minSubtotal,omitempty"`
 	StartsAt         *time.Time `json:"startsAt,omitempty"`
 	EndsAt           *time.Time `json:"endsAt,omitempty"`
 	UsageLimit       *int       `json:"usageLimit,omitempty"`
@@ -72,7 +72,7 @@ type NewProductInput struct {
 	Name        string  `json:"name"`
 	Description *string `json:"description,omitempty"`
 	// Minor units (cents), 1..10^10.
-	Price int `json:"price"`
+	Price int64 `json:"price"`
 	// Recorded as an `initial` inventory movement.
 	InitialStock int   `json:"initialStock"`
 	IsActive     *bool `json:"isActive,omitempty"`
@@ -84,7 +84,7 @@ type NewVariantInput struct {
 	// Optional; 1..64 characters of A-Z a-z 0-9 . _ -, unique among live variants.
 	Sku *string `json:"sku,omitempty"`
 	// Minor units (cents), 1..10^10; null follows the product's price.
-	Price *int `json:"price,omitempty"`
+	Price *int64 `json:"price,omitempty"`
 	// 0..10^9 (default 0); recorded as an `initial` inventory movement.
 	InitialStock *int  `json:"initialStock,omitempty"`
 	IsActive     *bool `json:"isActive,omitempty"`
@@ -94,7 +94,7 @@ type ProductPatch struct {
 	CategoryID  *int    `json:"categoryID,omitempty"`
 	Name        *string `json:"name,omitempty"`
 	Description *string `json:"description,omitempty"`
-	Price       *int    `json:"price,omitempty"`
+	Price       *int64  `json:"price,omitempty"`
 	IsActive    *bool   `json:"isActive,omitempty"`
 }
 
@@ -102,7 +102,7 @@ type ProductPatch struct {
 type VariantPatch struct {
 	Sku *string `json:"sku,omitempty"`
 	// The variant's own price (minor units, 1..10^10).
-	Price *int `json:"price,omitempty"`
+	Price *int64 `json:"price,omitempty"`
 	// True to make the variant follow its product's price again (price is ignored).
 	ClearPrice *bool `json:"clearPrice,omitempty"`
 	IsActive   *bool `json:"isActive,omitempty"`

@@ -77,20 +77,6 @@ func page(first, last *int) (*int, *int, error) {
 	return first, last, nil
 }
 
-// errNodeLookup answers node(id:) and nodes(ids:): ids are integers per
-// entity (the REST API's), not globally unique, so a bare id names no type.
-var errNodeLookup = apperr.New(apperr.ValidationFailed, "node lookup is not supported: ids are per entity; use the typed connections (products, orders, ...) with where: {id: ...}")
-
-// int64Ptr widens an optional GraphQL Int (Go int, 64 bits here) to the
-// int64 of money fields.
-func int64Ptr(v *int) *int64 {
-	if v == nil {
-		return nil
-	}
-	n := int64(*v)
-	return &n
-}
-
 // stringMap narrows a GraphQL Map argument whose values must be strings (a
 // variant's options) to Go's map[string]string; a value of another type is
 // validation_failed naming arg.key.
