@@ -3,7 +3,6 @@ package database
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -35,9 +34,12 @@ func tryUnwrapPQArray(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool)
 	return &pqArrayEncodePlan{}, s, true
 }
 
-// pqSlice is the slice a lib/pq array wrapper holds. GenericArray is
-// unwrapped only for element types pgx encodes exactly as lib/pq's text
-// would be read (not, e.g., River's job-state enum, left to its Valuer).
+// pqSlice is the slice a lib/pq array wrapper holds. Only the wrappers
+// whose Go type fixes the slice's: pgx remembers a plan per (parameter
+// type, Go type), and pq.GenericArray is one Go type whatever it holds (a
+// plan made for its []time.Time, reused for its []int16 where the
+// parameter types were not known, panicked: TestPgBouncerTransactionMode),
+// so it keeps its Valuer.
 func pqSlice(value any) (any, bool) {
 	switch a := value.(type) {
 	case *pq.StringArray:
@@ -52,11 +54,6 @@ func pqSlice(value any) (any, bool) {
 		return []bool(*a), true
 	case *pq.Float64Array:
 		return []float64(*a), true
-	case pq.GenericArray:
-		switch a.A.(type) {
-		case []time.Time, []int16, []int32, []int64, []string:
-			return a.A, true
-		}
 	}
 	return nil, false
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/jackc/pgx/v5"
 	"github.com/lib/pq"
 
 	"shop/internal/testdb"
@@ -62,4 +63,26 @@ func deref(s *string) any {
 		return nil
 	}
 	return *s
+}
+
+// TestPQArrays_UntypedParameters: two lib/pq generic arrays of different
+// element types in one statement whose parameter types PostgreSQL is not
+// asked for (pgx's exec mode, as behind a transaction pooler) are each
+// sent as what they hold (River's job INSERT does this with its
+// timestamps and its smallints).
+func TestPQArrays_UntypedParameters(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, dialect.Postgres)
+	at := time.Date(2026, 12, 3, 16, 45, 1, 123456000, time.UTC)
+	for range 2 { // the second time with the plans pgx remembered
+		var times, smallints string
+		err := db.SQL.QueryRowContext(context.Background(), "SELECT CAST(CAST($1 AS timestamptz[]) AS text), CAST(CAST($2 AS smallint[]) AS text)",
+			pgx.QueryExecModeExec, pq.Array([]time.Time{at}), pq.Array([]int16{1, 25})).Scan(&times, &smallints)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if times != `{"2026-12-03 16:45:01.123456+00"}` || smallints != "{1,25}" {
+			t.Fatalf("PostgreSQL received %s and %s", times, smallints)
+		}
+	}
 }
