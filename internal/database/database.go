@@ -121,13 +121,15 @@ func open(rawURL string, opt Options, wrap func(driver.Connector) driver.Connect
 // left the pool with connections the pooler had closed (TestPgBouncerTransactionMode:
 // 503s after a cancelled load), so there pgx's default stands and the role's
 // statement_timeout (README: SHOP_DB_STATEMENT_TIMEOUT) bounds statements.
+// Every connection, pooled or not, encodes lib/pq's arrays as the slices
+// they hold (pqarrays.go).
 func pgConnector(dsn string, opt Options) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	if opt.Pooler == PoolerTransaction {
-		return stdlib.GetConnector(*cfg), nil
+		return stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(encodePQArraysNatively)), nil
 	}
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: time.Second}
@@ -137,7 +139,7 @@ func pgConnector(dsn string, opt Options) (driver.Connector, error) {
 			cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opt.StatementTimeout.Milliseconds(), 10)
 		}
 	}
-	return stdlib.GetConnector(*cfg), nil
+	return stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(encodePQArraysNatively)), nil
 }
 
 // dsnConnector is the connector of a driver without one (database/sql's

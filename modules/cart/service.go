@@ -93,7 +93,7 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock boo
 		if sku.Valid {
 			l.SKU = &sku.String
 		}
-		if err := json.Unmarshal(opts, &l.Options); err != nil {
+		if l.Options, err = options(opts); err != nil {
 			return nil, fmt.Errorf("cart lines: options: %w", err)
 		}
 		lines = append(lines, l)
@@ -102,6 +102,18 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock boo
 		return nil, fmt.Errorf("cart lines: %w", err)
 	}
 	return lines, nil
+}
+
+// options decodes a variant's options column. A product's default variant
+// has none ("{}", every W1 line): that is an empty map without the JSON
+// decoder, as json.Unmarshal would give.
+func options(raw []byte) (map[string]string, error) {
+	if string(raw) == "{}" {
+		return map[string]string{}, nil
+	}
+	var m map[string]string
+	err := json.Unmarshal(raw, &m)
+	return m, err
 }
 
 // The cart's statements, written once per dialect (their arguments are

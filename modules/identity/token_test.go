@@ -134,6 +134,46 @@ func TestTokenRejected(t *testing.T) {
 	}
 }
 
+// TestTokenRejected_AfterAccepted: one Tokens that has accepted a token
+// (and remembers it) still refuses it once it expires, refuses every
+// altered copy of it, and accepts it again from another server's Tokens
+// only by checking it there.
+func TestTokenRejected_AfterAccepted(t *testing.T) {
+	t.Parallel()
+	now := t0
+	tk := &identity.Tokens{Secret: secret, TTL: time.Hour, Now: func() time.Time { return now }}
+	tok, err := tk.Issue(&ent.User{ID: 5, Role: user.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second Parse is answered from the cache
+		if v, err := tk.Parse(tok); err != nil || v.UserID != 5 || v.Role != identity.RoleAdmin {
+			t.Fatalf("Parse = %+v, %v; want user 5, admin", v, err)
+		}
+	}
+	for name, bad := range map[string]string{
+		"tampered payload":   tamper(tok),
+		"signature stripped": tok[:strings.LastIndex(tok, ".")+1],
+		"one more character": tok + "A",
+	} {
+		if v, err := tk.Parse(bad); !errors.Is(err, identity.ErrInvalidToken) || v != (actor.Actor{}) {
+			t.Errorf("%s: Parse = %+v, %v; want ErrInvalidToken", name, v, err)
+		}
+	}
+	now = t0.Add(time.Hour - time.Second)
+	if _, err := tk.Parse(tok); err != nil {
+		t.Fatalf("a second before expiry: %v", err)
+	}
+	now = t0.Add(time.Hour)
+	if v, err := tk.Parse(tok); !errors.Is(err, identity.ErrInvalidToken) || v != (actor.Actor{}) {
+		t.Fatalf("at expiry: Parse = %+v, %v; want ErrInvalidToken", v, err)
+	}
+	other := &identity.Tokens{Secret: []byte("another-secret"), TTL: time.Hour, Now: func() time.Time { return t0 }}
+	if _, err := other.Parse(tok); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Fatalf("another secret: Parse error = %v, want ErrInvalidToken", err)
+	}
+}
+
 // tamper flips the role in a token's payload without re-signing it.
 func tamper(tok string) string {
 	parts := strings.Split(tok, ".")
