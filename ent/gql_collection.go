@@ -1552,6 +1552,11 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, product.FieldIsActive)
 				fieldSeen[product.FieldIsActive] = struct{}{}
 			}
+		case "options":
+			if _, ok := fieldSeen[product.FieldOptions]; !ok {
+				selectedFields = append(selectedFields, product.FieldOptions)
+				fieldSeen[product.FieldOptions] = struct{}{}
+			}
 		case "version":
 			if _, ok := fieldSeen[product.FieldVersion]; !ok {
 				selectedFields = append(selectedFields, product.FieldVersion)

@@ -36,7 +36,8 @@ func (Product) Fields() []ent.Field {
 		// options are the product's option names (e.g. ["Size","Color"]),
 		// empty for a one-variant product; fixed once the product exists.
 		field.JSON("options", []string{}).Default([]string{}).Immutable().
-			Annotations(entgql.Skip(entgql.SkipAll), entsql.DefaultExprs(map[string]string{dialect.Postgres: "'[]'::jsonb"})),
+			Annotations(entgql.Type("[String!]"), entgql.Skip(entgql.SkipWhereInput|entgql.SkipOrderField|entgql.SkipMutationCreateInput|entgql.SkipMutationUpdateInput),
+				entsql.DefaultExprs(map[string]string{dialect.Postgres: "'[]'::jsonb"})),
 		// version changes with every change of the product's content; the
 		// REST API serves it as the ETag and checks it against If-Match.
 		field.Int("version").Default(1).

@@ -318,6 +318,11 @@ func TestGraphQL_ErrorFieldNames(t *testing.T) {
 			"createProduct": {
 				{`mutation($c: ID!) { createProduct(input: {categoryID: $c, name: "X", price: 100, initialStock: -5}) { id } }`, map[string]any{"c": cat}, []string{"initialStock"}},
 				{`mutation($c: ID!) { createProduct(input: {categoryID: $c, name: " ", price: 0, initialStock: 1}) { id } }`, map[string]any{"c": cat}, []string{"name", "price"}},
+				{`mutation($c: ID!) { createProduct(input: {categoryID: $c, name: "Sized", price: 100, initialStock: 1, options: ["Size"]}) { id } }`, map[string]any{"c": cat}, []string{"variants"}},
+				{`mutation($c: ID!) { createProduct(input: {categoryID: $c, name: "Sized", price: 100, options: ["Size"], variants: [{options: {Size: "S"}, initialStock: -1, price: 0}, {options: {Colour: "red"}}]}) { id } }`,
+					map[string]any{"c": cat}, []string{"variants[0].initialStock", "variants[0].price", "variants[1].options"}},
+				{`mutation($c: ID!) { createProduct(input: {categoryID: $c, name: "Sized", price: 100, options: ["Size"], variants: [{options: {Size: 1}}]}) { id } }`,
+					map[string]any{"c": cat}, []string{"variants[0].options.Size"}},
 			},
 			"updateProduct": {{`mutation($id: ID!) { updateProduct(id: $id, input: {price: 0, name: ""}) { id } }`, map[string]any{"id": p.ID}, []string{"name", "price"}}},
 			"deleteProduct": nil,
@@ -376,7 +381,8 @@ fragment T on __Type { kind name ofType { kind name ofType { kind name } } }`, n
 					t.Errorf("%s: fields %v, want %v", m.Name, got, c.want)
 				}
 				for _, f := range got {
-					if head, _, _ := strings.Cut(f, "."); !names[head] {
+					head, _, _ := strings.Cut(f, ".")
+					if head, _, _ = strings.Cut(head, "["); !names[head] {
 						t.Errorf("%s: field %q is none of its arguments or input fields", m.Name, f)
 					}
 				}

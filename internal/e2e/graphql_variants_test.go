@@ -93,6 +93,37 @@ func TestGraphQL_Variants(t *testing.T) {
 			t.Fatalf("product { stock variants } = %d %+v", stock, pv)
 		}
 
+		// createProduct with options and variants: the same ProductInput as
+		// REST's POST /admin/products; the product's stock is its variants'.
+		var sized struct {
+			ID       string
+			Stock    int
+			Options  []string
+			Variants conn
+		}
+		s.gql(t, a.Token, `mutation($c: ID!) { createProduct(input: {categoryID: $c, name: "Hoodie", price: 4000, options: ["Size", "Colour"],
+			variants: [{options: {Size: "S", Colour: "grey"}, sku: "Hood-S", initialStock: 2}, {options: {Size: "M", Colour: "grey"}, sku: "Hood-M", price: 4200, initialStock: 5}]}) {
+			id stock options variants(first: 10) { totalCount edges { node { sku stock price options } } } } }`,
+			map[string]any{"c": cat}).ok(t, "createProduct", &sized)
+		if sized.Stock != 7 || fmt.Sprint(sized.Options) != "[Size Colour]" || sized.Variants.TotalCount != 2 || skus(sized.Variants) != "Hood-S:2 Hood-M:5" ||
+			*sized.Variants.Edges[1].Node.Price != 4200 || sized.Variants.Edges[0].Node.Options["Colour"] != "grey" {
+			t.Fatalf("createProduct with variants = %+v", sized)
+		}
+		hoodie, _ := strconv.Atoi(sized.ID)
+		if n := s.ent.InventoryMovement.Query().Where(inventorymovement.ProductID(hoodie), inventorymovement.ReasonEQ(inventorymovement.ReasonInitial)).CountX(ctx); n != 2 {
+			t.Fatalf("initial movements of the hoodie: %d, want one per variant", n)
+		}
+		// Options need variants; the same SKU twice is the unique index's conflict.
+		g := s.gql(t, a.Token, `mutation($c: ID!) { createProduct(input: {categoryID: $c, name: "Bad", price: 1, options: ["Size"]}) { id } }`, map[string]any{"c": cat})
+		if len(g.Errors) == 0 || g.Errors[0].Extensions["code"] != "validation_failed" {
+			t.Fatalf("options without variants: %+v", g.Errors)
+		}
+		g = s.gql(t, a.Token, `mutation($c: ID!) { createProduct(input: {categoryID: $c, name: "Dup", price: 1, options: ["Size"],
+			variants: [{options: {Size: "S"}, sku: "Hood-S"}]}) { id } }`, map[string]any{"c": cat})
+		if len(g.Errors) == 0 || g.Errors[0].Extensions["code"] != "conflict" {
+			t.Fatalf("a taken SKU: %+v", g.Errors)
+		}
+
 		// createVariant: the catalog's CreateVariant and its rules.
 		var large node
 		s.gql(t, a.Token, `mutation($p: ID!) { createVariant(productID: $p, input: {options: {Size: "L"}, sku: "Tee-L", price: 1700, initialStock: 4}) {
@@ -124,7 +155,7 @@ func TestGraphQL_Variants(t *testing.T) {
 		if code != "validation_failed" {
 			t.Fatalf("createVariant on a product without options = %s", code)
 		}
-		if n := s.ent.Variant.Query().CountX(ctx); n != 5 { // Tee S M L, Polo S, Mug
+		if n := s.ent.Variant.Query().CountX(ctx); n != 7 { // Tee S M L, Polo S, Mug, Hoodie S M
 			t.Fatalf("%d variants stored after the refused creates", n)
 		}
 
@@ -192,8 +223,8 @@ func TestGraphQL_Variants(t *testing.T) {
 		if code, _ := s.gql(t, a.Token, `mutation($id: ID!) { deleteVariant(id: $id) }`, map[string]any{"id": strconv.Itoa(tee.Variants[0].ID)}).code(t); code != "conflict" {
 			t.Fatalf("deleting the last variant = %s", code)
 		}
-		if n := s.ent.Variant.Query().CountX(context.Background()); n != 3 { // Tee S, Polo S, Mug
-			t.Fatalf("%d live variants, want 3", n)
+		if n := s.ent.Variant.Query().CountX(context.Background()); n != 5 { // Tee S, Polo S, Mug, Hoodie S M
+			t.Fatalf("%d live variants, want 5", n)
 		}
 
 		// The audit log has the GraphQL writes of the variant, by the admin,

@@ -45,15 +45,29 @@ func graphQLFields(ctx context.Context, schema *ast.Schema, path ast.Path, field
 			out[i].Field = lastName(path)
 			continue
 		}
-		head, rest, dotted := strings.Cut(f.Field, ".")
-		if g := graphQLName(head, names); g != "" {
-			out[i].Field = g
-			if dotted {
-				out[i].Field += "." + rest
+		out[i].Field = graphQLPath(f.Field, names)
+	}
+	return out
+}
+
+// graphQLPath renames each name of a REST field path (variants[0].stock)
+// to its GraphQL name among names (variants[0].initialStock); an options
+// key (options.Size) is the client's data and stays as sent.
+func graphQLPath(field string, names map[string]bool) string {
+	segs := strings.Split(field, ".")
+	for i, seg := range segs {
+		if i > 0 && strings.HasPrefix(segs[i-1], "options") {
+			continue
+		}
+		name, index, indexed := strings.Cut(seg, "[")
+		if g := graphQLName(name, names); g != "" {
+			segs[i] = g
+			if indexed {
+				segs[i] += "[" + index
 			}
 		}
 	}
-	return out
+	return strings.Join(segs, ".")
 }
 
 // graphQLName is the argument or input field among names that the REST
@@ -88,23 +102,31 @@ func camel(s string) string {
 }
 
 // argumentNames are the arguments of the field being resolved and the
-// fields of its input object arguments (one level: the schema's inputs
-// are flat).
+// fields of its input object arguments, nested ones included
+// (createProduct's variants are NewVariantInputs).
 func argumentNames(ctx context.Context, schema *ast.Schema) map[string]bool {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
 		return nil
 	}
 	names := map[string]bool{}
+	seen := map[string]bool{}
+	var inputFields func(typ string)
+	inputFields = func(typ string) {
+		def := schema.Types[typ]
+		if def == nil || def.Kind != ast.InputObject || seen[typ] {
+			return
+		}
+		seen[typ] = true
+		for _, f := range def.Fields {
+			names[f.Name] = true
+			inputFields(f.Type.Name())
+		}
+	}
 	for _, arg := range fc.Field.Definition.Arguments {
 		names[arg.Name] = true
-		if schema == nil {
-			continue
-		}
-		if def := schema.Types[arg.Type.Name()]; def != nil && def.Kind == ast.InputObject {
-			for _, f := range def.Fields {
-				names[f.Name] = true
-			}
+		if schema != nil {
+			inputFields(arg.Type.Name())
 		}
 	}
 	return names

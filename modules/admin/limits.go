@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"shop/internal/events"
+	"shop/schema"
 	"shop/modules/admin/gqlscalar"
 	"shop/modules/admin/graph"
 )
@@ -62,12 +63,14 @@ func boundedList(typeField string) (int, bool) {
 	switch typeField {
 	case "Webhook.events": // known types, none repeated (integrations' Validate)
 		return len(events.Types), true
+	case "Product.options": // 1..3 option names (catalog's Validate), fixed once made
+		return schema.MaxOptionNames, true
 	}
 	return 0, false
 }
 
 // boundedLists names the fields of boundedList, for the schema walk.
-func boundedLists() []string { return []string{"Webhook.events"} }
+func boundedLists() []string { return []string{"Webhook.events", "Product.options"} }
 
 // CodeLimitExceeded is the extensions.code of a refused operation.
 const CodeLimitExceeded = "limit_exceeded"

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"shop/ent"
 	"shop/ent/inventorymovement"
 	"shop/ent/order"
@@ -57,10 +58,20 @@ func (r *mutationResolver) DeleteCategory(ctx context.Context, id int) (bool, er
 func (r *mutationResolver) CreateProduct(ctx context.Context, input NewProductInput) (*ent.Product, error) {
 	in := catalog.ProductInput{
 		CategoryID: &input.CategoryID, Name: input.Name, Price: &input.Price,
-		Stock: &input.InitialStock, IsActive: input.IsActive,
+		Stock: input.InitialStock, SKU: input.Sku, IsActive: input.IsActive, Options: input.Options,
 	}
 	if input.Description != nil {
 		in.Description = *input.Description
+	}
+	if input.Variants != nil {
+		in.Variants = make([]catalog.VariantInput, len(input.Variants))
+		for i, v := range input.Variants {
+			vi, err := variantInput(*v, fmt.Sprintf("variants[%d].options", i))
+			if err != nil {
+				return nil, err
+			}
+			in.Variants[i] = vi
+		}
 	}
 	return r.Catalog.CreateProduct(ctx, r.db(ctx), in)
 }
@@ -87,13 +98,11 @@ func (r *mutationResolver) AdjustStock(ctx context.Context, productID int, quant
 
 // CreateVariant is the resolver for the createVariant field.
 func (r *mutationResolver) CreateVariant(ctx context.Context, productID int, input NewVariantInput) (*ent.Variant, error) {
-	opts, err := stringMap("options", input.Options)
+	in, err := variantInput(input, "options")
 	if err != nil {
 		return nil, err
 	}
-	return r.Catalog.CreateVariant(ctx, r.db(ctx), productID, catalog.VariantInput{
-		SKU: input.Sku, Options: opts, Price: input.Price, Stock: input.InitialStock, IsActive: input.IsActive,
-	})
+	return r.Catalog.CreateVariant(ctx, r.db(ctx), productID, in)
 }
 
 // UpdateVariant is the resolver for the updateVariant field.

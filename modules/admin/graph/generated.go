@@ -290,6 +290,7 @@ type ComplexityRoot struct {
 		InventoryMovements func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.InventoryMovementOrder, where *ent.InventoryMovementWhereInput) int
 		IsActive           func(childComplexity int) int
 		Name               func(childComplexity int) int
+		Options            func(childComplexity int) int
 		Price              func(childComplexity int) int
 		Stock              func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
@@ -1522,6 +1523,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.Name(childComplexity), true
+	case "Product.options":
+		if e.ComplexityRoot.Product.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.Options(childComplexity), true
 	case "Product.price":
 		if e.ComplexityRoot.Product.Price == nil {
 			break
@@ -2548,6 +2555,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_stock(ctx, field)
 	case "isActive":
 		return ec.fieldContext_Product_isActive(ctx, field)
+	case "options":
+		return ec.fieldContext_Product_options(ctx, field)
 	case "version":
 		return ec.fieldContext_Product_version(ctx, field)
 	case "category":
@@ -8370,6 +8379,29 @@ func (ec *executionContext) _Product_isActive(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Product_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Product_options(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_version(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -14835,7 +14867,7 @@ func (ec *executionContext) unmarshalInputNewProductInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"categoryID", "name", "description", "price", "initialStock", "isActive"}
+	fieldsInOrder := [...]string{"categoryID", "name", "description", "price", "initialStock", "sku", "isActive", "options", "variants"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14872,11 +14904,18 @@ func (ec *executionContext) unmarshalInputNewProductInput(ctx context.Context, o
 			it.Price = data
 		case "initialStock":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initialStock"))
-			data, err := ec.unmarshalNInt2int(ctx, v)
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.InitialStock = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
 		case "isActive":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActive"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -14884,6 +14923,20 @@ func (ec *executionContext) unmarshalInputNewProductInput(ctx context.Context, o
 				return it, err
 			}
 			it.IsActive = data
+		case "options":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("options"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Options = data
+		case "variants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variants"))
+			data, err := ec.unmarshalONewVariantInput2ᚕᚖshopᚋmodulesᚋadminᚋgraphᚐNewVariantInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variants = data
 		}
 	}
 	return it, nil
@@ -20395,6 +20448,11 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "options":
+			out.Values[i] = ec._Product_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Product_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21892,6 +21950,11 @@ func (ec *executionContext) unmarshalNNewVariantInput2shopᚋmodulesᚋadminᚋg
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNNewVariantInput2ᚖshopᚋmodulesᚋadminᚋgraphᚐNewVariantInput(ctx context.Context, v any) (*NewVariantInput, error) {
+	res, err := ec.unmarshalInputNewVariantInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNOrder2ᚖshopᚋentᚐOrder(ctx context.Context, sel ast.SelectionSet, v *ent.Order) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Order!")
@@ -23142,6 +23205,23 @@ func (ec *executionContext) unmarshalOInventoryMovementWhereInput2ᚖshopᚋent�
 	}
 	res, err := ec.unmarshalInputInventoryMovementWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalONewVariantInput2ᚕᚖshopᚋmodulesᚋadminᚋgraphᚐNewVariantInputᚄ(ctx context.Context, v any) ([]*NewVariantInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*NewVariantInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNewVariantInput2ᚖshopᚋmodulesᚋadminᚋgraphᚐNewVariantInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOOrder2ᚖshopᚋentᚐOrder(ctx context.Context, sel ast.SelectionSet, v *ent.Order) graphql.Marshaler {

@@ -71,11 +71,19 @@ type NewProductInput struct {
 	CategoryID  int     `json:"categoryID"`
 	Name        string  `json:"name"`
 	Description *string `json:"description,omitempty"`
-	// Minor units (cents), 1..10^10.
+	// Minor units (cents), 1..10^10: the base price, which variants without their own follow.
 	Price int64 `json:"price"`
-	// Recorded as an `initial` inventory movement.
-	InitialStock int   `json:"initialStock"`
-	IsActive     *bool `json:"isActive,omitempty"`
+	// A product without options: its one variant's stock, 0..10^9, recorded as an
+	// `initial` inventory movement (required). A product with options has its
+	// stock on its variants: none here.
+	InitialStock *int `json:"initialStock,omitempty"`
+	// A product without options: its one variant's SKU (optional).
+	Sku      *string `json:"sku,omitempty"`
+	IsActive *bool   `json:"isActive,omitempty"`
+	// 1..3 option names, e.g. ["Size", "Color"]; fixed once the product exists. With them, variants is required.
+	Options []string `json:"options,omitempty"`
+	// 1..100 variants, each naming a value for exactly each option; only with options.
+	Variants []*NewVariantInput `json:"variants,omitempty"`
 }
 
 type NewVariantInput struct {

@@ -94,3 +94,15 @@ func stringMap(arg string, m map[string]any) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// variantInput is the catalog's input for a GraphQL NewVariantInput (of
+// createVariant, or one of createProduct's variants): the same input and
+// Validate as REST's; field names its options in errors.
+func variantInput(in NewVariantInput, field string) (catalog.VariantInput, error) {
+	opts, err := stringMap(field, in.Options)
+	if err != nil {
+		return catalog.VariantInput{}, err
+	}
+	return catalog.VariantInput{SKU: in.Sku, Options: opts, Price: in.Price, Stock: in.InitialStock, IsActive: in.IsActive}, nil
+}
+
