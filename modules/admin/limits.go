@@ -11,9 +11,9 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"shop/internal/events"
-	"shop/schema"
 	"shop/modules/admin/gqlscalar"
 	"shop/modules/admin/graph"
+	"shop/schema"
 )
 
 // Limits of one GraphQL operation. Each refusal is a GraphQL error with

@@ -105,4 +105,3 @@ func variantInput(in NewVariantInput, field string) (catalog.VariantInput, error
 	}
 	return catalog.VariantInput{SKU: in.Sku, Options: opts, Price: in.Price, Stock: in.InitialStock, IsActive: in.IsActive}, nil
 }
-
