@@ -34,8 +34,11 @@ func TestWebhooks_DeactivateCancelsPending(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dia string) {
 		s := newShop(t, dia,
 			withEnv("SHOP_WEBHOOK_ALLOW_PRIVATE", "true"),
-			withEnv("SHOP_WEBHOOK_BACKOFF_BASE", "2s"),
-			withEnv("SHOP_WEBHOOK_BACKOFF_CAP", "2s"),
+			// A backoff the test's steps between a first attempt and the
+			// deactivation can't outlast on a loaded machine (2 s could: a
+			// retry then ran before the PATCH).
+			withEnv("SHOP_WEBHOOK_BACKOFF_BASE", "8s"),
+			withEnv("SHOP_WEBHOOK_BACKOFF_CAP", "8s"),
 			withEnv("SHOP_WEBHOOK_RETRY_WINDOW", "1h"),
 			withEnv("SHOP_WORKER_POLL_INTERVAL", "100ms"))
 		s.startWorkers(t)
@@ -56,6 +59,8 @@ func TestWebhooks_DeactivateCancelsPending(t *testing.T) {
 		for _, r := range []*receiver{deactivated, deleted, behind} {
 			waitFor(t, 30*time.Second, "the first attempt", func() bool { return calls(r) == 1 })
 		}
+		// Every retry is due by 8 s (+25% jitter) after its first attempt.
+		retriesDue := time.Now().Add(10 * time.Second)
 		waitFor(t, 10*time.Second, "the retries to be scheduled", func() bool {
 			for _, id := range []int{ids[0], ids[2]} {
 				// The first attempt's error is recorded: the job waits for its retry.
@@ -88,7 +93,7 @@ func TestWebhooks_DeactivateCancelsPending(t *testing.T) {
 		if f[0].Attempts != 1 || f[0].LastError == nil || !strings.HasPrefix(*f[0].LastError, integrations.StoppedMessage) || strings.Contains(*f[0].LastError, "JobCancel") {
 			t.Fatalf("worker-stopped delivery: %+v, want 1 attempt and our words", f[0])
 		}
-		time.Sleep(3 * time.Second) // past the 2 s backoff (+25% jitter)
+		time.Sleep(time.Until(retriesDue) + time.Second) // past every cancelled retry's time
 		if n, m := calls(deactivated), calls(deleted); n != 1 || m != 1 {
 			t.Fatalf("after deactivation and re-activation: %d requests; after deletion: %d; want 1 each", n, m)
 		}
