@@ -112,15 +112,18 @@ func open(rawURL string, opt Options, wrap func(driver.Connector) driver.Connect
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlDB, Dialect: dia}, nil
 }
 
-// pgConnector is pgx's connector for dsn with two changes. A context that
+// pgConnector is pgx's connector for dsn with three changes. A context that
 // ends sends PostgreSQL a cancel request for the running statement (pgx's
 // default only closes the socket, and the backend runs on, unseen, until
 // it next writes) and, a second later if the server has not answered,
-// closes the connection. Both only without a transaction pooler in
+// closes the connection. These two only without a transaction pooler in
 // between: a cancel request sent through PgBouncer in transaction mode
 // left the pool with connections the pooler had closed (TestPgBouncerTransactionMode:
 // 503s after a cancelled load), so there pgx's default stands and the role's
 // statement_timeout (README: SHOP_DB_STATEMENT_TIMEOUT) bounds statements.
+// And, also only without a pooler, once the schema changes under the pool
+// every connection drops its prepared statements before its next use
+// (stalePlans).
 func pgConnector(dsn string, opt Options) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -137,7 +140,8 @@ func pgConnector(dsn string, opt Options) (driver.Connector, error) {
 			cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opt.StatementTimeout.Milliseconds(), 10)
 		}
 	}
-	return stdlib.GetConnector(*cfg), nil
+	opts := newStalePlans().install(cfg)
+	return stdlib.GetConnector(*cfg, opts...), nil
 }
 
 // dsnConnector is the connector of a driver without one (database/sql's
