@@ -3,8 +3,10 @@ package database
 import (
 	"context"
 	"database/sql/driver"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -36,13 +38,15 @@ import (
 type stalePlans struct {
 	gen atomic.Uint64
 	mu  sync.Mutex
-	// seen is, for each open connection, the generation its caches date
-	// from (entries of closed connections are swept at each connect).
-	seen map[*pgconn.PgConn]uint64
+	// seen is, for each connection, the generation its caches date from.
+	// Weak keys: an entry goes when its connection is garbage collected
+	// (runtime.AddCleanup), never by asking a connection another
+	// goroutine may be using whether it is closed.
+	seen map[weak.Pointer[pgconn.PgConn]]uint64
 }
 
 func newStalePlans() *stalePlans {
-	return &stalePlans{seen: map[*pgconn.PgConn]uint64{}}
+	return &stalePlans{seen: map[weak.Pointer[pgconn.PgConn]]uint64{}}
 }
 
 // install hooks s into cfg and returns the options of the connector
@@ -63,15 +67,17 @@ func (s *stalePlans) install(cfg *pgx.ConnConfig) []stdlib.OptionOpenDB {
 
 // afterConnect records that a new connection's caches are current.
 func (s *stalePlans) afterConnect(_ context.Context, c *pgx.Conn) error {
+	pc := c.PgConn()
+	key := weak.Make(pc)
+	runtime.AddCleanup(pc, func(k weak.Pointer[pgconn.PgConn]) {
+		s.mu.Lock()
+		delete(s.seen, k)
+		s.mu.Unlock()
+	}, key)
 	g := s.gen.Load()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for pc := range s.seen {
-		if pc.IsClosed() {
-			delete(s.seen, pc)
-		}
-	}
-	s.seen[c.PgConn()] = g
+	s.seen[key] = g
+	s.mu.Unlock()
 	return nil
 }
 
@@ -80,8 +86,9 @@ func (s *stalePlans) afterConnect(_ context.Context, c *pgx.Conn) error {
 // made. A connection that can't is discarded.
 func (s *stalePlans) resetSession(ctx context.Context, c *pgx.Conn) error {
 	g := s.gen.Load()
+	key := weak.Make(c.PgConn())
 	s.mu.Lock()
-	seen, ok := s.seen[c.PgConn()]
+	seen, ok := s.seen[key]
 	s.mu.Unlock()
 	if ok && seen == g {
 		return nil
@@ -90,7 +97,7 @@ func (s *stalePlans) resetSession(ctx context.Context, c *pgx.Conn) error {
 		return driver.ErrBadConn
 	}
 	s.mu.Lock()
-	s.seen[c.PgConn()] = g
+	s.seen[key] = g
 	s.mu.Unlock()
 	return nil
 }
