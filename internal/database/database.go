@@ -112,17 +112,19 @@ func open(rawURL string, opt Options, wrap func(driver.Connector) driver.Connect
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlDB, Dialect: dia}, nil
 }
 
-// pgConnector is pgx's connector for dsn with two changes. A context that
+// pgConnector is pgx's connector for dsn with three changes. A context that
 // ends sends PostgreSQL a cancel request for the running statement (pgx's
 // default only closes the socket, and the backend runs on, unseen, until
 // it next writes) and, a second later if the server has not answered,
-// closes the connection. Both only without a transaction pooler in
+// closes the connection. These two only without a transaction pooler in
 // between: a cancel request sent through PgBouncer in transaction mode
 // left the pool with connections the pooler had closed (TestPgBouncerTransactionMode:
 // 503s after a cancelled load), so there pgx's default stands and the role's
 // statement_timeout (README: SHOP_DB_STATEMENT_TIMEOUT) bounds statements.
-// Every connection, pooled or not, encodes lib/pq's arrays as the slices
-// they hold (pqarrays.go).
+// And, also only without a pooler, once the schema changes under the pool
+// every connection drops its prepared statements before its next use
+// (stalePlans). Every connection, pooled or not, encodes lib/pq's arrays
+// as the slices they hold (pqarrays.go).
 func pgConnector(dsn string, opt Options) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -139,7 +141,15 @@ func pgConnector(dsn string, opt Options) (driver.Connector, error) {
 			cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opt.StatementTimeout.Milliseconds(), 10)
 		}
 	}
-	return stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(encodePQArraysNatively)), nil
+	stale := newStalePlans()
+	stale.install(cfg)
+	afterConnect := func(ctx context.Context, c *pgx.Conn) error {
+		if err := encodePQArraysNatively(ctx, c); err != nil {
+			return err
+		}
+		return stale.afterConnect(ctx, c)
+	}
+	return stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(afterConnect), stdlib.OptionResetSession(stale.resetSession)), nil
 }
 
 // dsnConnector is the connector of a driver without one (database/sql's

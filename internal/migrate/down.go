@@ -156,54 +156,12 @@ func Down(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, dow
 	}
 	var plan []Reverted
 	errDryRun := errors.New("dry run")
-	err := withConn(ctx, db, dia, func(conn *sql.Conn) error {
-		return inTx(ctx, conn, func(tx *sql.Tx) error {
-			if err := lock(ctx, tx, dia); err != nil {
-				return err
-			}
-			store, err := newRevisionStore(ctx, tx, dia, false)
-			if err != nil {
-				return err
-			}
-			if err := store.verifyApplied(ctx, dir); err != nil {
-				return err
-			}
-			revs, err := store.ReadRevisions(ctx)
-			if err != nil {
-				return err
-			}
-			targets, err := downTargets(revs, opts)
-			if err != nil {
-				return err
-			}
-			drv, err := atlasDriver(tx, dia)
-			if err != nil {
-				return err
-			}
-			lost := false
-			for _, r := range targets {
-				f, ok := downs[r.Version]
-				if !ok {
-					return fmt.Errorf("migration %s has no down file: it can't be reverted", r.Version)
-				}
-				step, err := revert(ctx, tx, drv, dia, f)
-				if err != nil {
-					return fmt.Errorf("revert %s: %w", r.Version, err)
-				}
-				step.Version = r.Version
-				if err := store.DeleteRevision(ctx, r.Version); err != nil {
-					return err
-				}
-				lost = lost || len(step.Loss) > 0
-				plan = append(plan, step)
-			}
-			switch {
-			case lost && !opts.Force:
-				return &DataLossError{Plan: plan}
-			case opts.DryRun:
-				return errDryRun
-			}
-			return nil
+	err := retried(ctx, func() error {
+		plan = nil
+		return withConn(ctx, db, dia, func(conn *sql.Conn) error {
+			return inTx(ctx, conn, func(tx *sql.Tx) error {
+				return downOnce(ctx, tx, dia, dir, downs, opts, &plan, errDryRun)
+			})
 		})
 	})
 	if errors.Is(err, errDryRun) {
@@ -217,6 +175,56 @@ func Down(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, dow
 		return nil, err
 	}
 	return plan, nil
+}
+
+// downOnce is one attempt of Down in tx, appending what it reverted to plan.
+func downOnce(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir, downs map[string]atlasmigrate.File, opts DownOptions, plan *[]Reverted, errDryRun error) error {
+	if err := lock(ctx, tx, dia); err != nil {
+		return err
+	}
+	store, err := newRevisionStore(ctx, tx, dia, false)
+	if err != nil {
+		return err
+	}
+	if err := store.verifyApplied(ctx, dir); err != nil {
+		return err
+	}
+	revs, err := store.ReadRevisions(ctx)
+	if err != nil {
+		return err
+	}
+	targets, err := downTargets(revs, opts)
+	if err != nil {
+		return err
+	}
+	drv, err := atlasDriver(tx, dia)
+	if err != nil {
+		return err
+	}
+	lost := false
+	for _, r := range targets {
+		f, ok := downs[r.Version]
+		if !ok {
+			return fmt.Errorf("migration %s has no down file: it can't be reverted", r.Version)
+		}
+		step, err := revert(ctx, tx, drv, dia, f)
+		if err != nil {
+			return fmt.Errorf("revert %s: %w", r.Version, err)
+		}
+		step.Version = r.Version
+		if err := store.DeleteRevision(ctx, r.Version); err != nil {
+			return err
+		}
+		lost = lost || len(step.Loss) > 0
+		*plan = append(*plan, step)
+	}
+	switch {
+	case lost && !opts.Force:
+		return &DataLossError{Plan: *plan}
+	case opts.DryRun:
+		return errDryRun
+	}
+	return nil
 }
 
 // downTargets picks the revisions to revert, newest first.

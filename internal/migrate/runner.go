@@ -17,6 +17,7 @@ import (
 	"ariga.io/atlas/sql/sqlite"
 	"entgo.io/ent/dialect"
 
+	"shop/internal/database"
 	"shop/migrations"
 )
 
@@ -114,7 +115,19 @@ func Apply(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, op
 		return planUp(ctx, db, dia, dir, opts.To)
 	}
 	var done []Planned
-	err := withConn(ctx, db, dia, func(conn *sql.Conn) error {
+	err := retried(ctx, func() error {
+		done = nil
+		return applyOnce(ctx, db, dia, dir, opts, &done)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+// applyOnce is one attempt of Apply, appending what it applied to done.
+func applyOnce(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, opts UpOptions, done *[]Planned) error {
+	return withConn(ctx, db, dia, func(conn *sql.Conn) error {
 		return inTx(ctx, conn, func(tx *sql.Tx) error {
 			if err := lock(ctx, tx, dia); err != nil {
 				return err
@@ -149,14 +162,34 @@ func Apply(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir, op
 				if err := foreignKeyCheck(ctx, tx, dia); err != nil {
 					return fmt.Errorf("apply %s: %w", f.Name(), err)
 				}
-				done = append(done, Planned{Version: f.Version(), Name: f.Name()})
+				*done = append(*done, Planned{Version: f.Version(), Name: f.Name()})
 			}
 		})
 	})
-	if err != nil {
-		return nil, err
+}
+
+// attempts is how often a migration's transaction runs when it collides
+// with the transactions of a serving shop (the first run included).
+const attempts = 10
+
+// retried runs fn, one migration transaction, again while it fails with a
+// transient conflict (database.Retryable): a migration applied or reverted
+// under load takes ACCESS EXCLUSIVE locks table after table while checkouts
+// hold locks on some of the same tables, and PostgreSQL may pick the
+// migration as the victim of the deadlock (40P01). Its transaction was
+// rolled back whole, so running it again is safe.
+func retried(ctx context.Context, fn func() error) error {
+	for i := 1; ; i++ {
+		err := fn()
+		if err == nil || i == attempts || !database.Retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(i) * 100 * time.Millisecond):
+		}
 	}
-	return done, nil
 }
 
 // planUp lists what Apply would run, reading only.
