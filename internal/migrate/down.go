@@ -182,6 +182,9 @@ func downOnce(ctx context.Context, tx *sql.Tx, dia string, dir atlasmigrate.Dir,
 	if err := lock(ctx, tx, dia); err != nil {
 		return err
 	}
+	if err := lockTables(ctx, tx, dia); err != nil {
+		return err
+	}
 	store, err := newRevisionStore(ctx, tx, dia, false)
 	if err != nil {
 		return err
@@ -372,4 +375,30 @@ func dirName(dia string) string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+// lockTables takes every table of the schema at once, in one LOCK TABLE,
+// before a revert on PostgreSQL. A revert drops and alters tables one
+// after another; taking their locks as it goes, it would hold one (say
+// river_job, for an index) while transactions of the serving shop that
+// wait on it hold the next it needs (order_items): a cycle on every
+// attempt. Taking them all first, cart_items first (the first table a
+// checkout or cart change touches), it waits only for the transactions
+// in flight to end, and new ones queue behind it; a cycle with some other
+// order of tables ends in lock_timeout and the whole revert runs again
+// (retried). The shop's requests wait meanwhile, or answer 503.
+func lockTables(ctx context.Context, tx *sql.Tx, dia string) error {
+	if dia != dialect.Postgres {
+		return nil
+	}
+	var tables string
+	err := tx.QueryRowContext(ctx, `SELECT string_agg(quote_ident(tablename), ', ' ORDER BY tablename <> 'cart_items', tablename)
+		FROM pg_tables WHERE schemaname = current_schema()`).Scan(&tables)
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE "+tables+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/sqlite"
 	"entgo.io/ent/dialect"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"shop/internal/database"
 	"shop/migrations"
@@ -170,7 +171,7 @@ func applyOnce(ctx context.Context, db *sql.DB, dia string, dir atlasmigrate.Dir
 
 // attempts is how often a migration's transaction runs when it collides
 // with the transactions of a serving shop (the first run included).
-const attempts = 10
+const attempts = 30
 
 // retried runs fn, one migration transaction, again while it fails with a
 // transient conflict (database.Retryable): a migration applied or reverted
@@ -178,18 +179,38 @@ const attempts = 10
 // hold locks on some of the same tables, and PostgreSQL may pick the
 // migration as the victim of the deadlock (40P01). Its transaction was
 // rolled back whole, so running it again is safe.
+//
+// On PostgreSQL each statement of it also waits at most lockTimeout for a
+// lock (lock): a migration that takes ACCESS EXCLUSIVE locks table after
+// table under load would otherwise wait, holding the tables it has, for
+// checkouts that wait on those, until the deadlock detector aborts one
+// side. Giving up first (55P03) and running again later lets the
+// checkouts in flight finish; it is retried like a deadlock.
 func retried(ctx context.Context, fn func() error) error {
 	for i := 1; ; i++ {
 		err := fn()
-		if err == nil || i == attempts || !database.Retryable(err) {
+		if err == nil || i == attempts || !(database.Retryable(err) || lockNotAvailable(err)) {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(time.Duration(i) * 100 * time.Millisecond):
+		case <-time.After(min(time.Duration(i)*100*time.Millisecond, time.Second)):
 		}
 	}
+}
+
+// lockTimeout is how long a migration's statement waits for a lock before
+// its transaction gives up and runs again (retried): shorter than
+// PostgreSQL's default deadlock_timeout (1 s), so a migration waiting in a
+// cycle with checkouts steps back before the detector picks a victim.
+const lockTimeout = 500 * time.Millisecond
+
+// lockNotAvailable reports PostgreSQL's 55P03: a lock not granted within
+// lock_timeout.
+func lockNotAvailable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "55P03"
 }
 
 // planUp lists what Apply would run, reading only.
@@ -268,6 +289,11 @@ func lock(ctx context.Context, tx *sql.Tx, dia string) error {
 	}
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", advisoryLockKey); err != nil {
 		return fmt.Errorf("migration lock: %w", err)
+	}
+	// After the advisory lock, which may wait for another migration as
+	// long as that one runs.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", lockTimeout.Milliseconds())); err != nil {
+		return fmt.Errorf("migration lock timeout: %w", err)
 	}
 	return nil
 }
