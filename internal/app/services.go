@@ -31,7 +31,7 @@ type Services struct {
 
 // NewServices builds the modules for the configuration and dialect.
 func NewServices(cfg config.Config, dialect string) *Services {
-	inv := inventory.Service{Dialect: dialect}
+	inv := inventory.Service{}
 	prices := &pricing.Service{Dialect: dialect, Currency: cfg.Currency}
 	return &Services{
 		Pricing:   prices,

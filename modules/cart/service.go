@@ -7,7 +7,6 @@ import (
 	sqldb "database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
@@ -18,6 +17,7 @@ import (
 	"shop/ent/product"
 	"shop/ent/variant"
 	"shop/internal/apperr"
+	"shop/internal/database"
 	"shop/modules/inventory/stock"
 	"shop/schema"
 )
@@ -278,7 +278,7 @@ func (s Service) onlyVariant(ctx context.Context, db *ent.Client, productID int)
 }
 
 func (s Service) upsert(ctx context.Context, db *ent.Client, stmt map[string]string, userID, id, quantity int) (bool, error) {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := database.Now()
 	query, args := stmt[s.Dialect], []any{userID, quantity, now, now, id, quantity, quantity}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {

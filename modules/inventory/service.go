@@ -11,11 +11,9 @@ import (
 	"shop/modules/inventory/stock"
 )
 
-// Service changes stock and records movements.
-type Service struct {
-	// Dialect is the database's (dialect.Postgres or dialect.SQLite).
-	Dialect string
-}
+// Service changes stock and records movements (the dialect comes from the
+// client each method is given).
+type Service struct{}
 
 // RecordInitial records a new variant's initial stock as its `initial`
 // movement (the variant's create set the stock).

@@ -462,7 +462,7 @@ func TestSell_Unavailable(t *testing.T) {
 		off, gone, ok := e.products[0], e.products[1], e.products[2]
 		e.client.Product.UpdateOneID(off).SetIsActive(false).ExecX(ctx)
 		e.client.Product.DeleteOneID(gone).ExecX(ctx)
-		stock := inventory.Service{Dialect: dia}
+		stock := inventory.Service{}
 		err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
 			vid := func(productID int) int {
 				return tx.Variant.Query().Where(variant.ProductID(productID)).OnlyIDX(schema.SkipSoftDelete(ctx))

@@ -37,7 +37,7 @@ type Redemption struct {
 // discount_invalid, discount_exhausted, discount_not_applicable,
 // database.ErrRetry (the cart's code changed meanwhile).
 func (s *Service) Redeem(ctx context.Context, db *ent.Client, userID, discountID int, subtotal int64) (Redemption, error) {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := database.Now()
 	b := sql.Dialect(s.Dialect).Select().Builder
 	b.WriteString("UPDATE discounts SET times_used = times_used + 1 WHERE id = ").Arg(discountID).
 		WriteString(" AND deleted_at IS NULL AND is_active AND (starts_at IS NULL OR starts_at <= ").Arg(now).
