@@ -67,15 +67,15 @@ func View(lines []Line, code *pricing.CartDiscount, currency string) JSON {
 	out := JSON{Items: make([]LineJSON, 0, len(lines)), Currency: currency}
 	for _, l := range lines {
 		// Prices and quantities are bounded (10^10 × 1000), and so is a
-		// cart's line count, so these sums cannot overflow; money says so.
+		// cart's line count, so these cannot overflow; money says so.
 		sub, _ := money.Line(l.Price, l.Quantity)
 		out.Items = append(out.Items, LineJSON{
 			ID: l.ID, ProductID: l.ProductID, VariantID: l.VariantID, SKU: l.SKU, Options: l.Options, ProductName: l.Name,
 			UnitPrice: l.Price, Quantity: l.Quantity, Subtotal: sub, Available: l.Available(),
 		})
-		out.Subtotal, _ = money.Add(out.Subtotal, sub)
 		out.ItemCount += l.Quantity
 	}
+	out.Subtotal = Subtotal(lines)
 	out.Total, out.Discount = out.Subtotal, code
 	if code != nil {
 		out.Total = out.Subtotal - code.Amount
@@ -141,8 +141,8 @@ func (h *HTTP) SetDiscount(c echo.Context) error {
 
 // RemoveDiscount takes the code off the caller's cart and answers the cart.
 func (h *HTTP) RemoveDiscount(c echo.Context) error {
-	ctx, uid := c.Request().Context(), identity.UserID(c)
-	if err := h.Codes.RemoveCartCode(ctx, h.DB, uid); err != nil {
+	uid := identity.UserID(c)
+	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error { return h.Codes.RemoveCartCode(ctx, db, uid) }); err != nil {
 		return err
 	}
 	return h.respond(c, http.StatusOK, uid)
@@ -230,11 +230,11 @@ func (h *HTTP) Remove(c echo.Context) error {
 // checkout clears it.
 func (h *HTTP) Clear(c echo.Context) error {
 	uid := identity.UserID(c)
-	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error {
-		if err := h.Svc.Clear(ctx, db, uid); err != nil {
+	if err := h.Tx.Tx(c.Request().Context(), func(ctx context.Context, tx *ent.Tx) error {
+		if err := h.Svc.Clear(ctx, tx.Client(), uid); err != nil {
 			return err
 		}
-		return h.Codes.RemoveCartCode(ctx, db, uid)
+		return h.Codes.RemoveCartCode(ctx, tx.Client(), uid)
 	}); err != nil {
 		return err
 	}

@@ -39,16 +39,18 @@ func variantCreate(db *ent.Client, productID int, v VariantInput) *ent.VariantCr
 // CreateVariant adds a variant to a product that has options, with its
 // initial stock as an `initial` movement, on db (run it in a transaction).
 // Two concurrent creates of the same options meet the unique index
-// (product_id, options_key): one commits, the other is conflict. Errors: validation_failed (a product without options, the
+// (product_id, options_key): one commits, the other is conflict; the
+// product's row is locked first (lockProduct), so concurrent creates can't
+// pass the 100-variant limit together. Errors: validation_failed (a product without options, the
 // options not the product's, past 100 variants), not_found, conflict (a
 // SKU or the options taken).
 func (s *Service) CreateVariant(ctx context.Context, db *ent.Client, productID int, in VariantInput) (*ent.Variant, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	p, err := db.Product.Get(ctx, productID)
+	p, err := s.lockProduct(ctx, db, productID)
 	if err != nil {
-		return nil, fmt.Errorf("product %d: %w", productID, err)
+		return nil, err
 	}
 	if len(p.Options) == 0 {
 		return nil, apperr.Validation(apperr.Field("options", "a product without options has exactly one variant"))
@@ -154,6 +156,23 @@ func (s *Service) UpdateVariant(ctx context.Context, db *ent.Client, id int, p V
 	return v, nil
 }
 
+// lockProduct reads a live product and, on PostgreSQL, locks its row until
+// the transaction ends (SQLite's immediate transaction holds the write lock
+// already), so the count of its variants that CreateVariant and
+// DeleteVariant check can't change under them: two creates can't both pass
+// the 100-variant limit, two deletes can't both leave it variant-less.
+func (s *Service) lockProduct(ctx context.Context, db *ent.Client, id int) (*ent.Product, error) {
+	q := db.Product.Query().Where(product.ID(id))
+	if s.Dialect == dialect.Postgres {
+		q.ForUpdate()
+	}
+	p, err := q.Only(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("product %d: %w", id, err)
+	}
+	return p, nil
+}
+
 // DeleteVariant soft-deletes a variant (kept for order history). The
 // product's row is locked first (PostgreSQL: FOR UPDATE) so two deletes of
 // its last two variants can't both pass the "not the last one" check.
@@ -163,12 +182,8 @@ func (s *Service) DeleteVariant(ctx context.Context, db *ent.Client, id int) err
 	if err != nil {
 		return err
 	}
-	q := db.Product.Query().Where(product.ID(v.ProductID))
-	if s.Dialect == dialect.Postgres {
-		q.ForUpdate()
-	}
-	if _, err := q.Only(ctx); err != nil {
-		return fmt.Errorf("lock product %d: %w", v.ProductID, err)
+	if _, err := s.lockProduct(ctx, db, v.ProductID); err != nil {
+		return err
 	}
 	n, err := db.Variant.Query().Where(variant.ProductID(v.ProductID)).Count(ctx)
 	if err != nil {

@@ -2,13 +2,14 @@ package catalog
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"shop/ent"
-	"shop/internal/apperr"
+
 	"shop/internal/database"
 	"shop/internal/events"
 	"shop/internal/httpserver"
@@ -80,24 +81,13 @@ func (h *HTTP) GetVariant(c echo.Context) error {
 func (h *HTTP) ListVariants(c echo.Context) error {
 	q := httpserver.NewQuery(c)
 	f := VariantFilter{SKU: q.String("sku", 64)}
-	if raw := c.QueryParam("product_id"); raw != "" {
-		id, err := strconv.Atoi(raw)
-		if err != nil || id < 1 {
-			q.Add(apperr.Field("product_id", "must be a positive integer"))
-		} else {
-			f.ProductID = &id
-		}
+	if id := q.Int64("product_id", 1, math.MaxInt32); id != nil {
+		pid := int(*id)
+		f.ProductID = &pid
 	}
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.IDOrder)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	rows, err := h.Svc.ListVariants(c.Request().Context(), h.DB, f, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, h.toVariantJSON, page.ByIDAscending(func(v *ent.Variant) int { return v.ID })))
+	return httpserver.List(c, q, page.IDOrder, func(ctx context.Context, p page.Params) ([]*ent.Variant, error) {
+		return h.Svc.ListVariants(ctx, h.DB, f, p)
+	}, h.toVariantJSON, page.ByIDAscending(func(v *ent.Variant) int { return v.ID }))
 }
 
 // updateVariantRequest is a VariantPatch as JSON: price tells absent

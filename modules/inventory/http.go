@@ -59,25 +59,16 @@ func (h *HTTP) ListVariantMovements(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := httpserver.NewQuery(c)
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	if _, err := h.DB.Variant.Query().Where(variant.ID(id), variant.HasProductWith(product.DeletedAtIsNil())).Only(ctx); err != nil {
-		return err
-	}
-	rows, err := h.DB.InventoryMovement.Query().
-		Where(inventorymovement.VariantID(id), predicate.InventoryMovement(page.NewestFirst.After(p.Cursor))).
-		Order(page.NewestFirst.Order()).
-		Limit(p.Limit + 1).
-		All(ctx)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, toMovementJSON, page.ByID(func(m *ent.InventoryMovement) int { return m.ID })))
+	return httpserver.List(c, httpserver.NewQuery(c), page.NewestFirst, func(ctx context.Context, p page.Params) ([]*ent.InventoryMovement, error) {
+		if _, err := h.DB.Variant.Query().Where(variant.ID(id), variant.HasProductWith(product.DeletedAtIsNil())).Only(ctx); err != nil {
+			return nil, err
+		}
+		return h.DB.InventoryMovement.Query().
+			Where(inventorymovement.VariantID(id), predicate.InventoryMovement(page.NewestFirst.After(p.Cursor))).
+			Order(page.NewestFirst.Order()).
+			Limit(p.Limit + 1).
+			All(ctx)
+	}, toMovementJSON, page.ByID(func(m *ent.InventoryMovement) int { return m.ID }))
 }
 
 // AdjustStock changes a product's stock with its movement and answers the

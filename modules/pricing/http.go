@@ -139,17 +139,9 @@ func (h *HTTP) Get(c echo.Context) error {
 
 // List answers a page of discounts, newest first, or the one with a code.
 func (h *HTTP) List(c echo.Context) error {
-	q := httpserver.NewQuery(c)
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	rows, err := h.Svc.ListDiscounts(c.Request().Context(), h.DB, c.QueryParam("code"), p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, h.toJSON, page.ByID(func(d *ent.Discount) int { return d.ID })))
+	return httpserver.List(c, httpserver.NewQuery(c), page.NewestFirst, func(ctx context.Context, p page.Params) ([]*ent.Discount, error) {
+		return h.Svc.ListDiscounts(ctx, h.DB, c.QueryParam("code"), p)
+	}, h.toJSON, page.ByID(func(d *ent.Discount) int { return d.ID }))
 }
 
 // Redemptions answers a page of a discount's redemptions, newest first.
@@ -158,17 +150,9 @@ func (h *HTTP) Redemptions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := httpserver.NewQuery(c)
-	p, errs := page.Parse(c.QueryParam("limit"), c.QueryParam("cursor"), page.NewestFirst)
-	q.Add(errs...)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	rows, err := h.Svc.Redemptions(c.Request().Context(), h.DB, id, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page.Build(rows, p.Limit, func(o *ent.Order) RedemptionJSON {
+	return httpserver.List(c, httpserver.NewQuery(c), page.NewestFirst, func(ctx context.Context, p page.Params) ([]*ent.Order, error) {
+		return h.Svc.Redemptions(ctx, h.DB, id, p)
+	}, func(o *ent.Order) RedemptionJSON {
 		return RedemptionJSON{OrderID: o.ID, UserID: o.UserID, Amount: o.DiscountAmount, CreatedAt: o.CreatedAt.UTC()}
-	}, page.ByID(func(o *ent.Order) int { return o.ID })))
+	}, page.ByID(func(o *ent.Order) int { return o.ID }))
 }
