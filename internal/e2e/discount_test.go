@@ -183,8 +183,19 @@ func TestDiscounts(t *testing.T) {
 			s.do(t, req{method: "DELETE", path: "/api/v1/cart/discount", token: ann.Token}).wantStatus(200)
 			s.setCode(t, ann, "LIMITED").wantStatus(200)
 			s.checkout(t, ann, nil, nil).wantStatus(http.StatusCreated)
+			dora := s.register(t, "Dora")
+			s.addToCart(t, dora, a.ID, 1)
+			s.setCode(t, dora, "LIMITED").wantStatus(200)
+			s.checkout(t, dora, nil, nil).wantStatus(http.StatusCreated)
+			// Two uses: a limit below them is refused (CHECK
+			// discount_times_used_range) and nothing changes.
 			s.do(t, req{method: "PATCH", path: path("/api/v1/admin/discounts/%d", d.ID), token: admin.Token,
-				body: map[string]any{"usage_limit": 1}}).wantStatus(200)
+				body: map[string]any{"usage_limit": 1}}).wantProblem(http.StatusConflict, "conflict")
+			if got := s.ent.Discount.GetX(t.Context(), d.ID); got.UsageLimit == nil || *got.UsageLimit != 3 || got.TimesUsed != 2 {
+				t.Fatalf("after a refused limit below times_used: limit %v, times_used %d", got.UsageLimit, got.TimesUsed)
+			}
+			s.do(t, req{method: "PATCH", path: path("/api/v1/admin/discounts/%d", d.ID), token: admin.Token,
+				body: map[string]any{"usage_limit": 2}}).wantStatus(200)
 			// The limit reached: a new customer is refused.
 			bob := s.register(t, "Bob")
 			s.addToCart(t, bob, a.ID, 1)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	entproduct "shop/ent/product"
 	"shop/internal/events"
 	"shop/internal/testdb"
 	"shop/modules/cart"
@@ -268,6 +269,9 @@ func TestVariants_ProductStockCap(t *testing.T) {
 			"variants": []any{map[string]any{"options": map[string]string{"Size": "S"}, "stock": big},
 				map[string]any{"options": map[string]string{"Size": "M"}, "stock": big}},
 		}}).wantProblem(409, "conflict")
+		if n := s.ent.Product.Query().Where(entproduct.Name("Two")).CountX(t.Context()); n != 0 {
+			t.Fatalf("the refused product was stored (%d rows)", n)
+		}
 		s.do(t, req{method: "POST", path: path("/api/v1/admin/products/%d/variants", p.ID), token: a.Token,
 			body: map[string]any{"options": map[string]string{"Size": "M"}, "stock": big}}).wantProblem(409, "conflict")
 		var m events.Variant
