@@ -2377,7 +2377,7 @@ type ClientInterface interface {
 
 	// GetInventoryReconciliation Check stock against the ledger
 	//
-	// Every product's stock against the sum of its movements; `discrepancies` lists those that differ.
+	// Every variant's stock against the sum of its movements, every product's against the sum of its live variants' (`discrepancies`), and every discount code's `times_used` against its redemptions (`discount_discrepancies`).
 	//
 	// Corresponds with GET /api/v1/admin/inventory/reconciliation (the `GetInventoryReconciliation` operationId).
 	GetInventoryReconciliation(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2499,7 +2499,7 @@ type ClientInterface interface {
 
 	// GetSalesReport Sales report
 	//
-	// Orders, units and revenue over [from, to) by day, category or product; cancelled orders excluded.
+	// Orders, units and revenue (net of discounts) over [from, to) by day, category, product, variant or discount code; cancelled orders excluded.
 	//
 	// Corresponds with GET /api/v1/admin/reports/sales (the `GetSalesReport` operationId).
 	GetSalesReport(ctx context.Context, params *GetSalesReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2672,14 +2672,14 @@ type ClientInterface interface {
 
 	// ClearCart Empty the cart
 	//
-	// Removes every line.
+	// Removes every line and the discount code, as a checkout clears the cart.
 	//
 	// Corresponds with DELETE /api/v1/cart (the `ClearCart` operationId).
 	ClearCart(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCart The caller's cart
 	//
-	// Prices are read live from the products; `available` flags lines that can't be bought now.
+	// Prices are read live from the variants (their own or their product's); `available` flags lines that can't be bought now.
 	//
 	// Corresponds with GET /api/v1/cart (the `GetCart` operationId).
 	GetCart(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2715,20 +2715,22 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/cart/discount (the `SetCartDiscount` operationId).
 	SetCartDiscount(ctx context.Context, body SetCartDiscountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AddCartItemWithBody Add a product to the cart
+	// AddCartItemWithBody Add a variant to the cart
 	//
-	// Adds to the product's line if it has one. More than in stock is 409
-	// `insufficient_stock`; an inactive or deleted product 409 `product_unavailable`.
+	// By `variant_id`, or by `product_id` for a product with one variant (several:
+	// 422 `variant_required`). Adds to the variant's line if it has one. More than
+	// in stock is 409 `insufficient_stock`; a variant not for sale 409 `product_unavailable`.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/cart/items (the `AddCartItem` operationId).
 	AddCartItemWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AddCartItem Add a product to the cart
+	// AddCartItem Add a variant to the cart
 	//
-	// Adds to the product's line if it has one. More than in stock is 409
-	// `insufficient_stock`; an inactive or deleted product 409 `product_unavailable`.
+	// By `variant_id`, or by `product_id` for a product with one variant (several:
+	// 422 `variant_required`). Adds to the variant's line if it has one. More than
+	// in stock is 409 `insufficient_stock`; a variant not for sale 409 `product_unavailable`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2769,9 +2771,11 @@ type ClientInterface interface {
 
 	// CheckoutWithBody Turn the cart into an order
 	//
-	// One transaction: the order and its lines, a stock decrement and a
-	// `sale` movement per line, the cart cleared; on any failure nothing
-	// changes. With `expected_total`, a different live total is 409
+	// One transaction: the order and its lines, the cart's discount code
+	// redeemed, a stock decrement and a `sale` movement per variant, the cart
+	// (and its code) cleared; on any failure nothing changes. A code that no
+	// longer applies refuses it: 422 `discount_invalid`, 409 `discount_exhausted`,
+	// 422 `discount_not_applicable`; an empty cart is 422 `empty_cart`. With `expected_total`, a different live total is 409
 	// `price_changed`. With an `Idempotency-Key`, a repeat by the same user
 	// returns the same order with 200 and `Idempotent-Replayed: true`.
 	//
@@ -2782,9 +2786,11 @@ type ClientInterface interface {
 
 	// Checkout Turn the cart into an order
 	//
-	// One transaction: the order and its lines, a stock decrement and a
-	// `sale` movement per line, the cart cleared; on any failure nothing
-	// changes. With `expected_total`, a different live total is 409
+	// One transaction: the order and its lines, the cart's discount code
+	// redeemed, a stock decrement and a `sale` movement per variant, the cart
+	// (and its code) cleared; on any failure nothing changes. A code that no
+	// longer applies refuses it: 422 `discount_invalid`, 409 `discount_exhausted`,
+	// 422 `discount_not_applicable`; an empty cart is 422 `empty_cart`. With `expected_total`, a different live total is 409
 	// `price_changed`. With an `Idempotency-Key`, a repeat by the same user
 	// returns the same order with 200 and `Idempotent-Replayed: true`.
 	//
@@ -3281,7 +3287,7 @@ func (c *Client) ListDiscountRedemptions(ctx context.Context, id ID, params *Lis
 
 // GetInventoryReconciliation Check stock against the ledger
 //
-// Every product's stock against the sum of its movements; `discrepancies` lists those that differ.
+// Every variant's stock against the sum of its movements, every product's against the sum of its live variants' (`discrepancies`), and every discount code's `times_used` against its redemptions (`discount_discrepancies`).
 //
 // Corresponds with GET /api/v1/admin/inventory/reconciliation (the `GetInventoryReconciliation` operationId).
 func (c *Client) GetInventoryReconciliation(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3543,7 +3549,7 @@ func (c *Client) CreateVariant(ctx context.Context, id ID, body CreateVariantJSO
 
 // GetSalesReport Sales report
 //
-// Orders, units and revenue over [from, to) by day, category or product; cancelled orders excluded.
+// Orders, units and revenue (net of discounts) over [from, to) by day, category, product, variant or discount code; cancelled orders excluded.
 //
 // Corresponds with GET /api/v1/admin/reports/sales (the `GetSalesReport` operationId).
 func (c *Client) GetSalesReport(ctx context.Context, params *GetSalesReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3926,7 +3932,7 @@ func (c *Client) RegisterUser(ctx context.Context, body RegisterUserJSONRequestB
 
 // ClearCart Empty the cart
 //
-// Removes every line.
+// Removes every line and the discount code, as a checkout clears the cart.
 //
 // Corresponds with DELETE /api/v1/cart (the `ClearCart` operationId).
 func (c *Client) ClearCart(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3943,7 +3949,7 @@ func (c *Client) ClearCart(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // GetCart The caller's cart
 //
-// Prices are read live from the products; `available` flags lines that can't be bought now.
+// Prices are read live from the variants (their own or their product's); `available` flags lines that can't be bought now.
 //
 // Corresponds with GET /api/v1/cart (the `GetCart` operationId).
 func (c *Client) GetCart(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4019,10 +4025,11 @@ func (c *Client) SetCartDiscount(ctx context.Context, body SetCartDiscountJSONRe
 	return c.Client.Do(req)
 }
 
-// AddCartItemWithBody Add a product to the cart
+// AddCartItemWithBody Add a variant to the cart
 //
-// Adds to the product's line if it has one. More than in stock is 409
-// `insufficient_stock`; an inactive or deleted product 409 `product_unavailable`.
+// By `variant_id`, or by `product_id` for a product with one variant (several:
+// 422 `variant_required`). Adds to the variant's line if it has one. More than
+// in stock is 409 `insufficient_stock`; a variant not for sale 409 `product_unavailable`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4039,10 +4046,11 @@ func (c *Client) AddCartItemWithBody(ctx context.Context, contentType string, bo
 	return c.Client.Do(req)
 }
 
-// AddCartItem Add a product to the cart
+// AddCartItem Add a variant to the cart
 //
-// Adds to the product's line if it has one. More than in stock is 409
-// `insufficient_stock`; an inactive or deleted product 409 `product_unavailable`.
+// By `variant_id`, or by `product_id` for a product with one variant (several:
+// 422 `variant_required`). Adds to the variant's line if it has one. More than
+// in stock is 409 `insufficient_stock`; a variant not for sale 409 `product_unavailable`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4133,9 +4141,11 @@ func (c *Client) ListCategories(ctx context.Context, reqEditors ...RequestEditor
 
 // CheckoutWithBody Turn the cart into an order
 //
-// One transaction: the order and its lines, a stock decrement and a
-// `sale` movement per line, the cart cleared; on any failure nothing
-// changes. With `expected_total`, a different live total is 409
+// One transaction: the order and its lines, the cart's discount code
+// redeemed, a stock decrement and a `sale` movement per variant, the cart
+// (and its code) cleared; on any failure nothing changes. A code that no
+// longer applies refuses it: 422 `discount_invalid`, 409 `discount_exhausted`,
+// 422 `discount_not_applicable`; an empty cart is 422 `empty_cart`. With `expected_total`, a different live total is 409
 // `price_changed`. With an `Idempotency-Key`, a repeat by the same user
 // returns the same order with 200 and `Idempotent-Replayed: true`.
 //
@@ -4156,9 +4166,11 @@ func (c *Client) CheckoutWithBody(ctx context.Context, params *CheckoutParams, c
 
 // Checkout Turn the cart into an order
 //
-// One transaction: the order and its lines, a stock decrement and a
-// `sale` movement per line, the cart cleared; on any failure nothing
-// changes. With `expected_total`, a different live total is 409
+// One transaction: the order and its lines, the cart's discount code
+// redeemed, a stock decrement and a `sale` movement per variant, the cart
+// (and its code) cleared; on any failure nothing changes. A code that no
+// longer applies refuses it: 422 `discount_invalid`, 409 `discount_exhausted`,
+// 422 `discount_not_applicable`; an empty cart is 422 `empty_cart`. With `expected_total`, a different live total is 409
 // `price_changed`. With an `Idempotency-Key`, a repeat by the same user
 // returns the same order with 200 and `Idempotent-Replayed: true`.
 //
@@ -7452,7 +7464,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetInventoryReconciliationWithResponse Check stock against the ledger
 	//
-	// Every product's stock against the sum of its movements; `discrepancies` lists those that differ.
+	// Every variant's stock against the sum of its movements, every product's against the sum of its live variants' (`discrepancies`), and every discount code's `times_used` against its redemptions (`discount_discrepancies`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7582,7 +7594,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetSalesReportWithResponse Sales report
 	//
-	// Orders, units and revenue over [from, to) by day, category or product; cancelled orders excluded.
+	// Orders, units and revenue (net of discounts) over [from, to) by day, category, product, variant or discount code; cancelled orders excluded.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7773,7 +7785,7 @@ type ClientWithResponsesInterface interface {
 
 	// ClearCartWithResponse Empty the cart
 	//
-	// Removes every line.
+	// Removes every line and the discount code, as a checkout clears the cart.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7782,7 +7794,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCartWithResponse The caller's cart
 	//
-	// Prices are read live from the products; `available` flags lines that can't be bought now.
+	// Prices are read live from the variants (their own or their product's); `available` flags lines that can't be bought now.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7822,20 +7834,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/cart/discount (the `SetCartDiscount` operationId).
 	SetCartDiscountWithResponse(ctx context.Context, body SetCartDiscountJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCartDiscountResponse, error)
 
-	// AddCartItemWithBodyWithResponse Add a product to the cart
+	// AddCartItemWithBodyWithResponse Add a variant to the cart
 	//
-	// Adds to the product's line if it has one. More than in stock is 409
-	// `insufficient_stock`; an inactive or deleted product 409 `product_unavailable`.
+	// By `variant_id`, or by `product_id` for a product with one variant (several:
+	// 422 `variant_required`). Adds to the variant's line if it has one. More than
+	// in stock is 409 `insufficient_stock`; a variant not for sale 409 `product_unavailable`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/cart/items (the `AddCartItem` operationId).
 	AddCartItemWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCartItemResponse, error)
 
-	// AddCartItemWithResponse Add a product to the cart
+	// AddCartItemWithResponse Add a variant to the cart
 	//
-	// Adds to the product's line if it has one. More than in stock is 409
-	// `insufficient_stock`; an inactive or deleted product 409 `product_unavailable`.
+	// By `variant_id`, or by `product_id` for a product with one variant (several:
+	// 422 `variant_required`). Adds to the variant's line if it has one. More than
+	// in stock is 409 `insufficient_stock`; a variant not for sale 409 `product_unavailable`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7880,9 +7894,11 @@ type ClientWithResponsesInterface interface {
 
 	// CheckoutWithBodyWithResponse Turn the cart into an order
 	//
-	// One transaction: the order and its lines, a stock decrement and a
-	// `sale` movement per line, the cart cleared; on any failure nothing
-	// changes. With `expected_total`, a different live total is 409
+	// One transaction: the order and its lines, the cart's discount code
+	// redeemed, a stock decrement and a `sale` movement per variant, the cart
+	// (and its code) cleared; on any failure nothing changes. A code that no
+	// longer applies refuses it: 422 `discount_invalid`, 409 `discount_exhausted`,
+	// 422 `discount_not_applicable`; an empty cart is 422 `empty_cart`. With `expected_total`, a different live total is 409
 	// `price_changed`. With an `Idempotency-Key`, a repeat by the same user
 	// returns the same order with 200 and `Idempotent-Replayed: true`.
 	//
@@ -7893,9 +7909,11 @@ type ClientWithResponsesInterface interface {
 
 	// CheckoutWithResponse Turn the cart into an order
 	//
-	// One transaction: the order and its lines, a stock decrement and a
-	// `sale` movement per line, the cart cleared; on any failure nothing
-	// changes. With `expected_total`, a different live total is 409
+	// One transaction: the order and its lines, the cart's discount code
+	// redeemed, a stock decrement and a `sale` movement per variant, the cart
+	// (and its code) cleared; on any failure nothing changes. A code that no
+	// longer applies refuses it: 422 `discount_invalid`, 409 `discount_exhausted`,
+	// 422 `discount_not_applicable`; an empty cart is 422 `empty_cart`. With `expected_total`, a different live total is 409
 	// `price_changed`. With an `Idempotency-Key`, a repeat by the same user
 	// returns the same order with 200 and `Idempotent-Replayed: true`.
 	//
@@ -10785,6 +10803,8 @@ type CreateStockAdjustmentResponse404Headers struct {
 
 // CreateStockAdjustmentResponse422Headers the declared response headers of an HTTP 422 response for CreateStockAdjustment
 type CreateStockAdjustmentResponse422Headers struct {
+	Allow      *string
+	RetryAfter *int
 	XRequestID string
 }
 
@@ -10809,7 +10829,7 @@ type CreateStockAdjustmentResponse struct {
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *NotFound
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationProblemJSON422 *ValidationFailed
+	ApplicationProblemJSON422 *Problem
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -10854,7 +10874,7 @@ func (r CreateStockAdjustmentResponse) GetApplicationProblemJSON404() *NotFound 
 }
 
 // GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r CreateStockAdjustmentResponse) GetApplicationProblemJSON422() *ValidationFailed {
+func (r CreateStockAdjustmentResponse) GetApplicationProblemJSON422() *Problem {
 	return r.ApplicationProblemJSON422
 }
 
@@ -13151,6 +13171,8 @@ type AddCartItemResponse401Headers struct {
 
 // AddCartItemResponse422Headers the declared response headers of an HTTP 422 response for AddCartItem
 type AddCartItemResponse422Headers struct {
+	Allow      *string
+	RetryAfter *int
 	XRequestID string
 }
 
@@ -13171,7 +13193,7 @@ type AddCartItemResponse struct {
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationProblemJSON422 *ValidationFailed
+	ApplicationProblemJSON422 *Problem
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
 	// Headers201 the parsed response headers for an HTTP 201 response
@@ -13202,7 +13224,7 @@ func (r AddCartItemResponse) GetApplicationProblemJSON401() *Unauthorized {
 }
 
 // GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r AddCartItemResponse) GetApplicationProblemJSON422() *ValidationFailed {
+func (r AddCartItemResponse) GetApplicationProblemJSON422() *Problem {
 	return r.ApplicationProblemJSON422
 }
 
@@ -13568,6 +13590,8 @@ type CheckoutResponse401Headers struct {
 
 // CheckoutResponse422Headers the declared response headers of an HTTP 422 response for Checkout
 type CheckoutResponse422Headers struct {
+	Allow      *string
+	RetryAfter *int
 	XRequestID string
 }
 
@@ -13590,7 +13614,7 @@ type CheckoutResponse struct {
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationProblemJSON422 *ValidationFailed
+	ApplicationProblemJSON422 *Problem
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -13628,7 +13652,7 @@ func (r CheckoutResponse) GetApplicationProblemJSON401() *Unauthorized {
 }
 
 // GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r CheckoutResponse) GetApplicationProblemJSON422() *ValidationFailed {
+func (r CheckoutResponse) GetApplicationProblemJSON422() *Problem {
 	return r.ApplicationProblemJSON422
 }
 
@@ -14891,7 +14915,7 @@ func (c *ClientWithResponses) ListDiscountRedemptionsWithResponse(ctx context.Co
 
 // GetInventoryReconciliationWithResponse Check stock against the ledger
 //
-// Every product's stock against the sum of its movements; `discrepancies` lists those that differ.
+// Every variant's stock against the sum of its movements, every product's against the sum of its live variants' (`discrepancies`), and every discount code's `times_used` against its redemptions (`discount_discrepancies`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15105,7 +15129,7 @@ func (c *ClientWithResponses) CreateVariantWithResponse(ctx context.Context, id 
 
 // GetSalesReportWithResponse Sales report
 //
-// Orders, units and revenue over [from, to) by day, category or product; cancelled orders excluded.
+// Orders, units and revenue (net of discounts) over [from, to) by day, category, product, variant or discount code; cancelled orders excluded.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15422,7 +15446,7 @@ func (c *ClientWithResponses) RegisterUserWithResponse(ctx context.Context, body
 
 // ClearCartWithResponse Empty the cart
 //
-// Removes every line.
+// Removes every line and the discount code, as a checkout clears the cart.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15437,7 +15461,7 @@ func (c *ClientWithResponses) ClearCartWithResponse(ctx context.Context, reqEdit
 
 // GetCartWithResponse The caller's cart
 //
-// Prices are read live from the products; `available` flags lines that can't be bought now.
+// Prices are read live from the variants (their own or their product's); `available` flags lines that can't be bought now.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15501,10 +15525,11 @@ func (c *ClientWithResponses) SetCartDiscountWithResponse(ctx context.Context, b
 	return ParseSetCartDiscountResponse(rsp)
 }
 
-// AddCartItemWithBodyWithResponse Add a product to the cart
+// AddCartItemWithBodyWithResponse Add a variant to the cart
 //
-// Adds to the product's line if it has one. More than in stock is 409
-// `insufficient_stock`; an inactive or deleted product 409 `product_unavailable`.
+// By `variant_id`, or by `product_id` for a product with one variant (several:
+// 422 `variant_required`). Adds to the variant's line if it has one. More than
+// in stock is 409 `insufficient_stock`; a variant not for sale 409 `product_unavailable`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15517,10 +15542,11 @@ func (c *ClientWithResponses) AddCartItemWithBodyWithResponse(ctx context.Contex
 	return ParseAddCartItemResponse(rsp)
 }
 
-// AddCartItemWithResponse Add a product to the cart
+// AddCartItemWithResponse Add a variant to the cart
 //
-// Adds to the product's line if it has one. More than in stock is 409
-// `insufficient_stock`; an inactive or deleted product 409 `product_unavailable`.
+// By `variant_id`, or by `product_id` for a product with one variant (several:
+// 422 `variant_required`). Adds to the variant's line if it has one. More than
+// in stock is 409 `insufficient_stock`; a variant not for sale 409 `product_unavailable`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15595,9 +15621,11 @@ func (c *ClientWithResponses) ListCategoriesWithResponse(ctx context.Context, re
 
 // CheckoutWithBodyWithResponse Turn the cart into an order
 //
-// One transaction: the order and its lines, a stock decrement and a
-// `sale` movement per line, the cart cleared; on any failure nothing
-// changes. With `expected_total`, a different live total is 409
+// One transaction: the order and its lines, the cart's discount code
+// redeemed, a stock decrement and a `sale` movement per variant, the cart
+// (and its code) cleared; on any failure nothing changes. A code that no
+// longer applies refuses it: 422 `discount_invalid`, 409 `discount_exhausted`,
+// 422 `discount_not_applicable`; an empty cart is 422 `empty_cart`. With `expected_total`, a different live total is 409
 // `price_changed`. With an `Idempotency-Key`, a repeat by the same user
 // returns the same order with 200 and `Idempotent-Replayed: true`.
 //
@@ -15614,9 +15642,11 @@ func (c *ClientWithResponses) CheckoutWithBodyWithResponse(ctx context.Context, 
 
 // CheckoutWithResponse Turn the cart into an order
 //
-// One transaction: the order and its lines, a stock decrement and a
-// `sale` movement per line, the cart cleared; on any failure nothing
-// changes. With `expected_total`, a different live total is 409
+// One transaction: the order and its lines, the cart's discount code
+// redeemed, a stock decrement and a `sale` movement per variant, the cart
+// (and its code) cleared; on any failure nothing changes. A code that no
+// longer applies refuses it: 422 `discount_invalid`, 409 `discount_exhausted`,
+// 422 `discount_not_applicable`; an empty cart is 422 `empty_cart`. With `expected_total`, a different live total is 409
 // `price_changed`. With an `Idempotency-Key`, a repeat by the same user
 // returns the same order with 200 and `Idempotent-Replayed: true`.
 //
@@ -19385,7 +19415,7 @@ func ParseCreateStockAdjustmentResponse(rsp *http.Response) (*CreateStockAdjustm
 		response.ApplicationProblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19460,6 +19490,20 @@ func ParseCreateStockAdjustmentResponse(rsp *http.Response) (*CreateStockAdjustm
 		response.Headers404 = &headers
 	case rsp.StatusCode == 422:
 		var headers CreateStockAdjustmentResponse422Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -22213,7 +22257,7 @@ func ParseAddCartItemResponse(rsp *http.Response) (*AddCartItemResponse, error) 
 		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22261,6 +22305,20 @@ func ParseAddCartItemResponse(rsp *http.Response) (*AddCartItemResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 422:
 		var headers AddCartItemResponse422Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -22687,7 +22745,7 @@ func ParseCheckoutResponse(rsp *http.Response) (*CheckoutResponse, error) {
 		response.ApplicationProblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22759,6 +22817,20 @@ func ParseCheckoutResponse(rsp *http.Response) (*CheckoutResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 422:
 		var headers CheckoutResponse422Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
