@@ -67,7 +67,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenTTL:          r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
 		Currency:          strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
 		DBMaxOpenConns:    r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
-		DBMaxIdleConns:    r.int("SHOP_DB_MAX_IDLE_CONNS", -1), // -1: unset, DefaultMaxIdleConns below
+		DBMaxIdleConns:    r.int("SHOP_DB_MAX_IDLE_CONNS", -1), // -1: unset, half the open limit (below)
 		DBConnMaxLife:     r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
 		DBConnMaxIdle:     r.dur("SHOP_DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
 		DBBusyTimeout:     r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),

@@ -26,14 +26,14 @@ const (
 // Delivery statuses of API.md, each a set of River job states: River's job
 // table is the delivery log (no second copy to keep in step).
 var deliveryStates = map[string][]rivertype.JobState{
-	"pending": {rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	DeliveryPending: {rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 		rivertype.JobStateRunning, rivertype.JobStateScheduled},
-	"succeeded": {rivertype.JobStateCompleted},
-	"failed":    {rivertype.JobStateDiscarded, rivertype.JobStateCancelled},
+	DeliverySucceeded: {rivertype.JobStateCompleted},
+	DeliveryFailed:    {rivertype.JobStateDiscarded, rivertype.JobStateCancelled},
 }
 
 // DeliveryStatuses are the values of the status filter.
-var DeliveryStatuses = []string{"pending", "succeeded", "failed"}
+var DeliveryStatuses = []string{DeliveryPending, DeliverySucceeded, DeliveryFailed}
 
 // StoppedMessage is the delivery log's last_error of a delivery that was
 // cancelled because its endpoint was deactivated or deleted.
@@ -65,7 +65,7 @@ func statusOf(s rivertype.JobState) string {
 			}
 		}
 	}
-	return "pending"
+	return DeliveryPending
 }
 
 // toDelivery maps a delivery job; ok is false for a job of another kind.
@@ -104,10 +104,10 @@ func toDelivery(j *rivertype.JobRow) (Delivery, bool) {
 		d.LastStatusCode = &code
 	}
 	switch d.Status {
-	case "pending":
+	case DeliveryPending:
 		t := j.ScheduledAt.UTC()
 		d.NextAttemptAt = &t
-	case "succeeded":
+	case DeliverySucceeded:
 		if j.FinalizedAt != nil {
 			t := j.FinalizedAt.UTC()
 			d.DeliveredAt = &t
@@ -172,7 +172,7 @@ func (r *Runner) ListDeliveries(ctx context.Context, webhookID int, status strin
 // attempt.
 func (r *Runner) CancelDeliveries(ctx context.Context, webhookID int) (int, error) {
 	params := river.NewJobListParams().Kinds((DeliveryArgs{}).Kind()).TagsAny(DeliveryTag(webhookID)).
-		States(deliveryStates["pending"]...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(100)
+		States(deliveryStates[DeliveryPending]...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(100)
 	n := 0
 	for {
 		res, err := r.Client.JobList(ctx, params)

@@ -2,6 +2,7 @@ package integrations
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -89,9 +90,7 @@ func (h *HTTP) UpdateWebhook(c echo.Context) error {
 		return err
 	}
 	if !w.Active {
-		if err := h.cancelDeliveries(ctx, id); err != nil {
-			return err
-		}
+		h.cancelDeliveries(ctx, id)
 	}
 	return c.JSON(http.StatusOK, toWebhookJSON(w))
 }
@@ -106,21 +105,22 @@ func (h *HTTP) DeleteWebhook(c echo.Context) error {
 	if err := h.Tx.Exec(ctx, func(ctx context.Context, db *ent.Client) error { return h.Webhooks.Delete(ctx, db, id) }); err != nil {
 		return err
 	}
-	if err := h.cancelDeliveries(ctx, id); err != nil {
-		return err
-	}
+	h.cancelDeliveries(ctx, id)
 	return c.NoContent(http.StatusNoContent)
 }
 
 // cancelDeliveries cancels the pending deliveries of an endpoint just
-// deactivated or deleted (committed). Without a delivery log (no River
-// client) the workers cancel them when they come up.
-func (h *HTTP) cancelDeliveries(ctx context.Context, webhookID int) error {
+// deactivated or deleted. The change is committed, so a failure here is
+// not the request's: it is logged, and the worker stops each delivery it
+// missed when that delivery comes up (the endpoint is inactive or gone).
+// Without a delivery log (no River client) the workers do it all.
+func (h *HTTP) cancelDeliveries(ctx context.Context, webhookID int) {
 	if h.Runner == nil {
-		return nil
+		return
 	}
-	_, err := h.Runner.CancelDeliveries(ctx, webhookID)
-	return err
+	if _, err := h.Runner.CancelDeliveries(ctx, webhookID); err != nil {
+		slog.WarnContext(ctx, "cancel pending deliveries: the worker will stop them", "webhook_id", webhookID, "error", err)
+	}
 }
 
 // ListDeliveries answers a page of an endpoint's delivery log.
