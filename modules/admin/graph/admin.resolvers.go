@@ -149,25 +149,11 @@ func (r *mutationResolver) CreateDiscount(ctx context.Context, input NewDiscount
 
 // UpdateDiscount is the resolver for the updateDiscount field.
 func (r *mutationResolver) UpdateDiscount(ctx context.Context, id int, input DiscountPatch) (*ent.Discount, error) {
-	set := func(clear *bool, v bool) bool { return (clear != nil && *clear) || v }
-	p := pricing.DiscountPatch{MinSubtotal: input.MinSubtotal, IsActive: input.IsActive,
-		StartsAtSet: set(input.ClearStartsAt, input.StartsAt != nil), StartsAt: input.StartsAt,
-		EndsAtSet: set(input.ClearEndsAt, input.EndsAt != nil), EndsAt: input.EndsAt,
-		UsageLimitSet: set(input.ClearUsageLimit, input.UsageLimit != nil), UsageLimit: input.UsageLimit,
-		PerCustomerSet: set(input.ClearPerCustomerLimit, input.PerCustomerLimit != nil), PerCustomerLimit: input.PerCustomerLimit,
-	}
-	if input.ClearStartsAt != nil && *input.ClearStartsAt {
-		p.StartsAt = nil
-	}
-	if input.ClearEndsAt != nil && *input.ClearEndsAt {
-		p.EndsAt = nil
-	}
-	if input.ClearUsageLimit != nil && *input.ClearUsageLimit {
-		p.UsageLimit = nil
-	}
-	if input.ClearPerCustomerLimit != nil && *input.ClearPerCustomerLimit {
-		p.PerCustomerLimit = nil
-	}
+	p := pricing.DiscountPatch{MinSubtotal: input.MinSubtotal, IsActive: input.IsActive}
+	p.StartsAtSet, p.StartsAt = clearOr(input.ClearStartsAt, input.StartsAt)
+	p.EndsAtSet, p.EndsAt = clearOr(input.ClearEndsAt, input.EndsAt)
+	p.UsageLimitSet, p.UsageLimit = clearOr(input.ClearUsageLimit, input.UsageLimit)
+	p.PerCustomerSet, p.PerCustomerLimit = clearOr(input.ClearPerCustomerLimit, input.PerCustomerLimit)
 	return r.Pricing.UpdateDiscount(ctx, r.db(ctx), id, p)
 }
 

@@ -105,3 +105,12 @@ func variantInput(in NewVariantInput, field string) (catalog.VariantInput, error
 	}
 	return catalog.VariantInput{SKU: in.Sku, Options: opts, Price: in.Price, Stock: in.InitialStock, IsActive: in.IsActive}, nil
 }
+
+// clearOr maps a patch's value and its clearX flag to the service's (set,
+// value): clear sets it to nil, a value sets it, neither leaves it alone.
+func clearOr[T any](clear *bool, v *T) (bool, *T) {
+	if clear != nil && *clear {
+		return true, nil
+	}
+	return v != nil, v
+}
