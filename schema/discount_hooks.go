@@ -12,7 +12,10 @@ import (
 
 // Hooks of the Discount: code_key is always lower(code), so the unique
 // index compares codes case-insensitively on every write path; every write
-// is audited.
+// of an admin is audited. times_used is not: a checkout's redemption and a
+// cancellation's release move it by guarded SQL (pricing.Redeem,
+// usage.Release), and their record is the order (its discount_id and
+// status), as a sale's stock change is recorded by its order, not audited.
 func (Discount) Hooks() []ent.Hook {
 	return []ent.Hook{
 		hook.On(auditHook("discount"), ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne),

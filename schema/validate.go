@@ -68,7 +68,7 @@ const (
 )
 
 // DiscountCodePattern is the shape of a discount code.
-var DiscountCodePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
+var DiscountCodePattern = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9_-]{%d,%d}$`, MinDiscountCode, MaxDiscountCode))
 
 // Blank reports whether s shows nothing: it has only white space and
 // invisible characters (controls, format characters such as the zero-width

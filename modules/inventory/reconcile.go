@@ -9,9 +9,6 @@ import (
 	"shop/modules/pricing/usage"
 )
 
-// Discrepancy is a product whose stock differs from the sum of its movements.
-type Discrepancy = stock.Discrepancy
-
 // Reconciliation is the result of checking every product against its ledger.
 type Reconciliation = stock.Reconciliation
 

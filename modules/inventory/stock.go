@@ -18,9 +18,6 @@ type Line struct {
 	Quantity  int
 }
 
-// Shortage is a line that stock could not cover.
-type Shortage = stock.Shortage
-
 // SortLines orders lines by variant id: every transaction that locks
 // several variants takes the locks in this order, so none waits on another
 // in a cycle.

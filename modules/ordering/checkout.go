@@ -121,7 +121,8 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	// The cart's code is redeemed here, before any stock row is locked
 	// (pricing.Redeem: one guarded statement per limit, +2 statements; a
 	// cart without a code costs none).
-	subtotal, shares, redeemed, err := s.redeem(ctx, db, in.UserID, lines, total, subtotals)
+	subtotal := total
+	shares, redeemed, err := s.redeem(ctx, db, in.UserID, lines, subtotal, subtotals)
 	if err != nil {
 		return nil, false, err
 	}
@@ -197,21 +198,22 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 
 // redeem redeems the cart's discount code, if it has one (the lines carry
 // it), against the subtotal, and shares the amount over the lines in
-// their order. It returns the subtotal, the lines' shares and the
-// redemption (zero without a code).
-func (s *Service) redeem(ctx context.Context, db *ent.Client, userID int, lines []cart.Line, subtotal int64, subtotals []int64) (int64, []int64, pricing.Redemption, error) {
+// their order (money.Allocate: the shares add up exactly to the amount and
+// none exceeds its line). It returns the lines' shares and the redemption
+// (zero without a code).
+func (s *Service) redeem(ctx context.Context, db *ent.Client, userID int, lines []cart.Line, subtotal int64, subtotals []int64) ([]int64, pricing.Redemption, error) {
 	shares := make([]int64, len(lines))
 	if s.Discounts == nil || lines[0].DiscountID == 0 {
-		return subtotal, shares, pricing.Redemption{}, nil
+		return shares, pricing.Redemption{}, nil
 	}
 	r, err := s.Discounts.Redeem(ctx, db, userID, lines[0].DiscountID, subtotal)
 	if err != nil {
-		return 0, nil, r, err
+		return nil, r, err
 	}
-	if shares, err = pricing.Shares(r.Amount, subtotals); err != nil {
-		return 0, nil, r, fmt.Errorf("share discount: %w", err)
+	if shares, err = money.Allocate(r.Amount, subtotals); err != nil {
+		return nil, r, fmt.Errorf("share discount: %w", err)
 	}
-	return subtotal, shares, r, nil
+	return shares, r, nil
 }
 
 // claimKey inserts the (user, key) row, or, if it exists, returns the order

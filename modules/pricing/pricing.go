@@ -35,13 +35,6 @@ func Amount(typ string, value, subtotal int64) int64 {
 	return min(value, subtotal)
 }
 
-// Shares shares a discount out over line subtotals given in the lines'
-// order (variant, then product id): money.Allocate, so the shares add up
-// exactly to amount and none exceeds its line.
-func Shares(amount int64, subtotals []int64) ([]int64, error) {
-	return money.Allocate(amount, subtotals)
-}
-
 // Refusal is why a discount can't apply to a subtotal now for a customer
 // who has used it uses times (nil: it applies): discount_invalid when it
 // is deleted, inactive or outside its window; discount_exhausted at its
