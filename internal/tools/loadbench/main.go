@@ -230,7 +230,7 @@ func run(ctx context.Context, o options) error {
 				if err := b.sanity(ctx, w1.ok); err != nil {
 					return fmt.Errorf("W1 C=%d %s: %w", c, s.label, err)
 				}
-				fmt.Printf("| %d | %d | %s | %.0f | %.1f / %.1f | %s | %.2f | %.0f | %.2f |\n", rep, c, s.label, w1.rate, w1.p50, w1.p99, w1.errors, w1.cpuPerIter, tps, w1.rate/tps)
+				fmt.Printf("| %d | %d | %s | %.0f | %.1f / %.1f | %s | %.2f | %.0f | %.2f |\n", rep, c, s.label, w1.rate, w1.p50, w1.p99, w1.errors, w1.cpu.shop, tps, w1.rate/tps)
 				cpuRows = append(cpuRows, cpuRow{rep: rep, c: c, label: s.label, rate: w1.rate, cpu: w1.cpu, ref: full.cpu})
 				if w1.detail != nil {
 					w1.detail.title = fmt.Sprintf("W1 C=%d, %s", c, s.label)

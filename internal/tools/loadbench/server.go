@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -90,23 +89,13 @@ func (s *server) stop() {
 	}
 }
 
-// cpu is the process's user+system CPU time so far (from /proc/PID/stat,
-// in clock ticks of 10 ms).
+// cpu is the process's user+system CPU time so far (readStat).
 func (s *server) cpu() time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	st, err := readStat(s.cmd.Process.Pid)
 	if err != nil {
 		return 0
 	}
-	// Fields after the command name (which is in parentheses): state is
-	// field 3; utime and stime are fields 14 and 15.
-	rest := string(raw[strings.LastIndexByte(string(raw), ')')+2:])
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
+	return st.self
 }
 
 // startViaPgBouncer starts, when o.pgbouncer, a private pgbouncer in

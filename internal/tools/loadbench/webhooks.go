@@ -181,7 +181,7 @@ func runWebhooks(ctx context.Context, o options) error {
 		}
 		fmt.Printf("| %s | %d | %d | %.0f | %.0f (%.2f) | %.0f (%.2f) | %.2f | %.1f / %.1f — %.1f / %.1f | %.2f / %.2f | %s → %s |\n",
 			r.poll, r.rep, r.c, r.tps, r.none.rate, r.none.rate/r.tps, r.hooked.rate, r.hooked.rate/r.tps, ratio,
-			r.none.p50, r.none.p99, r.hooked.p50, r.hooked.p99, r.none.cpuPerIter, r.hooked.cpuPerIter, r.loadBefore, r.loadAfter)
+			r.none.p50, r.none.p99, r.hooked.p50, r.hooked.p99, r.none.cpu.shop, r.hooked.cpu.shop, r.loadBefore, r.loadAfter)
 	}
 	fmt.Println()
 	fmt.Println("| poll | rep | C | orders | deliveries (duplicates) | signatures verified | commit→delivery p50 / p99 s, orders of the window (under W1 load) | p50 / p99 / max s, all orders | last delivery after W1 ended s | deliveries/s (orders/s) |")

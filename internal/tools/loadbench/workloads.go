@@ -26,7 +26,6 @@ import (
 type w1Result struct {
 	rate, p50, p99 float64
 	start, end     time.Time // the measurement window (after warm-up)
-	cpuPerIter     float64   // server CPU ms per iteration in the window
 	cpu            cpuPerIter
 	ok             int
 	errors         string
@@ -112,7 +111,6 @@ func (b *bench) runW1(ctx context.Context, c int, capture bool) (w1Result, error
 	<-cpuDone
 	r := w1Result{ok: int(committed.Load()), errors: fmt.Sprint(errs), start: windowStart, end: windowEnd}
 	r.cpu = perIter(cpuStart, cpuEnd, len(latencies))
-	r.cpuPerIter = r.cpu.shop
 	if capture {
 		time.Sleep(1200 * time.Millisecond) // backends report their counters at most once a second
 		d.cnt, d.cntErr = b.counters(ctx)
