@@ -60,17 +60,17 @@ const (
 // costed); TestSchema_EveryListIsBounded fails when a new list field is
 // neither a connection nor named here.
 func boundedList(typeField string) (int, bool) {
-	switch typeField {
-	case "Webhook.events": // known types, none repeated (integrations' Validate)
-		return len(events.Types), true
-	case "Product.options": // 1..3 option names (catalog's Validate), fixed once made
-		return schema.MaxOptionNames, true
-	}
-	return 0, false
+	n, ok := boundedLists()[typeField]
+	return n, ok
 }
 
-// boundedLists names the fields of boundedList, for the schema walk.
-func boundedLists() []string { return []string{"Webhook.events", "Product.options"} }
+// boundedLists is every list field that is not a connection, with the
+// most items the schema lets it hold:
+//   - Webhook.events: known types, none repeated (integrations' Validate);
+//   - Product.options: 1..3 option names (catalog's Validate), fixed once made.
+func boundedLists() map[string]int {
+	return map[string]int{"Webhook.events": len(events.Types), "Product.options": schema.MaxOptionNames}
+}
 
 // CodeLimitExceeded is the extensions.code of a refused operation.
 const CodeLimitExceeded = "limit_exceeded"

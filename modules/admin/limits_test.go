@@ -200,7 +200,7 @@ func TestSchema_EveryListIsBounded(t *testing.T) {
 			}
 		}
 	}
-	for _, where := range boundedLists() {
+	for where := range boundedLists() {
 		typ, field, _ := strings.Cut(where, ".")
 		if d := s.Types[typ]; d == nil || d.Fields.ForName(field) == nil {
 			t.Errorf("boundedLists names %s, which the schema does not have", where)
