@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"shop/ent"
+	"shop/ent/product"
 	"shop/internal/actor"
 	"shop/internal/apperr"
 	"shop/internal/database"
@@ -21,12 +22,18 @@ import (
 // TestRunner_Outbox: each transaction's events go through its own outbox,
 // built with its runner's settings, so two runners with different
 // currencies in one process (two servers, or parallel tests) each send
-// their own; a rolled-back transaction sends nothing.
+// their own; a rolled-back transaction sends nothing; an event no active
+// webhook subscribes to is not recorded (product.updated here: one webhook
+// subscribes to it but is inactive, the active one only to
+// product.created).
 func TestRunner_Outbox(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, dia string) {
 		db := testdb.New(t, dia)
 		ctx := context.Background()
+		testdb.Subscribe(t, db.Client, events.ProductCreated)
+		off := testdb.Subscribe(t, db.Client, events.ProductUpdated)
+		db.Client.Webhook.UpdateOneID(off).SetActive(false).ExecX(ctx)
 		cat := db.Client.Category.Create().SetName("C").SetSlug("c").SaveX(ctx)
 		runners := map[string]*database.Runner{}
 		for _, cur := range []string{"USD", "EUR"} {
@@ -51,8 +58,14 @@ func TestRunner_Outbox(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		errBoom := errors.New("boom")
 		err := runners["USD"].Exec(ctx, func(ctx context.Context, db *ent.Client) error {
+			return db.Product.Update().Where(product.NameHasPrefix("USD")).SetPrice(200).Exec(ctx)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errBoom := errors.New("boom")
+		err = runners["USD"].Exec(ctx, func(ctx context.Context, db *ent.Client) error {
 			if err := db.Product.Create().SetCategory(cat).SetName("rolled back").SetPrice(100).Exec(ctx); err != nil {
 				return err
 			}
@@ -95,7 +108,7 @@ func TestRunner_Outbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		if seen != 8 {
-			t.Fatalf("%d events, want 8 (none of the rolled-back transaction)", seen)
+			t.Fatalf("%d events, want 8 (none of the rolled-back transaction, no product.updated)", seen)
 		}
 	})
 }

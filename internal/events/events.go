@@ -4,7 +4,8 @@
 // transaction an Outbox in its context; hooks and services add to it
 // (events.FromContext(ctx).Add(typ, data)), and just before COMMIT the
 // runner inserts its events as River jobs by ONE statement inside that
-// transaction (River's InsertManyFastTx). A rolled-back change leaves no
+// transaction (Inserter), those that an active webhook subscribes to: an
+// event nobody listens to is never a job. A rolled-back change leaves no
 // event; a committed one is in River's table and survives a crash. The
 // integrations module's workers turn each event job into one delivery job
 // per subscribed webhook. The package holds no state of its own.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/riverqueue/river"
 
@@ -179,7 +180,8 @@ func AddLowStock(ctx context.Context, changes []StockChange) {
 // statement that takes the stock and a sale's decrement is followed by
 // nothing but COMMIT. The job is the one Flush would insert: River's kind,
 // queue, default priority and attempts; args {id, type, created_at, data}
-// with the data of AddLowStock. ids are the variants the statement may move
+// with the data of AddLowStock, written only when an active webhook
+// subscribes to inventory.low_stock, as Flush does. ids are the variants the statement may move
 // (each gets an event id, used if it crosses). It writes nothing and
 // reports false when ctx has no outbox. SQLite has no data-modifying CTE:
 // there stock.Move calls AddLowStock (one writer at a time, so the order
@@ -207,6 +209,6 @@ func LowStockSQL(ctx context.Context, b *entsql.Builder, name, from string, ids 
 		WriteString(", CAST(").Arg(river.MaxAttemptsDefault).WriteString(" AS smallint), CAST(").Arg(river.PriorityDefault).WriteString(" AS smallint)").
 		WriteString(", CAST(").Arg(Queue).WriteString(" AS text), CAST(").Arg(now).WriteString(" AS timestamptz), 'available', '{}'").
 		WriteString(" FROM " + from + " WHERE " + col("stock") + " < CAST(").Arg(t).WriteString(" AS BIGINT) AND " + col("stock_before") + " >= CAST(").Arg(t).
-		WriteString(" AS BIGINT) AND " + col("stock") + " < " + col("stock_before") + ")")
+		WriteString(" AS BIGINT) AND " + col("stock") + " < " + col("stock_before") + " AND " + Subscribed(dialect.Postgres, lit(InventoryLowStock)) + ")")
 	return true
 }

@@ -117,3 +117,20 @@ func Runner(t testing.TB, client *ent.Client) *database.Runner {
 	}
 	return run
 }
+
+// Subscribe makes an active webhook subscribed to types (every event type
+// when none is given), so that a test's events are recorded as River jobs:
+// an event no webhook subscribes to is not (events.Inserter). It returns
+// the webhook's id.
+func Subscribe(t testing.TB, client *ent.Client, types ...string) int {
+	t.Helper()
+	if len(types) == 0 {
+		types = events.Types
+	}
+	h, err := client.Webhook.Create().SetURL("https://hooks.example.com/shop").SetEvents(types).
+		SetSecret("whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQtdGVzdA==").Save(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.ID
+}

@@ -86,7 +86,8 @@ func (e *env) fill(tb testing.TB, n int) {
 	ctx := context.Background()
 	for _, id := range e.products[:n] {
 		err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
-			return e.svc.Cart.Add(ctx, tx.Client(), e.userID, cart.AddInput{ProductID: new(id), Quantity: new(1 + id%3)})
+			_, err := e.svc.Cart.Add(ctx, tx.Client(), e.userID, cart.AddInput{ProductID: new(id), Quantity: new(1 + id%3)})
+			return err
 		})
 		if err != nil {
 			tb.Fatal(err)
@@ -159,6 +160,7 @@ func TestCheckout_DecrementLast(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dia string) {
 		for _, locking := range []string{ordering.Optimistic, ordering.Pessimistic} {
 			e := newEnv(t, dia, locking)
+			testdb.Subscribe(t, e.client) // events are recorded only when a webhook subscribes
 			for _, key := range []string{"", "last-" + locking} {
 				for _, crossing := range []bool{false, true} {
 					e.fill(t, 3)
@@ -245,7 +247,8 @@ func (e *env) addLow(tb testing.TB, stock, quantity int) int {
 		tb.Fatal(err)
 	}
 	err = e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) error {
-		return e.svc.Cart.Add(ctx, tx.Client(), e.userID, cart.AddInput{ProductID: new(pid), Quantity: new(quantity)})
+		_, err := e.svc.Cart.Add(ctx, tx.Client(), e.userID, cart.AddInput{ProductID: new(pid), Quantity: new(quantity)})
+		return err
 	})
 	if err != nil {
 		tb.Fatal(err)
