@@ -94,12 +94,20 @@ func Subtotal(lines []Line) int64 {
 }
 
 func (h *HTTP) respond(c echo.Context, status int, userID int) error {
-	ctx := c.Request().Context()
-	lines, err := h.Svc.Lines(ctx, h.DB, userID)
+	lines, err := h.Svc.Lines(c.Request().Context(), h.DB, userID)
 	if err != nil {
 		return err
 	}
-	var code *pricing.CartDiscount
+	return h.respondLines(c, status, userID, lines)
+}
+
+// respondLines answers the cart whose lines were just read.
+func (h *HTTP) respondLines(c echo.Context, status int, userID int, lines []Line) error {
+	ctx := c.Request().Context()
+	var (
+		code *pricing.CartDiscount
+		err  error
+	)
 	// The lines carry the cart's code; an empty cart is asked.
 	if len(lines) == 0 || lines[0].DiscountID != 0 {
 		if code, err = h.Codes.ViewCartCode(ctx, h.DB, userID, Subtotal(lines)); err != nil {
@@ -191,12 +199,21 @@ func (h *HTTP) Add(c echo.Context) error {
 	if err := httpserver.Bind(c, &in); err != nil {
 		return err
 	}
-	// One guarded statement: no transaction (docs/checkout.md, budgets).
+	// One guarded statement: no transaction (docs/checkout.md, budgets). On
+	// PostgreSQL it answers the cart's lines too.
 	uid := identity.UserID(c)
-	if err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) error { return h.Svc.Add(ctx, db, uid, in) }); err != nil {
+	var lines []Line
+	err := h.Tx.Do(c.Request().Context(), func(ctx context.Context, db *ent.Client) (err error) {
+		lines, err = h.Svc.Add(ctx, db, uid, in)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	return h.respond(c, http.StatusCreated, uid)
+	if lines == nil {
+		return h.respond(c, http.StatusCreated, uid)
+	}
+	return h.respondLines(c, http.StatusCreated, uid, lines)
 }
 
 // Update sets the quantity of one of the caller's cart lines and answers the cart.

@@ -74,18 +74,27 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock boo
 	if lock {
 		query = lockLinesSQL[s.Dialect]
 	}
-	args := []any{userID}
-	rows, err := db.QueryContext(ctx, query, args...)
+	rows, err := db.QueryContext(ctx, query, userID)
 	if err != nil {
 		return nil, fmt.Errorf("cart lines: %w", err)
 	}
 	defer rows.Close()
+	return scanLines(rows)
+}
+
+// scanLines reads the rows of a statement that selects lineColumns.
+func scanLines(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) ([]Line, error) {
 	var lines []Line
 	for rows.Next() {
 		var (
 			l    Line
 			sku  sqldb.NullString
 			opts []byte
+			err  error
 		)
 		if err := rows.Scan(&l.ID, &l.ProductID, &l.VariantID, &l.Quantity, &l.Name, &l.Price, &l.Stock, &sku, &opts, &l.ForSale, &l.DiscountID); err != nil {
 			return nil, fmt.Errorf("cart lines: %w", err)
@@ -132,12 +141,22 @@ func init() {
 	}
 }
 
+// lineColumns are the columns of a Line (scanLines), over the cart rows c
+// (id, product_id, variant_id, quantity, user_id) joined with their
+// variants v and products p.
+func lineColumns() string {
+	return "c.id, c.product_id, c.variant_id, c.quantity, p.name, COALESCE(v.price, p.price), v.stock, v.sku, v.options, " +
+		forSale("v", "p") + ", " + cartCode("c") + " FROM "
+}
+
+// linesFrom joins the cart rows src (aliased c) with their variants and
+// products.
+const linesJoin = " AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id"
+
 // buildLines: the user's lines joined with their products. Args: user id.
 func buildLines(d string, lock bool) string {
 	b := sql.Dialect(d).Select().Builder
-	b.WriteString("SELECT c.id, c.product_id, c.variant_id, c.quantity, p.name, COALESCE(v.price, p.price), v.stock, v.sku, v.options, " +
-		forSale("v", "p") + ", " + cartCode("c") + " FROM cart_items AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id" +
-		" WHERE c.user_id = ").Arg(0).
+	b.WriteString("SELECT " + lineColumns() + "cart_items" + linesJoin + " WHERE c.user_id = ").Arg(0).
 		WriteString(" ORDER BY c.variant_id")
 	if lock {
 		b.WriteString(" FOR UPDATE OF c")
@@ -149,9 +168,16 @@ func buildLines(d string, lock bool) string {
 // buildUpsert: the guarded upsert of Add, naming the variant (byProduct
 // false) or a product that has exactly one live variant (byProduct true).
 // Args: user id, quantity, created_at, updated_at, variant or product id,
-// quantity, quantity.
+// quantity, quantity, user id. On PostgreSQL the same statement answers the
+// cart after the add, as Lines would (the upserted line from RETURNING,
+// the others from the table: a data-modifying CTE's effect is not visible
+// to its own statement), and no row when the upsert changed none; SQLite
+// (no DML in a WITH) returns the line's id.
 func buildUpsert(d string, byProduct bool) string {
 	b := sql.Dialect(d).Select().Builder
+	if d == dialect.Postgres {
+		b.WriteString("WITH up AS (")
+	}
 	q := func() { b.WriteString("CAST(").Arg(0).WriteString(" AS BIGINT)") }
 	b.WriteString("INSERT INTO cart_items (user_id, product_id, variant_id, quantity, created_at, updated_at) SELECT CAST(").
 		Arg(0).WriteString(" AS BIGINT), p.id, v.id, ")
@@ -176,8 +202,17 @@ func buildUpsert(d string, byProduct bool) string {
 	b.WriteString(" ON CONFLICT (user_id, variant_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity," +
 		" updated_at = excluded.updated_at" +
 		fmt.Sprintf(" WHERE cart_items.quantity + excluded.quantity <= %d", schema.MaxLineQuantity) +
-		" AND (SELECT v2.stock FROM variants AS v2 WHERE v2.id = excluded.variant_id) >= cart_items.quantity + excluded.quantity" +
-		" RETURNING cart_items.id")
+		" AND (SELECT v2.stock FROM variants AS v2 WHERE v2.id = excluded.variant_id) >= cart_items.quantity + excluded.quantity")
+	if d != dialect.Postgres {
+		b.WriteString(" RETURNING cart_items.id")
+		query, _ := b.Query()
+		return query
+	}
+	b.WriteString(" RETURNING cart_items.id, cart_items.product_id, cart_items.variant_id, cart_items.quantity, cart_items.user_id)," +
+		" l AS (SELECT id, product_id, variant_id, quantity, user_id FROM up UNION ALL" +
+		" SELECT o.id, o.product_id, o.variant_id, o.quantity, o.user_id FROM cart_items AS o WHERE o.user_id = ").Arg(0).
+		WriteString(" AND EXISTS (SELECT 1 FROM up) AND NOT EXISTS (SELECT 1 FROM up WHERE up.variant_id = o.variant_id))" +
+			" SELECT " + lineColumns() + "l" + linesJoin + " ORDER BY c.variant_id")
 	query, _ := b.Query()
 	return query
 }
@@ -217,47 +252,50 @@ func forSalePredicate() predicate.Variant {
 //
 //	INSERT INTO cart_items … SELECT … FROM variants JOIN products WHERE v.id = ? AND <for sale> AND stock >= q
 //	ON CONFLICT (user_id, variant_id) DO UPDATE SET quantity = quantity + q
-//	WHERE quantity + q <= 1000 AND (SELECT stock …) >= quantity + q RETURNING id
+//	WHERE quantity + q <= 1000 AND (SELECT stock …) >= quantity + q RETURNING …
 //
 // By product the statement picks the product's variant if it is its only
 // live one. The "for sale" rule, the stock rule and the 1000 limit live in
 // that statement, so concurrent adds all count (the conflict arm re-checks
 // the line's latest quantity) and no transaction is needed. When it changes
-// no row, a read says why. Errors: validation_failed (in, or the line would
-// pass 1000), not_found, variant_required, product_unavailable,
+// no row, a read says why. On PostgreSQL the statement also answers the
+// cart's lines after the add (Lines), which Add returns; on SQLite it
+// returns nil lines (read them). Errors: validation_failed (in, or the line
+// would pass 1000), not_found, variant_required, product_unavailable,
 // insufficient_stock; a driver error (e.g. the user's foreign key) is
 // returned wrapped.
-func (s Service) Add(ctx context.Context, db *ent.Client, userID int, in AddInput) error {
+func (s Service) Add(ctx context.Context, db *ent.Client, userID int, in AddInput) ([]Line, error) {
 	if err := in.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	quantity := *in.Quantity
 	for attempt := 0; attempt < 5; attempt++ {
 		var (
-			ok  bool
-			err error
+			lines []Line
+			ok    bool
+			err   error
 		)
 		if in.VariantID != nil {
-			ok, err = s.upsert(ctx, db, upsertSQL, userID, *in.VariantID, quantity)
+			lines, ok, err = s.upsert(ctx, db, upsertSQL, userID, *in.VariantID, quantity)
 		} else {
-			ok, err = s.upsert(ctx, db, upsertByProductSQL, userID, *in.ProductID, quantity)
+			lines, ok, err = s.upsert(ctx, db, upsertByProductSQL, userID, *in.ProductID, quantity)
 		}
 		if err != nil || ok {
-			return err
+			return lines, err
 		}
 		variantID := 0
 		if in.VariantID != nil {
 			variantID = *in.VariantID
 		} else if variantID, err = s.onlyVariant(ctx, db, *in.ProductID); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.whyNotAdded(ctx, db, userID, variantID, quantity); err != nil {
-			return err
+			return nil, err
 		}
 		// The variant or the line changed between the two statements: the
 		// upsert decides again.
 	}
-	return fmt.Errorf("add to cart: the cart line kept changing")
+	return nil, fmt.Errorf("add to cart: the cart line kept changing")
 }
 
 // onlyVariant is the product's only live variant: not_found without one,
@@ -277,19 +315,31 @@ func (s Service) onlyVariant(ctx context.Context, db *ent.Client, productID int)
 	return 0, apperr.New(apperr.VariantRequired, "the product has several variants: add one of them").With("variant_ids", ids)
 }
 
-func (s Service) upsert(ctx context.Context, db *ent.Client, stmt map[string]string, userID, id, quantity int) (bool, error) {
+// upsert runs the guarded upsert stmt and reports whether it added; on
+// PostgreSQL it returns the cart's lines after the add as well.
+func (s Service) upsert(ctx context.Context, db *ent.Client, stmt map[string]string, userID, id, quantity int) ([]Line, bool, error) {
 	now := database.Now()
-	query, args := stmt[s.Dialect], []any{userID, quantity, now, now, id, quantity, quantity}
-	rows, err := db.QueryContext(ctx, query, args...)
+	args := []any{userID, quantity, now, now, id, quantity, quantity}
+	if s.Dialect == dialect.Postgres {
+		args = append(args, userID)
+	}
+	rows, err := db.QueryContext(ctx, stmt[s.Dialect], args...)
 	if err != nil {
-		return false, fmt.Errorf("add to cart: %w", err)
+		return nil, false, fmt.Errorf("add to cart: %w", err)
 	}
 	defer rows.Close()
-	ok := rows.Next()
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("add to cart: %w", err)
+	if s.Dialect != dialect.Postgres {
+		ok := rows.Next()
+		if err := rows.Err(); err != nil {
+			return nil, false, fmt.Errorf("add to cart: %w", err)
+		}
+		return nil, ok, nil
 	}
-	return ok, nil
+	lines, err := scanLines(rows)
+	if err != nil {
+		return nil, false, fmt.Errorf("add to cart: %w", err)
+	}
+	return lines, len(lines) > 0, nil
 }
 
 // whyNotAdded explains a refused add from one read of the variant and the

@@ -22,7 +22,7 @@ func (e *env) placeOrder(t *testing.T, userID int) *ent.Order {
 	ctx := context.Background()
 	var o *ent.Order
 	err := e.run.Tx(ctx, func(ctx context.Context, tx *ent.Tx) (err error) {
-		if err := e.svc.Cart.Add(ctx, tx.Client(), userID, cart.AddInput{ProductID: &e.products[0], Quantity: new(1)}); err != nil {
+		if _, err := e.svc.Cart.Add(ctx, tx.Client(), userID, cart.AddInput{ProductID: &e.products[0], Quantity: new(1)}); err != nil {
 			return err
 		}
 		o, _, err = e.svc.Ordering.Checkout(ctx, tx.Client(), ordering.CheckoutInput{UserID: userID})
