@@ -66,8 +66,8 @@ func Load(getenv func(string) string) (Config, error) {
 		JWTSecret:         r.str("SHOP_JWT_SECRET", ""),
 		TokenTTL:          r.dur("SHOP_TOKEN_TTL", 24*time.Hour),
 		Currency:          strings.ToUpper(r.str("SHOP_CURRENCY", "USD")),
-		DBMaxOpenConns:    r.int("SHOP_DB_MAX_OPEN_CONNS", 20),
-		DBMaxIdleConns:    r.int("SHOP_DB_MAX_IDLE_CONNS", -1), // -1: unset, half the open limit (below)
+		DBMaxOpenConns:    r.int("SHOP_DB_MAX_OPEN_CONNS", 10),
+		DBMaxIdleConns:    r.int("SHOP_DB_MAX_IDLE_CONNS", -1), // -1: unset, four fifths of the open limit (below)
 		DBConnMaxLife:     r.dur("SHOP_DB_CONN_MAX_LIFETIME", 30*time.Minute),
 		DBConnMaxIdle:     r.dur("SHOP_DB_CONN_MAX_IDLE_TIME", 5*time.Minute),
 		DBBusyTimeout:     r.dur("SHOP_DB_BUSY_TIMEOUT", 10*time.Second),
@@ -110,15 +110,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	switch {
 	case c.DBMaxIdleConns == -1:
-		// Unset: half the open limit (at least 1), so several processes
-		// don't keep a server's slots filled with idle connections, and
-		// idle ones expire after SHOP_DB_CONN_MAX_IDLE_TIME. Not lower: a
-		// cap below the concurrent connections of a steady load closes one
-		// and opens another on every burst (measured: W1 at C=8 went from
-		// 243 to 162 iterations/s with 5 of 20); a saturated pool hands a
-		// released connection straight to a waiting request, so the cap
-		// costs nothing at the open limit.
-		c.DBMaxIdleConns = max(1, c.DBMaxOpenConns/2)
+		// Unset: four fifths of the open limit (below it, at least 1), so idle
+		// processes don't keep a server's slots filled, and idle ones
+		// expire after SHOP_DB_CONN_MAX_IDLE_TIME. Not much lower: a cap
+		// below the concurrent connections of a steady load closes one and
+		// opens another (a new PostgreSQL backend) on every burst
+		// (measured: W1 at C=8 went from 243 to 162 iterations/s with 5
+		// of 20); a saturated pool hands a released connection straight to
+		// a waiting request, so the cap costs nothing at the open limit.
+		c.DBMaxIdleConns = max(1, c.DBMaxOpenConns-max(1, c.DBMaxOpenConns/5))
 	case c.DBMaxIdleConns < 1 || c.DBMaxIdleConns > c.DBMaxOpenConns:
 		return Config{}, fmt.Errorf("SHOP_DB_MAX_IDLE_CONNS: want 1..SHOP_DB_MAX_OPEN_CONNS (%d), got %d", c.DBMaxOpenConns, c.DBMaxIdleConns)
 	}

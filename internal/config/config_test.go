@@ -26,8 +26,8 @@ func TestLoadDefaults(t *testing.T) {
 		JWTSecret:         "",
 		TokenTTL:          24 * time.Hour,
 		Currency:          "USD",
-		DBMaxOpenConns:    20,
-		DBMaxIdleConns:    10,
+		DBMaxOpenConns:    10,
+		DBMaxIdleConns:    8,
 		DBConnMaxLife:     30 * time.Minute,
 		DBConnMaxIdle:     5 * time.Minute,
 		DBBusyTimeout:     10 * time.Second,
@@ -76,7 +76,7 @@ func TestLoadValues(t *testing.T) {
 		{"SHOP_DB_MAX_IDLE_CONNS", "1", "DBMaxIdleConns", 1},
 		{"SHOP_DB_CONN_MAX_LIFETIME", "5m", "DBConnMaxLife", 5 * time.Minute},
 		{"SHOP_DB_CONN_MAX_IDLE_TIME", "30s", "DBConnMaxIdle", 30 * time.Second},
-		{"SHOP_DB_MAX_IDLE_CONNS", "20", "DBMaxIdleConns", 20},
+		{"SHOP_DB_MAX_IDLE_CONNS", "10", "DBMaxIdleConns", 10},
 		{"SHOP_DB_BUSY_TIMEOUT", "250ms", "DBBusyTimeout", 250 * time.Millisecond},
 		{"SHOP_CHECKOUT_LOCKING", "pessimistic", "CheckoutLocking", "pessimistic"},
 		{"SHOP_CHECKOUT_LOCKING", "optimistic", "CheckoutLocking", "optimistic"},
@@ -134,7 +134,7 @@ func TestLoadBadValues(t *testing.T) {
 		{"SHOP_DB_MAX_OPEN_CONNS", "-1"},
 		{"SHOP_DB_MAX_OPEN_CONNS", "many"},
 		{"SHOP_DB_MAX_IDLE_CONNS", "1.5"},
-		{"SHOP_DB_MAX_IDLE_CONNS", "21"}, // above the open limit (20)
+		{"SHOP_DB_MAX_IDLE_CONNS", "11"}, // above the open limit (10)
 		{"SHOP_DB_MAX_IDLE_CONNS", "0"},
 		{"SHOP_DB_CONN_MAX_IDLE_TIME", "0s"},
 		{"SHOP_DB_CONN_MAX_IDLE_TIME", "soon"},
@@ -170,13 +170,13 @@ func TestLoadBadValues(t *testing.T) {
 	}
 }
 
-// TestLoadIdleConns: unset, the idle connections are half the open limit
-// (below it, not so low that a steady load churns connections) and expire
-// when idle.
+// TestLoadIdleConns: unset, the idle connections are four fifths of the
+// open limit (below it, not so low that a steady load churns connections)
+// and expire when idle.
 func TestLoadIdleConns(t *testing.T) {
 	t.Parallel()
 	c, err := config.Load(env(nil))
-	if err != nil || c.DBMaxIdleConns != c.DBMaxOpenConns/2 || c.DBMaxIdleConns >= c.DBMaxOpenConns || c.DBConnMaxIdle <= 0 {
+	if err != nil || c.DBMaxIdleConns != 8 || c.DBMaxOpenConns != 10 || c.DBMaxIdleConns >= c.DBMaxOpenConns || c.DBConnMaxIdle <= 0 {
 		t.Fatalf("defaults: idle %d, open %d, idle time %s (%v)", c.DBMaxIdleConns, c.DBMaxOpenConns, c.DBConnMaxIdle, err)
 	}
 	c, err = config.Load(env(map[string]string{"SHOP_DB_MAX_OPEN_CONNS": "2"}))
