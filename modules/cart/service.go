@@ -57,24 +57,43 @@ func (l Line) Available() bool { return l.ForSale && l.Stock >= l.Quantity }
 // variants and products (deleted ones too, so the cart can show them as
 // unavailable), in one statement.
 func (s Service) Lines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
-	return s.lines(ctx, db, userID, false)
+	return s.lines(ctx, db, userID)
 }
 
-// LockLines is Lines for checkout: on PostgreSQL the lines (not their
-// products) are locked (FOR UPDATE OF the cart rows) until the transaction
-// ends, so a second checkout of the same cart waits, then finds it empty,
-// and a concurrent change of a line waits instead of being lost. (SQLite's
-// immediate transaction already excludes every other writer.)
-func (s Service) LockLines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
-	return s.lines(ctx, db, userID, s.Dialect == dialect.Postgres)
-}
-
-func (s Service) lines(ctx context.Context, db *ent.Client, userID int, lock bool) ([]Line, error) {
-	query := linesSQL[s.Dialect]
-	if lock {
-		query = lockLinesSQL[s.Dialect]
+// TakeLines is Lines for checkout: it reads the lines and removes them
+// from the cart in the caller's transaction, so a rolled-back checkout
+// keeps them. On PostgreSQL in one statement (DELETE … RETURNING, joined
+// with their variants and products): the delete holds the lines' row locks
+// until the transaction ends, so a second checkout of the same cart waits,
+// then finds it empty, and a concurrent change of a line waits, then finds
+// it gone; a line added meanwhile (not yet visible) stays. On SQLite (no
+// DML in a WITH; the immediate transaction already excludes every other
+// writer) it reads the lines, then deletes them.
+func (s Service) TakeLines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
+	if s.Dialect == dialect.Postgres {
+		rows, err := db.QueryContext(ctx, takeLinesSQL, userID)
+		if err != nil {
+			return nil, fmt.Errorf("cart lines: %w", err)
+		}
+		defer rows.Close()
+		return scanLines(rows)
 	}
-	rows, err := db.QueryContext(ctx, query, userID)
+	lines, err := s.lines(ctx, db, userID)
+	if err != nil || len(lines) == 0 {
+		return lines, err
+	}
+	ids := make([]int, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	if _, err := db.CartItem.Delete().Where(cartitem.UserID(userID), cartitem.IDIn(ids...)).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("clear cart: %w", err)
+	}
+	return lines, nil
+}
+
+func (s Service) lines(ctx context.Context, db *ent.Client, userID int) ([]Line, error) {
+	rows, err := db.QueryContext(ctx, linesSQL[s.Dialect], userID)
 	if err != nil {
 		return nil, fmt.Errorf("cart lines: %w", err)
 	}
@@ -128,13 +147,13 @@ func options(raw []byte) (map[string]string, error) {
 // The cart's statements, written once per dialect (their arguments are
 // positional, in the order each caller passes them).
 var (
-	linesSQL, lockLinesSQL, upsertSQL, upsertByProductSQL, whySQL = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+	linesSQL, upsertSQL, upsertByProductSQL, whySQL = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+	takeLinesSQL                                    = buildTakeLines()
 )
 
 func init() {
 	for _, d := range []string{dialect.Postgres, dialect.SQLite} {
-		linesSQL[d] = buildLines(d, false)
-		lockLinesSQL[d] = buildLines(d, true)
+		linesSQL[d] = buildLines(d)
 		upsertSQL[d] = buildUpsert(d, false)
 		upsertByProductSQL[d] = buildUpsert(d, true)
 		whySQL[d] = buildWhy(d)
@@ -154,13 +173,21 @@ func lineColumns() string {
 const linesJoin = " AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id"
 
 // buildLines: the user's lines joined with their products. Args: user id.
-func buildLines(d string, lock bool) string {
+func buildLines(d string) string {
 	b := sql.Dialect(d).Select().Builder
 	b.WriteString("SELECT " + lineColumns() + "cart_items" + linesJoin + " WHERE c.user_id = ").Arg(0).
 		WriteString(" ORDER BY c.variant_id")
-	if lock {
-		b.WriteString(" FOR UPDATE OF c")
-	}
+	query, _ := b.Query()
+	return query
+}
+
+// buildTakeLines: PostgreSQL's TakeLines, the user's lines deleted and
+// returned joined with their products. Args: user id.
+func buildTakeLines() string {
+	b := sql.Dialect(dialect.Postgres).Select().Builder
+	b.WriteString("WITH taken AS (DELETE FROM cart_items WHERE user_id = ").Arg(0).
+		WriteString(" RETURNING id, product_id, variant_id, quantity, user_id) SELECT " + lineColumns() + "taken" + linesJoin +
+			" ORDER BY c.variant_id")
 	query, _ := b.Query()
 	return query
 }
@@ -430,13 +457,6 @@ func (Service) Remove(ctx context.Context, db *ent.Client, userID, itemID int) e
 		return apperr.New(apperr.NotFound, "no such cart item")
 	}
 	return nil
-}
-
-// RemoveLines deletes the given lines of the user's cart (those a checkout
-// ordered); a line added meanwhile stays.
-func (Service) RemoveLines(ctx context.Context, db *ent.Client, userID int, ids []int) error {
-	_, err := db.CartItem.Delete().Where(cartitem.UserID(userID), cartitem.IDIn(ids...)).Exec(ctx)
-	return err
 }
 
 // Clear empties the user's cart.

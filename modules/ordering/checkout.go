@@ -75,7 +75,9 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		keyID = id
 	}
 
-	lines, err := s.Cart.LockLines(ctx, db, in.UserID)
+	// The cart's lines are taken (read and removed) first: a rollback keeps
+	// them, and a concurrent checkout of the same cart waits here.
+	lines, err := s.Cart.TakeLines(ctx, db, in.UserID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -95,7 +97,6 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 		unavailable, unavailableVariants []int
 		total                            int64
 		stockLines                       = make([]inventory.Line, len(lines))
-		lineIDs                          = make([]int, len(lines))
 		subtotals                        = make([]int64, len(lines))
 	)
 	for i, l := range lines { // lines are in variant-id order
@@ -112,7 +113,6 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 			return nil, false, apperr.Validation(apperr.Field("total", "the order total is too large"))
 		}
 		stockLines[i] = inventory.Line{ProductID: l.ProductID, VariantID: l.VariantID, Quantity: l.Quantity}
-		lineIDs[i] = l.ID
 		subtotals[i] = sub
 	}
 	if len(unavailable) > 0 {
@@ -178,9 +178,6 @@ func (s *Service) Checkout(ctx context.Context, db *ent.Client, in CheckoutInput
 	// Everything else is written before the sale: from its stock decrement
 	// (its last statement) to the commit the transaction holds the
 	// products' row locks, so nothing but COMMIT follows it.
-	if err := s.Cart.RemoveLines(ctx, db, in.UserID, lineIDs); err != nil {
-		return nil, false, fmt.Errorf("clear cart: %w", err)
-	}
 	if keyID != 0 {
 		if err := db.IdempotencyKey.Update().Where(idempotencykey.ID(keyID)).SetOrderID(o.ID).Exec(ctx); err != nil {
 			return nil, false, fmt.Errorf("record idempotency key: %w", err)

@@ -14,8 +14,7 @@ import (
 
 // Cart is what checkout needs from the cart module.
 type Cart interface {
-	LockLines(ctx context.Context, db *ent.Client, userID int) ([]cart.Line, error)
-	RemoveLines(ctx context.Context, db *ent.Client, userID int, ids []int) error
+	TakeLines(ctx context.Context, db *ent.Client, userID int) ([]cart.Line, error)
 }
 
 // Stock is what checkout needs from the inventory module.
