@@ -101,7 +101,7 @@ func (s Service) lines(ctx context.Context, db *ent.Client, userID int) ([]Line,
 	return scanLines(rows)
 }
 
-// scanLines reads the rows of a statement that selects lineColumns.
+// scanLines reads the rows of a statement that selects selectLines.
 func scanLines(rows interface {
 	Next() bool
 	Scan(...any) error
@@ -160,23 +160,19 @@ func init() {
 	}
 }
 
-// lineColumns are the columns of a Line (scanLines), over the cart rows c
-// (id, product_id, variant_id, quantity, user_id) joined with their
-// variants v and products p.
-func lineColumns() string {
-	return "c.id, c.product_id, c.variant_id, c.quantity, p.name, COALESCE(v.price, p.price), v.stock, v.sku, v.options, " +
-		forSale("v", "p") + ", " + cartCode("c") + " FROM "
+// selectLines selects the columns of a Line (scanLines) from the cart rows
+// src (id, product_id, variant_id, quantity, user_id), aliased c, joined
+// with their variants v and products p.
+func selectLines(src string) string {
+	return "SELECT c.id, c.product_id, c.variant_id, c.quantity, p.name, COALESCE(v.price, p.price), v.stock, v.sku, v.options, " +
+		forSale("v", "p") + ", " + cartCode("c") + " FROM " + src +
+		" AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id"
 }
-
-// linesFrom joins the cart rows src (aliased c) with their variants and
-// products.
-const linesJoin = " AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id"
 
 // buildLines: the user's lines joined with their products. Args: user id.
 func buildLines(d string) string {
 	b := sql.Dialect(d).Select().Builder
-	b.WriteString("SELECT " + lineColumns() + "cart_items" + linesJoin + " WHERE c.user_id = ").Arg(0).
-		WriteString(" ORDER BY c.variant_id")
+	b.WriteString(selectLines("cart_items") + " WHERE c.user_id = ").Arg(0).WriteString(" ORDER BY c.variant_id")
 	query, _ := b.Query()
 	return query
 }
@@ -186,8 +182,7 @@ func buildLines(d string) string {
 func buildTakeLines() string {
 	b := sql.Dialect(dialect.Postgres).Select().Builder
 	b.WriteString("WITH taken AS (DELETE FROM cart_items WHERE user_id = ").Arg(0).
-		WriteString(" RETURNING id, product_id, variant_id, quantity, user_id) SELECT " + lineColumns() + "taken" + linesJoin +
-			" ORDER BY c.variant_id")
+		WriteString(" RETURNING id, product_id, variant_id, quantity, user_id) " + selectLines("taken") + " ORDER BY c.variant_id")
 	query, _ := b.Query()
 	return query
 }
@@ -239,7 +234,7 @@ func buildUpsert(d string, byProduct bool) string {
 		" l AS (SELECT id, product_id, variant_id, quantity, user_id FROM up UNION ALL" +
 		" SELECT o.id, o.product_id, o.variant_id, o.quantity, o.user_id FROM cart_items AS o WHERE o.user_id = ").Arg(0).
 		WriteString(" AND EXISTS (SELECT 1 FROM up) AND NOT EXISTS (SELECT 1 FROM up WHERE up.variant_id = o.variant_id))" +
-			" SELECT " + lineColumns() + "l" + linesJoin + " ORDER BY c.variant_id")
+			" " + selectLines("l") + " ORDER BY c.variant_id")
 	query, _ := b.Query()
 	return query
 }
@@ -285,9 +280,9 @@ func forSalePredicate() predicate.Variant {
 // live one. The "for sale" rule, the stock rule and the 1000 limit live in
 // that statement, so concurrent adds all count (the conflict arm re-checks
 // the line's latest quantity) and no transaction is needed. When it changes
-// no row, a read says why. On PostgreSQL the statement also answers the
-// cart's lines after the add (Lines), which Add returns; on SQLite it
-// returns nil lines (read them). Errors: validation_failed (in, or the line
+// no row, a read says why. Add returns the cart's lines after the add
+// (Lines): on PostgreSQL the same statement answers them, on SQLite (no
+// DML in a WITH) one read after it. Errors: validation_failed (in, or the line
 // would pass 1000), not_found, variant_required, product_unavailable,
 // insufficient_stock; a driver error (e.g. the user's foreign key) is
 // returned wrapped.
@@ -307,8 +302,14 @@ func (s Service) Add(ctx context.Context, db *ent.Client, userID int, in AddInpu
 		} else {
 			lines, ok, err = s.upsert(ctx, db, upsertByProductSQL, userID, *in.ProductID, quantity)
 		}
-		if err != nil || ok {
-			return lines, err
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if lines == nil { // SQLite
+				return s.lines(ctx, db, userID)
+			}
+			return lines, nil
 		}
 		variantID := 0
 		if in.VariantID != nil {
@@ -343,7 +344,8 @@ func (s Service) onlyVariant(ctx context.Context, db *ent.Client, productID int)
 }
 
 // upsert runs the guarded upsert stmt and reports whether it added; on
-// PostgreSQL it returns the cart's lines after the add as well.
+// PostgreSQL it returns the cart's lines after the add as well (nil on
+// SQLite).
 func (s Service) upsert(ctx context.Context, db *ent.Client, stmt map[string]string, userID, id, quantity int) ([]Line, bool, error) {
 	now := database.Now()
 	args := []any{userID, quantity, now, now, id, quantity, quantity}
