@@ -10,8 +10,8 @@ import (
 // Counter counts every statement a pool opened by OpenCounting sends to the
 // database, below database/sql: BEGIN, COMMIT/ROLLBACK and each Exec and
 // Query, whoever sends it — Ent, and libraries that write on the *sql.Tx
-// under an Ent transaction (River's InsertManyFastTx through
-// Client.SQLTx()), which a wrapper of Ent's driver would not see. Pool
+// under an Ent transaction (the events' INSERT through Client.SQLTx(),
+// River's own statements), which a wrapper of Ent's driver would not see. Pool
 // housekeeping (pings, session resets) is not counted.
 // Before, if set, runs before each statement; change it only while no
 // statement runs.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -164,7 +163,7 @@ func (o *Outbox) Flush(ctx context.Context, ins *Inserter, stx *sql.Tx) error {
 
 // Inserter writes events as River jobs of one dialect: one INSERT … SELECT
 // over the JSON array of the events' args, keeping those an active webhook
-// subscribes to (Subscribed). The job is what River's own insert writes
+// subscribes to (subscribed). The job is what River's own insert writes
 // (kind, the webhooks queue, River's default priority and attempts,
 // available now); River's client works it like any other. It holds no
 // state but its statement, so the runner makes one and shares it among all
@@ -182,39 +181,34 @@ type Inserter struct {
 	query string
 }
 
-// NewInserter returns the Inserter of dialect dia.
+// NewInserter returns the Inserter of dialect dia. The job's constants
+// (kind, attempts, priority, queue) are literals in the statement: they
+// never change, and a statement with literals is one plan on every
+// connection.
 func NewInserter(dia string) (*Inserter, error) {
-	var q string
+	job := fmt.Sprintf("%s, %d, %d, %s", lit(Args{}.Kind()), river.MaxAttemptsDefault, river.PriorityDefault, lit(Queue))
 	switch dia {
 	case dialect.Postgres:
-		q = "INSERT INTO river_job (args, kind, max_attempts, priority, queue, state, tags)" +
-			" SELECT e.value, $2, $3, $4, $5, 'available', '{}' FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e" +
-			" WHERE " + Subscribed(dia, "e.value ->> 'type'")
+		return &Inserter{query: "INSERT INTO river_job (args, kind, max_attempts, priority, queue, state, tags)" +
+			" SELECT e.value, " + job + ", 'available', '{}' FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e" +
+			" WHERE " + subscribed(dia, "e.value ->> 'type'")}, nil
 	case dialect.SQLite:
-		q = "INSERT INTO river_job (args, created_at, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags)" +
-			" SELECT jsonb(e.value), datetime('now', 'subsec'), ?2, ?3, jsonb('{}'), ?4, ?5, datetime('now', 'subsec'), 'available', jsonb('[]')" +
-			" FROM json_each(?1) AS e WHERE " + Subscribed(dia, "json_extract(e.value, '$.type')")
-	default:
-		return nil, fmt.Errorf("events: no River driver for %q", dia)
+		return &Inserter{query: "INSERT INTO river_job (args, kind, max_attempts, priority, queue, state, tags, metadata, created_at, scheduled_at)" +
+			" SELECT jsonb(e.value), " + job + ", 'available', jsonb('[]'), jsonb('{}'), datetime('now', 'subsec'), datetime('now', 'subsec')" +
+			" FROM json_each(?) AS e WHERE " + subscribed(dia, "json_extract(e.value, '$.type')")}, nil
 	}
-	// The job's constants are literals: they never change, and a
-	// statement with literals is one plan on every connection.
-	r := strings.NewReplacer("$2", lit(Args{}.Kind()), "?2", lit(Args{}.Kind()),
-		"$3", strconv.Itoa(river.MaxAttemptsDefault), "?3", strconv.Itoa(river.MaxAttemptsDefault),
-		"$4", strconv.Itoa(river.PriorityDefault), "?4", strconv.Itoa(river.PriorityDefault),
-		"$5", lit(Queue), "?5", lit(Queue), "?1", "?")
-	return &Inserter{query: r.Replace(q)}, nil
+	return nil, fmt.Errorf("events: no River driver for %q", dia)
 }
 
 // lit is s as an SQL string literal (s is one of this package's constants).
 func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// Subscribed is the SQL condition "an active webhook subscribes to the
+// subscribed is the SQL condition "an active webhook subscribes to the
 // event type typ" (an SQL expression of dialect dia): the rule that decides
 // whether an event is recorded at all. The event worker applies the same
 // rule again when it fans an event out (a webhook may have been
 // deactivated since).
-func Subscribed(dia, typ string) string {
+func subscribed(dia, typ string) string {
 	if dia == dialect.Postgres {
 		return "EXISTS (SELECT 1 FROM webhooks AS w WHERE w.active AND w.events @> jsonb_build_array(" + typ + "))"
 	}

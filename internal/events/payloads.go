@@ -209,6 +209,6 @@ func LowStockSQL(ctx context.Context, b *entsql.Builder, name, from string, ids 
 		WriteString(", CAST(").Arg(river.MaxAttemptsDefault).WriteString(" AS smallint), CAST(").Arg(river.PriorityDefault).WriteString(" AS smallint)").
 		WriteString(", CAST(").Arg(Queue).WriteString(" AS text), CAST(").Arg(now).WriteString(" AS timestamptz), 'available', '{}'").
 		WriteString(" FROM " + from + " WHERE " + col("stock") + " < CAST(").Arg(t).WriteString(" AS BIGINT) AND " + col("stock_before") + " >= CAST(").Arg(t).
-		WriteString(" AS BIGINT) AND " + col("stock") + " < " + col("stock_before") + " AND " + Subscribed(dialect.Postgres, lit(InventoryLowStock)) + ")")
+		WriteString(" AS BIGINT) AND " + col("stock") + " < " + col("stock_before") + " AND " + subscribed(dialect.Postgres, lit(InventoryLowStock)) + ")")
 	return true
 }
