@@ -341,6 +341,17 @@ type detail struct {
 	cntErr, stErr error
 }
 
+// capture reads what PostgreSQL did over a run of iters iterations: its
+// statements, then its table and WAL counters (after a pause: backends
+// report their counters at most once a second).
+func (b *bench) capture(ctx context.Context, iters int) *detail {
+	d := &detail{stIters: iters, cntIters: iters}
+	d.st, d.stErr = b.statements(ctx)
+	time.Sleep(1200 * time.Millisecond)
+	d.cnt, d.cntErr = b.counters(ctx)
+	return d
+}
+
 func (d detail) print(top int) {
 	if d.stErr != nil {
 		fmt.Printf("%s: pg_stat_statements: %v\n\n", d.title, d.stErr)

@@ -137,7 +137,6 @@ type w2Result struct {
 // runW2 runs W2; with capture it also reads pg_stat_statements and the
 // table and WAL counters over the run.
 func (b *bench) runW2(ctx context.Context, capture bool) (w2Result, error) {
-	var d detail
 	if capture {
 		b.resetCounters(ctx)
 		b.resetStatements(ctx)
@@ -190,11 +189,7 @@ func (b *bench) runW2(ctx context.Context, capture bool) (w2Result, error) {
 	r.orders, r.stops = int(orders.Load()), int(stops.Load())
 	r.cpu = perIter(cpuStart, cpuEnd, r.orders)
 	if capture {
-		d.st, d.stErr = b.statements(ctx)
-		time.Sleep(1200 * time.Millisecond)
-		d.cnt, d.cntErr = b.counters(ctx)
-		d.stIters, d.cntIters = r.orders, r.orders
-		r.detail = &d
+		r.detail = b.capture(ctx, r.orders)
 	}
 	r.sellOut = last.Sub(start)
 	r.errors = fmt.Sprint(errs)
@@ -263,7 +258,6 @@ func (b *bench) pgbench(ctx context.Context, c int, capture bool) (pgbenchResult
 	args := []string{"-h", u.Hostname(), "-p", orDefault(u.Port(), "5432"), "-U", u.User.Username(), "-n", "-M", "prepared",
 		"-c", strconv.Itoa(c), "-j", "2", "-T", strconv.Itoa(int(b.opt.duration.Seconds())), "-D", "cnt=0", "-f", script,
 		strings.TrimPrefix(u.Path, "/")}
-	var d detail
 	if capture {
 		b.resetCounters(ctx)
 		b.resetStatements(ctx)
@@ -289,11 +283,7 @@ func (b *bench) pgbench(ctx context.Context, c int, capture bool) (pgbenchResult
 	}
 	r.cpu = perIter(cpuStart, cpuEnd, r.iters)
 	if capture {
-		d.st, d.stErr = b.statements(ctx)
-		time.Sleep(1000 * time.Millisecond)
-		d.cnt, d.cntErr = b.counters(ctx)
-		d.stIters, d.cntIters = r.iters, r.iters
-		r.detail = &d
+		r.detail = b.capture(ctx, r.iters)
 	}
 	return r, nil
 }
