@@ -165,7 +165,7 @@ func init() {
 // with their variants v and products p.
 func selectLines(src string) string {
 	return "SELECT c.id, c.product_id, c.variant_id, c.quantity, p.name, COALESCE(v.price, p.price), v.stock, v.sku, v.options, " +
-		forSale("v", "p") + ", " + cartCode("c") + " FROM " + src +
+		stock.ForSaleSQL("v", "p") + ", " + cartCode("c") + " FROM " + src +
 		" AS c JOIN variants AS v ON v.id = c.variant_id JOIN products AS p ON p.id = v.product_id"
 }
 
@@ -216,7 +216,7 @@ func buildUpsert(d string, byProduct bool) string {
 	} else {
 		b.WriteString("v.id = ").Arg(0)
 	}
-	b.WriteString(" AND " + forSale("v", "p") + " AND v.stock >= ")
+	b.WriteString(" AND " + stock.ForSaleSQL("v", "p") + " AND v.stock >= ")
 	q()
 	b.WriteString(" AND ")
 	q()
@@ -243,7 +243,7 @@ func buildUpsert(d string, byProduct bool) string {
 // variant id.
 func buildWhy(d string) string {
 	b := sql.Dialect(d).Select().Builder
-	b.WriteString("SELECT " + forSale("v", "p") + ", v.stock, v.product_id, COALESCE((SELECT c.quantity FROM cart_items AS c WHERE c.user_id = ").
+	b.WriteString("SELECT " + stock.ForSaleSQL("v", "p") + ", v.stock, v.product_id, COALESCE((SELECT c.quantity FROM cart_items AS c WHERE c.user_id = ").
 		Arg(0).WriteString(" AND c.variant_id = v.id), 0) FROM variants AS v JOIN products AS p ON p.id = v.product_id WHERE v.deleted_at IS NULL AND v.id = ").Arg(0)
 	query, _ := b.Query()
 	return query
@@ -255,14 +255,8 @@ func cartCode(t string) string {
 	return "COALESCE((SELECT u.discount_id FROM discount_usages AS u WHERE u.user_id = " + t + ".user_id AND u.in_cart), 0)"
 }
 
-// The "for sale" rule (the variant and its product active and not deleted)
-// of the cart's guarded statements: forSale is its SQL on the variants and
-// products row aliases v and p, for the raw statements; forSalePredicate
-// the same rule for Ent's queries.
-func forSale(v, p string) string {
-	return "(" + v + ".is_active AND " + v + ".deleted_at IS NULL AND " + p + ".is_active AND " + p + ".deleted_at IS NULL)"
-}
-
+// forSalePredicate is the "for sale" rule (stock.ForSale, stock.ForSaleSQL
+// in the cart's raw statements) for Ent's queries.
 func forSalePredicate() predicate.Variant {
 	return variant.And(variant.IsActive(true), variant.DeletedAtIsNil(),
 		variant.HasProductWith(product.IsActive(true), product.DeletedAtIsNil()))

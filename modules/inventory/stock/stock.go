@@ -245,8 +245,7 @@ func updateStock(ctx context.Context, c *gen.Client, ids []int, change map[int]i
 		b.WriteString(")")
 	}
 	if sale {
-		b.WriteString(" AND " + col("is_active") + " AND " + col("deleted_at") + " IS NULL" +
-			" AND EXISTS (SELECT 1 FROM products AS p WHERE p.id = " + col("product_id") + " AND p.is_active AND p.deleted_at IS NULL)")
+		b.WriteString(" AND EXISTS (SELECT 1 FROM products AS p WHERE p.id = variants.product_id AND " + ForSaleSQL("variants", "p") + ")")
 	}
 	if expected != nil {
 		b.WriteString(" AND " + col("stock") + " = CAST(").Arg(*expected).WriteString(" AS BIGINT)")
@@ -368,10 +367,18 @@ func Read(ctx context.Context, c *gen.Client, ids []int, lock bool) ([]*gen.Vari
 }
 
 // ForSale reports whether v (read with its product) can be sold: the
-// variant and its product are active and not deleted.
+// variant and its product are active and not deleted. ForSaleSQL is the
+// same rule in SQL.
 func ForSale(v *gen.Variant) bool {
 	p := v.Edges.Product
 	return v.IsActive && v.DeletedAt == nil && p != nil && p.IsActive && p.DeletedAt == nil
+}
+
+// ForSaleSQL is ForSale's rule in SQL over the variants and products rows
+// v and p (table names or aliases): the sale's UPDATE and the cart's
+// guarded statements and line reads.
+func ForSaleSQL(v, p string) string {
+	return "(" + v + ".is_active AND " + v + ".deleted_at IS NULL AND " + p + ".is_active AND " + p + ".deleted_at IS NULL)"
 }
 
 // Check checks changes (variant id → change) of the variants ids, in
